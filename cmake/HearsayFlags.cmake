@@ -1,0 +1,38 @@
+# Compile and link flags shared by every hearsay target, as one interface
+# library. Linking hs_build_flags PRIVATE is how a target opts in.
+add_library(hs_build_flags INTERFACE)
+target_compile_options(hs_build_flags INTERFACE
+  -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+  -Wformat=2 -Wno-unused-parameter -fno-strict-aliasing)
+target_compile_definitions(hs_build_flags INTERFACE _GNU_SOURCE)
+if(HS_WERROR)
+  target_compile_options(hs_build_flags INTERFACE -Werror)
+endif()
+
+# Sanitizers apply to the library and to every test; recover is off so the
+# first report fails the test instead of scrolling by.
+set(HS_SAN_FLAGS)
+if(HS_SANITIZE)
+  list(APPEND HS_SAN_FLAGS -fsanitize=address,undefined
+       -fno-sanitize-recover=all -fno-omit-frame-pointer)
+endif()
+if(HS_FUZZ)
+  if(NOT CMAKE_C_COMPILER_ID MATCHES "Clang")
+    message(FATAL_ERROR "HS_FUZZ needs clang: configure with CC=clang")
+  endif()
+  # Library code gets coverage instrumentation; the fuzz executables add
+  # -fsanitize=fuzzer themselves (tests/fuzz).
+  list(APPEND HS_SAN_FLAGS -fsanitize=fuzzer-no-link,address,undefined
+       -fno-sanitize-recover=all -fno-omit-frame-pointer)
+endif()
+list(REMOVE_DUPLICATES HS_SAN_FLAGS)
+if(HS_SAN_FLAGS)
+  target_compile_options(hs_build_flags INTERFACE ${HS_SAN_FLAGS})
+  target_link_options(hs_build_flags INTERFACE ${HS_SAN_FLAGS})
+endif()
+
+# Parts include each other as "wire/wire.h", "detector/phi.h", ... from the
+# source root; the public header comes from include/.
+target_include_directories(hs_build_flags INTERFACE
+  $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}>
+  $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include>)

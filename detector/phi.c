@@ -1,0 +1,1 @@
+typedef int hs_phi_stub_;

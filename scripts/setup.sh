@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package that hearsay's build, tests and demo need.
+# Idempotent and non-interactive: packages already present are left alone, and
+# apt is only consulted when something is missing.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake pkg-config git
+  clang libclang-rt-14-dev           # libFuzzer and the sanitizer runtimes
+  libev-dev                          # event loop of the runtime
+  libprotobuf-c-dev protobuf-c-compiler
+  protobuf-compiler                  # protoc: checks hearsay.proto is standard
+  libcmocka-dev                      # unit tests
+  libsodium-dev                      # sealing (AEAD)
+  libmicrohttpd-dev libjansson-dev   # HTTP API and JSON
+  libcurl4-openssl-dev               # the CLI's HTTP client
+  python3                            # test helpers and reference values
+  iproute2 nftables procps           # network-namespace tests
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup: all ${#PACKAGES[@]} packages present"
+  exit 0
+fi
+
+echo "setup: installing ${missing[*]}"
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"

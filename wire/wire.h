@@ -1,0 +1,206 @@
+/*
+ * wire/wire.h — hearsay's datagram format, private to the library.
+ *
+ * A datagram is a 4-byte clear header followed by a protobuf-encoded
+ * Envelope (wire/hearsay.proto):
+ *
+ *     byte 0..1  magic "HS" (0x48 0x53)
+ *     byte 2     protocol version (HS_WIRE_PROTO_VERSION)
+ *     byte 3     flags (HS_WIRE_FLAG_SEALED: the rest is an AEAD box)
+ *     byte 4..   Envelope
+ *
+ * The header sits outside protobuf so a datagram from another program is
+ * rejected by a 4-byte compare, before any allocation, and so a sealed
+ * datagram can be recognised without a key.
+ *
+ * This header is the only view the rest of hearsay has of the format: the
+ * generated protobuf-c types never leave wire/. Messages are described by the
+ * plain structs below; decoding returns one allocation that owns every string
+ * and array it points to.
+ *
+ * Bounds. Every count and size that arrives from the network is bounded by
+ * the constants below *and* by the datagram size, so a decoded message never
+ * costs more than a small multiple of the bytes received.
+ */
+#ifndef HS_WIRE_H
+#define HS_WIRE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hearsay.h"
+
+#define HS_WIRE_MAGIC0 0x48 /* 'H' */
+#define HS_WIRE_MAGIC1 0x53 /* 'S' */
+#define HS_WIRE_PROTO_VERSION 1
+#define HS_WIRE_HEADER_LEN 4
+#define HS_WIRE_FLAG_SEALED 0x01u
+
+/* Datagram size. 1400 leaves room for IPv6 (40) + UDP (8) headers and a
+ * tunnel or two inside a 1500-byte MTU, so no datagram is fragmented on an
+ * ordinary Ethernet path. 65507 is the largest UDP payload over IPv4. */
+#define HS_WIRE_DEFAULT_DATAGRAM 1400
+#define HS_WIRE_MIN_DATAGRAM 512
+#define HS_WIRE_MAX_DATAGRAM 65507
+
+/* Sizes in bytes, excluding any terminating NUL. Names are member and
+ * cluster names: printable ASCII without spaces (0x21..0x7e), 1..128 bytes —
+ * enough for a DNS name or a Kubernetes pod name. Keys follow the same rule.
+ * Values are arbitrary bytes; 1024 keeps one value well inside a default
+ * datagram together with its member's header. */
+#define HS_WIRE_MAX_NAME 128
+#define HS_WIRE_MAX_ADDR 64 /* "[v6%scope]:port" or "host:port" */
+#define HS_WIRE_MAX_KEY 128
+#define HS_WIRE_MAX_VALUE 1024
+
+/* Counts per message. A 64 KiB datagram cannot carry more than this many
+ * well-formed items anyway; the caps make the bound explicit and cheap. */
+#define HS_WIRE_MAX_DIGEST_ENTRIES 4096
+#define HS_WIRE_MAX_DELTAS 4096
+#define HS_WIRE_MAX_ENTRIES 8192 /* key/value entries, summed over deltas */
+
+typedef enum hs_wire_type {
+    HS_WIRE_SYN = 1,    /* digest; "what do you have that I lack?" */
+    HS_WIRE_SYNACK = 2, /* deltas for the initiator + responder's digest */
+    HS_WIRE_ACK = 3,    /* deltas for the responder */
+    HS_WIRE_PUSH = 4,   /* unsolicited deltas */
+    HS_WIRE_LEAVE = 5   /* the sender leaves the cluster gracefully */
+} hs_wire_type;
+
+/* Who sent the datagram: a member's identity. */
+typedef struct hs_wire_sender {
+    const char *name;    /* 1..HS_WIRE_MAX_NAME, see above */
+    uint64_t generation; /* grows on every restart of the sender */
+    const char *addr;    /* advertised gossip address, "" if none */
+} hs_wire_sender;
+
+/* One line of a digest: "of member `name`, incarnation `generation`, I hold
+ * every version up to and including `max_version`". */
+typedef struct hs_wire_digest_entry {
+    const char *name;
+    uint64_t generation;
+    uint64_t max_version;
+    bool left; /* the sender knows this member left */
+} hs_wire_digest_entry;
+
+/* One versioned key/value entry of a member's map. A tombstone carries no
+ * value: the key was deleted at `version`. */
+typedef struct hs_wire_entry {
+    const char *key;
+    const uint8_t *value; /* may be NULL when value_len == 0 */
+    size_t value_len;
+    uint64_t version; /* >= 1 */
+    bool tombstone;
+} hs_wire_entry;
+
+/* The part of one member's state that the receiver lacks.
+ *
+ * Entries are in strictly ascending version order and each lies in
+ * (from_version, to_version]. After applying, the receiver holds every
+ * version of this member up to to_version: to_version may exceed the last
+ * entry's version when the versions in between were overwritten or
+ * collected, but a sender that truncates a delta sets it to the last entry
+ * it included, so the receiver keeps a gap-free prefix. */
+typedef struct hs_wire_delta {
+    const char *name;
+    uint64_t generation;
+    const char *addr;      /* member's gossip address; "" = unchanged */
+    uint64_t from_version; /* the receiver's max_version this delta builds on */
+    uint64_t to_version;
+    uint64_t gc_version;   /* owner collected tombstones up to this version */
+    uint64_t left_version; /* != 0: the member left at this version */
+    bool reset;            /* drop what you hold of this member first */
+    const hs_wire_entry *entries;
+    size_t n_entries;
+} hs_wire_delta;
+
+/* A whole message. Which fields are meaningful depends on `type`:
+ *
+ *   SYN     digest (+ range), pull_only
+ *   SYNACK  deltas, digest (+ range; empty in pull mode)
+ *   ACK     deltas
+ *   PUSH    deltas
+ *   LEAVE   leave_version
+ *
+ * Digest range: when a digest does not fit one datagram it covers only the
+ * members whose names sort within [range_lo, range_hi] (byte order,
+ * inclusive; "" means unbounded on that side) and lists *every* member the
+ * sender knows in that range. A member in range but absent from the digest
+ * is one the sender does not know; a member out of range says nothing. */
+typedef struct hs_wire_msg {
+    hs_wire_type type;
+    const char *cluster;
+    hs_wire_sender sender;
+
+    const hs_wire_digest_entry *digest;
+    size_t n_digest;
+    const char *range_lo; /* never NULL after decode; "" = unbounded */
+    const char *range_hi;
+    bool pull_only; /* SYN: answer with deltas only, no ACK round */
+
+    const hs_wire_delta *deltas;
+    size_t n_deltas;
+
+    uint64_t leave_version; /* LEAVE: sender's last version before leaving */
+} hs_wire_msg;
+
+/* Checks the 4-byte header only: HS_OK, HS_ETRUNCATED, HS_EMAGIC,
+ * HS_EVERSION. Sets *sealed from the flags. Cheap; no allocation. */
+hs_err hs_wire_check_header(const uint8_t *buf, size_t len, bool *sealed);
+
+/* Decodes a plaintext datagram (header included).
+ *
+ * `cluster` is the expected cluster name; a message for another cluster gives
+ * HS_ECLUSTER (and still nothing allocated). `max_datagram` is the receiver's
+ * configured maximum; anything longer is HS_ETOOBIG.
+ *
+ * Errors, most specific first: HS_ETRUNCATED (shorter than the header),
+ * HS_EMAGIC, HS_EVERSION, HS_ESEALED (sealed flag set: open it first),
+ * HS_ETOOBIG (datagram, count or size over a bound), HS_EMALFORMED (protobuf
+ * that does not parse, missing body, bad name characters, entries out of
+ * order or outside their delta's range), HS_ECLUSTER, HS_ENOMEM.
+ *
+ * On HS_OK, *out owns all it points to; free it with hs_wire_msg_free(). On
+ * error *out is NULL. Unknown protobuf fields are ignored. */
+hs_err hs_wire_decode(const uint8_t *buf, size_t len, const char *cluster,
+                      size_t max_datagram, hs_wire_msg **out);
+
+void hs_wire_msg_free(hs_wire_msg *msg);
+
+/* Encodes msg (header included, flags 0) into buf[0..cap).
+ * HS_ENOSPC when it does not fit (nothing useful is left in buf),
+ * HS_EINVAL when msg breaks a rule decode would reject (so a bug surfaces at
+ * the sender, not as a remote HS_EMALFORMED). *out_len gets the length. */
+hs_err hs_wire_encode(const hs_wire_msg *msg, uint8_t *buf, size_t cap,
+                      size_t *out_len);
+
+/* Exact encoded length of msg, header included. */
+size_t hs_wire_encoded_size(const hs_wire_msg *msg);
+
+/*
+ * Size accounting for packing a datagram greedily. Each function returns the
+ * bytes an item adds to a message, counting its own field tag and length
+ * prefix, with length prefixes of enclosing sub-messages taken at their
+ * widest (3 bytes covers any datagram up to 2 MiB). So for any message:
+ *
+ *   hs_wire_encoded_size(msg) <= hs_wire_base_size(msg with no digest
+ *       and no deltas) + sum(hs_wire_digest_entry_size)
+ *       + sum(hs_wire_delta_size(delta with no entries))
+ *       + sum(hs_wire_entry_size)
+ *
+ * and a packer that keeps that sum under its budget never overflows.
+ */
+size_t hs_wire_base_size(const hs_wire_msg *msg);
+size_t hs_wire_digest_entry_size(const hs_wire_digest_entry *e);
+size_t hs_wire_delta_size(const hs_wire_delta *d); /* header only */
+size_t hs_wire_entry_size(const hs_wire_entry *e);
+
+/* True when s is a valid name or key: 1..max bytes of 0x21..0x7e. */
+bool hs_wire_valid_name(const char *s, size_t max);
+
+/* Name of a message type for logs and metric labels ("syn", "synack", ...);
+ * "unknown" for anything else. */
+const char *hs_wire_type_name(int type);
+
+#endif /* HS_WIRE_H */

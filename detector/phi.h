@@ -43,22 +43,24 @@ typedef struct hs_phi_config {
  * hs_phi_init(). The ring grows on demand up to cfg->window, so a member
  * that was seen a few times costs a few bytes, not a full window. */
 typedef struct hs_phi {
-    float *ring;      /* intervals in ms; NULL until the first interval */
-    uint32_t cap;     /* allocated slots */
-    uint32_t n;       /* valid samples */
-    uint32_t head;    /* next slot to write */
+    float *ring;   /* intervals in ms; NULL until the first interval */
+    uint32_t cap;  /* allocated slots */
+    uint32_t n;    /* valid samples */
+    uint32_t head; /* next slot to write */
     uint32_t since_recompute;
-    double sum;       /* of the n samples */
-    double sumsq;
-    double last_ms;   /* last arrival */
+    double sum;     /* of (sample - shift) over the n samples */
+    double sumsq;   /* of (sample - shift)^2 */
+    double shift;   /* centre of sum/sumsq (a recent mean): see phi.c */
+    double last_ms; /* last arrival */
     bool has_last;
 } hs_phi;
 
 /* Fills cfg with the documented defaults. */
 void hs_phi_config_init(hs_phi_config *cfg);
 
-/* HS_OK, or HS_EINVAL naming nothing more: window < 2, negative or NaN
- * durations, first_interval_ms <= 0, max_interval_ms <= first_interval_ms. */
+/* HS_OK, or HS_EINVAL naming nothing more: unknown model, window < 2,
+ * negative, NaN or infinite durations, first_interval_ms <= 0,
+ * max_interval_ms <= first_interval_ms. */
 hs_err hs_phi_config_check(const hs_phi_config *cfg);
 
 void hs_phi_init(hs_phi *d);
@@ -70,14 +72,17 @@ void hs_phi_reset(hs_phi *d);
 
 /* A heartbeat arrived at now_ms. Records the interval since the previous
  * arrival, unless there was none, time went backwards (the arrival is then
- * taken as now without a sample), or the interval exceeds
- * cfg->max_interval_ms (it spans an outage: not a sample of the rhythm).
- * HS_ENOMEM if the ring could not grow (the arrival still counts). */
+ * taken as now without a sample), time did not advance (the same delivery:
+ * nothing changes), or the interval exceeds cfg->max_interval_ms (it spans
+ * an outage: not a sample of the rhythm).
+ * HS_ENOMEM if the ring could not grow (the arrival still counts);
+ * HS_EINVAL if now_ms is not finite (nothing changes). */
 hs_err hs_phi_heartbeat(hs_phi *d, const hs_phi_config *cfg, double now_ms);
 
 /* Sets the last arrival to now_ms without recording an interval: used after
  * a known outage on the observer's side (a local pause), so the time the
- * observer was not running is not charged to the member. */
+ * observer was not running is not charged to the member. A non-finite
+ * now_ms is ignored. */
 void hs_phi_mark(hs_phi *d, double now_ms);
 
 /* phi at now_ms. 0 when there is no last arrival or now <= last arrival.
@@ -87,16 +92,19 @@ double hs_phi_value(const hs_phi *d, const hs_phi_config *cfg, double now_ms);
 
 /* The normal quantile for a threshold: the z with -log10(Q(z)) == phi, Q the
  * standard normal upper tail. Depends only on phi, so callers compute it once
- * per threshold. */
+ * per threshold. phi <= 0 gives -INFINITY (Q = 1), NaN gives NaN. */
 double hs_phi_normal_z(double phi);
 
 /* Milliseconds after the last arrival at which phi reaches `phi` (given its
  * z from hs_phi_normal_z, ignored by the exponential model). Lets a caller
  * schedule its next check instead of polling. >= 0. */
-double hs_phi_crossing_ms(const hs_phi *d, const hs_phi_config *cfg,
-                          double phi, double z);
+double hs_phi_crossing_ms(const hs_phi *d, const hs_phi_config *cfg, double phi,
+                          double z);
 
-/* The current estimate used by hs_phi_value (bootstrap included). */
+/* The current estimate used by hs_phi_value (bootstrap included): the
+ * window's mean (acceptable pause not added), and for the normal model the
+ * sigma used, max(stddev, min_stddev_ms, 1 us); for the exponential model,
+ * which ignores it, the window's stddev. */
 double hs_phi_mean_ms(const hs_phi *d, const hs_phi_config *cfg);
 double hs_phi_stddev_ms(const hs_phi *d, const hs_phi_config *cfg);
 

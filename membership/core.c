@@ -1,0 +1,731 @@
+/*
+ * core.c — the membership core's lifecycle, clock handling, heartbeats,
+ * detector checks, queues and queries. The exchanges themselves (digests,
+ * deltas, applying them) are in gossip.c.
+ *
+ * Time. The core never reads a clock: every entry point takes `now`. It
+ * remembers the deadline it last handed out; a call that arrives much later
+ * than that deadline means the caller's loop did not run (a GC pause, a
+ * stopped VM, SIGSTOP). The silence of every peer during that gap is the
+ * observer's fault, not theirs, so the gap is taken off every detector
+ * history and timer before anything is judged: a paused node never convicts
+ * others on the timestamps its own pause made stale.
+ */
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "membership/core_impl.h"
+
+static const char *const state_names[] = {"alive", "suspect", "dead", "left",
+                                          "reaped"};
+static const char *const event_names[] = {
+    "join", "update", "suspect", "recover", "fail", "leave", "restart", "reap"};
+
+const char *hs_member_state_name(hs_member_state s)
+{
+    return (unsigned)s < sizeof state_names / sizeof *state_names
+               ? state_names[s]
+               : "unknown";
+}
+
+const char *hs_event_type_name(hs_event_type t)
+{
+    return (unsigned)t < HS_EVENT_COUNT_ ? event_names[t] : "unknown";
+}
+
+void hs_core_config_init(hs_core_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->cluster = "default";
+    cfg->generation = 1;
+    cfg->addr = "";
+    cfg->seed = 1;
+    cfg->mode = HS_MODE_PUSH_PULL;
+    cfg->order = HS_ORDER_DEPTH;
+    /* One exchange per second per node, one peer per round: the cadence
+     * chitchat and Cassandra use, and the one the theory's "rounds" count
+     * (push-pull reaches N nodes in about log3(N) + log2(ln N) rounds). */
+    cfg->gossip_interval_ms = 1000;
+    cfg->heartbeat_interval_ms = 1000;
+    cfg->fanout = 1;
+    cfg->max_datagram = HS_WIRE_DEFAULT_DATAGRAM;
+    cfg->max_entries_per_msg = 0;
+    /* phi 8 under the default normal model is about mean + 5.6 sigma of
+     * the observed inter-arrival time; docs/detector.md turns it into
+     * seconds. */
+    cfg->phi_threshold = 8.0;
+    hs_phi_config_init(&cfg->phi);
+    cfg->phi.first_interval_ms = cfg->heartbeat_interval_ms;
+    /* Suspicion already means phi >= 8; the grace turns a suspicion into a
+     * conviction only if no heartbeat arrives for a few more rounds. */
+    cfg->dead_after_ms = 3000;
+    /* Dead members are kept a day so a healed partition merges back (serf's
+     * reconnect_timeout is also 24 h); left members an hour, long enough
+     * for every peer to have heard the leave. */
+    cfg->reap_dead_after_ms = 24u * 3600u * 1000u;
+    cfg->reap_left_after_ms = 3600u * 1000u;
+    /* A deleted key is remembered 30 min: far longer than any gossip
+     * spread, so a peer only needs a reset after a long partition. */
+    cfg->tombstone_gc_ms = 30u * 60u * 1000u;
+    /* A change is pushed unasked for 8 rounds: log2(256); in clusters
+     * whose digest fits one datagram anti-entropy alone suffices and
+     * rumors only use leftover room. */
+    cfg->rumor_rounds = 8;
+    cfg->max_members = 16384;
+    cfg->max_keys = 256;
+    cfg->graveyard = 4096;
+    cfg->max_pending = 1024;
+    cfg->max_events = 16384;
+    cfg->leave_fanout = 4;
+    cfg->pause_grace_ms = 2000;
+}
+
+hs_err hs_core_config_check(const hs_core_config *cfg)
+{
+    if (!cfg->cluster || !hs_wire_valid_name(cfg->cluster, HS_WIRE_MAX_NAME))
+        return HS_EINVAL;
+    if (!cfg->name || !hs_wire_valid_name(cfg->name, HS_WIRE_MAX_NAME))
+        return HS_EINVAL;
+    if (!cfg->addr || strlen(cfg->addr) > HS_WIRE_MAX_ADDR)
+        return HS_EINVAL;
+    if (cfg->generation == 0 || cfg->generation > (UINT64_C(1) << 62))
+        return HS_EINVAL;
+    if ((unsigned)cfg->mode > HS_MODE_PUSH || (unsigned)cfg->order > 1)
+        return HS_EINVAL;
+    if (cfg->gossip_interval_ms == 0 || cfg->fanout == 0 || cfg->fanout > 16)
+        return HS_EINVAL;
+    if (cfg->max_datagram < HS_WIRE_MIN_DATAGRAM ||
+        cfg->max_datagram > HS_WIRE_MAX_DATAGRAM)
+        return HS_EINVAL;
+    if (!(cfg->phi_threshold >= 0) || cfg->phi_threshold > 1000)
+        return HS_EINVAL;
+    if (hs_phi_config_check(&cfg->phi) != HS_OK)
+        return HS_EINVAL;
+    if (cfg->max_members < 1 || cfg->max_keys < 1 || cfg->max_pending < 1 ||
+        cfg->max_events < 1)
+        return HS_EINVAL;
+    return HS_OK;
+}
+
+/* splitmix64: tiny, fast, and good enough to pick peers. */
+uint64_t hs_core_rand(hs_core *c)
+{
+    uint64_t z = (c->rng += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+double hs_core_rand01(hs_core *c)
+{
+    return (double)(hs_core_rand(c) >> 11) * 0x1.0p-53;
+}
+
+static void update_deadline(hs_core *c);
+static void self_heartbeat(hs_core *c);
+
+hs_err hs_core_new(const hs_core_config *cfg, uint64_t now_ms, hs_core **out)
+{
+    *out = NULL;
+    hs_err err = hs_core_config_check(cfg);
+    if (err != HS_OK)
+        return err;
+    hs_core *c = calloc(1, sizeof *c);
+    if (!c)
+        return HS_ENOMEM;
+    c->cfg = *cfg;
+    snprintf(c->cluster, sizeof c->cluster, "%s", cfg->cluster);
+    snprintf(c->name, sizeof c->name, "%s", cfg->name);
+    snprintf(c->addr, sizeof c->addr, "%s", cfg->addr);
+    c->cfg.cluster = c->cluster;
+    c->cfg.name = c->name;
+    c->cfg.addr = c->addr;
+    c->rng = cfg->seed;
+    c->phi_z = hs_phi_normal_z(cfg->phi_threshold > 0 ? cfg->phi_threshold
+                                                      : 1.0);
+    c->now = now_ms;
+
+    err = HS_ENOMEM;
+    c->outq = calloc(cfg->max_pending, sizeof *c->outq);
+    c->evq = calloc(cfg->max_events, sizeof *c->evq);
+    if (!c->outq || !c->evq)
+        goto fail;
+    if ((err = hs_members_init(&c->members, cfg->graveyard)) != HS_OK)
+        goto fail;
+    if ((err = hs_members_add(&c->members, c->name, c->addr, cfg->generation,
+                              &c->self)) != HS_OK)
+        goto fail;
+    c->self->is_self = true;
+    c->self->suspect_at = UINT64_MAX;
+
+    /* Start the first round at a random point of the interval so nodes
+     * started together do not gossip in lock-step. */
+    c->next_gossip = now_ms + hs_core_rand(c) % cfg->gossip_interval_ms;
+    c->next_heartbeat = now_ms;
+    c->next_check = UINT64_MAX;
+    c->next_gc = now_ms + cfg->tombstone_gc_ms / 4 + 1000;
+    if (cfg->heartbeat_interval_ms)
+        self_heartbeat(c);
+    update_deadline(c);
+    *out = c;
+    return HS_OK;
+fail:
+    hs_core_free(c);
+    return err;
+}
+
+void hs_core_free(hs_core *c)
+{
+    if (!c)
+        return;
+    hs_members_free(&c->members);
+    for (uint32_t i = 0; i < c->outq_len; i++) {
+        hs_outq_item *it = &c->outq[(c->outq_head + i) % c->cfg.max_pending];
+        free(it->to);
+        free(it->buf);
+    }
+    free(c->out_cur.to);
+    free(c->out_cur.buf);
+    free(c->outq);
+    free(c->evq);
+    hs_core_clear_seeds(c);
+    for (uint32_t i = 0; i < c->n_candidates; i++)
+        free(c->candidates[i]);
+    free(c);
+}
+
+hs_err hs_core_add_seed(hs_core *c, const char *addr)
+{
+    if (!addr || !*addr || strlen(addr) > HS_WIRE_MAX_ADDR)
+        return HS_EINVAL;
+    for (uint32_t i = 0; i < c->n_seeds; i++)
+        if (strcmp(c->seeds[i], addr) == 0)
+            return HS_OK;
+    if (c->n_seeds == HS_MAX_SEEDS)
+        return HS_EFULL;
+    char *s = strdup(addr);
+    if (!s)
+        return HS_ENOMEM;
+    c->seeds[c->n_seeds++] = s;
+    return HS_OK;
+}
+
+void hs_core_clear_seeds(hs_core *c)
+{
+    for (uint32_t i = 0; i < c->n_seeds; i++)
+        free(c->seeds[i]);
+    c->n_seeds = 0;
+}
+
+/* ---- Events and sends --------------------------------------------------- */
+
+void hs_core_emit(hs_core *c, hs_event_type type, const hs_member *m,
+                  const char *key, bool deleted)
+{
+    if (c->evq_len == c->cfg.max_events) {
+        c->stats.events_dropped++;
+        return;
+    }
+    hs_event *ev = &c->evq[(c->evq_head + c->evq_len) % c->cfg.max_events];
+    c->evq_len++;
+    memset(ev, 0, sizeof *ev);
+    ev->type = type;
+    ev->state = m->state;
+    ev->generation = m->generation;
+    ev->at_ms = c->now;
+    snprintf(ev->name, sizeof ev->name, "%s", m->name);
+    snprintf(ev->addr, sizeof ev->addr, "%s", m->addr);
+    if (key)
+        snprintf(ev->key, sizeof ev->key, "%s", key);
+    ev->deleted = deleted;
+    c->stats.events[type]++;
+}
+
+bool hs_core_next_event(hs_core *c, hs_event *out)
+{
+    if (c->evq_len == 0)
+        return false;
+    *out = c->evq[c->evq_head];
+    c->evq_head = (c->evq_head + 1) % c->cfg.max_events;
+    c->evq_len--;
+    return true;
+}
+
+void hs_core_reject(hs_core *c, hs_err why)
+{
+    int slot = -(int)why;
+    if (slot > 0 && slot < HS_REASON_SLOTS)
+        c->stats.rejected[slot]++;
+}
+
+void hs_core_send(hs_core *c, const char *to, const hs_wire_msg *msg)
+{
+    if (c->outq_len == c->cfg.max_pending) {
+        c->stats.sends_dropped++;
+        return;
+    }
+    uint8_t *buf = malloc(c->cfg.max_datagram);
+    char *dst = strdup(to);
+    size_t len = 0;
+    hs_err err = HS_ENOMEM;
+    if (buf && dst)
+        err = hs_wire_encode(msg, buf, c->cfg.max_datagram, &len);
+    if (err != HS_OK) {
+        /* The packer keeps every message under max_datagram, so this is a
+         * bug or memory exhaustion: count it where an operator looks. */
+        free(buf);
+        free(dst);
+        c->stats.sends_dropped++;
+        hs_core_reject(c, err);
+        return;
+    }
+    hs_outq_item *it =
+        &c->outq[(c->outq_head + c->outq_len) % c->cfg.max_pending];
+    it->to = dst;
+    it->buf = buf;
+    it->len = len;
+    it->type = msg->type;
+    c->outq_len++;
+    if ((unsigned)msg->type < HS_WIRE_TYPE_SLOTS) {
+        c->stats.msgs_sent[msg->type]++;
+        c->stats.bytes_sent[msg->type] += len;
+    }
+    if (len > c->stats.max_datagram_sent)
+        c->stats.max_datagram_sent = len;
+}
+
+bool hs_core_next_datagram(hs_core *c, hs_datagram *out)
+{
+    free(c->out_cur.to);
+    free(c->out_cur.buf);
+    memset(&c->out_cur, 0, sizeof c->out_cur);
+    if (c->outq_len == 0)
+        return false;
+    c->out_cur = c->outq[c->outq_head];
+    c->outq_head = (c->outq_head + 1) % c->cfg.max_pending;
+    c->outq_len--;
+    out->to = c->out_cur.to;
+    out->buf = c->out_cur.buf;
+    out->len = c->out_cur.len;
+    out->type = c->out_cur.type;
+    return true;
+}
+
+/* ---- Liveness ----------------------------------------------------------- */
+
+/* A change to m's versions happened at this node: keep pushing versions
+ * above what we held before it for the next rumor_rounds rounds. */
+void hs_core_mark_hot(hs_core *c, hs_member *m, uint64_t old_max)
+{
+    if (c->round >= m->rumor_until)
+        m->rumor_base = old_max;
+    m->rumor_until = c->round + c->cfg.rumor_rounds + 1;
+}
+
+static uint64_t suspect_time(const hs_core *c, const hs_member *m)
+{
+    if (m->is_self || c->cfg.phi_threshold <= 0 || !m->phi.has_last)
+        return UINT64_MAX;
+    double after = hs_phi_crossing_ms(&m->phi, &c->cfg.phi,
+                                      c->cfg.phi_threshold, c->phi_z);
+    double at = m->phi.last_ms + ceil(after);
+    return at >= 1.8e19 ? UINT64_MAX : (uint64_t)at;
+}
+
+/* Recomputes when m will be suspected, and makes sure a check runs then. */
+void hs_core_watch(hs_core *c, hs_member *m)
+{
+    m->suspect_at = suspect_time(c, m);
+    if (m->suspect_at < c->next_check)
+        c->next_check = m->suspect_at;
+}
+
+/* m's heartbeat version rose: an arrival for its detector. */
+void hs_core_heard(hs_core *c, hs_member *m)
+{
+    if (m->is_self || m->state == HS_STATE_LEFT)
+        return;
+    hs_phi_heartbeat(&m->phi, &c->cfg.phi, (double)c->now);
+    hs_core_watch(c, m);
+    if (m->state == HS_STATE_SUSPECT || m->state == HS_STATE_DEAD) {
+        m->state = HS_STATE_ALIVE;
+        m->state_since = c->now;
+        hs_core_emit(c, HS_EVENT_RECOVER, m, NULL, false);
+    }
+}
+
+static void self_heartbeat(hs_core *c)
+{
+    hs_member *s = c->self;
+    if (s->state == HS_STATE_LEFT)
+        return;
+    uint64_t old = s->max_version;
+    s->hb_value++;
+    s->hb_version = ++s->max_version;
+    hs_core_mark_hot(c, s, old);
+}
+
+static uint64_t sat_add(uint64_t a, uint64_t b)
+{
+    return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+/* The next time m's state may change on its own. */
+static uint64_t member_timer(const hs_core *c, const hs_member *m)
+{
+    switch (m->state) {
+    case HS_STATE_ALIVE:
+        return m->suspect_at;
+    case HS_STATE_SUSPECT:
+        return sat_add(m->state_since, c->cfg.dead_after_ms);
+    case HS_STATE_DEAD:
+        return sat_add(m->state_since, c->cfg.reap_dead_after_ms);
+    case HS_STATE_LEFT:
+        return m->is_self ? UINT64_MAX
+                          : sat_add(m->state_since, c->cfg.reap_left_after_ms);
+    default:
+        return UINT64_MAX;
+    }
+}
+
+static void check_members(hs_core *c)
+{
+    uint64_t now = c->now, next = UINT64_MAX;
+    /* Backwards, so burying (which removes from the sorted array) does not
+     * disturb the part not visited yet. */
+    for (size_t i = c->members.n_sorted; i-- > 0;) {
+        hs_member *m = c->members.sorted[i];
+        if (m->is_self)
+            continue;
+        uint64_t due = member_timer(c, m);
+        if (now >= due) {
+            switch (m->state) {
+            case HS_STATE_ALIVE:
+                m->state = HS_STATE_SUSPECT;
+                m->state_since = now;
+                hs_core_emit(c, HS_EVENT_SUSPECT, m, NULL, false);
+                break;
+            case HS_STATE_SUSPECT:
+                m->state = HS_STATE_DEAD;
+                m->state_since = now;
+                /* Its old rhythm says nothing about its next life. */
+                hs_phi_reset(&m->phi);
+                m->suspect_at = UINT64_MAX;
+                hs_core_emit(c, HS_EVENT_FAIL, m, NULL, false);
+                break;
+            case HS_STATE_DEAD:
+            case HS_STATE_LEFT:
+                m->state_since = now;
+                hs_core_emit(c, HS_EVENT_REAP, m, NULL, false);
+                hs_members_bury(&c->members, m);
+                continue;
+            default:
+                break;
+            }
+            due = member_timer(c, m);
+        }
+        if (due < next)
+            next = due;
+    }
+    c->next_check = next;
+}
+
+/* Takes `gap` ms of local silence off every detector and timer. */
+static void forgive_pause(hs_core *c, uint64_t gap)
+{
+    c->stats.pauses++;
+    for (size_t i = 0; i < c->members.n_sorted; i++) {
+        hs_member *m = c->members.sorted[i];
+        if (m->is_self)
+            continue;
+        if (m->phi.has_last) {
+            double last = m->phi.last_ms + (double)gap;
+            hs_phi_mark(&m->phi, last < (double)c->now ? last : (double)c->now);
+        }
+        if (m->state == HS_STATE_ALIVE)
+            m->suspect_at = suspect_time(c, m);
+        else if (m->state == HS_STATE_SUSPECT)
+            m->state_since = sat_add(m->state_since, gap);
+    }
+    c->next_check = c->now;
+}
+
+static void advance(hs_core *c, uint64_t now)
+{
+    if (now <= c->now)
+        return;
+    uint64_t late_by = now > c->deadline ? now - c->deadline : 0;
+    c->now = now;
+    if (late_by > c->cfg.pause_grace_ms)
+        forgive_pause(c, late_by);
+}
+
+static void update_deadline(hs_core *c)
+{
+    uint64_t d = c->next_gossip;
+    if (c->cfg.heartbeat_interval_ms && c->next_heartbeat < d)
+        d = c->next_heartbeat;
+    if (c->next_check < d)
+        d = c->next_check;
+    if (c->next_gc < d)
+        d = c->next_gc;
+    if (d <= c->now)
+        d = c->now + 1;
+    c->deadline = d;
+}
+
+static void collect_tombstones(hs_core *c)
+{
+    uint64_t before = c->now > c->cfg.tombstone_gc_ms
+                          ? c->now - c->cfg.tombstone_gc_ms
+                          : 0;
+    if (before == 0)
+        return;
+    for (size_t i = 0; i < c->members.n_sorted; i++) {
+        hs_member *m = c->members.sorted[i];
+        if (m->n_tombs)
+            c->stats.tombstones_collected += hs_kv_collect(m, 0, before);
+    }
+}
+
+void hs_core_tick(hs_core *c, uint64_t now)
+{
+    advance(c, now);
+    now = c->now;
+    if (c->cfg.heartbeat_interval_ms && now >= c->next_heartbeat) {
+        self_heartbeat(c);
+        c->next_heartbeat += c->cfg.heartbeat_interval_ms;
+        if (c->next_heartbeat <= now)
+            c->next_heartbeat = now + c->cfg.heartbeat_interval_ms;
+    }
+    if (now >= c->next_check)
+        check_members(c);
+    if (now >= c->next_gc) {
+        collect_tombstones(c);
+        uint64_t step = c->cfg.tombstone_gc_ms / 4;
+        c->next_gc = now + (step > 1000 ? step : 1000);
+    }
+    if (now >= c->next_gossip) {
+        hs_gossip_round(c);
+        c->next_gossip += c->cfg.gossip_interval_ms;
+        if (c->next_gossip <= now)
+            c->next_gossip = now + c->cfg.gossip_interval_ms;
+    }
+    update_deadline(c);
+}
+
+uint64_t hs_core_next_deadline(const hs_core *c)
+{
+    return c->deadline;
+}
+
+hs_err hs_core_receive(hs_core *c, uint64_t now, const char *from,
+                       const uint8_t *buf, size_t len)
+{
+    advance(c, now);
+    hs_wire_msg *msg = NULL;
+    hs_err err =
+        hs_wire_decode(buf, len, c->cluster, c->cfg.max_datagram, &msg);
+    if (err == HS_OK && strcmp(msg->sender.name, c->name) == 0)
+        err = msg->sender.generation < c->cfg.generation ? HS_ESTALE
+                                                         : HS_ESELF;
+    if (err != HS_OK) {
+        hs_core_reject(c, err);
+        hs_wire_msg_free(msg);
+        update_deadline(c);
+        return err;
+    }
+    if ((unsigned)msg->type < HS_WIRE_TYPE_SLOTS) {
+        c->stats.msgs_recv[msg->type]++;
+        c->stats.bytes_recv[msg->type] += len;
+    }
+    hs_gossip_handle(c, from ? from : "", msg);
+    hs_wire_msg_free(msg);
+    update_deadline(c);
+    return HS_OK;
+}
+
+/* ---- Local state -------------------------------------------------------- */
+
+static bool key_is_reserved(const char *key)
+{
+    return strncmp(key, HS_KEY_PREFIX, strlen(HS_KEY_PREFIX)) == 0;
+}
+
+/* Largest message a single entry of this size would need: base message
+ * with the longest names, one delta with the longest name and address, and
+ * the entry. An entry that cannot fit one datagram could never be sent and
+ * would stop its member's state at a gap forever, so it is refused. */
+static bool entry_fits(const hs_core *c, const char *key, size_t len)
+{
+    char longname[HS_WIRE_MAX_NAME + 1], longaddr[HS_WIRE_MAX_ADDR + 1];
+    memset(longname, 'x', HS_WIRE_MAX_NAME);
+    longname[HS_WIRE_MAX_NAME] = 0;
+    memset(longaddr, 'x', HS_WIRE_MAX_ADDR);
+    longaddr[HS_WIRE_MAX_ADDR] = 0;
+    hs_wire_msg msg = {.type = HS_WIRE_ACK,
+                       .cluster = c->cluster,
+                       .sender = {c->name, c->cfg.generation, c->addr},
+                       .range_lo = "",
+                       .range_hi = ""};
+    hs_wire_delta d = {.name = longname,
+                       .generation = UINT64_MAX >> 2,
+                       .addr = longaddr,
+                       .from_version = UINT64_MAX >> 12,
+                       .to_version = UINT64_MAX >> 11,
+                       .gc_version = UINT64_MAX >> 12,
+                       .left_version = UINT64_MAX >> 11};
+    hs_wire_entry e = {.key = key,
+                       .value = NULL,
+                       .value_len = len,
+                       .version = UINT64_MAX >> 11};
+    size_t need = hs_wire_base_size(&msg) + hs_wire_delta_size(&d) +
+                  hs_wire_entry_size(&e);
+    return need <= c->cfg.max_datagram;
+}
+
+static hs_err check_write(hs_core *c, const char *key)
+{
+    if (!key || !hs_wire_valid_name(key, HS_WIRE_MAX_KEY))
+        return HS_EINVAL;
+    if (key_is_reserved(key))
+        return HS_ERESERVED;
+    if (c->self->state == HS_STATE_LEFT)
+        return HS_ESTATE;
+    return HS_OK;
+}
+
+hs_err hs_core_set(hs_core *c, const char *key, const void *value, size_t len,
+                   uint64_t now)
+{
+    advance(c, now);
+    hs_err err = check_write(c, key);
+    if (err != HS_OK)
+        return err;
+    if (len > HS_WIRE_MAX_VALUE || !entry_fits(c, key, len))
+        return HS_ETOOBIG;
+    if (len && !value)
+        return HS_EINVAL;
+    hs_member *s = c->self;
+    int at = hs_kv_find(s, key);
+    if (at < 0 && s->n_kv - s->n_tombs >= c->cfg.max_keys)
+        return HS_EFULL;
+    uint64_t old = s->max_version;
+    err = hs_kv_put(s, key, value, len, false, old + 1, c->now);
+    if (err != HS_OK)
+        return err;
+    s->max_version = old + 1;
+    hs_core_mark_hot(c, s, old);
+    update_deadline(c);
+    return HS_OK;
+}
+
+hs_err hs_core_del(hs_core *c, const char *key, uint64_t now)
+{
+    advance(c, now);
+    hs_err err = check_write(c, key);
+    if (err != HS_OK)
+        return err;
+    hs_member *s = c->self;
+    int at = hs_kv_find(s, key);
+    if (at < 0 || s->kv[at].tombstone)
+        return HS_ENOTFOUND;
+    uint64_t old = s->max_version;
+    err = hs_kv_put(s, key, NULL, 0, true, old + 1, c->now);
+    if (err != HS_OK)
+        return err;
+    s->max_version = old + 1;
+    hs_core_mark_hot(c, s, old);
+    update_deadline(c);
+    return HS_OK;
+}
+
+hs_err hs_core_leave(hs_core *c, uint64_t now)
+{
+    advance(c, now);
+    hs_member *s = c->self;
+    if (s->state == HS_STATE_LEFT)
+        return HS_ESTATE;
+    uint64_t old = s->max_version;
+    /* The leave takes a version of its own so that every digest that has
+     * not seen it differs from ours and pulls it. */
+    s->max_version = old + 1;
+    s->left_version = s->max_version;
+    s->state = HS_STATE_LEFT;
+    s->state_since = c->now;
+    hs_core_mark_hot(c, s, old);
+    hs_gossip_send_leave(c);
+    update_deadline(c);
+    return HS_OK;
+}
+
+/* ---- Queries ------------------------------------------------------------ */
+
+static void fill_info(const hs_core *c, const hs_member *m, uint64_t now,
+                      hs_member_info *out)
+{
+    out->name = m->name;
+    out->addr = m->addr;
+    out->generation = m->generation;
+    out->state = m->state;
+    out->heartbeat = m->hb_value;
+    out->max_version = m->max_version;
+    out->state_since_ms = m->state_since;
+    out->is_self = m->is_self;
+    out->n_keys = m->n_kv - m->n_tombs;
+    out->phi = 0;
+    if (!m->is_self &&
+        (m->state == HS_STATE_ALIVE || m->state == HS_STATE_SUSPECT))
+        out->phi = hs_phi_value(&m->phi, &c->cfg.phi, (double)now);
+}
+
+size_t hs_core_member_count(const hs_core *c)
+{
+    return c->members.n_sorted;
+}
+
+hs_err hs_core_member_at(const hs_core *c, size_t i, uint64_t now,
+                         hs_member_info *out)
+{
+    if (i >= c->members.n_sorted)
+        return HS_ENOTFOUND;
+    fill_info(c, c->members.sorted[i], now, out);
+    return HS_OK;
+}
+
+hs_err hs_core_member_get(const hs_core *c, const char *name, uint64_t now,
+                          hs_member_info *out)
+{
+    const hs_member *m = name ? hs_members_find(&c->members, name) : NULL;
+    if (!m || m->state == HS_STATE_REAPED)
+        return HS_ENOTFOUND;
+    fill_info(c, m, now, out);
+    return HS_OK;
+}
+
+hs_err hs_core_member_key(const hs_core *c, const char *name, uint32_t k,
+                          const char **key, const uint8_t **value, size_t *len)
+{
+    const hs_member *m = name ? hs_members_find(&c->members, name) : NULL;
+    if (!m || m->state == HS_STATE_REAPED)
+        return HS_ENOTFOUND;
+    for (uint32_t i = 0; i < m->n_kv; i++) {
+        if (m->kv[i].tombstone)
+            continue;
+        if (k-- == 0) {
+            *key = m->kv[i].key;
+            *value = m->kv[i].value;
+            *len = m->kv[i].len;
+            return HS_OK;
+        }
+    }
+    return HS_ENOTFOUND;
+}
+
+const hs_core_stats *hs_core_stats_get(const hs_core *c)
+{
+    return &c->stats;
+}

@@ -1,0 +1,240 @@
+/*
+ * membership/core.h — the sans-I/O membership core, private to the library.
+ *
+ * The core is the whole protocol (cluster view, versioned state, scuttlebutt
+ * exchanges, heartbeats, the member lifecycle, events) and nothing else: it
+ * opens no socket, reads no clock and keeps no global. It is driven from
+ * outside, which is what lets the libev runtime, the many-node simulator and
+ * the deterministic tests all run the same code:
+ *
+ *     hs_core_tick(core, now)              the time is now `now` (ms)
+ *     hs_core_receive(core, now, from, b)  a datagram arrived from `from`
+ *     hs_core_next_datagram(core, &d)      what should I send, and to whom?
+ *     hs_core_next_event(core, &ev)        what happened?
+ *     hs_core_next_deadline(core)          when must you call me again?
+ *
+ * Time is a caller-chosen monotonic timeline in milliseconds; randomness
+ * comes from cfg.seed, so the same inputs give the same outputs.
+ *
+ * Addresses are opaque strings ("10.0.0.1:7946", "[::1]:7946", or a
+ * simulator's node name): the core only stores, compares and returns them.
+ *
+ * Threading: a core is not thread-safe; one caller at a time.
+ */
+#ifndef HS_CORE_H
+#define HS_CORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "detector/phi.h"
+#include "hearsay.h"
+#include "wire/wire.h"
+
+typedef struct hs_core hs_core;
+typedef struct hs_member hs_member;
+
+typedef enum hs_gossip_mode {
+    HS_MODE_PUSH_PULL = 0, /* SYN -> SYN-ACK -> ACK (default) */
+    HS_MODE_PULL = 1,      /* SYN(pull) -> SYN-ACK with deltas only */
+    HS_MODE_PUSH = 2       /* unsolicited deltas of recent changes */
+} hs_gossip_mode;
+
+/* How deltas compete for room in a datagram that cannot hold them all
+ * (van Renesse et al. 2008). Members the peer does not know always go first. */
+typedef enum hs_order {
+    HS_ORDER_DEPTH = 0,  /* member with the most missing versions first */
+    HS_ORDER_BREADTH = 1 /* one entry per member in turn, oldest first */
+} hs_order;
+
+typedef enum hs_member_state {
+    HS_STATE_ALIVE = 0,
+    HS_STATE_SUSPECT = 1,
+    HS_STATE_DEAD = 2,
+    HS_STATE_LEFT = 3,
+    HS_STATE_REAPED = 4 /* remembered only to refuse stale gossip */
+} hs_member_state;
+
+const char *hs_member_state_name(hs_member_state s);
+
+typedef enum hs_event_type {
+    HS_EVENT_JOIN = 0,    /* a member appeared (or came back after a reap) */
+    HS_EVENT_UPDATE = 1,  /* one of a member's keys changed: ev.key */
+    HS_EVENT_SUSPECT = 2, /* phi crossed the threshold */
+    HS_EVENT_RECOVER = 3, /* a suspect or dead member's heartbeat rose again */
+    HS_EVENT_FAIL = 4,    /* suspect for longer than the dead grace: dead */
+    HS_EVENT_LEAVE = 5,   /* the member left gracefully */
+    HS_EVENT_RESTART = 6, /* a higher generation replaced the old incarnation */
+    HS_EVENT_REAP = 7,    /* a dead or left member was forgotten */
+    HS_EVENT_COUNT_ = 8
+} hs_event_type;
+
+const char *hs_event_type_name(hs_event_type t);
+
+/* Reserved keys. Keys starting with "hs." belong to the protocol; users may
+ * not write them. The heartbeat travels as an ordinary versioned entry under
+ * HS_KEY_HEARTBEAT whose value is the decimal heartbeat counter. */
+#define HS_KEY_PREFIX "hs."
+#define HS_KEY_HEARTBEAT "hs.hb"
+
+typedef struct hs_core_config {
+    const char *cluster; /* copied; valid name (see wire.h) */
+    const char *name;    /* copied; this member's unique name */
+    uint64_t generation; /* >= 1; grows on every restart */
+    const char *addr;    /* copied; advertised gossip address */
+    uint64_t seed;       /* PRNG seed: same seed, same choices */
+
+    hs_gossip_mode mode;
+    hs_order order;
+    uint32_t gossip_interval_ms;
+    uint32_t heartbeat_interval_ms; /* 0 disables own heartbeats */
+    uint32_t fanout;                /* peers per gossip round */
+    size_t max_datagram;            /* HS_WIRE_MIN..MAX_DATAGRAM */
+    uint32_t max_entries_per_msg;   /* 0 = only the datagram size limits */
+
+    double phi_threshold;
+    hs_phi_config phi;
+    uint32_t dead_after_ms;      /* suspect this long -> dead */
+    uint32_t reap_dead_after_ms; /* dead this long -> forgotten */
+    uint32_t reap_left_after_ms; /* left this long -> forgotten */
+    uint32_t tombstone_gc_ms;    /* deleted keys are kept this long */
+    uint32_t rumor_rounds;       /* rounds a change is pushed unasked */
+
+    uint32_t max_members;   /* members besides the graveyard */
+    uint32_t max_keys;      /* user keys per member */
+    uint32_t graveyard;     /* reaped members remembered */
+    uint32_t max_pending;   /* outgoing datagrams queued */
+    uint32_t max_events;    /* events queued */
+    uint32_t leave_fanout;  /* peers told directly on leave */
+    uint32_t pause_grace_ms; /* lateness past a deadline that is a pause */
+} hs_core_config;
+
+/* Fills cfg with the documented defaults (docs/protocol.md). Identity
+ * fields (cluster, name, addr, generation) must still be set. */
+void hs_core_config_init(hs_core_config *cfg);
+
+/* HS_OK or HS_EINVAL for a config the core would not run with. */
+hs_err hs_core_config_check(const hs_core_config *cfg);
+
+/* Creates a core at time now_ms. The config is copied. */
+hs_err hs_core_new(const hs_core_config *cfg, uint64_t now_ms, hs_core **out);
+void hs_core_free(hs_core *core);
+
+/* Adds a seed address to gossip with while the view is small and, now and
+ * then, to merge split clusters. Duplicates are ignored. HS_EFULL past 64. */
+hs_err hs_core_add_seed(hs_core *core, const char *addr);
+void hs_core_clear_seeds(hs_core *core);
+
+/* Writes or deletes one of this member's keys; takes the next version.
+ * HS_ERESERVED for "hs." keys, HS_EINVAL for bad names/sizes, HS_EFULL past
+ * max_keys, HS_ESTATE after leave. Deleting an absent key is HS_ENOTFOUND. */
+hs_err hs_core_set(hs_core *core, const char *key, const void *value,
+                   size_t len, uint64_t now_ms);
+hs_err hs_core_del(hs_core *core, const char *key, uint64_t now_ms);
+
+/* Starts a graceful leave: marks this member left, queues LEAVE datagrams to
+ * up to leave_fanout peers and keeps gossiping the left state for as long
+ * as the caller keeps ticking. HS_ESTATE if already left. */
+hs_err hs_core_leave(hs_core *core, uint64_t now_ms);
+
+/* Advances time: heartbeats, gossip rounds, detector checks, reaping and
+ * tombstone collection that are due. Time never goes backwards: an earlier
+ * now_ms is treated as the last one seen. */
+void hs_core_tick(hs_core *core, uint64_t now_ms);
+
+/* Hands the core one datagram. Returns HS_OK, or why it was dropped (the
+ * same reason is counted in the stats): a decode error from wire.h,
+ * HS_ESELF for a message claiming to be from us, HS_ESTALE for an old
+ * incarnation. Never fails on memory in a way that corrupts state. */
+hs_err hs_core_receive(hs_core *core, uint64_t now_ms, const char *from,
+                       const uint8_t *buf, size_t len);
+
+/* An outgoing datagram. The pointers stay valid until the next call to
+ * hs_core_next_datagram() or any other call on the core. */
+typedef struct hs_datagram {
+    const char *to;
+    const uint8_t *buf;
+    size_t len;
+    hs_wire_type type;
+} hs_datagram;
+
+bool hs_core_next_datagram(hs_core *core, hs_datagram *out);
+
+/* An event. Strings are copies owned by the event. */
+typedef struct hs_event {
+    hs_event_type type;
+    hs_member_state state; /* the member's state after the event */
+    uint64_t generation;
+    uint64_t at_ms;
+    char name[HS_WIRE_MAX_NAME + 1];
+    char addr[HS_WIRE_MAX_ADDR + 1];
+    char key[HS_WIRE_MAX_KEY + 1]; /* UPDATE only; "" otherwise */
+    bool deleted;                  /* UPDATE: the key was deleted */
+} hs_event;
+
+bool hs_core_next_event(hs_core *core, hs_event *out);
+
+/* The time the core next needs a tick. Always > the last now given, and at
+ * most one gossip interval away. */
+uint64_t hs_core_next_deadline(const hs_core *core);
+
+/* ---- Queries ------------------------------------------------------------ */
+
+/* A read-only view of a member, valid until the next non-const call. */
+typedef struct hs_member_info {
+    const char *name;
+    const char *addr;
+    uint64_t generation;
+    hs_member_state state;
+    uint64_t heartbeat;
+    uint64_t max_version;
+    uint64_t state_since_ms;
+    double phi;
+    bool is_self;
+    uint32_t n_keys; /* live user keys (tombstones excluded) */
+} hs_member_info;
+
+/* Number of members in the view (self included, reaped excluded). */
+size_t hs_core_member_count(const hs_core *core);
+
+/* The i-th member in name order, 0 <= i < member_count. HS_ENOTFOUND past
+ * the end. phi is evaluated at now_ms. */
+hs_err hs_core_member_at(const hs_core *core, size_t i, uint64_t now_ms,
+                         hs_member_info *out);
+hs_err hs_core_member_get(const hs_core *core, const char *name,
+                          uint64_t now_ms, hs_member_info *out);
+
+/* The k-th live user key of a member (in version order). */
+hs_err hs_core_member_key(const hs_core *core, const char *name, uint32_t k,
+                          const char **key, const uint8_t **value,
+                          size_t *len);
+
+/* ---- Statistics --------------------------------------------------------- */
+
+#define HS_WIRE_TYPE_SLOTS 6 /* indexed by hs_wire_type; 0 unused */
+#define HS_REASON_SLOTS (-HS_ERR_LAST_)
+
+typedef struct hs_core_stats {
+    uint64_t msgs_sent[HS_WIRE_TYPE_SLOTS];
+    uint64_t bytes_sent[HS_WIRE_TYPE_SLOTS];
+    uint64_t msgs_recv[HS_WIRE_TYPE_SLOTS];
+    uint64_t bytes_recv[HS_WIRE_TYPE_SLOTS];
+    uint64_t rejected[HS_REASON_SLOTS]; /* by -hs_err of the reason */
+    uint64_t events[HS_EVENT_COUNT_];
+    uint64_t rounds;
+    uint64_t deltas_applied;  /* member deltas that advanced a member */
+    uint64_t entries_applied; /* key/value entries applied */
+    uint64_t deltas_gap;      /* deltas that could not be applied (gap) */
+    uint64_t resets_sent;
+    uint64_t truncated_msgs;  /* messages that had more to say than room */
+    uint64_t pauses;          /* local pauses detected */
+    uint64_t sends_dropped;   /* outgoing queue full */
+    uint64_t events_dropped;  /* event queue full */
+    uint64_t tombstones_collected;
+    uint64_t max_datagram_sent;
+} hs_core_stats;
+
+const hs_core_stats *hs_core_stats_get(const hs_core *core);
+
+#endif /* HS_CORE_H */

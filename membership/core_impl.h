@@ -1,0 +1,76 @@
+/*
+ * membership/core_impl.h — the core's state, shared by core.c (lifecycle,
+ * time, queues) and gossip.c (digests, deltas, exchanges). Private.
+ */
+#ifndef HS_CORE_IMPL_H
+#define HS_CORE_IMPL_H
+
+#include "membership/core.h"
+#include "membership/member.h"
+
+#define HS_MAX_SEEDS 64
+#define HS_MAX_CANDIDATES 16
+
+typedef struct hs_outq_item {
+    char *to;
+    uint8_t *buf;
+    size_t len;
+    hs_wire_type type;
+} hs_outq_item;
+
+struct hs_core {
+    hs_core_config cfg; /* strings point at the copies below */
+    char cluster[HS_WIRE_MAX_NAME + 1];
+    char name[HS_WIRE_MAX_NAME + 1];
+    char addr[HS_WIRE_MAX_ADDR + 1];
+
+    hs_members members;
+    hs_member *self;
+    uint64_t rng;
+    double phi_z; /* hs_phi_normal_z(cfg.phi_threshold) */
+
+    uint64_t now;        /* last time seen */
+    uint64_t deadline;   /* last deadline handed out */
+    uint64_t next_gossip;
+    uint64_t next_heartbeat;
+    uint64_t next_check; /* earliest member timer that may be due */
+    uint64_t next_gc;
+    uint64_t round;
+
+    char *seeds[HS_MAX_SEEDS];
+    uint32_t n_seeds;
+    /* Senders of SYNs we do not know yet: gossiped with next round so that
+     * a pull-only cluster still learns about newcomers. */
+    char *candidates[HS_MAX_CANDIDATES];
+    uint32_t n_candidates;
+
+    char digest_cursor[HS_WIRE_MAX_NAME + 1]; /* next digest page start */
+    char push_cursor[HS_WIRE_MAX_NAME + 1];   /* next full-state push */
+
+    hs_outq_item *outq;
+    uint32_t outq_head, outq_len;
+    hs_outq_item out_cur; /* the datagram last handed out */
+
+    hs_event *evq;
+    uint32_t evq_head, evq_len;
+
+    hs_core_stats stats;
+};
+
+/* core.c */
+uint64_t hs_core_rand(hs_core *c);
+double hs_core_rand01(hs_core *c);
+void hs_core_emit(hs_core *c, hs_event_type type, const hs_member *m,
+                  const char *key, bool deleted);
+void hs_core_send(hs_core *c, const char *to, const hs_wire_msg *msg);
+void hs_core_reject(hs_core *c, hs_err why);
+void hs_core_mark_hot(hs_core *c, hs_member *m, uint64_t old_max);
+void hs_core_heard(hs_core *c, hs_member *m);
+void hs_core_watch(hs_core *c, hs_member *m);
+
+/* gossip.c */
+void hs_gossip_round(hs_core *c);
+void hs_gossip_handle(hs_core *c, const char *from, const hs_wire_msg *msg);
+void hs_gossip_send_leave(hs_core *c);
+
+#endif /* HS_CORE_IMPL_H */

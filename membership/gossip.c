@@ -240,25 +240,38 @@ static uint64_t iter_peek(const entry_iter *it)
     return kv;
 }
 
-static void iter_take(entry_iter *it, hs_wire_entry *e, char *hbtext)
+static bool iter_at_hb(const entry_iter *it)
 {
-    uint64_t v = iter_peek(it);
+    return it->hb && iter_peek(it) == it->m->hb_version;
+}
+
+/* The next entry, without consuming it: a caller that finds it does not
+ * fit must leave it for the next message. */
+static void iter_get(const entry_iter *it, hs_wire_entry *e, char *hbtext)
+{
     memset(e, 0, sizeof *e);
-    if (it->hb && v == it->m->hb_version) {
+    if (iter_at_hb(it)) {
         snprintf(hbtext, HB_TEXT, "%" PRIu64, it->m->hb_value);
         e->key = HS_KEY_HEARTBEAT;
         e->value = (const uint8_t *)hbtext;
         e->value_len = strlen(hbtext);
-        e->version = v;
-        it->hb = false;
+        e->version = it->m->hb_version;
         return;
     }
-    const hs_kv *kv = &it->m->kv[it->i++];
+    const hs_kv *kv = &it->m->kv[it->i];
     e->key = kv->key;
     e->value = kv->value;
     e->value_len = kv->len;
     e->version = kv->version;
     e->tombstone = kv->tombstone;
+}
+
+static void iter_next(entry_iter *it)
+{
+    if (iter_at_hb(it))
+        it->hb = false;
+    else
+        it->i++;
 }
 
 static bool need_addr(const cand *k)
@@ -301,12 +314,11 @@ static bool delta_push(builder *b, hs_wire_delta *d, entry_iter *it)
     if (b->n_entries >= b->max_entries)
         return false;
     hs_wire_entry e;
-    iter_take(it, &e, b->hb[b->msg.n_deltas - 1]);
+    iter_get(it, &e, b->hb[b->msg.n_deltas - 1]);
     size_t sz = hs_wire_entry_size(&e);
-    if (b->used + sz > b->budget) {
-        it->hb = it->hb || e.key == (const char *)HS_KEY_HEARTBEAT;
+    if (b->used + sz > b->budget)
         return false;
-    }
+    iter_next(it);
     b->entries[b->n_entries++] = e;
     d->n_entries++;
     b->used += sz;
@@ -395,7 +407,8 @@ static void pack_breadth(hs_core *c, builder *b, const cand *ks, size_t n)
         if (best == n || count >= b->max_entries)
             break;
         hs_wire_entry e;
-        iter_take(&its[best], &e, hbtext);
+        iter_get(&its[best], &e, hbtext);
+        iter_next(&its[best]);
         size_t sz = hs_wire_entry_size(&e);
         if (take[best] == 0) {
             hs_wire_delta d = {.name = ks[best].m->name,

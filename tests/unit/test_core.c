@@ -1,0 +1,551 @@
+/*
+ * test_core.c — the membership core, driven deterministically: several real
+ * cores wired together by testnet (virtual clock, virtual network).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "testnet.h"
+
+static uint64_t run_until_converged(testnet *net, uint64_t limit_ms)
+{
+    uint64_t start = net->now;
+    while (!tn_converged(net) && net->now - start < limit_ms)
+        tn_run_for(net, 100);
+    return net->now - start;
+}
+
+static bool has_key(const testnet *net, int i, const char *member,
+                    const char *key, const char *value)
+{
+    for (uint32_t k = 0;; k++) {
+        const char *kk;
+        const uint8_t *v;
+        size_t len;
+        if (hs_core_member_key(net->nodes[i].core, member, k, &kk, &v, &len) !=
+            HS_OK)
+            return false;
+        if (strcmp(kk, key) == 0)
+            return !value ||
+                   (len == strlen(value) && memcmp(v, value, len) == 0);
+    }
+}
+
+/* ---- Basic convergence -------------------------------------------------- */
+
+static void two_nodes_converge(void **state)
+{
+    (void)state;
+    testnet net;
+    tn_init(&net, 2, 1, NULL);
+    assert_int_equal(hs_core_set(net.nodes[0].core, "role", "db", 2, net.now),
+                     HS_OK);
+    uint64_t took = run_until_converged(&net, 10000);
+    assert_true(tn_converged(&net));
+    assert_true(took <= 5000);
+    assert_true(has_key(&net, 1, "n0", "role", "db"));
+    assert_int_equal(hs_core_member_count(net.nodes[0].core), 2);
+    assert_int_equal(tn_count_events(&net, 1, HS_EVENT_JOIN, "n0"), 1);
+    assert_int_equal(tn_count_events(&net, 0, HS_EVENT_JOIN, "n1"), 1);
+    /* Heartbeats keep flowing but are never events. */
+    tn_run_for(&net, 20000);
+    assert_int_equal(tn_count_events(&net, 0, HS_EVENT_UPDATE, NULL), 0);
+    assert_int_equal(tn_count_events(&net, 1, HS_EVENT_UPDATE, NULL), 0);
+    assert_int_equal(tn_count_events(&net, 1, HS_EVENT_SUSPECT, NULL), 0);
+    hs_member_info info;
+    assert_int_equal(
+        hs_core_member_get(net.nodes[1].core, "n0", net.now, &info), HS_OK);
+    assert_true(info.heartbeat >= 20);
+    tn_free(&net);
+}
+
+static void update_reaches_all_of_20(void **state)
+{
+    (void)state;
+    testnet net;
+    tn_init(&net, 20, 2, NULL);
+    run_until_converged(&net, 60000);
+    assert_true(tn_converged(&net));
+    for (int i = 0; i < 20; i++)
+        assert_int_equal(tn_count_events(&net, i, HS_EVENT_JOIN, NULL), 19);
+
+    assert_int_equal(
+        hs_core_set(net.nodes[7].core, "version", "2.1", 3, net.now), HS_OK);
+    uint64_t start = net.now;
+    int have = 0;
+    while (net.now - start < 30000) {
+        tn_run_for(&net, 100);
+        have = 0;
+        for (int i = 0; i < 20; i++)
+            have += has_key(&net, i, "n7", "version", "2.1");
+        if (have == 20)
+            break;
+    }
+    assert_int_equal(have, 20);
+    /* log3(20) + log2(ln 20) ~ 4.4 rounds; allow generous slack for the
+     * random start phases, but not an order of magnitude. */
+    assert_true(net.now - start <= 12000);
+    for (int i = 0; i < 20; i++)
+        if (i != 7)
+            assert_int_equal(
+                tn_count_events(&net, i, HS_EVENT_UPDATE, "n7"), 1);
+    tn_free(&net);
+}
+
+static void small_datagram(hs_core_config *cfg, int i)
+{
+    (void)i;
+    cfg->max_datagram = HS_WIRE_MIN_DATAGRAM;
+}
+
+static void truncation_still_converges(void **state)
+{
+    (void)state;
+    testnet net;
+    tn_init(&net, 30, 3, small_datagram);
+    char key[16], val[64];
+    for (int i = 0; i < 30; i++)
+        for (int k = 0; k < 10; k++) {
+            snprintf(key, sizeof key, "k%d", k);
+            snprintf(val, sizeof val, "%d-%d-%s", i, k,
+                     "a-value-long-enough-to-need-several-datagrams");
+            assert_int_equal(hs_core_set(net.nodes[i].core, key, val,
+                                         strlen(val), net.now),
+                             HS_OK);
+        }
+    run_until_converged(&net, 120000);
+    assert_true(tn_converged(&net));
+    for (int i = 0; i < 30; i++) {
+        const hs_core_stats *st = hs_core_stats_get(net.nodes[i].core);
+        assert_true(st->max_datagram_sent <= HS_WIRE_MIN_DATAGRAM);
+        for (int j = 0; j < 30; j++)
+            for (int k = 0; k < 10; k++) {
+                char member[8];
+                snprintf(member, sizeof member, "n%d", j);
+                snprintf(key, sizeof key, "k%d", k);
+                snprintf(val, sizeof val, "%d-%d-%s", j, k,
+                         "a-value-long-enough-to-need-several-datagrams");
+                assert_true(has_key(&net, i, member, key, val));
+            }
+    }
+    /* The digest of 30 members does not fit 512 bytes: it was paged. */
+    uint64_t truncated = 0;
+    for (int i = 0; i < 30; i++)
+        truncated += hs_core_stats_get(net.nodes[i].core)->truncated_msgs;
+    assert_true(truncated > 0);
+    tn_free(&net);
+}
+
+/* ---- Lifecycle ---------------------------------------------------------- */
+
+static void crash_is_suspected_then_dead_everywhere(void **state)
+{
+    (void)state;
+    testnet net;
+    tn_init(&net, 8, 4, NULL);
+    run_until_converged(&net, 30000);
+    assert_true(tn_converged(&net));
+    tn_run_for(&net, 30000); /* let the detectors learn the rhythm */
+    for (int i = 0; i < 8; i++)
+        assert_int_equal(tn_count_events(&net, i, HS_EVENT_SUSPECT, NULL), 0);
+
+    tn_crash(&net, 3);
+    tn_run_for(&net, 60000);
+    for (int i = 0; i < 8; i++) {
+        if (i == 3)
+            continue;
+        assert_int_equal(tn_state(&net, i, "n3"), HS_STATE_DEAD);
+        assert_int_equal(tn_count_events(&net, i, HS_EVENT_SUSPECT, "n3"), 1);
+        assert_int_equal(tn_count_events(&net, i, HS_EVENT_FAIL, "n3"), 1);
+        /* nobody else was blamed */
+        assert_int_equal(tn_count_events(&net, i, HS_EVENT_FAIL, NULL), 1);
+        assert_int_equal(tn_count_events(&net, i, HS_EVENT_LEAVE, NULL), 0);
+    }
+    tn_free(&net);
+}
+
+static void leave_is_left_not_fail(void **state)
+{
+    (void)state;
+    testnet net;
+    tn_init(&net, 6, 5, NULL);
+    run_until_converged(&net, 30000);
+    assert_int_equal(hs_core_leave(net.nodes[2].core, net.now), HS_OK);
+    assert_int_equal(hs_core_leave(net.nodes[2].core, net.now), HS_ESTATE);
+    tn_run_for(&net, 2000); /* the leaver keeps gossiping for a moment */
+    tn_crash(&net, 2);
+    tn_run_for(&net, 60000);
+    for (int i = 0; i < 6; i++) {
+        if (i == 2)
+            continue;
+        assert_int_equal(tn_state(&net, i, "n2"), HS_STATE_LEFT);
+        assert_int_equal(tn_count_events(&net, i, HS_EVENT_LEAVE, "n2"), 1);
+        assert_int_equal(tn_count_events(&net, i, HS_EVENT_FAIL, "n2"), 0);
+        assert_int_equal(tn_count_events(&net, i, HS_EVENT_SUSPECT, "n2"), 0);
+    }
+    tn_free(&net);
+}
+
+static void restart_replaces_old_incarnation(void **state)
+{
+    (void)state;
+    testnet net;
+    tn_init(&net, 5, 6, NULL);
+    hs_core_set(net.nodes[4].core, "old", "yes", 3, net.now);
+    run_until_converged(&net, 30000);
+    assert_true(has_key(&net, 0, "n4", "old", "yes"));
+
+    tn_crash(&net, 4);
+    tn_run_for(&net, 1500);
+    tn_start(&net, 4, 2);
+    hs_core_set(net.nodes[4].core, "new", "yes", 3, net.now);
+    run_until_converged(&net, 30000);
+    assert_true(tn_converged(&net));
+    for (int i = 0; i < 4; i++) {
+        hs_member_info info;
+        assert_int_equal(
+            hs_core_member_get(net.nodes[i].core, "n4", net.now, &info),
+            HS_OK);
+        assert_int_equal(info.generation, 2);
+        assert_int_equal(info.state, HS_STATE_ALIVE);
+        assert_true(has_key(&net, i, "n4", "new", "yes"));
+        assert_false(has_key(&net, i, "n4", "old", NULL));
+        assert_int_equal(tn_count_events(&net, i, HS_EVENT_RESTART, "n4"), 1);
+        assert_int_equal(tn_count_events(&net, i, HS_EVENT_JOIN, "n4"), 1);
+    }
+    tn_free(&net);
+}
+
+static void fast_reap(hs_core_config *cfg, int i)
+{
+    (void)i;
+    cfg->reap_left_after_ms = 5000;
+    cfg->reap_dead_after_ms = 5000;
+}
+
+/* Captures every datagram node `who` sends, for replaying later. */
+typedef struct capture {
+    uint8_t buf[64][HS_WIRE_DEFAULT_DATAGRAM];
+    size_t len[64];
+    int n;
+} capture;
+
+static void reaped_members_stay_gone(void **state)
+{
+    (void)state;
+    testnet net;
+    tn_init(&net, 5, 7, fast_reap);
+    run_until_converged(&net, 30000);
+
+    /* Record a datagram of n3 carrying its state, as an attacker or a slow
+     * network path could replay it later. */
+    static capture cap;
+    memset(&cap, 0, sizeof cap);
+    hs_core_tick(net.nodes[3].core, hs_core_next_deadline(net.nodes[3].core));
+    hs_datagram d;
+    /* Force a SYN/PUSH: drive n3 until it emits something. */
+    for (int tries = 0; cap.n == 0 && tries < 20; tries++) {
+        uint64_t t = hs_core_next_deadline(net.nodes[3].core);
+        if (t > net.now)
+            net.now = t;
+        hs_core_tick(net.nodes[3].core, net.now);
+        while (hs_core_next_datagram(net.nodes[3].core, &d) && cap.n < 64) {
+            memcpy(cap.buf[cap.n], d.buf, d.len);
+            cap.len[cap.n++] = d.len;
+        }
+    }
+    assert_true(cap.n > 0);
+
+    assert_int_equal(hs_core_leave(net.nodes[3].core, net.now), HS_OK);
+    tn_run_for(&net, 2000);
+    tn_crash(&net, 3);
+    tn_run_for(&net, 20000);
+    for (int i = 0; i < 5; i++) {
+        if (i == 3)
+            continue;
+        assert_int_equal(tn_state(&net, i, "n3"), -1);
+        assert_int_equal(tn_count_events(&net, i, HS_EVENT_REAP, "n3"), 1);
+    }
+    /* Replay the old datagrams (a SYN from n3): they must not resurrect n3
+     * at n0, and a delta about n3 relayed by others must not either. */
+    const hs_core_stats *st = hs_core_stats_get(net.nodes[0].core);
+    uint64_t stale_before = st->rejected[-HS_ESTALE];
+    for (int k = 0; k < cap.n; k++)
+        hs_core_receive(net.nodes[0].core, net.now, "a3", cap.buf[k],
+                        cap.len[k]);
+    tn_run_for(&net, 10000);
+    for (int i = 0; i < 5; i++)
+        if (i != 3)
+            assert_int_equal(tn_state(&net, i, "n3"), -1);
+    assert_int_equal(tn_count_events(&net, 0, HS_EVENT_JOIN, "n3"), 1);
+    (void)stale_before;
+    tn_free(&net);
+}
+
+static void fast_gc(hs_core_config *cfg, int i)
+{
+    (void)i;
+    cfg->tombstone_gc_ms = 5000;
+}
+
+static void tombstones_collected_and_lagging_peer_resets(void **state)
+{
+    (void)state;
+    testnet net;
+    tn_init(&net, 6, 8, fast_gc);
+    hs_core *owner = net.nodes[1].core;
+    hs_core_set(owner, "a", "1", 1, net.now);
+    hs_core_set(owner, "b", "2", 1, net.now);
+    run_until_converged(&net, 30000);
+    assert_true(has_key(&net, 5, "n1", "a", "1"));
+
+    /* Cut n5 off (both ways) for long enough to miss a collection. */
+    for (int i = 0; i < 6; i++)
+        net.cut[i][5] = net.cut[5][i] = i != 5;
+    hs_core_del(owner, "a", net.now);
+    hs_core_set(owner, "c", "3", 1, net.now);
+    tn_run_for(&net, 4000);
+    assert_false(has_key(&net, 0, "n1", "a", NULL));
+    tn_run_for(&net, 20000); /* > tombstone_gc_ms + the sweep period */
+    uint64_t collected = 0;
+    for (int i = 0; i < 5; i++)
+        collected += hs_core_stats_get(net.nodes[i].core)->tombstones_collected;
+    assert_true(collected >= 5);
+    assert_true(has_key(&net, 5, "n1", "a", "1")); /* still stale there */
+
+    for (int i = 0; i < 6; i++)
+        net.cut[i][5] = net.cut[5][i] = false;
+    tn_run_for(&net, 30000);
+    assert_false(has_key(&net, 5, "n1", "a", NULL));
+    assert_true(has_key(&net, 5, "n1", "b", "2"));
+    assert_true(has_key(&net, 5, "n1", "c", "3"));
+    uint64_t resets = 0;
+    for (int i = 0; i < 5; i++)
+        resets += hs_core_stats_get(net.nodes[i].core)->resets_sent;
+    assert_true(resets > 0);
+    tn_free(&net);
+}
+
+static void pause_does_not_convict(void **state)
+{
+    (void)state;
+    testnet net;
+    tn_init(&net, 5, 9, NULL);
+    run_until_converged(&net, 30000);
+    tn_run_for(&net, 20000);
+    net.nodes[0].paused = true; /* its loop stops; packets wait for it */
+    tn_run_for(&net, 30000);
+    net.nodes[0].paused = false;
+    tn_run_for(&net, 20000);
+    const hs_core_stats *st = hs_core_stats_get(net.nodes[0].core);
+    assert_true(st->pauses >= 1);
+    assert_int_equal(tn_count_events(&net, 0, HS_EVENT_FAIL, NULL), 0);
+    assert_int_equal(tn_count_events(&net, 0, HS_EVENT_SUSPECT, NULL), 0);
+    tn_free(&net);
+}
+
+static void slow_rhythm(hs_core_config *cfg, int i)
+{
+    (void)i;
+    cfg->pause_grace_ms = UINT32_MAX / 2; /* pause guard off */
+}
+
+/* The same pause with the guard disabled does convict: the test above
+ * is therefore measuring the guard, not luck. */
+static void pause_without_guard_convicts(void **state)
+{
+    (void)state;
+    testnet net;
+    tn_init(&net, 5, 9, slow_rhythm);
+    run_until_converged(&net, 30000);
+    tn_run_for(&net, 20000);
+    net.nodes[0].paused = true;
+    tn_run_for(&net, 30000);
+    net.nodes[0].paused = false;
+    tn_run_for(&net, 20000);
+    assert_true(tn_count_events(&net, 0, HS_EVENT_SUSPECT, NULL) > 0);
+    tn_free(&net);
+}
+
+/* ---- Hostile input ------------------------------------------------------ */
+
+static void hostile_datagrams_are_counted_not_fatal(void **state)
+{
+    (void)state;
+    testnet net;
+    tn_init(&net, 3, 10, NULL);
+    run_until_converged(&net, 30000);
+    hs_core *c = net.nodes[0].core;
+    const hs_core_stats *st = hs_core_stats_get(c);
+
+    uint8_t junk[2000];
+    uint64_t r = 12345;
+    for (int i = 0; i < 2000; i++) {
+        size_t len = (size_t)(r % sizeof junk);
+        for (size_t k = 0; k < len; k++) {
+            r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+            junk[k] = (uint8_t)(r >> 56);
+        }
+        if (i % 2 == 0 && len >= 4) { /* get past the header check */
+            junk[0] = HS_WIRE_MAGIC0;
+            junk[1] = HS_WIRE_MAGIC1;
+            junk[2] = HS_WIRE_PROTO_VERSION;
+            junk[3] = 0;
+        }
+        assert_int_not_equal(hs_core_receive(c, net.now, "x", junk, len),
+                             HS_OK);
+    }
+    uint64_t rejected = 0;
+    for (int k = 0; k < HS_REASON_SLOTS; k++)
+        rejected += st->rejected[k];
+    assert_int_equal(rejected, 2000);
+
+    /* A message claiming to be from us. */
+    hs_wire_msg msg = {.type = HS_WIRE_SYN,
+                       .cluster = "test",
+                       .sender = {"n0", 1, "a0"},
+                       .range_lo = "",
+                       .range_hi = ""};
+    uint8_t buf[HS_WIRE_DEFAULT_DATAGRAM];
+    size_t len;
+    assert_int_equal(hs_wire_encode(&msg, buf, sizeof buf, &len), HS_OK);
+    assert_int_equal(hs_core_receive(c, net.now, "x", buf, len), HS_ESELF);
+    /* Another cluster. */
+    msg.cluster = "other";
+    msg.sender.name = "evil";
+    assert_int_equal(hs_wire_encode(&msg, buf, sizeof buf, &len), HS_OK);
+    assert_int_equal(hs_core_receive(c, net.now, "x", buf, len), HS_ECLUSTER);
+    assert_true(st->rejected[-HS_ECLUSTER] >= 1);
+
+    /* A delta about us with versions from the future is refused. */
+    hs_wire_entry e = {.key = "role", .value = (const uint8_t *)"x",
+                       .value_len = 1, .version = 1000000};
+    hs_wire_delta dl = {.name = "n0", .generation = 1, .addr = "",
+                        .from_version = 0, .to_version = 1000000,
+                        .entries = &e, .n_entries = 1};
+    hs_wire_msg push = {.type = HS_WIRE_PUSH, .cluster = "test",
+                        .sender = {"evil", 1, "ax"}, .range_lo = "",
+                        .range_hi = "", .deltas = &dl, .n_deltas = 1};
+    assert_int_equal(hs_wire_encode(&push, buf, sizeof buf, &len), HS_OK);
+    uint64_t self_before = st->rejected[-HS_ESELF];
+    hs_core_receive(c, net.now, "x", buf, len);
+    assert_int_equal(st->rejected[-HS_ESELF], self_before + 1);
+    assert_false(has_key(&net, 0, "n0", "role", NULL));
+
+    /* Versions beyond any sane counter. */
+    e.version = UINT64_C(1) << 60;
+    dl.name = "ghost";
+    dl.to_version = e.version;
+    assert_int_equal(hs_wire_encode(&push, buf, sizeof buf, &len), HS_OK);
+    hs_core_receive(c, net.now, "x", buf, len);
+    assert_int_equal(tn_state(&net, 0, "ghost"), -1);
+
+    /* The cluster is unharmed. */
+    tn_run_for(&net, 10000);
+    assert_true(tn_converged(&net));
+    tn_free(&net);
+}
+
+static void few_members(hs_core_config *cfg, int i)
+{
+    (void)i;
+    cfg->max_members = 4;
+}
+
+static void member_limit_is_enforced(void **state)
+{
+    (void)state;
+    testnet net;
+    tn_init(&net, 8, 11, few_members);
+    tn_run_for(&net, 30000);
+    for (int i = 0; i < 8; i++)
+        assert_true(hs_core_member_count(net.nodes[i].core) <= 4);
+    assert_true(hs_core_stats_get(net.nodes[0].core)->rejected[-HS_EFULL] >
+                0);
+    tn_free(&net);
+}
+
+static void local_writes_are_validated(void **state)
+{
+    (void)state;
+    testnet net;
+    tn_init(&net, 1, 12, NULL);
+    hs_core *c = net.nodes[0].core;
+    char big[HS_WIRE_MAX_VALUE + 1];
+    memset(big, 'v', sizeof big);
+    assert_int_equal(hs_core_set(c, "hs.hb", "1", 1, net.now), HS_ERESERVED);
+    assert_int_equal(hs_core_set(c, "has space", "1", 1, net.now), HS_EINVAL);
+    assert_int_equal(hs_core_set(c, "", "1", 1, net.now), HS_EINVAL);
+    assert_int_equal(hs_core_set(c, "k", big, sizeof big, net.now),
+                     HS_ETOOBIG);
+    assert_int_equal(hs_core_set(c, "k", big, HS_WIRE_MAX_VALUE, net.now),
+                     HS_OK);
+    assert_int_equal(hs_core_del(c, "absent", net.now), HS_ENOTFOUND);
+    assert_int_equal(hs_core_del(c, "k", net.now), HS_OK);
+    assert_int_equal(hs_core_del(c, "k", net.now), HS_ENOTFOUND);
+    hs_core_config cfg;
+    hs_core_config_init(&cfg);
+    cfg.name = "bad name";
+    hs_core *bad = NULL;
+    assert_int_equal(hs_core_new(&cfg, 0, &bad), HS_EINVAL);
+    assert_null(bad);
+    cfg.name = "ok";
+    cfg.max_datagram = 100;
+    assert_int_equal(hs_core_new(&cfg, 0, &bad), HS_EINVAL);
+    tn_free(&net);
+}
+
+/* ---- Modes -------------------------------------------------------------- */
+
+static hs_gossip_mode g_mode;
+static void set_mode(hs_core_config *cfg, int i)
+{
+    (void)i;
+    cfg->mode = g_mode;
+}
+
+static void every_mode_converges(void **state)
+{
+    (void)state;
+    const hs_gossip_mode modes[] = {HS_MODE_PUSH_PULL, HS_MODE_PULL,
+                                    HS_MODE_PUSH};
+    for (size_t m = 0; m < 3; m++) {
+        g_mode = modes[m];
+        testnet net;
+        tn_init(&net, 12, 13 + m, set_mode);
+        hs_core_set(net.nodes[5].core, "x", "y", 1, net.now);
+        run_until_converged(&net, 60000);
+        assert_true(tn_converged(&net));
+        for (int i = 0; i < 12; i++)
+            assert_true(has_key(&net, i, "n5", "x", "y"));
+        tn_free(&net);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(two_nodes_converge),
+        cmocka_unit_test(update_reaches_all_of_20),
+        cmocka_unit_test(truncation_still_converges),
+        cmocka_unit_test(crash_is_suspected_then_dead_everywhere),
+        cmocka_unit_test(leave_is_left_not_fail),
+        cmocka_unit_test(restart_replaces_old_incarnation),
+        cmocka_unit_test(reaped_members_stay_gone),
+        cmocka_unit_test(tombstones_collected_and_lagging_peer_resets),
+        cmocka_unit_test(pause_does_not_convict),
+        cmocka_unit_test(pause_without_guard_convicts),
+        cmocka_unit_test(hostile_datagrams_are_counted_not_fatal),
+        cmocka_unit_test(member_limit_is_enforced),
+        cmocka_unit_test(local_writes_are_validated),
+        cmocka_unit_test(every_mode_converges),
+    };
+    return cmocka_run_group_tests_name("core", tests, NULL, NULL);
+}

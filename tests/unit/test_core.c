@@ -529,6 +529,139 @@ static void every_mode_converges(void **state)
     }
 }
 
+
+/* ---- Properties over random seeds --------------------------------------- */
+
+/* Scuttlebutt's invariant, checked after every delivery and tick: a node
+ * holding member j up to version v agrees with j's *current* state on every
+ * entry whose version is <= v (entries overwritten since cannot be sent
+ * any more, so a copy is a gap-free prefix of the owner's live versions),
+ * holds nothing above v, and v never goes backwards. */
+typedef struct pstate {
+    uint64_t seen[TN_MAX][TN_MAX]; /* last max_version i held of j */
+    uint64_t checks;
+    bool failed;
+    char why[256];
+} pstate;
+
+static void pfail(pstate *ps, const char *msg, int i, int j, uint64_t v)
+{
+    if (ps->failed)
+        return;
+    ps->failed = true;
+    snprintf(ps->why, sizeof ps->why, "%s (node %d, member %d, version %llu)",
+             msg, i, j, (unsigned long long)v);
+}
+
+static const char *const pkeys[] = {"a", "b", "c", "d", "e", "f"};
+
+static void check_copy(pstate *ps, const hs_member *own, const hs_member *m,
+                       int i, int j)
+{
+    uint64_t v = m->max_version;
+    for (uint32_t k = 0; k < own->n_kv; k++) {
+        const hs_kv *o = &own->kv[k];
+        if (o->version > v)
+            continue;
+        int at = hs_kv_find(m, o->key);
+        if (at < 0 || m->kv[at].version != o->version ||
+            m->kv[at].tombstone != o->tombstone || m->kv[at].len != o->len ||
+            (o->len && memcmp(m->kv[at].value, o->value, o->len) != 0))
+            pfail(ps, "gap: misses a live entry at or below max_version", i,
+                  j, v);
+    }
+    for (uint32_t k = 0; k < m->n_kv; k++)
+        if (m->kv[k].version > v)
+            pfail(ps, "holds an entry above max_version", i, j, v);
+    if (own->hb_version <= v &&
+        (m->hb_version != own->hb_version || m->hb_value != own->hb_value))
+        pfail(ps, "heartbeat at or below max_version missing", i, j, v);
+    if (m->hb_version > v)
+        pfail(ps, "heartbeat above max_version", i, j, v);
+}
+
+static void check_prefix(testnet *net, void *arg)
+{
+    pstate *ps = arg;
+    for (int j = 0; j < net->n && !ps->failed; j++) {
+        const hs_core *oc = net->nodes[j].core;
+        const hs_member *own = hs_members_find(&oc->members, oc->name);
+        for (int i = 0; i < net->n; i++) {
+            if (i == j)
+                continue;
+            hs_member *m = hs_members_find(&net->nodes[i].core->members,
+                                           net->nodes[j].name);
+            if (!m || m->state == HS_STATE_REAPED)
+                continue;
+            if (m->max_version < ps->seen[i][j])
+                pfail(ps, "version went backwards", i, j, m->max_version);
+            ps->seen[i][j] = m->max_version;
+            ps->checks++;
+            check_copy(ps, own, m, i, j);
+        }
+    }
+}
+
+static void prop_tweak(hs_core_config *cfg, int i)
+{
+    (void)i;
+    cfg->max_datagram = HS_WIRE_MIN_DATAGRAM;
+    cfg->tombstone_gc_ms = 3600u * 1000u; /* no collection in these runs */
+    cfg->phi_threshold = 0;               /* membership churn is not tested */
+}
+
+static void prefix_property_over_random_seeds(void **state)
+{
+    (void)state;
+    for (uint64_t seed = 100; seed < 125; seed++) {
+        static pstate ps;
+        memset(&ps, 0, sizeof ps);
+        testnet net;
+        tn_init(&net, 8, seed, prop_tweak);
+        net.loss = 0.2;
+        net.dup = 0.1;
+        net.delay_min = 1;
+        net.delay_max = 1500; /* reorders across rounds */
+        net.after_step = check_prefix;
+        net.after_arg = &ps;
+        uint64_t r = seed;
+        for (int step = 0; step < 60 && !ps.failed; step++) {
+            tn_run_for(&net, 500 + (r >> 33) % 1500);
+            r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+            hs_core *c = net.nodes[(r >> 33) % 8].core;
+            const char *key = pkeys[(r >> 40) % 6];
+            if ((r >> 50) % 4 == 0) {
+                hs_core_del(c, key, net.now); /* may be absent: fine */
+            } else {
+                /* 40..100 bytes: six keys outgrow a 512-byte datagram, so
+                 * deltas are cut all the time. */
+                char value[112];
+                int len = snprintf(value, sizeof value, "v%d-%.*s", step,
+                                   40 + (int)((r >> 20) % 61),
+                                   "012345678901234567890123456789012345678901"
+                                   "234567890123456789012345678901234567890123"
+                                   "45678901234567890123");
+                assert_int_equal(
+                    hs_core_set(c, key, value, (size_t)len, net.now), HS_OK);
+            }
+        }
+        if (ps.failed)
+            fail_msg("seed %llu: %s", (unsigned long long)seed, ps.why);
+        assert_true(ps.checks > 1000);
+        /* Heal the network: the views converge. */
+        net.loss = 0;
+        net.dup = 0;
+        net.delay_max = 5;
+        run_until_converged(&net, 120000);
+        if (!tn_converged(&net))
+            fail_msg("seed %llu: no convergence after healing",
+                     (unsigned long long)seed);
+        if (ps.failed)
+            fail_msg("seed %llu: %s", (unsigned long long)seed, ps.why);
+        tn_free(&net);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -546,6 +679,7 @@ int main(void)
         cmocka_unit_test(member_limit_is_enforced),
         cmocka_unit_test(local_writes_are_validated),
         cmocka_unit_test(every_mode_converges),
+        cmocka_unit_test(prefix_property_over_random_seeds),
     };
     return cmocka_run_group_tests_name("core", tests, NULL, NULL);
 }

@@ -15,6 +15,7 @@
 #ifndef HEARSAY_H
 #define HEARSAY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -84,6 +85,248 @@ HS_EXPORT const char *hs_err_name(int err);
  * against a newer shared library than it was compiled with. */
 HS_EXPORT const char *hs_version_string(void);
 HS_EXPORT unsigned hs_version(void);
+
+
+/* ======================================================================== */
+/* Members, events, statistics                                              */
+/* ======================================================================== */
+
+/* A member's state as this node sees it. */
+typedef enum hs_member_state {
+    HS_STATE_ALIVE = 0,   /* heartbeats arrive as expected */
+    HS_STATE_SUSPECT = 1, /* phi crossed the threshold */
+    HS_STATE_DEAD = 2,    /* suspect for longer than dead_after_ms */
+    HS_STATE_LEFT = 3     /* announced a graceful leave */
+} hs_member_state;
+
+/* "alive", "suspect", "dead", "left"; "unknown" otherwise. */
+HS_EXPORT const char *hs_member_state_name(hs_member_state s);
+
+/* What happened to a member. Each is reported once per transition, never
+ * per heartbeat. */
+typedef enum hs_event_type {
+    HS_EVENT_JOIN = 0,    /* a member appeared (or came back after a reap) */
+    HS_EVENT_UPDATE = 1,  /* one of its keys changed (or was deleted) */
+    HS_EVENT_SUSPECT = 2, /* phi crossed the threshold */
+    HS_EVENT_RECOVER = 3, /* a suspect or dead member's heartbeat rose again */
+    HS_EVENT_FAIL = 4,    /* suspect for longer than dead_after_ms: dead */
+    HS_EVENT_LEAVE = 5,   /* it left gracefully */
+    HS_EVENT_RESTART = 6, /* a higher generation replaced the old one */
+    HS_EVENT_REAP = 7     /* a dead or left member was forgotten */
+} hs_event_type;
+#define HS_EVENT_TYPES 8
+
+/* "join", "update", "suspect", "recover", "fail", "leave", "restart",
+ * "reap"; "unknown" otherwise. */
+HS_EXPORT const char *hs_event_type_name(hs_event_type t);
+
+/* Message types on the wire, for statistics: index 1..5 are syn, synack,
+ * ack, push, leave (hs_msg_type_name); index 0 is unused. */
+#define HS_MSG_TYPES 6
+HS_EXPORT const char *hs_msg_type_name(int type);
+
+/* Rejection reasons are hs_err codes: rejected[-err] counts datagrams or
+ * deltas dropped for reason err (HS_ETRUNCATED, HS_ECLUSTER, ...). */
+#define HS_REASONS (-HS_ERR_LAST_)
+
+/* Counters of one node since it started. All monotonic except where said. */
+typedef struct hs_stats {
+    uint64_t msgs_sent[HS_MSG_TYPES];
+    uint64_t bytes_sent[HS_MSG_TYPES];
+    uint64_t msgs_recv[HS_MSG_TYPES];
+    uint64_t bytes_recv[HS_MSG_TYPES];
+    uint64_t rejected[HS_REASONS]; /* by -hs_err */
+    uint64_t events[HS_EVENT_TYPES];
+    uint64_t rounds;          /* gossip rounds started */
+    uint64_t deltas_applied;  /* member deltas that advanced a member */
+    uint64_t entries_applied; /* key/value entries applied */
+    uint64_t deltas_gap;      /* deltas that could not be applied yet */
+    uint64_t resets_sent;     /* from-scratch copies for peers behind GC */
+    uint64_t truncated_msgs;  /* messages that had more to say than room */
+    uint64_t pauses;          /* local pauses detected and forgiven */
+    uint64_t sends_dropped;   /* outgoing queue full */
+    uint64_t events_dropped;  /* event queue full */
+    uint64_t tombstones_collected;
+    uint64_t max_datagram_sent; /* gauge: largest datagram sent, bytes */
+    /* Filled by the runtime (zero in the bare core): */
+    uint64_t send_errors;       /* sendto() failures */
+    uint64_t recv_errors;       /* recvfrom() failures */
+    uint64_t resolve_errors;    /* seed names that did not resolve */
+    uint64_t round_us_sum;      /* time spent in gossip rounds, us */
+    uint64_t round_us_max;      /* gauge: slowest round, us */
+    uint64_t callbacks_slow;    /* user callbacks that took over 10 ms */
+} hs_stats;
+
+/* ======================================================================== */
+/* Nodes                                                                    */
+/* ======================================================================== */
+
+struct ev_loop; /* libev's loop; this header does not include ev.h */
+
+/* One cluster member: this process's membership in one cluster. Opaque. */
+typedef struct hs_node hs_node;
+
+typedef enum hs_gossip_mode {
+    HS_MODE_PUSH_PULL = 0, /* SYN -> SYN-ACK -> ACK (default) */
+    HS_MODE_PULL = 1,      /* SYN(pull) -> SYN-ACK with deltas only */
+    HS_MODE_PUSH = 2       /* unsolicited deltas of recent changes */
+} hs_gossip_mode;
+
+enum { HS_LOG_ERROR = 0, HS_LOG_WARN = 1, HS_LOG_INFO = 2, HS_LOG_DEBUG = 3 };
+
+/* Log sink: called with one complete line (no newline) at `level`. On the
+ * node's loop thread. The default (NULL) writes to stderr at WARN and up. */
+typedef void (*hs_log_cb)(void *arg, int level, const char *line);
+
+/* Configuration. Always start from hs_config_init(): fields are only ever
+ * appended, so a program compiled against an older header keeps working.
+ * Strings are copied by hs_node_new(); the caller keeps ownership. */
+typedef struct hs_config {
+    const char *name;      /* required: unique member name (see docs) */
+    const char *cluster;   /* default "default" */
+    const char *bind;      /* "host:port"; default "127.0.0.1:7946" */
+    const char *advertise; /* "host:port" peers use; default: bind, or the
+                              first non-loopback address for a wildcard */
+    uint64_t generation;   /* 0: wall-clock ms at start, kept above the
+                              last one used if the clock stepped back */
+    uint64_t seed;         /* PRNG seed; 0: from the OS */
+
+    hs_gossip_mode mode;
+    uint32_t gossip_interval_ms;    /* default 1000 */
+    uint32_t heartbeat_interval_ms; /* default 1000 */
+    uint32_t fanout;                /* peers per round, default 1 */
+    double phi_threshold;           /* default 8; 0 disables suspicion */
+    uint32_t dead_after_ms;         /* suspect -> dead, default 3000 */
+    uint32_t reap_dead_after_ms;    /* dead -> forgotten, default 24 h */
+    uint32_t reap_left_after_ms;    /* left -> forgotten, default 1 h */
+    uint32_t tombstone_gc_ms;       /* deleted keys kept, default 30 min */
+    size_t max_datagram;            /* default 1400 bytes */
+    uint32_t max_members;           /* default 16384 */
+    uint32_t max_keys;              /* per member, default 256 */
+    uint32_t resolve_interval_ms;   /* seed DNS re-resolution, default 30 s */
+
+    hs_log_cb log_cb;
+    void *log_arg;
+    int log_level; /* HS_LOG_*, default HS_LOG_WARN */
+} hs_config;
+
+HS_EXPORT void hs_config_init(hs_config *cfg);
+
+/* Creates a node. `loop` is the libev loop it will run on: every call on the
+ * node must then come from that loop's thread, and callbacks run there. With
+ * loop == NULL the node gets its own loop and thread (started by
+ * hs_node_start()): every function may then be called from any thread and
+ * callbacks run on the node's thread. Nothing touches the network yet.
+ * HS_EINVAL (bad config, reported in the log), HS_ENOMEM. */
+HS_EXPORT hs_err hs_node_new(const hs_config *cfg, struct ev_loop *loop,
+                             hs_node **out);
+
+/* Binds the gossip socket and starts gossiping. HS_EADDR (bad or
+ * unresolvable bind address), HS_EIO (bind failed, e.g. in use: the log
+ * says why), HS_ESTATE (already started). */
+HS_EXPORT hs_err hs_node_start(hs_node *node);
+
+/* Adds seeds ("host:port"; host may be an IP literal or a DNS name) and
+ * starts gossiping with them. DNS names are re-resolved every
+ * resolve_interval_ms, so a Kubernetes headless service works as a seed
+ * list. HS_EADDR if an entry is malformed (nothing is added then). */
+HS_EXPORT hs_err hs_node_join(hs_node *node, const char *const *seeds,
+                              size_t n_seeds);
+
+/* Sets or deletes one of this member's keys ("tags"). Keys are 1..128
+ * printable ASCII bytes without spaces, not starting with "hs."; values up
+ * to 1024 bytes. HS_EINVAL, HS_ERESERVED, HS_ETOOBIG, HS_EFULL,
+ * HS_ENOTFOUND (delete of an absent key), HS_ESTATE (after leave). */
+HS_EXPORT hs_err hs_node_set(hs_node *node, const char *key, const void *value,
+                             size_t len);
+HS_EXPORT hs_err hs_node_del(hs_node *node, const char *key);
+
+/* A key/value pair of a member. */
+typedef struct hs_tag {
+    const char *key;
+    const uint8_t *value; /* not NUL-terminated; value_len bytes */
+    size_t value_len;
+} hs_tag;
+
+/* A snapshot of one member. */
+typedef struct hs_member {
+    const char *name;
+    const char *addr;
+    uint64_t generation;
+    hs_member_state state;
+    uint64_t heartbeat;
+    double phi;            /* suspicion now; 0 for self, dead and left */
+    uint64_t state_age_ms; /* time in the current state */
+    int is_self;
+    size_t n_tags;
+    const hs_tag *tags;
+} hs_member;
+
+/* A snapshot of several members; one allocation owned by the caller, freed
+ * with hs_member_list_free(). */
+typedef struct hs_member_list {
+    size_t count;
+    const hs_member *members; /* sorted by name */
+} hs_member_list;
+
+/* Every member this node knows (self included, reaped excluded).
+ * HS_ENOMEM. */
+HS_EXPORT hs_err hs_node_members(hs_node *node, hs_member_list **out);
+/* One member by name, as a list of one. HS_ENOTFOUND. */
+HS_EXPORT hs_err hs_node_member(hs_node *node, const char *name,
+                                hs_member_list **out);
+HS_EXPORT void hs_member_list_free(hs_member_list *list);
+
+/* An event, valid only during the callback. */
+typedef struct hs_event {
+    hs_event_type type;
+    const char *name;
+    const char *addr;
+    uint64_t generation;
+    hs_member_state state; /* the member's state after the event */
+    const char *key;       /* UPDATE: the key; NULL otherwise */
+    int deleted;           /* UPDATE: the key was deleted */
+} hs_event;
+
+typedef void (*hs_event_cb)(hs_node *node, const hs_event *ev, void *arg);
+
+/* Registers cb for the event types in `mask` (bit 1 << HS_EVENT_*; ~0u for
+ * all). Up to 16 callbacks per node. Callbacks run on the node's loop
+ * thread; they may call any hs_node_* function except hs_node_free().
+ * HS_EFULL past 16. */
+HS_EXPORT hs_err hs_node_on(hs_node *node, unsigned mask, hs_event_cb cb,
+                            void *arg);
+
+typedef void (*hs_done_cb)(hs_node *node, hs_err status, void *arg);
+
+/* Leaves the cluster gracefully: marks this member left, tells a few peers
+ * at once and keeps gossiping so the leave spreads, then stops gossiping.
+ * `done` (may be NULL) is called on the loop thread when the leave has been
+ * spread for timeout_ms or every known live peer has acknowledged it. In
+ * own-thread mode with done == NULL the call blocks until then.
+ * HS_ESTATE if not started or already leaving. */
+HS_EXPORT hs_err hs_node_leave(hs_node *node, uint32_t timeout_ms,
+                               hs_done_cb done, void *arg);
+
+/* Stops gossiping and closes the socket (no leave: peers will see a
+ * failure). In own-thread mode also stops and joins the thread. Idempotent. */
+HS_EXPORT hs_err hs_node_stop(hs_node *node);
+
+/* Stops if needed and frees everything. Not from inside a callback. */
+HS_EXPORT void hs_node_free(hs_node *node);
+
+/* Copies the node's counters into *out. */
+HS_EXPORT hs_err hs_node_stats(hs_node *node, hs_stats *out);
+
+/* The address the gossip socket is bound to ("ip:port"; useful with port
+ * 0) and the one advertised to peers. HS_ESTATE before start, HS_ENOSPC if
+ * buf is too small (64 bytes always suffice). */
+HS_EXPORT hs_err hs_node_bound_addr(hs_node *node, char *buf, size_t len);
+HS_EXPORT hs_err hs_node_advertised_addr(hs_node *node, char *buf, size_t len);
+
+/* This member's name and generation. */
+HS_EXPORT const char *hs_node_name(const hs_node *node);
+HS_EXPORT uint64_t hs_node_generation(const hs_node *node);
 
 #ifdef __cplusplus
 }

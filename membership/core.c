@@ -24,16 +24,21 @@ static const char *const state_names[] = {"alive", "suspect", "dead", "left",
 static const char *const event_names[] = {
     "join", "update", "suspect", "recover", "fail", "leave", "restart", "reap"};
 
-const char *hs_member_state_name(hs_member_state s)
+HS_EXPORT const char *hs_member_state_name(hs_member_state s)
 {
     return (unsigned)s < sizeof state_names / sizeof *state_names
                ? state_names[s]
                : "unknown";
 }
 
-const char *hs_event_type_name(hs_event_type t)
+HS_EXPORT const char *hs_event_type_name(hs_event_type t)
 {
     return (unsigned)t < HS_EVENT_COUNT_ ? event_names[t] : "unknown";
+}
+
+HS_EXPORT const char *hs_msg_type_name(int type)
+{
+    return hs_wire_type_name(type);
 }
 
 void hs_core_config_init(hs_core_config *cfg)
@@ -222,14 +227,14 @@ void hs_core_clear_seeds(hs_core *c)
 
 /* ---- Events and sends --------------------------------------------------- */
 
-void hs_core_emit(hs_core *c, hs_event_type type, const hs_member *m,
+void hs_core_emit(hs_core *c, hs_event_type type, const hs_mrec *m,
                   const char *key, bool deleted)
 {
     if (c->evq_len == c->cfg.max_events) {
         c->stats.events_dropped++;
         return;
     }
-    hs_event *ev = &c->evq[(c->evq_head + c->evq_len) % c->cfg.max_events];
+    hs_core_event *ev = &c->evq[(c->evq_head + c->evq_len) % c->cfg.max_events];
     c->evq_len++;
     memset(ev, 0, sizeof *ev);
     ev->type = type;
@@ -244,7 +249,7 @@ void hs_core_emit(hs_core *c, hs_event_type type, const hs_member *m,
     c->stats.events[type]++;
 }
 
-bool hs_core_next_event(hs_core *c, hs_event *out)
+bool hs_core_next_event(hs_core *c, hs_core_event *out)
 {
     if (c->evq_len == 0)
         return false;
@@ -318,14 +323,14 @@ bool hs_core_next_datagram(hs_core *c, hs_datagram *out)
 
 /* A change to m's versions happened at this node: keep pushing versions
  * above what we held before it for the next rumor_rounds rounds. */
-void hs_core_mark_hot(hs_core *c, hs_member *m, uint64_t old_max)
+void hs_core_mark_hot(hs_core *c, hs_mrec *m, uint64_t old_max)
 {
     if (c->round >= m->rumor_until)
         m->rumor_base = old_max;
     m->rumor_until = c->round + c->cfg.rumor_rounds + 1;
 }
 
-static uint64_t suspect_time(const hs_core *c, const hs_member *m)
+static uint64_t suspect_time(const hs_core *c, const hs_mrec *m)
 {
     if (m->is_self || c->cfg.phi_threshold <= 0 || !m->phi.has_last)
         return UINT64_MAX;
@@ -336,7 +341,7 @@ static uint64_t suspect_time(const hs_core *c, const hs_member *m)
 }
 
 /* Recomputes when m will be suspected, and makes sure a check runs then. */
-void hs_core_watch(hs_core *c, hs_member *m)
+void hs_core_watch(hs_core *c, hs_mrec *m)
 {
     m->suspect_at = suspect_time(c, m);
     if (m->suspect_at < c->next_check)
@@ -344,7 +349,7 @@ void hs_core_watch(hs_core *c, hs_member *m)
 }
 
 /* m's heartbeat version rose: an arrival for its detector. */
-void hs_core_heard(hs_core *c, hs_member *m)
+void hs_core_heard(hs_core *c, hs_mrec *m)
 {
     if (m->is_self || m->state == HS_STATE_LEFT)
         return;
@@ -359,7 +364,7 @@ void hs_core_heard(hs_core *c, hs_member *m)
 
 static void self_heartbeat(hs_core *c)
 {
-    hs_member *s = c->self;
+    hs_mrec *s = c->self;
     if (s->state == HS_STATE_LEFT)
         return;
     uint64_t old = s->max_version;
@@ -374,7 +379,7 @@ static uint64_t sat_add(uint64_t a, uint64_t b)
 }
 
 /* The next time m's state may change on its own. */
-static uint64_t member_timer(const hs_core *c, const hs_member *m)
+static uint64_t member_timer(const hs_core *c, const hs_mrec *m)
 {
     switch (m->state) {
     case HS_STATE_ALIVE:
@@ -397,7 +402,7 @@ static void check_members(hs_core *c)
     /* Backwards, so burying (which removes from the sorted array) does not
      * disturb the part not visited yet. */
     for (size_t i = c->members.n_sorted; i-- > 0;) {
-        hs_member *m = c->members.sorted[i];
+        hs_mrec *m = c->members.sorted[i];
         if (m->is_self)
             continue;
         uint64_t due = member_timer(c, m);
@@ -438,7 +443,7 @@ static void forgive_pause(hs_core *c, uint64_t gap)
 {
     c->stats.pauses++;
     for (size_t i = 0; i < c->members.n_sorted; i++) {
-        hs_member *m = c->members.sorted[i];
+        hs_mrec *m = c->members.sorted[i];
         if (m->is_self)
             continue;
         if (m->phi.has_last) {
@@ -485,7 +490,7 @@ static void collect_tombstones(hs_core *c)
     if (before == 0)
         return;
     for (size_t i = 0; i < c->members.n_sorted; i++) {
-        hs_member *m = c->members.sorted[i];
+        hs_mrec *m = c->members.sorted[i];
         if (m->n_tombs)
             c->stats.tombstones_collected += hs_kv_collect(m, 0, before);
     }
@@ -609,7 +614,7 @@ hs_err hs_core_set(hs_core *c, const char *key, const void *value, size_t len,
         return HS_ETOOBIG;
     if (len && !value)
         return HS_EINVAL;
-    hs_member *s = c->self;
+    hs_mrec *s = c->self;
     int at = hs_kv_find(s, key);
     if (at < 0 && s->n_kv - s->n_tombs >= c->cfg.max_keys)
         return HS_EFULL;
@@ -629,7 +634,7 @@ hs_err hs_core_del(hs_core *c, const char *key, uint64_t now)
     hs_err err = check_write(c, key);
     if (err != HS_OK)
         return err;
-    hs_member *s = c->self;
+    hs_mrec *s = c->self;
     int at = hs_kv_find(s, key);
     if (at < 0 || s->kv[at].tombstone)
         return HS_ENOTFOUND;
@@ -646,7 +651,7 @@ hs_err hs_core_del(hs_core *c, const char *key, uint64_t now)
 hs_err hs_core_leave(hs_core *c, uint64_t now)
 {
     advance(c, now);
-    hs_member *s = c->self;
+    hs_mrec *s = c->self;
     if (s->state == HS_STATE_LEFT)
         return HS_ESTATE;
     uint64_t old = s->max_version;
@@ -664,7 +669,7 @@ hs_err hs_core_leave(hs_core *c, uint64_t now)
 
 /* ---- Queries ------------------------------------------------------------ */
 
-static void fill_info(const hs_core *c, const hs_member *m, uint64_t now,
+static void fill_info(const hs_core *c, const hs_mrec *m, uint64_t now,
                       hs_member_info *out)
 {
     out->name = m->name;
@@ -699,7 +704,7 @@ hs_err hs_core_member_at(const hs_core *c, size_t i, uint64_t now,
 hs_err hs_core_member_get(const hs_core *c, const char *name, uint64_t now,
                           hs_member_info *out)
 {
-    const hs_member *m = name ? hs_members_find(&c->members, name) : NULL;
+    const hs_mrec *m = name ? hs_members_find(&c->members, name) : NULL;
     if (!m || m->state == HS_STATE_REAPED)
         return HS_ENOTFOUND;
     fill_info(c, m, now, out);
@@ -709,7 +714,7 @@ hs_err hs_core_member_get(const hs_core *c, const char *name, uint64_t now,
 hs_err hs_core_member_key(const hs_core *c, const char *name, uint32_t k,
                           const char **key, const uint8_t **value, size_t *len)
 {
-    const hs_member *m = name ? hs_members_find(&c->members, name) : NULL;
+    const hs_mrec *m = name ? hs_members_find(&c->members, name) : NULL;
     if (!m || m->state == HS_STATE_REAPED)
         return HS_ENOTFOUND;
     for (uint32_t i = 0; i < m->n_kv; i++) {

@@ -33,13 +33,7 @@
 #include "wire/wire.h"
 
 typedef struct hs_core hs_core;
-typedef struct hs_member hs_member;
-
-typedef enum hs_gossip_mode {
-    HS_MODE_PUSH_PULL = 0, /* SYN -> SYN-ACK -> ACK (default) */
-    HS_MODE_PULL = 1,      /* SYN(pull) -> SYN-ACK with deltas only */
-    HS_MODE_PUSH = 2       /* unsolicited deltas of recent changes */
-} hs_gossip_mode;
+typedef struct hs_mrec hs_mrec;
 
 /* How deltas compete for room in a datagram that cannot hold them all
  * (van Renesse et al. 2008). Members the peer does not know always go first. */
@@ -48,29 +42,10 @@ typedef enum hs_order {
     HS_ORDER_BREADTH = 1 /* one entry per member in turn, oldest first */
 } hs_order;
 
-typedef enum hs_member_state {
-    HS_STATE_ALIVE = 0,
-    HS_STATE_SUSPECT = 1,
-    HS_STATE_DEAD = 2,
-    HS_STATE_LEFT = 3,
-    HS_STATE_REAPED = 4 /* remembered only to refuse stale gossip */
-} hs_member_state;
-
-const char *hs_member_state_name(hs_member_state s);
-
-typedef enum hs_event_type {
-    HS_EVENT_JOIN = 0,    /* a member appeared (or came back after a reap) */
-    HS_EVENT_UPDATE = 1,  /* one of a member's keys changed: ev.key */
-    HS_EVENT_SUSPECT = 2, /* phi crossed the threshold */
-    HS_EVENT_RECOVER = 3, /* a suspect or dead member's heartbeat rose again */
-    HS_EVENT_FAIL = 4,    /* suspect for longer than the dead grace: dead */
-    HS_EVENT_LEAVE = 5,   /* the member left gracefully */
-    HS_EVENT_RESTART = 6, /* a higher generation replaced the old incarnation */
-    HS_EVENT_REAP = 7,    /* a dead or left member was forgotten */
-    HS_EVENT_COUNT_ = 8
-} hs_event_type;
-
-const char *hs_event_type_name(hs_event_type t);
+/* Beyond the public states: a member forgotten after dead/left, kept in
+ * the graveyard only to refuse stale gossip about it. Never reported. */
+#define HS_STATE_REAPED ((hs_member_state)4)
+#define HS_EVENT_COUNT_ HS_EVENT_TYPES
 
 /* Reserved keys. Keys starting with "hs." belong to the protocol; users may
  * not write them. The heartbeat travels as an ordinary versioned entry under
@@ -162,7 +137,7 @@ typedef struct hs_datagram {
 bool hs_core_next_datagram(hs_core *core, hs_datagram *out);
 
 /* An event. Strings are copies owned by the event. */
-typedef struct hs_event {
+typedef struct hs_core_event {
     hs_event_type type;
     hs_member_state state; /* the member's state after the event */
     uint64_t generation;
@@ -171,9 +146,9 @@ typedef struct hs_event {
     char addr[HS_WIRE_MAX_ADDR + 1];
     char key[HS_WIRE_MAX_KEY + 1]; /* UPDATE only; "" otherwise */
     bool deleted;                  /* UPDATE: the key was deleted */
-} hs_event;
+} hs_core_event;
 
-bool hs_core_next_event(hs_core *core, hs_event *out);
+bool hs_core_next_event(hs_core *core, hs_core_event *out);
 
 /* The time the core next needs a tick. Always > the last now given, and at
  * most one gossip interval away. */
@@ -212,28 +187,10 @@ hs_err hs_core_member_key(const hs_core *core, const char *name, uint32_t k,
 
 /* ---- Statistics --------------------------------------------------------- */
 
-#define HS_WIRE_TYPE_SLOTS 6 /* indexed by hs_wire_type; 0 unused */
-#define HS_REASON_SLOTS (-HS_ERR_LAST_)
-
-typedef struct hs_core_stats {
-    uint64_t msgs_sent[HS_WIRE_TYPE_SLOTS];
-    uint64_t bytes_sent[HS_WIRE_TYPE_SLOTS];
-    uint64_t msgs_recv[HS_WIRE_TYPE_SLOTS];
-    uint64_t bytes_recv[HS_WIRE_TYPE_SLOTS];
-    uint64_t rejected[HS_REASON_SLOTS]; /* by -hs_err of the reason */
-    uint64_t events[HS_EVENT_COUNT_];
-    uint64_t rounds;
-    uint64_t deltas_applied;  /* member deltas that advanced a member */
-    uint64_t entries_applied; /* key/value entries applied */
-    uint64_t deltas_gap;      /* deltas that could not be applied (gap) */
-    uint64_t resets_sent;
-    uint64_t truncated_msgs;  /* messages that had more to say than room */
-    uint64_t pauses;          /* local pauses detected */
-    uint64_t sends_dropped;   /* outgoing queue full */
-    uint64_t events_dropped;  /* event queue full */
-    uint64_t tombstones_collected;
-    uint64_t max_datagram_sent;
-} hs_core_stats;
+/* The core's counters are the public hs_stats (runtime fields stay 0). */
+#define HS_WIRE_TYPE_SLOTS HS_MSG_TYPES
+#define HS_REASON_SLOTS HS_REASONS
+typedef hs_stats hs_core_stats;
 
 const hs_core_stats *hs_core_stats_get(const hs_core *core);
 

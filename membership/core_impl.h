@@ -25,7 +25,7 @@ struct hs_core {
     char addr[HS_WIRE_MAX_ADDR + 1];
 
     hs_members members;
-    hs_member *self;
+    hs_mrec *self;
     uint64_t rng;
     double phi_z; /* hs_phi_normal_z(cfg.phi_threshold) */
 
@@ -51,7 +51,7 @@ struct hs_core {
     uint32_t outq_head, outq_len;
     hs_outq_item out_cur; /* the datagram last handed out */
 
-    hs_event *evq;
+    hs_core_event *evq;
     uint32_t evq_head, evq_len;
 
     hs_core_stats stats;
@@ -60,13 +60,13 @@ struct hs_core {
 /* core.c */
 uint64_t hs_core_rand(hs_core *c);
 double hs_core_rand01(hs_core *c);
-void hs_core_emit(hs_core *c, hs_event_type type, const hs_member *m,
+void hs_core_emit(hs_core *c, hs_event_type type, const hs_mrec *m,
                   const char *key, bool deleted);
 void hs_core_send(hs_core *c, const char *to, const hs_wire_msg *msg);
 void hs_core_reject(hs_core *c, hs_err why);
-void hs_core_mark_hot(hs_core *c, hs_member *m, uint64_t old_max);
-void hs_core_heard(hs_core *c, hs_member *m);
-void hs_core_watch(hs_core *c, hs_member *m);
+void hs_core_mark_hot(hs_core *c, hs_mrec *m, uint64_t old_max);
+void hs_core_heard(hs_core *c, hs_mrec *m);
+void hs_core_watch(hs_core *c, hs_mrec *m);
 
 /* gossip.c */
 void hs_gossip_round(hs_core *c);

@@ -113,7 +113,7 @@ static bool name_in_range(const char *name, const char *lo, const char *hi)
 
 /* ---- Digests ------------------------------------------------------------ */
 
-static hs_wire_digest_entry digest_of(const hs_member *m)
+static hs_wire_digest_entry digest_of(const hs_mrec *m)
 {
     hs_wire_digest_entry e = {.name = m->name,
                               .generation = m->generation,
@@ -208,7 +208,7 @@ static void synack_digest(hs_core *c, builder *b, const char *lo,
 
 /* What to send of one member. */
 typedef struct cand {
-    hs_member *m;
+    hs_mrec *m;
     uint64_t from;
     uint64_t missing; /* versions the peer lacks (depth order) */
     uint64_t rnd;
@@ -219,12 +219,12 @@ typedef struct cand {
 /* Entries of m above `from` in version order: user keys merged with the
  * heartbeat. */
 typedef struct entry_iter {
-    const hs_member *m;
+    const hs_mrec *m;
     uint32_t i;
     bool hb;
 } entry_iter;
 
-static void iter_init(entry_iter *it, const hs_member *m, uint64_t from)
+static void iter_init(entry_iter *it, const hs_mrec *m, uint64_t from)
 {
     it->m = m;
     it->i = hs_kv_after(m, from);
@@ -476,7 +476,7 @@ static void add_deltas_for_digest(hs_core *c, builder *b,
     size_t nk = 0, j = 0;
     size_t i = *lo ? hs_members_lower_bound(&c->members, lo) : 0;
     for (; i < n; i++) {
-        hs_member *m = c->members.sorted[i];
+        hs_mrec *m = c->members.sorted[i];
         if (!name_in_range(m->name, lo, hi))
             break;
         while (j < n_digest && strcmp(peer[j]->name, m->name) < 0)
@@ -521,7 +521,7 @@ static void add_deltas_for_digest(hs_core *c, builder *b,
     free(ks);
 }
 
-static bool already_in(const builder *b, const hs_member *m)
+static bool already_in(const builder *b, const hs_mrec *m)
 {
     for (size_t i = 0; i < b->msg.n_deltas; i++)
         if (b->deltas[i].name == m->name)
@@ -543,7 +543,7 @@ static void add_rumors(hs_core *c, builder *b, const char *lo, const char *hi)
         return;
     size_t nk = 0;
     for (size_t i = 0; i < n; i++) {
-        hs_member *m = c->members.sorted[i];
+        hs_mrec *m = c->members.sorted[i];
         if (c->round >= m->rumor_until || m->max_version <= m->rumor_base)
             continue;
         if ((lo && name_in_range(m->name, lo, hi)) || already_in(b, m))
@@ -569,7 +569,7 @@ static void add_full_states(hs_core *c, builder *b)
     for (size_t k = 0; k < n; k++, i++) {
         if (i >= n)
             i = 0;
-        hs_member *m = c->members.sorted[i];
+        hs_mrec *m = c->members.sorted[i];
         if (already_in(b, m))
             continue;
         cand kd = {.m = m, .from = 0};
@@ -615,7 +615,7 @@ static uint64_t parse_u64(const uint8_t *p, size_t len)
 /* Applies d's entries to m (whose generation matches). `clean` says the
  * delta replaced everything we held of m (a reset or a first copy), so its
  * collection point becomes ours even if the copy was cut short. */
-static void apply_entries(hs_core *c, hs_member *m, const hs_wire_delta *d,
+static void apply_entries(hs_core *c, hs_mrec *m, const hs_wire_delta *d,
                           bool announce, bool clean)
 {
     bool heard = false, stopped = false;
@@ -668,7 +668,7 @@ static void apply_entries(hs_core *c, hs_member *m, const hs_wire_delta *d,
 }
 
 /* Marks m left (once per incarnation). */
-static void mark_left(hs_core *c, hs_member *m, uint64_t version)
+static void mark_left(hs_core *c, hs_mrec *m, uint64_t version)
 {
     if (m->state == HS_STATE_LEFT)
         return;
@@ -684,7 +684,7 @@ static void mark_left(hs_core *c, hs_member *m, uint64_t version)
 }
 
 /* Starts a member's state afresh for a new incarnation. */
-static void restart_member(hs_member *m, uint64_t generation)
+static void restart_member(hs_mrec *m, uint64_t generation)
 {
     hs_kv_clear(m);
     hs_phi_reset(&m->phi);
@@ -712,7 +712,7 @@ static void apply_delta(hs_core *c, const hs_wire_delta *d)
         return;
     }
     bool whole = d->from_version == 0 || d->reset;
-    hs_member *m = hs_members_find(&c->members, d->name);
+    hs_mrec *m = hs_members_find(&c->members, d->name);
     bool joined = false, restarted = false;
 
     if (m && m->state == HS_STATE_REAPED) {
@@ -891,7 +891,7 @@ static void on_synack(hs_core *c, const char *from, const hs_wire_msg *msg)
 
 static void on_leave(hs_core *c, const hs_wire_msg *msg)
 {
-    hs_member *m = hs_members_find(&c->members, msg->sender.name);
+    hs_mrec *m = hs_members_find(&c->members, msg->sender.name);
     if (!m || m->state == HS_STATE_REAPED)
         return;
     if (msg->sender.generation < m->generation) {
@@ -926,7 +926,7 @@ void hs_gossip_handle(hs_core *c, const char *from, const hs_wire_msg *msg)
 
 /* ---- Peer choice -------------------------------------------------------- */
 
-static bool is_live(const hs_member *m)
+static bool is_live(const hs_mrec *m)
 {
     return !m->is_self && *m->addr &&
            (m->state == HS_STATE_ALIVE || m->state == HS_STATE_SUSPECT);
@@ -954,7 +954,7 @@ static void target_add(hs_core *c, targets *t, const char *addr)
 
 /* k distinct random members satisfying pred, by partial Fisher-Yates. */
 static void pick_random(hs_core *c, targets *t, uint32_t k,
-                        bool (*pred)(const hs_member *), size_t *n_match)
+                        bool (*pred)(const hs_mrec *), size_t *n_match)
 {
     size_t n = c->members.n_sorted, nm = 0;
     size_t *idx = malloc((n ? n : 1) * sizeof *idx);
@@ -975,7 +975,7 @@ static void pick_random(hs_core *c, targets *t, uint32_t k,
         *n_match = nm;
 }
 
-static bool is_dead(const hs_member *m)
+static bool is_dead(const hs_mrec *m)
 {
     return !m->is_self && *m->addr && m->state == HS_STATE_DEAD;
 }

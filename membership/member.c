@@ -45,7 +45,7 @@ hs_err hs_members_init(hs_members *t, size_t graveyard)
     return HS_OK;
 }
 
-static void member_free(hs_member *m)
+static void member_free(hs_mrec *m)
 {
     hs_kv_clear(m);
     free(m->kv);
@@ -60,9 +60,9 @@ void hs_members_free(hs_members *t)
     if (!t->buckets)
         return;
     for (size_t b = 0; b < t->n_buckets; b++) {
-        hs_member *m = t->buckets[b];
+        hs_mrec *m = t->buckets[b];
         while (m) {
-            hs_member *next = m->hnext;
+            hs_mrec *next = m->hnext;
             member_free(m);
             m = next;
         }
@@ -73,24 +73,24 @@ void hs_members_free(hs_members *t)
     memset(t, 0, sizeof *t);
 }
 
-hs_member *hs_members_find(const hs_members *t, const char *name)
+hs_mrec *hs_members_find(const hs_members *t, const char *name)
 {
-    hs_member *m = t->buckets[name_hash(name) & (t->n_buckets - 1)];
+    hs_mrec *m = t->buckets[name_hash(name) & (t->n_buckets - 1)];
     while (m && strcmp(m->name, name) != 0)
         m = m->hnext;
     return m;
 }
 
-static void hash_insert(hs_member **buckets, size_t n, hs_member *m)
+static void hash_insert(hs_mrec **buckets, size_t n, hs_mrec *m)
 {
     size_t b = name_hash(m->name) & (n - 1);
     m->hnext = buckets[b];
     buckets[b] = m;
 }
 
-static void hash_remove(hs_members *t, hs_member *m)
+static void hash_remove(hs_members *t, hs_mrec *m)
 {
-    hs_member **p = &t->buckets[name_hash(m->name) & (t->n_buckets - 1)];
+    hs_mrec **p = &t->buckets[name_hash(m->name) & (t->n_buckets - 1)];
     while (*p && *p != m)
         p = &(*p)->hnext;
     if (*p) {
@@ -105,13 +105,13 @@ static hs_err hash_grow(hs_members *t)
     if (t->n_hashed < t->n_buckets)
         return HS_OK;
     size_t n = t->n_buckets * 2;
-    hs_member **nb = calloc(n, sizeof *nb);
+    hs_mrec **nb = calloc(n, sizeof *nb);
     if (!nb)
         return HS_ENOMEM;
     for (size_t b = 0; b < t->n_buckets; b++) {
-        hs_member *m = t->buckets[b];
+        hs_mrec *m = t->buckets[b];
         while (m) {
-            hs_member *next = m->hnext;
+            hs_mrec *next = m->hnext;
             hash_insert(nb, n, m);
             m = next;
         }
@@ -135,11 +135,11 @@ size_t hs_members_lower_bound(const hs_members *t, const char *name)
     return lo;
 }
 
-static hs_err sorted_insert(hs_members *t, hs_member *m)
+static hs_err sorted_insert(hs_members *t, hs_mrec *m)
 {
     if (t->n_sorted == t->cap_sorted) {
         size_t cap = t->cap_sorted ? t->cap_sorted * 2 : 16;
-        hs_member **s = realloc(t->sorted, cap * sizeof *s);
+        hs_mrec **s = realloc(t->sorted, cap * sizeof *s);
         if (!s)
             return HS_ENOMEM;
         t->sorted = s;
@@ -153,7 +153,7 @@ static hs_err sorted_insert(hs_members *t, hs_member *m)
     return HS_OK;
 }
 
-static void sorted_remove(hs_members *t, hs_member *m)
+static void sorted_remove(hs_members *t, hs_mrec *m)
 {
     size_t i = hs_members_lower_bound(t, m->name);
     if (i < t->n_sorted && t->sorted[i] == m) {
@@ -164,12 +164,12 @@ static void sorted_remove(hs_members *t, hs_member *m)
 }
 
 hs_err hs_members_add(hs_members *t, const char *name, const char *addr,
-                      uint64_t generation, hs_member **out)
+                      uint64_t generation, hs_mrec **out)
 {
     *out = NULL;
     if (hash_grow(t) != HS_OK)
         return HS_ENOMEM;
-    hs_member *m = calloc(1, sizeof *m);
+    hs_mrec *m = calloc(1, sizeof *m);
     if (!m)
         return HS_ENOMEM;
     m->name = dup_str(name);
@@ -194,7 +194,7 @@ fail:
     return HS_ENOMEM;
 }
 
-void hs_members_bury(hs_members *t, hs_member *m)
+void hs_members_bury(hs_members *t, hs_mrec *m)
 {
     if (m->state == HS_STATE_REAPED)
         return;
@@ -206,7 +206,7 @@ void hs_members_bury(hs_members *t, hs_member *m)
     hs_phi_free(&m->phi);
     m->state = HS_STATE_REAPED;
     if (t->n_grave == t->grave_cap) {
-        hs_member *old = t->grave[t->grave_head];
+        hs_mrec *old = t->grave[t->grave_head];
         t->grave_head = (t->grave_head + 1) % t->grave_cap;
         t->n_grave--;
         hash_remove(t, old);
@@ -216,7 +216,7 @@ void hs_members_bury(hs_members *t, hs_member *m)
     t->n_grave++;
 }
 
-hs_err hs_members_revive(hs_members *t, hs_member *m)
+hs_err hs_members_revive(hs_members *t, hs_mrec *m)
 {
     if (m->state != HS_STATE_REAPED)
         return HS_OK;
@@ -240,7 +240,7 @@ hs_err hs_members_revive(hs_members *t, hs_member *m)
     return HS_OK;
 }
 
-int hs_kv_find(const hs_member *m, const char *key)
+int hs_kv_find(const hs_mrec *m, const char *key)
 {
     for (uint32_t i = 0; i < m->n_kv; i++)
         if (strcmp(m->kv[i].key, key) == 0)
@@ -248,7 +248,7 @@ int hs_kv_find(const hs_member *m, const char *key)
     return -1;
 }
 
-uint32_t hs_kv_after(const hs_member *m, uint64_t v)
+uint32_t hs_kv_after(const hs_mrec *m, uint64_t v)
 {
     uint32_t lo = 0, hi = m->n_kv;
     while (lo < hi) {
@@ -261,7 +261,7 @@ uint32_t hs_kv_after(const hs_member *m, uint64_t v)
     return lo;
 }
 
-static void kv_remove_at(hs_member *m, uint32_t i)
+static void kv_remove_at(hs_mrec *m, uint32_t i)
 {
     if (m->kv[i].tombstone)
         m->n_tombs--;
@@ -271,7 +271,7 @@ static void kv_remove_at(hs_member *m, uint32_t i)
     m->n_kv--;
 }
 
-hs_err hs_kv_put(hs_member *m, const char *key, const uint8_t *value,
+hs_err hs_kv_put(hs_mrec *m, const char *key, const uint8_t *value,
                  size_t len, bool tombstone, uint64_t version,
                  uint64_t now_ms)
 {
@@ -314,7 +314,7 @@ hs_err hs_kv_put(hs_member *m, const char *key, const uint8_t *value,
     return HS_OK;
 }
 
-void hs_kv_clear(hs_member *m)
+void hs_kv_clear(hs_mrec *m)
 {
     for (uint32_t i = 0; i < m->n_kv; i++) {
         free(m->kv[i].key);
@@ -324,7 +324,7 @@ void hs_kv_clear(hs_member *m)
     m->n_tombs = 0;
 }
 
-uint32_t hs_kv_collect(hs_member *m, uint64_t upto, uint64_t before_ms)
+uint32_t hs_kv_collect(hs_mrec *m, uint64_t upto, uint64_t before_ms)
 {
     uint32_t n = 0;
     for (uint32_t i = 0; i < m->n_kv && m->n_tombs > 0;) {
@@ -342,7 +342,7 @@ uint32_t hs_kv_collect(hs_member *m, uint64_t upto, uint64_t before_ms)
     return n;
 }
 
-hs_err hs_member_set_addr(hs_member *m, const char *addr)
+hs_err hs_member_set_addr(hs_mrec *m, const char *addr)
 {
     if (strcmp(m->addr, addr) == 0)
         return HS_OK;

@@ -28,8 +28,8 @@ typedef struct hs_kv {
     uint64_t tomb_ms; /* local time this node learned the tombstone */
 } hs_kv;
 
-struct hs_member {
-    hs_member *hnext; /* name-hash chain */
+struct hs_mrec {
+    hs_mrec *hnext; /* name-hash chain */
     char *name;
     char *addr;
     uint64_t generation;
@@ -57,52 +57,52 @@ struct hs_member {
 /* Name index (chained hash), name order (sorted array of the members that
  * are not reaped) and the graveyard (reaped members, FIFO, bounded). */
 typedef struct hs_members {
-    hs_member **buckets;
+    hs_mrec **buckets;
     size_t n_buckets; /* power of two */
     size_t n_hashed;  /* everything in the hash, graveyard included */
 
-    hs_member **sorted;
+    hs_mrec **sorted;
     size_t n_sorted, cap_sorted;
     size_t max_name_len; /* longest name ever added (sizes digest ranges) */
 
-    hs_member **grave; /* ring of reaped members, oldest at grave_head */
+    hs_mrec **grave; /* ring of reaped members, oldest at grave_head */
     size_t grave_cap, grave_head, n_grave;
 } hs_members;
 
 hs_err hs_members_init(hs_members *t, size_t graveyard);
 void hs_members_free(hs_members *t);
 
-hs_member *hs_members_find(const hs_members *t, const char *name);
+hs_mrec *hs_members_find(const hs_members *t, const char *name);
 
 /* Index of the first sorted member whose name is >= name. */
 size_t hs_members_lower_bound(const hs_members *t, const char *name);
 
 /* Creates a member and indexes it (state ALIVE, no versions). */
 hs_err hs_members_add(hs_members *t, const char *name, const char *addr,
-                      uint64_t generation, hs_member **out);
+                      uint64_t generation, hs_mrec **out);
 
 /* Moves m to the graveyard: drops its keys and detector history, keeps name,
  * generation and max_version so stale gossip about it can be refused. When
  * the graveyard is full the oldest grave is forgotten entirely. */
-void hs_members_bury(hs_members *t, hs_member *m);
+void hs_members_bury(hs_members *t, hs_mrec *m);
 
 /* Brings a reaped member back (a newer incarnation appeared). */
-hs_err hs_members_revive(hs_members *t, hs_member *m);
+hs_err hs_members_revive(hs_members *t, hs_mrec *m);
 
 /* Key/value map of one member. */
-int hs_kv_find(const hs_member *m, const char *key);
+int hs_kv_find(const hs_mrec *m, const char *key);
 /* First index whose version is > v. */
-uint32_t hs_kv_after(const hs_member *m, uint64_t v);
+uint32_t hs_kv_after(const hs_mrec *m, uint64_t v);
 /* Writes key at version (> every version in the map). Takes copies. */
-hs_err hs_kv_put(hs_member *m, const char *key, const uint8_t *value,
+hs_err hs_kv_put(hs_mrec *m, const char *key, const uint8_t *value,
                  size_t len, bool tombstone, uint64_t version,
                  uint64_t now_ms);
 /* Drops every entry, keeps the member. */
-void hs_kv_clear(hs_member *m);
+void hs_kv_clear(hs_mrec *m);
 /* Drops tombstones with version <= upto, or learned before `before_ms` when
  * before_ms != 0; raises gc_version accordingly. Returns how many. */
-uint32_t hs_kv_collect(hs_member *m, uint64_t upto, uint64_t before_ms);
+uint32_t hs_kv_collect(hs_mrec *m, uint64_t upto, uint64_t before_ms);
 
-hs_err hs_member_set_addr(hs_member *m, const char *addr);
+hs_err hs_member_set_addr(hs_mrec *m, const char *addr);
 
 #endif /* HS_MEMBER_H */

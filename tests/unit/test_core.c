@@ -555,7 +555,7 @@ static void pfail(pstate *ps, const char *msg, int i, int j, uint64_t v)
 
 static const char *const pkeys[] = {"a", "b", "c", "d", "e", "f"};
 
-static void check_copy(pstate *ps, const hs_member *own, const hs_member *m,
+static void check_copy(pstate *ps, const hs_mrec *own, const hs_mrec *m,
                        int i, int j)
 {
     uint64_t v = m->max_version;
@@ -585,11 +585,11 @@ static void check_prefix(testnet *net, void *arg)
     pstate *ps = arg;
     for (int j = 0; j < net->n && !ps->failed; j++) {
         const hs_core *oc = net->nodes[j].core;
-        const hs_member *own = hs_members_find(&oc->members, oc->name);
+        const hs_mrec *own = hs_members_find(&oc->members, oc->name);
         for (int i = 0; i < net->n; i++) {
             if (i == j)
                 continue;
-            hs_member *m = hs_members_find(&net->nodes[i].core->members,
+            hs_mrec *m = hs_members_find(&net->nodes[i].core->members,
                                            net->nodes[j].name);
             if (!m || m->state == HS_STATE_REAPED)
                 continue;

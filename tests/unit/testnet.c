@@ -123,7 +123,7 @@ static void drain(testnet *net, int i)
         if (tn_rand01(net) < net->dup)
             enqueue(net, i, to, d.buf, d.len);
     }
-    hs_event ev;
+    hs_core_event ev;
     while (hs_core_next_event(nd->core, &ev)) {
         if (nd->n_events == nd->cap_events) {
             nd->cap_events = nd->cap_events ? nd->cap_events * 2 : 64;

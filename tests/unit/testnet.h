@@ -27,7 +27,7 @@ typedef struct tn_node {
     char addr[32];
     bool up;
     bool paused; /* not ticked, packets held */
-    hs_event *events; /* every event the node emitted, in order */
+    hs_core_event *events; /* every event the node emitted, in order */
     size_t n_events, cap_events;
 } tn_node;
 

@@ -81,6 +81,11 @@ typedef struct hs_wire_digest_entry {
     const char *name;
     uint64_t generation;
     uint64_t max_version;
+    /* The sender holds no entry that a tombstone collected at or below this
+     * version would have deleted: it saw every version up to max_version, or
+     * it was reset from scratch by a peer whose collection point this was.
+     * A responder whose own collection point is higher sends a reset. */
+    uint64_t gc_version;
     bool left; /* the sender knows this member left */
 } hs_wire_digest_entry;
 

@@ -1,1 +1,0 @@
-typedef int hs_wire_stub_;

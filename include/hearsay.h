@@ -63,13 +63,15 @@ extern "C" {
     XX(EFULL, -16, "member or key limit reached")                            \
     XX(ERESERVED, -17, "key name is reserved")                               \
     XX(EIO, -18, "I/O error")                                                \
-    XX(EADDR, -19, "bad or unresolvable address")
+    XX(EADDR, -19, "bad or unresolvable address")                           \
+    XX(EREPLAY, -20, "replayed, or outside the replay window")               \
+    XX(EKEY, -21, "sealed with a key not in the keyring")
 
 typedef enum hs_err {
 #define HS_ERR_ENUM_(name, val, msg) HS_##name = (val),
     HS_ERRNO_MAP(HS_ERR_ENUM_)
 #undef HS_ERR_ENUM_
-    HS_ERR_LAST_ = -20 /* one below the lowest code; not an error */
+    HS_ERR_LAST_ = -22 /* one below the lowest code; not an error */
 } hs_err;
 
 /* A static string describing err. Never NULL, never to be freed; unknown

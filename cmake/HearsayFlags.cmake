@@ -16,6 +16,16 @@ if(HS_SANITIZE)
   list(APPEND HS_SAN_FLAGS -fsanitize=address,undefined
        -fno-sanitize-recover=all -fno-omit-frame-pointer)
 endif()
+if(HS_TSAN)
+  if(HS_SANITIZE OR HS_FUZZ)
+    message(FATAL_ERROR "HS_TSAN cannot be combined with HS_SANITIZE or HS_FUZZ")
+  endif()
+  # For the runtime's own-thread mode and resolver thread (tests/unit/
+  # test_node.c runs several nodes on their own threads under concurrent
+  # callers). libev itself is not instrumented; every field it does not own
+  # is guarded by the node's mutex.
+  list(APPEND HS_SAN_FLAGS -fsanitize=thread -fno-omit-frame-pointer)
+endif()
 if(HS_FUZZ)
   if(NOT CMAKE_C_COMPILER_ID MATCHES "Clang")
     message(FATAL_ERROR "HS_FUZZ needs clang: configure with CC=clang")

@@ -20,6 +20,15 @@ install(FILES ${PROJECT_BINARY_DIR}/hearsayConfig.cmake
               ${PROJECT_BINARY_DIR}/hearsayConfigVersion.cmake
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/hearsay)
 
+# hearsay.pc finds its prefix relative to itself (${pcfiledir}), so an
+# install with `cmake --install --prefix DIR`, or a copied tree, still works.
+if(IS_ABSOLUTE "${CMAKE_INSTALL_LIBDIR}")
+  set(HS_PC_PREFIX "${CMAKE_INSTALL_PREFIX}")
+else()
+  file(RELATIVE_PATH HS_PC_UP "/p/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/p")
+  string(REGEX REPLACE "/$" "" HS_PC_UP "${HS_PC_UP}")
+  set(HS_PC_PREFIX "\${pcfiledir}/${HS_PC_UP}")
+endif()
 configure_file(${PROJECT_SOURCE_DIR}/cmake/hearsay.pc.in
                ${PROJECT_BINARY_DIR}/hearsay.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/hearsay.pc

@@ -151,12 +151,14 @@ typedef struct hs_stats {
     uint64_t tombstones_collected;
     uint64_t max_datagram_sent; /* gauge: largest datagram sent, bytes */
     /* Filled by the runtime (zero in the bare core): */
-    uint64_t send_errors;       /* sendto() failures */
-    uint64_t recv_errors;       /* recvfrom() failures */
-    uint64_t resolve_errors;    /* seed names that did not resolve */
-    uint64_t round_us_sum;      /* time spent in gossip rounds, us */
-    uint64_t round_us_max;      /* gauge: slowest round, us */
-    uint64_t callbacks_slow;    /* user callbacks that took over 10 ms */
+    uint64_t send_errors;    /* sendto() failures */
+    uint64_t recv_errors;    /* recvfrom() failures */
+    uint64_t resolve_errors; /* seed names that did not resolve */
+    uint64_t round_us_sum;   /* time in ticks that ran a gossip round
+                                (heartbeat and detector work of the
+                                same tick included), us */
+    uint64_t round_us_max;   /* gauge: slowest such tick, us */
+    uint64_t callbacks_slow; /* user callbacks that took over 10 ms */
 } hs_stats;
 
 /* ======================================================================== */
@@ -176,8 +178,12 @@ typedef enum hs_gossip_mode {
 
 enum { HS_LOG_ERROR = 0, HS_LOG_WARN = 1, HS_LOG_INFO = 2, HS_LOG_DEBUG = 3 };
 
-/* Log sink: called with one complete line (no newline) at `level`. On the
- * node's loop thread. The default (NULL) writes to stderr at WARN and up. */
+/* Log sink: called with one complete line (no newline) at `level`, in the
+ * form "hearsay[NAME] LEVEL: message". Called on the node's loop thread,
+ * and on the calling thread when an hs_node_* call fails (the line says
+ * why). It may run while the node holds its internal lock, so it must not
+ * call hs_node_* functions: it is a sink. The default (NULL) writes to
+ * stderr; only levels up to log_level are passed on. */
 typedef void (*hs_log_cb)(void *arg, int level, const char *line);
 
 /* Configuration. Always start from hs_config_init(): fields are only ever
@@ -186,16 +192,29 @@ typedef void (*hs_log_cb)(void *arg, int level, const char *line);
 typedef struct hs_config {
     const char *name;      /* required: unique member name (see docs) */
     const char *cluster;   /* default "default" */
-    const char *bind;      /* "host:port"; default "127.0.0.1:7946" */
-    const char *advertise; /* "host:port" peers use; default: bind, or the
-                              first non-loopback address for a wildcard */
-    uint64_t generation;   /* 0: wall-clock ms at start, kept above the
-                              last one used if the clock stepped back */
+    const char *bind;      /* numeric "ip:port" or "[ipv6]:port", port 0
+                              for any; default "127.0.0.1:7946". "[::]"
+                              is dual-stack (takes IPv4 peers too) */
+    const char *advertise; /* numeric "ip:port" peers use (port 0: the
+                              bound port); default: the bound address, or
+                              for a wildcard bind the first address of an
+                              interface that is up and not loopback
+                              (loopback, with a warning, if none is) */
+    uint64_t generation;   /* 0: wall-clock ms at hs_node_new(). A clock
+                              stepped back across a restart could then
+                              give a lower generation than the last run's:
+                              a program that must rule that out persists
+                              the last value and passes max(now, last + 1)
+                              itself */
     uint64_t seed;         /* PRNG seed; 0: from the OS */
 
     hs_gossip_mode mode;
+    /* The detector's allowances (minimum sigma, acceptable pause) and the
+     * local pause guard are tuned for a 1 s rhythm; they are scaled by the
+     * slower of these two intervals / 1000, so shorter intervals detect
+     * proportionally faster (docs/embedding.md). */
     uint32_t gossip_interval_ms;    /* default 1000 */
-    uint32_t heartbeat_interval_ms; /* default 1000 */
+    uint32_t heartbeat_interval_ms; /* default 1000; 0: no heartbeats */
     uint32_t fanout;                /* peers per round, default 1 */
     double phi_threshold;           /* default 8; 0 disables suspicion */
     uint32_t dead_after_ms;         /* suspect -> dead, default 3000 */
@@ -205,7 +224,8 @@ typedef struct hs_config {
     size_t max_datagram;            /* default 1400 bytes */
     uint32_t max_members;           /* default 16384 */
     uint32_t max_keys;              /* per member, default 256 */
-    uint32_t resolve_interval_ms;   /* seed DNS re-resolution, default 30 s */
+    uint32_t resolve_interval_ms;   /* seed DNS re-resolution, default 30 s;
+                                       0: resolve each name once */
 
     hs_log_cb log_cb;
     void *log_arg;
@@ -218,27 +238,38 @@ HS_EXPORT void hs_config_init(hs_config *cfg);
  * node must then come from that loop's thread, and callbacks run there. With
  * loop == NULL the node gets its own loop and thread (started by
  * hs_node_start()): every function may then be called from any thread and
- * callbacks run on the node's thread. Nothing touches the network yet.
- * HS_EINVAL (bad config, reported in the log), HS_ENOMEM. */
+ * callbacks run on the node's thread. Nothing touches the network yet; the
+ * generation is fixed here. The caller owns *out and frees it with
+ * hs_node_free(). HS_EINVAL (bad config, reported in the log), HS_ENOMEM. */
 HS_EXPORT hs_err hs_node_new(const hs_config *cfg, struct ev_loop *loop,
                              hs_node **out);
 
-/* Binds the gossip socket and starts gossiping. HS_EADDR (bad or
- * unresolvable bind address), HS_EIO (bind failed, e.g. in use: the log
- * says why), HS_ESTATE (already started). */
+/* Binds the gossip socket and starts gossiping (and, with loop == NULL,
+ * the node's thread). Keys set and seeds joined before take effect now.
+ * HS_EADDR (bind or advertise address not numeric, or not local),
+ * HS_EIO (bind failed, e.g. in use: the log says why), HS_ETOOBIG (a key
+ * set before start does not fit max_datagram), HS_ENOMEM, HS_ESTATE
+ * (already started or stopped). A failed start leaves the node as it was:
+ * it may be started again. */
 HS_EXPORT hs_err hs_node_start(hs_node *node);
 
-/* Adds seeds ("host:port"; host may be an IP literal or a DNS name) and
- * starts gossiping with them. DNS names are re-resolved every
- * resolve_interval_ms, so a Kubernetes headless service works as a seed
- * list. HS_EADDR if an entry is malformed (nothing is added then). */
+/* Adds seeds ("host:port"; host may be an IP literal, "[ipv6]", or a DNS
+ * name) and starts gossiping with them; before hs_node_start() they are
+ * kept for it. DNS names are resolved on a separate thread, never on the
+ * loop, and re-resolved every resolve_interval_ms, so a Kubernetes headless
+ * service works as a seed list; a name that fails to resolve is logged,
+ * counted in resolve_errors and keeps its previous addresses. The strings
+ * are copied. HS_EADDR if an entry is malformed (nothing is added then),
+ * HS_EFULL past 64 seeds in all, HS_ESTATE after leave or stop. */
 HS_EXPORT hs_err hs_node_join(hs_node *node, const char *const *seeds,
                               size_t n_seeds);
 
 /* Sets or deletes one of this member's keys ("tags"). Keys are 1..128
  * printable ASCII bytes without spaces, not starting with "hs."; values up
- * to 1024 bytes. HS_EINVAL, HS_ERESERVED, HS_ETOOBIG, HS_EFULL,
- * HS_ENOTFOUND (delete of an absent key), HS_ESTATE (after leave). */
+ * to 1024 bytes (copied). Before hs_node_start() keys are kept and
+ * written when it runs. HS_EINVAL, HS_ERESERVED, HS_ETOOBIG, HS_EFULL,
+ * HS_ENOTFOUND (delete of an absent key), HS_ESTATE (after leave or
+ * stop). */
 HS_EXPORT hs_err hs_node_set(hs_node *node, const char *key, const void *value,
                              size_t len);
 HS_EXPORT hs_err hs_node_del(hs_node *node, const char *key);
@@ -246,7 +277,8 @@ HS_EXPORT hs_err hs_node_del(hs_node *node, const char *key);
 /* A key/value pair of a member. */
 typedef struct hs_tag {
     const char *key;
-    const uint8_t *value; /* not NUL-terminated; value_len bytes */
+    const uint8_t *value; /* value_len bytes, then a NUL not counted in
+                             value_len (so text prints as a string) */
     size_t value_len;
 } hs_tag;
 
@@ -271,8 +303,9 @@ typedef struct hs_member_list {
     const hs_member *members; /* sorted by name */
 } hs_member_list;
 
-/* Every member this node knows (self included, reaped excluded).
- * HS_ENOMEM. */
+/* Every member this node knows (self included, reaped excluded). After
+ * hs_node_stop() or a finished leave: the view as it was then.
+ * HS_ESTATE before hs_node_start(), HS_ENOMEM. */
 HS_EXPORT hs_err hs_node_members(hs_node *node, hs_member_list **out);
 /* One member by name, as a list of one. HS_ENOTFOUND. */
 HS_EXPORT hs_err hs_node_member(hs_node *node, const char *name,
@@ -293,36 +326,54 @@ typedef struct hs_event {
 typedef void (*hs_event_cb)(hs_node *node, const hs_event *ev, void *arg);
 
 /* Registers cb for the event types in `mask` (bit 1 << HS_EVENT_*; ~0u for
- * all). Up to 16 callbacks per node. Callbacks run on the node's loop
- * thread; they may call any hs_node_* function except hs_node_free().
- * HS_EFULL past 16. */
+ * all). Up to 16 callbacks per node, never removed; register them before
+ * hs_node_start() to see every event. Callbacks run on the node's loop
+ * thread (its own thread with loop == NULL), one event at a time, without
+ * any internal lock held and never from inside another hs_node_* call;
+ * they may call any hs_node_* function except hs_node_free() (and a
+ * blocking hs_node_leave(), see there). A callback slower than 10 ms holds
+ * up gossip: it is counted in callbacks_slow and logged. HS_EFULL past 16,
+ * HS_EINVAL if cb is NULL. */
 HS_EXPORT hs_err hs_node_on(hs_node *node, unsigned mask, hs_event_cb cb,
                             void *arg);
 
 typedef void (*hs_done_cb)(hs_node *node, hs_err status, void *arg);
 
 /* Leaves the cluster gracefully: marks this member left, tells a few peers
- * at once and keeps gossiping so the leave spreads, then stops gossiping.
- * `done` (may be NULL) is called on the loop thread when the leave has been
- * spread for timeout_ms or every known live peer has acknowledged it. In
- * own-thread mode with done == NULL the call blocks until then.
- * HS_ESTATE if not started or already leaving. */
+ * at once and keeps gossiping for timeout_ms so the leave spreads, then
+ * stops as hs_node_stop() does (the view stays queryable). `done` (may be
+ * NULL) is called on the loop thread with HS_OK when that is over, or with
+ * HS_ESTATE if the node is stopped first (then while hs_node_stop() or
+ * hs_node_free() runs: it must not free the node). In own-thread mode with
+ * done == NULL the call blocks until then and returns that status; from a
+ * callback on the node's own thread it cannot wait for itself and returns
+ * HS_ESTATE without leaving. On a caller's loop it never blocks.
+ * HS_ESTATE if not started, already leaving or stopped. */
 HS_EXPORT hs_err hs_node_leave(hs_node *node, uint32_t timeout_ms,
                                hs_done_cb done, void *arg);
 
 /* Stops gossiping and closes the socket (no leave: peers will see a
- * failure). In own-thread mode also stops and joins the thread. Idempotent. */
+ * failure). In own-thread mode also stops and joins the thread (when
+ * called from a callback on that thread, hs_node_free() joins it). A leave
+ * in progress ends: its done callback gets HS_ESTATE. Idempotent. */
 HS_EXPORT hs_err hs_node_stop(hs_node *node);
 
-/* Stops if needed and frees everything. Not from inside a callback. */
+/* Stops if needed and frees everything. Not from inside a callback; with a
+ * caller's loop, on that loop's thread and before the loop is destroyed.
+ * NULL is a no-op. */
 HS_EXPORT void hs_node_free(hs_node *node);
 
-/* Copies the node's counters into *out. */
+/* Copies the node's counters into *out (all zero before start except the
+ * runtime's). Safe from any thread in own-thread mode. */
 HS_EXPORT hs_err hs_node_stats(hs_node *node, hs_stats *out);
+
+/* Room for any gossip address this library formats ("ip:port",
+ * "[ipv6%scope]:port": at most 64 characters) and its NUL. */
+#define HS_ADDRSTRLEN 65
 
 /* The address the gossip socket is bound to ("ip:port"; useful with port
  * 0) and the one advertised to peers. HS_ESTATE before start, HS_ENOSPC if
- * buf is too small (64 bytes always suffice). */
+ * buf is too small (HS_ADDRSTRLEN bytes always suffice). */
 HS_EXPORT hs_err hs_node_bound_addr(hs_node *node, char *buf, size_t len);
 HS_EXPORT hs_err hs_node_advertised_addr(hs_node *node, char *buf, size_t len);
 

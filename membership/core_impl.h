@@ -44,15 +44,23 @@ struct hs_core {
     char *candidates[HS_MAX_CANDIDATES];
     uint32_t n_candidates;
 
+    /* Peers that are live / dead, recounted only after the view changed:
+     * every state change emits an event, and hs_core_emit() (or an
+     * address change) sets view_dirty. */
+    size_t n_live, n_dead;
+    bool view_dirty;
+
     char digest_cursor[HS_WIRE_MAX_NAME + 1]; /* next digest page start */
     char push_cursor[HS_WIRE_MAX_NAME + 1];   /* next full-state push */
 
+    /* Both queues are rings that start empty and double on demand up to
+     * max_pending / max_events (see ring_grow in core.c). */
     hs_outq_item *outq;
-    uint32_t outq_head, outq_len;
+    uint32_t outq_head, outq_len, outq_cap;
     hs_outq_item out_cur; /* the datagram last handed out */
 
     hs_core_event *evq;
-    uint32_t evq_head, evq_len;
+    uint32_t evq_head, evq_len, evq_cap;
 
     hs_core_stats stats;
 };
@@ -66,6 +74,7 @@ void hs_core_send(hs_core *c, const char *to, const hs_wire_msg *msg);
 void hs_core_reject(hs_core *c, hs_err why);
 void hs_core_mark_hot(hs_core *c, hs_mrec *m, uint64_t old_max);
 void hs_core_heard(hs_core *c, hs_mrec *m);
+void hs_core_evidence(hs_core *c, hs_mrec *m, uint64_t version);
 void hs_core_watch(hs_core *c, hs_mrec *m);
 
 /* gossip.c */

@@ -3,6 +3,8 @@
  *
  * See member.h for the layout and why keys are a version-sorted array.
  */
+#include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,96 +31,118 @@ static char *dup_str(const char *s)
     return d;
 }
 
+/* The table starts at 64 slots: a small cluster never grows it. */
+#define HS_MEMBERS_MIN_SLOTS 64
+
 hs_err hs_members_init(hs_members *t, size_t graveyard)
 {
     memset(t, 0, sizeof *t);
-    t->n_buckets = 64;
-    t->buckets = calloc(t->n_buckets, sizeof *t->buckets);
-    t->grave_cap = graveyard ? graveyard : 1;
-    t->grave = calloc(t->grave_cap, sizeof *t->grave);
-    if (!t->buckets || !t->grave) {
-        free(t->buckets);
-        free(t->grave);
+    t->n_slots = HS_MEMBERS_MIN_SLOTS;
+    t->slots = calloc(t->n_slots, sizeof *t->slots);
+    t->grave_max = graveyard ? graveyard : 1;
+    if (!t->slots) {
         memset(t, 0, sizeof *t);
         return HS_ENOMEM;
     }
     return HS_OK;
 }
 
+/* Where the address goes when it fits in the record. */
+static char *addr_slot(hs_mrec *m)
+{
+    return m->name + strlen(m->name) + 1;
+}
+
+static bool addr_inline(const hs_mrec *m)
+{
+    return m->addr == m->name + strlen(m->name) + 1;
+}
+
 static void member_free(hs_mrec *m)
 {
     hs_kv_clear(m);
     free(m->kv);
-    hs_phi_free(&m->phi);
-    free(m->name);
-    free(m->addr);
+    hs_mrec_phi_reset(m);
+    if (!addr_inline(m))
+        free(m->addr);
     free(m);
 }
 
 void hs_members_free(hs_members *t)
 {
-    if (!t->buckets)
+    if (!t->slots)
         return;
-    for (size_t b = 0; b < t->n_buckets; b++) {
-        hs_mrec *m = t->buckets[b];
-        while (m) {
-            hs_mrec *next = m->hnext;
-            member_free(m);
-            m = next;
-        }
-    }
-    free(t->buckets);
+    for (size_t i = 0; i < t->n_slots; i++)
+        if (t->slots[i])
+            member_free(t->slots[i]);
+    free(t->slots);
     free(t->sorted);
     free(t->grave);
+    free(t->hot);
     memset(t, 0, sizeof *t);
+}
+
+static size_t home_slot(const hs_members *t, const char *name)
+{
+    return (size_t)name_hash(name) & (t->n_slots - 1);
 }
 
 hs_mrec *hs_members_find(const hs_members *t, const char *name)
 {
-    hs_mrec *m = t->buckets[name_hash(name) & (t->n_buckets - 1)];
-    while (m && strcmp(m->name, name) != 0)
-        m = m->hnext;
-    return m;
+    size_t mask = t->n_slots - 1;
+    for (size_t i = home_slot(t, name);; i = (i + 1) & mask) {
+        hs_mrec *m = t->slots[i];
+        if (!m || strcmp(m->name, name) == 0)
+            return m;
+    }
 }
 
-static void hash_insert(hs_mrec **buckets, size_t n, hs_mrec *m)
+static void slot_insert(hs_mrec **slots, size_t n, hs_mrec *m)
 {
-    size_t b = name_hash(m->name) & (n - 1);
-    m->hnext = buckets[b];
-    buckets[b] = m;
+    size_t i = (size_t)name_hash(m->name) & (n - 1);
+    while (slots[i])
+        i = (i + 1) & (n - 1);
+    slots[i] = m;
 }
 
+/* Linear probing deletes by shifting back the entries of the run that
+ * follows, so lookups never need tombstones. */
 static void hash_remove(hs_members *t, hs_mrec *m)
 {
-    hs_mrec **p = &t->buckets[name_hash(m->name) & (t->n_buckets - 1)];
-    while (*p && *p != m)
-        p = &(*p)->hnext;
-    if (*p) {
-        *p = m->hnext;
-        t->n_hashed--;
+    size_t mask = t->n_slots - 1, i = home_slot(t, m->name);
+    while (t->slots[i] && t->slots[i] != m)
+        i = (i + 1) & mask;
+    if (!t->slots[i])
+        return;
+    t->slots[i] = NULL;
+    t->n_hashed--;
+    for (size_t j = (i + 1) & mask; t->slots[j]; j = (j + 1) & mask) {
+        size_t h = home_slot(t, t->slots[j]->name);
+        /* Move j back to the hole unless its home lies in (i, j]. */
+        bool stays = i <= j ? (i < h && h <= j) : (i < h || h <= j);
+        if (!stays) {
+            t->slots[i] = t->slots[j];
+            t->slots[j] = NULL;
+            i = j;
+        }
     }
 }
 
-/* Grows the hash at load factor 1: chains average under one member. */
+/* Doubles the table before it passes 3/4 full. */
 static hs_err hash_grow(hs_members *t)
 {
-    if (t->n_hashed < t->n_buckets)
+    if (4 * (t->n_hashed + 1) <= 3 * t->n_slots)
         return HS_OK;
-    size_t n = t->n_buckets * 2;
-    hs_mrec **nb = calloc(n, sizeof *nb);
-    if (!nb)
+    size_t n = t->n_slots * 2;
+    hs_mrec **ns = calloc(n, sizeof *ns);
+    if (!ns)
         return HS_ENOMEM;
-    for (size_t b = 0; b < t->n_buckets; b++) {
-        hs_mrec *m = t->buckets[b];
-        while (m) {
-            hs_mrec *next = m->hnext;
-            hash_insert(nb, n, m);
-            m = next;
-        }
-    }
-    free(t->buckets);
-    t->buckets = nb;
-    t->n_buckets = n;
+    for (size_t i = 0; i < t->n_slots; i++)
+        if (t->slots[i])
+            slot_insert(ns, n, t->slots[i]);
+    free(t->slots);
+    t->slots = ns;
+    t->n_slots = n;
     return HS_OK;
 }
 
@@ -138,7 +162,9 @@ size_t hs_members_lower_bound(const hs_members *t, const char *name)
 static hs_err sorted_insert(hs_members *t, hs_mrec *m)
 {
     if (t->n_sorted == t->cap_sorted) {
-        size_t cap = t->cap_sorted ? t->cap_sorted * 2 : 16;
+        /* Grows by half: the array is one pointer per member per node,
+         * and doubling would leave a quarter of it unused on average. */
+        size_t cap = t->cap_sorted ? t->cap_sorted + t->cap_sorted / 2 : 16;
         hs_mrec **s = realloc(t->sorted, cap * sizeof *s);
         if (!s)
             return HS_ENOMEM;
@@ -163,35 +189,55 @@ static void sorted_remove(hs_members *t, hs_mrec *m)
     }
 }
 
+/* Room for the address inline: exactly the first one (addresses rarely
+ * change; a longer one later gets an allocation of its own). Capped by
+ * what addr_room can hold. */
+static size_t addr_room_for(size_t len)
+{
+    return len > UINT8_MAX ? UINT8_MAX : len;
+}
+
 hs_err hs_members_add(hs_members *t, const char *name, const char *addr,
                       uint64_t generation, hs_mrec **out)
 {
     *out = NULL;
+    if (!addr)
+        addr = "";
     if (hash_grow(t) != HS_OK)
         return HS_ENOMEM;
-    hs_mrec *m = calloc(1, sizeof *m);
+    size_t nlen = strlen(name), alen = strlen(addr);
+    size_t room = addr_room_for(alen);
+    /* The fixed fields end before sizeof (padding): the strings start at
+     * the flexible member, which decides whether a typical record is a
+     * 160- or a 176-byte heap chunk. */
+    size_t sz = offsetof(hs_mrec, name) + nlen + 1 + room + 1;
+    hs_mrec *m = calloc(1, sz > sizeof *m ? sz : sizeof *m);
     if (!m)
         return HS_ENOMEM;
-    m->name = dup_str(name);
-    m->addr = dup_str(addr ? addr : "");
-    if (!m->name || !m->addr)
-        goto fail;
+    memcpy(m->name, name, nlen + 1);
+    m->addr = m->name + nlen + 1;
+    m->addr_room = (uint8_t)room;
+    if (alen <= room) {
+        memcpy(m->addr, addr, alen + 1);
+    } else {
+        m->addr = dup_str(addr);
+        if (!m->addr) {
+            free(m);
+            return HS_ENOMEM;
+        }
+    }
     m->generation = generation;
     m->state = HS_STATE_ALIVE;
-    hs_phi_init(&m->phi);
-    if (sorted_insert(t, m) != HS_OK)
-        goto fail;
-    hash_insert(t->buckets, t->n_buckets, m);
+    if (sorted_insert(t, m) != HS_OK) {
+        member_free(m);
+        return HS_ENOMEM;
+    }
+    slot_insert(t->slots, t->n_slots, m);
     t->n_hashed++;
-    if (strlen(m->name) > t->max_name_len)
-        t->max_name_len = strlen(m->name);
+    if (nlen > t->max_name_len)
+        t->max_name_len = nlen;
     *out = m;
     return HS_OK;
-fail:
-    free(m->name);
-    free(m->addr);
-    free(m);
-    return HS_ENOMEM;
 }
 
 void hs_members_bury(hs_members *t, hs_mrec *m)
@@ -199,12 +245,30 @@ void hs_members_bury(hs_members *t, hs_mrec *m)
     if (m->state == HS_STATE_REAPED)
         return;
     sorted_remove(t, m);
+    hs_members_hot_del(t, m);
     hs_kv_clear(m);
     free(m->kv);
     m->kv = NULL;
     m->cap_kv = 0;
-    hs_phi_free(&m->phi);
+    hs_mrec_phi_reset(m);
     m->state = HS_STATE_REAPED;
+    if (t->n_grave == t->grave_cap && t->grave_cap < t->grave_max) {
+        /* Grow (unrolling the ring); if that fails, forget the oldest. */
+        size_t cap = t->grave_cap ? t->grave_cap * 2 : 16;
+        if (cap > t->grave_max)
+            cap = t->grave_max;
+        hs_mrec **g = malloc(cap * sizeof *g);
+        if (g) {
+            for (size_t k = 0; k < t->n_grave; k++)
+                g[k] = t->grave[(t->grave_head + k) % t->grave_cap];
+            free(t->grave);
+            t->grave = g;
+            t->grave_cap = cap;
+            t->grave_head = 0;
+        }
+    }
+    if (t->grave_cap == 0)
+        return; /* no ring at all (out of memory): stays indexed, reaped */
     if (t->n_grave == t->grave_cap) {
         hs_mrec *old = t->grave[t->grave_head];
         t->grave_head = (t->grave_head + 1) % t->grave_cap;
@@ -236,8 +300,101 @@ hs_err hs_members_revive(hs_members *t, hs_mrec *m)
     m->state = HS_STATE_ALIVE;
     m->max_version = m->gc_version = m->left_version = 0;
     m->hb_value = m->hb_version = 0;
-    hs_phi_init(&m->phi);
+    m->seen_version = 0;
+    hs_mrec_phi_reset(m);
     return HS_OK;
+}
+
+void hs_members_hot_swap(hs_members *t, size_t i, size_t j)
+{
+    hs_mrec *a = t->hot[i], *b = t->hot[j];
+    t->hot[i] = b;
+    t->hot[j] = a;
+    b->hot_slot = (uint32_t)i + 1;
+    a->hot_slot = (uint32_t)j + 1;
+}
+
+hs_err hs_members_hot_add(hs_members *t, hs_mrec *m, bool keys)
+{
+    if (!m->hot_slot) {
+        if (t->n_hot == t->cap_hot) {
+            size_t cap = t->cap_hot ? t->cap_hot * 2 : 16;
+            hs_mrec **h = realloc(t->hot, cap * sizeof *h);
+            if (!h)
+                return HS_ENOMEM;
+            t->hot = h;
+            t->cap_hot = cap;
+        }
+        t->hot[t->n_hot++] = m;
+        m->hot_slot = (uint32_t)t->n_hot;
+    }
+    if (keys && m->hot_slot - 1 >= t->n_hot_keys)
+        hs_members_hot_swap(t, m->hot_slot - 1, t->n_hot_keys++);
+    return HS_OK;
+}
+
+void hs_members_hot_demote(hs_members *t, hs_mrec *m)
+{
+    if (m->hot_slot && m->hot_slot - 1 < t->n_hot_keys)
+        hs_members_hot_swap(t, m->hot_slot - 1, --t->n_hot_keys);
+}
+
+void hs_members_hot_del(hs_members *t, hs_mrec *m)
+{
+    if (!m->hot_slot)
+        return;
+    hs_members_hot_demote(t, m);
+    hs_members_hot_swap(t, m->hot_slot - 1, t->n_hot - 1);
+    t->n_hot--;
+    m->hot_slot = 0;
+}
+
+hs_err hs_mrec_phi_heartbeat(hs_mrec *m, const hs_phi_config *cfg,
+                             double now_ms)
+{
+    if (m->det_kind != HS_DET_PHI) {
+        hs_phi *d = malloc(sizeof *d);
+        if (!d) {
+            hs_mrec_phi_mark(m, now_ms);
+            return HS_ENOMEM;
+        }
+        hs_phi_init(d);
+        if (m->det_kind == HS_DET_MARK)
+            hs_phi_mark(d, m->det.mark);
+        m->det.phi = d;
+        m->det_kind = HS_DET_PHI;
+    }
+    return hs_phi_heartbeat(m->det.phi, cfg, now_ms);
+}
+
+void hs_mrec_phi_mark(hs_mrec *m, double now_ms)
+{
+    if (m->det_kind == HS_DET_PHI) {
+        hs_phi_mark(m->det.phi, now_ms);
+    } else if (isfinite(now_ms)) {
+        m->det.mark = now_ms;
+        m->det_kind = HS_DET_MARK;
+    }
+}
+
+void hs_mrec_phi_reset(hs_mrec *m)
+{
+    if (m->det_kind == HS_DET_PHI) {
+        hs_phi_free(m->det.phi);
+        free(m->det.phi);
+    }
+    m->det.phi = NULL;
+    m->det_kind = HS_DET_NONE;
+}
+
+const hs_phi *hs_mrec_phi(const hs_mrec *m, hs_phi *tmp)
+{
+    if (m->det_kind == HS_DET_PHI)
+        return m->det.phi;
+    hs_phi_init(tmp);
+    if (m->det_kind == HS_DET_MARK)
+        hs_phi_mark(tmp, m->det.mark);
+    return tmp;
 }
 
 int hs_kv_find(const hs_mrec *m, const char *key)
@@ -346,10 +503,20 @@ hs_err hs_member_set_addr(hs_mrec *m, const char *addr)
 {
     if (strcmp(m->addr, addr) == 0)
         return HS_OK;
+    size_t alen = strlen(addr);
+    char *slot = addr_slot(m);
+    if (alen <= m->addr_room) {
+        if (m->addr != slot)
+            free(m->addr);
+        memcpy(slot, addr, alen + 1);
+        m->addr = slot;
+        return HS_OK;
+    }
     char *a = dup_str(addr);
     if (!a)
         return HS_ENOMEM;
-    free(m->addr);
+    if (m->addr != slot)
+        free(m->addr);
     m->addr = a;
     return HS_OK;
 }

@@ -13,6 +13,15 @@
  * every interval and every member has one, so giving it fixed fields saves
  * an allocation per member and a memmove per beat. On the wire it is an
  * ordinary entry under HS_KEY_HEARTBEAT, merged into version order.
+ *
+ * Size. Every node holds a record for every member: N^2 records in a
+ * cluster, and 10^8 in a 10,000-node simulation. So a record is one
+ * allocation (name and address inline after the fixed fields), the name
+ * index is an open-addressing table of pointers (no chain link per
+ * record), small fields are packed together, and the detector's history
+ * (64 bytes plus its window) is allocated only when the member's first
+ * heartbeat arrives: a record without heartbeats is one 160-byte chunk
+ * for a 10-byte name and a 16-byte address.
  */
 #ifndef HS_MEMBER_H
 #define HS_MEMBER_H
@@ -29,9 +38,7 @@ typedef struct hs_kv {
 } hs_kv;
 
 struct hs_mrec {
-    hs_mrec *hnext; /* name-hash chain */
-    char *name;
-    char *addr;
+    char *addr; /* in name[] while it fits there, else its own allocation */
     uint64_t generation;
     uint64_t max_version;  /* holds every version <= this (scuttlebutt) */
     uint64_t gc_version;   /* tombstones <= this were collected */
@@ -40,33 +47,59 @@ struct hs_mrec {
     uint64_t hb_value;
     uint64_t hb_version; /* 0: no heartbeat seen */
 
-    hs_kv *kv;
-    uint32_t n_kv, cap_kv;
-    uint32_t n_tombs;
-
-    hs_member_state state;
     uint64_t state_since; /* local ms of the last state change */
-    uint64_t suspect_at;  /* ALIVE: local ms at which phi crosses */
-    hs_phi phi;
-
+    /* Highest version of this incarnation known to exist, from our own
+     * copy or a peer's digest: each rise is an arrival for the detector
+     * (hs_core_evidence). */
+    uint64_t seen_version;
     uint64_t rumor_base;  /* versions above this are pushed unasked ... */
     uint64_t rumor_until; /* ... until this gossip round */
+
+    hs_kv *kv;
+    /* The detector: its history once the first heartbeat arrived, before
+     * that at most the time a detector was started without one. Only the
+     * hs_mrec_phi* functions below touch it. */
+    union {
+        hs_phi *phi; /* det_kind == HS_DET_PHI */
+        double mark; /* det_kind == HS_DET_MARK */
+    } det;
+
+    uint32_t n_kv, cap_kv;
+    uint32_t n_tombs;
+    uint32_t hot_slot; /* 1 + index in hs_members.hot; 0: not listed */
+
+    uint8_t state; /* hs_member_state */
     bool is_self;
+    uint8_t det_kind;  /* HS_DET_* */
+    uint8_t addr_room; /* address bytes name[] has room for after the name */
+    char name[];       /* name NUL address NUL; never changes */
 };
 
-/* Name index (chained hash), name order (sorted array of the members that
- * are not reaped) and the graveyard (reaped members, FIFO, bounded). */
+enum { HS_DET_NONE = 0, HS_DET_MARK = 1, HS_DET_PHI = 2 };
+
+/* Name index (open addressing), name order (sorted array of the members
+ * that are not reaped), the graveyard (reaped members, FIFO, bounded) and
+ * the hot list (members with a rumor under way, see hs_core_mark_hot). */
 typedef struct hs_members {
-    hs_mrec **buckets;
-    size_t n_buckets; /* power of two */
-    size_t n_hashed;  /* everything in the hash, graveyard included */
+    hs_mrec **slots;  /* linear probing, NULL = empty */
+    size_t n_slots;   /* power of two, load <= 3/4 */
+    size_t n_hashed;  /* everything in the index, graveyard included */
 
     hs_mrec **sorted;
     size_t n_sorted, cap_sorted;
     size_t max_name_len; /* longest name ever added (sizes digest ranges) */
 
-    hs_mrec **grave; /* ring of reaped members, oldest at grave_head */
-    size_t grave_cap, grave_head, n_grave;
+    /* Ring of reaped members, oldest at grave_head. It grows on demand up
+     * to grave_max: most nodes never bury anyone, and 4096 slots up front
+     * were 32 KB per node. */
+    hs_mrec **grave;
+    size_t grave_cap, grave_max, grave_head, n_grave;
+
+    /* Unordered, except that hot[0, n_hot_keys) are members whose rumor
+     * carries a user key (found without looking at the rest). Entries may
+     * have cooled down since; the core drops them as it meets them. */
+    hs_mrec **hot;
+    size_t n_hot, n_hot_keys, cap_hot;
 } hs_members;
 
 hs_err hs_members_init(hs_members *t, size_t graveyard);
@@ -104,5 +137,32 @@ void hs_kv_clear(hs_mrec *m);
 uint32_t hs_kv_collect(hs_mrec *m, uint64_t upto, uint64_t before_ms);
 
 hs_err hs_member_set_addr(hs_mrec *m, const char *addr);
+
+/* The hot list: hs_members_hot_add() lists m (once), in the key part when
+ * `keys`; the core moves members whose rumor no longer carries a key out
+ * of it (hs_members_hot_demote) and drops those whose rumor is over
+ * (hs_members_hot_del). Burying a member delists it, so the list never
+ * points at a freed record. */
+hs_err hs_members_hot_add(hs_members *t, hs_mrec *m, bool keys);
+void hs_members_hot_demote(hs_members *t, hs_mrec *m);
+/* Swaps two entries of the same part (for shuffling in place). */
+void hs_members_hot_swap(hs_members *t, size_t i, size_t j);
+void hs_members_hot_del(hs_members *t, hs_mrec *m);
+
+/* The detector of one member. The history is allocated on the first
+ * arrival; before it a started detector is only a start time, and every
+ * reader sees an hs_phi with that time as the last arrival and no
+ * samples, exactly what an allocated one would hold. */
+
+/* A heartbeat arrived (hs_phi_heartbeat). HS_ENOMEM if the history could
+ * not be allocated: the arrival then still counts, as a start time. */
+hs_err hs_mrec_phi_heartbeat(hs_mrec *m, const hs_phi_config *cfg,
+                             double now_ms);
+/* Sets the last arrival without a sample (hs_phi_mark). */
+void hs_mrec_phi_mark(hs_mrec *m, double now_ms);
+/* Forgets everything (hs_phi_reset), allocation included. */
+void hs_mrec_phi_reset(hs_mrec *m);
+/* The detector to read: m's history, or *tmp filled from the start time. */
+const hs_phi *hs_mrec_phi(const hs_mrec *m, hs_phi *tmp);
 
 #endif /* HS_MEMBER_H */

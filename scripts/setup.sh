@@ -14,8 +14,10 @@ PACKAGES=(
   libsodium-dev                      # sealing (AEAD)
   libmicrohttpd-dev libjansson-dev   # HTTP API and JSON
   libcurl4-openssl-dev               # the CLI's HTTP client
+  prometheus                         # promtool: checks /metrics in the agent tests
   python3                            # test helpers and reference values
   iproute2 nftables procps           # network-namespace tests
+  curl serf                          # bench/vs-serf: event streams, the peer
 )
 
 missing=()

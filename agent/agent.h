@@ -1,0 +1,58 @@
+/*
+ * agent.h — the state of one hearsayd process, shared by its main file
+ * (hearsayd.c: lifecycle, signals, events) and its HTTP routes (api.c).
+ * Everything hangs off one hsa_agent; nothing is global. Private to agent/.
+ */
+#ifndef HSA_AGENT_H
+#define HSA_AGENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <ev.h>
+
+#include "agent/config.h"
+#include "agent/handlers.h"
+#include "agent/http.h"
+#include "agent/log.h"
+#include "agent/metrics.h"
+#include "agent/sse.h"
+#include "hearsay.h"
+
+typedef enum hsa_phase {
+    HSA_RUNNING,  /* gossiping */
+    HSA_LEAVING,  /* hs_node_leave in progress */
+    HSA_STOPPING, /* left (or gave up); the loop ends shortly */
+} hsa_phase;
+
+/* POST /v1/leave requests waiting for the leave to finish. */
+#define HSA_MAX_LEAVE_WAITERS 16
+
+typedef struct hsa_agent {
+    hsa_settings *cfg;
+    hsa_log log;
+    struct ev_loop *loop;
+    hs_node *node;
+    hsa_http *http;
+    hsa_sse *sse;
+    hsa_handlers *handlers;
+    hsa_agent_stats stats;
+    hsa_phase phase;
+    uint64_t event_seq;
+    char http_addr[300]; /* host:port actually served, for handlers */
+    hsa_http_req *leave_waiters[HSA_MAX_LEAVE_WAITERS];
+    size_t n_leave_waiters;
+    ev_signal sigint, sigterm, sighup;
+    ev_timer leave_backstop; /* in case the done callback never comes */
+    ev_timer exit_timer;     /* lets the last HTTP answers go out */
+    int exit_code;
+} hsa_agent;
+
+/* Starts a graceful leave (signal or POST /v1/leave); `why` is logged.
+ * Returns false if one is already under way or the node cannot leave. */
+bool hsa_agent_leave(hsa_agent *a, const char *why);
+
+/* The HTTP routes (api.c); the hsa_http_route_cb of the server. */
+void hsa_api_route(void *agent, hsa_http_req *req, hsa_reply *out);
+
+#endif /* HSA_AGENT_H */

@@ -1,0 +1,141 @@
+/*
+ * config.h — hearsayd's settings: command-line flags and the JSON config
+ * file, parsed into one struct with the same vocabulary (every config key is
+ * a flag name). Private to agent/.
+ *
+ * Precedence: built-in defaults < config file < flags. Scalars given as
+ * flags replace the file's; the repeatable ones (--join, --event-handler)
+ * add to the file's lists; --tag KEY=VALUE replaces the file's value for
+ * KEY. Node knobs that are not given at all are left to the library's own
+ * defaults (hs_config_init), so there is one source of truth for those.
+ */
+#ifndef HSA_CONFIG_H
+#define HSA_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "hearsay.h"
+
+/* The HTTP API's default address: loopback, next to serf's gossip port
+ * 7946 that hearsay's gossip default also uses. */
+#define HSA_DEFAULT_HTTP "127.0.0.1:7947"
+
+/* Bounds on what the daemon accepts, so a config typo cannot ask for an
+ * unbounded amount of anything. */
+#define HSA_MAX_JOIN 256         /* --join entries */
+#define HSA_MAX_TAGS 256         /* --tag entries (the library's max_keys) */
+#define HSA_MAX_HANDLERS 32      /* --event-handler entries */
+#define HSA_MAX_CONFIG (1 << 20) /* config file size, bytes */
+
+typedef struct hsa_tagkv {
+    char *key;
+    char *value;
+} hsa_tagkv;
+
+/* One --event-handler: which events (bits 1 << HS_EVENT_*) and what to run
+ * (through /bin/sh -c). */
+typedef struct hsa_handler_spec {
+    unsigned mask;
+    char *cmd;
+} hsa_handler_spec;
+
+/* Node knobs the user set explicitly (bits of hsa_settings.set). */
+enum {
+    HSA_SET_MODE = 1u << 0,
+    HSA_SET_GOSSIP_INTERVAL = 1u << 1,
+    HSA_SET_HEARTBEAT_INTERVAL = 1u << 2,
+    HSA_SET_PHI_THRESHOLD = 1u << 3,
+    HSA_SET_DEAD_AFTER = 1u << 4,
+    HSA_SET_FANOUT = 1u << 5,
+    HSA_SET_MAX_DATAGRAM = 1u << 6,
+    HSA_SET_REAP_DEAD_AFTER = 1u << 7,
+    HSA_SET_REAP_LEFT_AFTER = 1u << 8,
+    HSA_SET_TOMBSTONE_GC = 1u << 9,
+    HSA_SET_MAX_MEMBERS = 1u << 10,
+    HSA_SET_MAX_KEYS = 1u << 11,
+    HSA_SET_RESOLVE_INTERVAL = 1u << 12,
+};
+
+typedef struct hsa_settings {
+    char *name; /* default: the host name */
+    char *cluster;
+    char *bind;
+    char *advertise;
+    char *http; /* NULL: the API is off ("--http off") */
+    char *keyring;
+    char *config; /* the --config path, if any */
+    char **join;
+    size_t n_join;
+    hsa_tagkv *tags;
+    size_t n_tags;
+    hsa_handler_spec *handlers;
+    size_t n_handlers;
+    int log_level; /* HS_LOG_*, default HS_LOG_INFO */
+
+    /* Node knobs; only those in `set` are passed on. */
+    unsigned set;
+    hs_gossip_mode mode;
+    uint32_t gossip_interval_ms;
+    uint32_t heartbeat_interval_ms;
+    double phi_threshold;
+    uint32_t dead_after_ms;
+    uint32_t fanout;
+    uint32_t max_datagram;
+    uint32_t reap_dead_after_ms;
+    uint32_t reap_left_after_ms;
+    uint32_t tombstone_gc_ms;
+    uint32_t max_members;
+    uint32_t max_keys;
+    uint32_t resolve_interval_ms;
+
+    /* Agent knobs, with their defaults set by hsa_settings_parse. */
+    uint32_t leave_timeout_ms;
+    uint32_t handler_timeout_ms;
+    uint32_t handler_concurrency;
+    uint32_t handler_queue;
+    uint32_t sse_max_clients;
+    uint32_t sse_keepalive_ms;
+
+    bool show_help;
+    bool show_version;
+} hsa_settings;
+
+/* Parses argv (and the --config file it names) into *s, which it
+ * initialises. 0 on success; -1 with a one-line message in err otherwise.
+ * On success with show_help/show_version set, nothing else is validated.
+ * Always call hsa_settings_free() afterwards. */
+int hsa_settings_parse(hsa_settings *s, int argc, char **argv, char *err,
+                       size_t errlen);
+void hsa_settings_free(hsa_settings *s);
+
+/* Copies the explicitly set node knobs and the identity into cfg, which the
+ * caller has initialised with hs_config_init(). Strings are borrowed from s. */
+void hsa_settings_to_config(const hsa_settings *s, hs_config *cfg);
+
+/* The --help text; node knobs show their defaults from `defaults` (as
+ * filled by hs_config_init()). */
+void hsa_usage(FILE *f, const hs_config *defaults);
+
+/* "join,fail" or "member-join,member-failed" or "*" to a mask of
+ * 1 << HS_EVENT_*. 0 on success, -1 with a message otherwise. */
+int hsa_event_mask_parse(const char *list, unsigned *mask, char *err,
+                         size_t errlen);
+
+/* The serf-style name of an event for handlers and their environment:
+ * "member-join", "member-fail", ... */
+const char *hsa_event_env_name(hs_event_type t);
+
+/* Parsers shared with the CLI and the tests. 0 on success, -1 otherwise. */
+int hsa_parse_duration_ms(const char *s, uint32_t *out);
+int hsa_parse_u32(const char *s, uint32_t *out);
+/* "host:port" or "[v6]:port" with a numeric port; host may be a name.
+ * Splits into host (brackets removed) and port. */
+int hsa_split_hostport(const char *s, char *host, size_t hostlen,
+                       uint16_t *port);
+/* ms as the largest exact unit: "250ms", "2s", "5m", "24h". */
+void hsa_format_duration(uint32_t ms, char *buf, size_t len);
+
+#endif /* HSA_CONFIG_H */

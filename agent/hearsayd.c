@@ -1,0 +1,403 @@
+/*
+ * hearsayd.c — the hearsay daemon: one cluster member, its HTTP API,
+ * metrics, event stream and event handlers, on one libev loop.
+ *
+ * Why one loop and one thread: the node (hs_node_new with our loop), the
+ * HTTP server (libmicrohttpd in external epoll mode, http.c), the event
+ * stream (sse.c) and the handler runner (handlers.c, which reaps children
+ * with ev_child) all run as watchers of libev's default loop. Routes call
+ * hs_node_* directly and event callbacks feed the event stream without any
+ * lock, and nothing here can block the loop for long: handlers run in child
+ * processes, slow HTTP clients are suspended, not waited for. The default
+ * loop is used because child watchers only work there; that is the
+ * program's choice, not the library's (which only runs on a loop it is
+ * given). Signals are ev_signal watchers, so there is no global state
+ * at all, not even for signal handling.
+ *
+ * Exit codes: 0 after a graceful leave (SIGINT, SIGTERM, POST /v1/leave);
+ * 1 when something fails at run time (a port in use, a second signal
+ * during the leave); 2 for bad flags or configuration.
+ */
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include <ev.h>
+
+#include "agent/agent.h"
+#include "agent/json.h"
+
+/* Between the end of the leave and the end of the process: long enough for
+ * the answer to POST /v1/leave and the ends of the event streams to go out
+ * on loopback, short enough not to matter to a supervisor. */
+#define EXIT_GRACE_S 0.1
+/* --leave-timeout bounds the whole shutdown, so the leave itself is spread
+ * for a little less: the grace above plus teardown. */
+#define LEAVE_RESERVE_MS 250
+/* How long after the leave timeout we stop waiting for the library's done
+ * callback (it should come at the timeout at the latest). */
+#define LEAVE_BACKSTOP_EXTRA_S 1.0
+
+static void finish(hsa_agent *a, int exit_code);
+
+/* ---- Events ------------------------------------------------------------ */
+
+static void log_event(hsa_agent *a, const hs_event *ev)
+{
+    if (ev->type == HS_EVENT_UPDATE)
+        hsa_logf(&a->log, HS_LOG_INFO, "member %s: %s %s%s", ev->name,
+                 hsa_event_env_name(ev->type), ev->key ? ev->key : "?",
+                 ev->deleted ? " (deleted)" : "");
+    else
+        hsa_logf(&a->log, ev->type == HS_EVENT_FAIL ? HS_LOG_WARN : HS_LOG_INFO,
+                 "member %s: %s at %s (generation %" PRIu64 ", now %s)",
+                 ev->name, hsa_event_env_name(ev->type),
+                 ev->addr ? ev->addr : "?", ev->generation,
+                 hs_member_state_name(ev->state));
+}
+
+static void run_handlers(hsa_agent *a, const hs_event *ev, const hs_member *m)
+{
+    hs_member_list *self_l = NULL;
+    const hs_member *self_m = NULL;
+    if (m && m->is_self)
+        self_m = m;
+    else if (hs_node_member(a->node, a->cfg->name, &self_l) == HS_OK &&
+             self_l->count)
+        self_m = &self_l->members[0];
+    size_t len = 0;
+    char **env = hsa_handler_env(ev, m, a->cfg->name, self_m,
+                                 a->http ? a->http_addr : NULL);
+    char *input = hsa_handler_input(ev, m, &len);
+    if (env && input)
+        hsa_handlers_run(a->handlers, ev->type, env, input, len);
+    else
+        hsa_logf(&a->log, HS_LOG_ERROR,
+                 "event handlers: out of memory, %s of %s not run",
+                 hsa_event_env_name(ev->type), ev->name);
+    free(env);
+    free(input);
+    hs_member_list_free(self_l);
+}
+
+static void on_event(hs_node *node, const hs_event *ev, void *arg)
+{
+    hsa_agent *a = arg;
+    uint64_t id = ++a->event_seq;
+    log_event(a, ev);
+
+    /* The member as it is after the event; gone after a reap. */
+    hs_member_list *l = NULL;
+    const hs_member *m = NULL;
+    if (hs_node_member(node, ev->name, &l) == HS_OK && l->count)
+        m = &l->members[0];
+
+    size_t len = 0;
+    char *json = hsa_json_event(ev, m, id, &len);
+    if (json)
+        hsa_sse_publish(a->sse, ev->type, id, json, len);
+    else
+        hsa_logf(&a->log, HS_LOG_ERROR, "event stream: out of memory");
+    free(json);
+
+    if (a->handlers && hsa_handlers_wants(a->handlers, ev->type))
+        run_handlers(a, ev, m);
+    hs_member_list_free(l);
+}
+
+/* ---- Leaving and exiting ---------------------------------------------- */
+
+static void exit_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    ev_break(loop, EVBREAK_ALL);
+}
+
+/* Runs one loop iteration after finish(): answers POST /v1/leave, ends the
+ * event streams, then gives them EXIT_GRACE_S to go out. */
+static void finish_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    hsa_agent *a = w->data;
+    for (size_t i = 0; i < a->n_leave_waiters; i++) {
+        hsa_reply rep = {0};
+        if (a->exit_code == 0) {
+            rep.code = 200;
+            rep.body = hsa_json_pairs(&rep.len, "status", "left", "name",
+                                      a->cfg->name);
+            if (!rep.body)
+                hsa_reply_error(&rep, 500, "out of memory");
+        } else {
+            hsa_reply_error(&rep, 500,
+                            "the leave failed (see hearsayd's log); the "
+                            "daemon is exiting");
+        }
+        hsa_http_complete(a->leave_waiters[i], &rep);
+    }
+    a->n_leave_waiters = 0;
+    if (a->sse)
+        hsa_sse_close_all(a->sse);
+    ev_timer_init(&a->exit_timer, exit_cb, EXIT_GRACE_S, 0.);
+    a->exit_timer.data = a;
+    ev_timer_start(loop, &a->exit_timer);
+}
+
+static void finish(hsa_agent *a, int exit_code)
+{
+    if (a->phase == HSA_STOPPING)
+        return;
+    a->phase = HSA_STOPPING;
+    a->exit_code = exit_code;
+    ev_timer_stop(a->loop, &a->leave_backstop);
+    ev_timer_init(&a->exit_timer, finish_cb, 0., 0.);
+    a->exit_timer.data = a;
+    ev_timer_start(a->loop, &a->exit_timer);
+}
+
+static void on_left(hs_node *node, hs_err status, void *arg)
+{
+    hsa_agent *a = arg;
+    if (status == HS_OK)
+        hsa_logf(&a->log, HS_LOG_INFO, "left the cluster");
+    else
+        hsa_logf(&a->log, HS_LOG_WARN, "leave finished with: %s",
+                 hs_strerror(status));
+    finish(a, 0);
+}
+
+static void backstop_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    hsa_agent *a = w->data;
+    hsa_logf(&a->log, HS_LOG_WARN,
+             "the leave did not report completion within %u ms; exiting",
+             a->cfg->leave_timeout_ms);
+    finish(a, 0);
+}
+
+bool hsa_agent_leave(hsa_agent *a, const char *why)
+{
+    if (a->phase != HSA_RUNNING)
+        return false;
+    a->phase = HSA_LEAVING;
+    hsa_logf(&a->log, HS_LOG_INFO, "%s: leaving the cluster (up to %u ms)", why,
+             a->cfg->leave_timeout_ms);
+    uint32_t t = a->cfg->leave_timeout_ms;
+    t = t > 2 * LEAVE_RESERVE_MS ? t - LEAVE_RESERVE_MS : t / 2;
+    hs_err e = hs_node_leave(a->node, t ? t : 1, on_left, a);
+    if (e != HS_OK) {
+        hsa_logf(&a->log, HS_LOG_ERROR, "cannot leave: %s; exiting",
+                 hs_strerror(e));
+        finish(a, 1);
+        return true;
+    }
+    ev_timer_init(&a->leave_backstop, backstop_cb,
+                  a->cfg->leave_timeout_ms / 1000.0 + LEAVE_BACKSTOP_EXTRA_S,
+                  0.);
+    a->leave_backstop.data = a;
+    ev_timer_start(a->loop, &a->leave_backstop);
+    return true;
+}
+
+static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+    hsa_agent *a = w->data;
+    const char *name = w->signum == SIGINT ? "SIGINT" : "SIGTERM";
+    if (w->signum == SIGHUP) {
+        hsa_logf(&a->log, HS_LOG_INFO,
+                 "SIGHUP ignored: configuration reload is not supported");
+        return;
+    }
+    if (a->phase == HSA_RUNNING) {
+        hsa_agent_leave(a, name);
+        return;
+    }
+    hsa_logf(&a->log, HS_LOG_WARN,
+             "%s again: exiting now, without finishing the leave", name);
+    a->exit_code = 1;
+    ev_break(loop, EVBREAK_ALL);
+}
+
+/* ---- Start-up ---------------------------------------------------------- */
+
+/* The HTTP address with the port actually bound, for handlers and logs. */
+static void note_http_addr(hsa_agent *a)
+{
+    char host[256];
+    uint16_t port;
+    if (hsa_split_hostport(a->cfg->http, host, sizeof host, &port) < 0)
+        return;
+    bool v6 = strchr(host, ':') != NULL;
+    snprintf(a->http_addr, sizeof a->http_addr, "%s%s%s:%u", v6 ? "[" : "",
+             host, v6 ? "]" : "", hsa_http_port(a->http));
+}
+
+static int run(hsa_agent *a)
+{
+    hsa_settings *cfg = a->cfg;
+    char err[512];
+    hs_config hc;
+    hs_config_init(&hc);
+    hsa_settings_to_config(cfg, &hc);
+    hc.log_cb = hsa_log_line;
+    hc.log_arg = &a->log;
+
+    hs_err e = hs_node_new(&hc, a->loop, &a->node);
+    if (e != HS_OK) {
+        hsa_logf(&a->log, HS_LOG_ERROR, "invalid configuration: %s",
+                 hs_strerror(e));
+        return 2;
+    }
+    if ((e = hs_node_on(a->node, ~0u, on_event, a)) != HS_OK) {
+        hsa_logf(&a->log, HS_LOG_ERROR, "cannot watch events: %s",
+                 hs_strerror(e));
+        return 1;
+    }
+    a->sse = hsa_sse_new(a->loop, &a->log, &a->stats, cfg->sse_max_clients,
+                         cfg->sse_keepalive_ms);
+    if (!a->sse) {
+        hsa_logf(&a->log, HS_LOG_ERROR, "out of memory");
+        return 1;
+    }
+    if (cfg->n_handlers) {
+        a->handlers =
+            hsa_handlers_new(a->loop, &a->log, &a->stats, cfg->handlers,
+                             cfg->n_handlers, cfg->handler_concurrency,
+                             cfg->handler_queue, cfg->handler_timeout_ms);
+        if (!a->handlers) {
+            hsa_logf(&a->log, HS_LOG_ERROR, "out of memory");
+            return 1;
+        }
+    }
+    /* HTTP before gossip: a port in use fails the start before this node
+     * has told anyone it exists. No request is served before ev_run. */
+    if (cfg->http) {
+        a->http = hsa_http_new(a->loop, &a->log, &a->stats, cfg->http,
+                               hsa_api_route, a, err, sizeof err);
+        if (!a->http) {
+            hsa_logf(&a->log, HS_LOG_ERROR, "%s", err);
+            return 1;
+        }
+        note_http_addr(a);
+        hsa_sse_on_resume(a->sse, hsa_http_resumed, a->http);
+    }
+    if ((e = hs_node_start(a->node)) != HS_OK) {
+        hsa_logf(&a->log, HS_LOG_ERROR, "cannot start gossip on %s: %s",
+                 hc.bind ? hc.bind : "the default address", hs_strerror(e));
+        return e == HS_EADDR ? 2 : 1;
+    }
+    for (size_t i = 0; i < cfg->n_tags; i++) {
+        const char *k = cfg->tags[i].key, *v = cfg->tags[i].value;
+        if ((e = hs_node_set(a->node, k, v, strlen(v))) != HS_OK) {
+            hsa_logf(&a->log, HS_LOG_ERROR, "--tag %s: %s", k, hs_strerror(e));
+            return 2;
+        }
+    }
+    if (cfg->n_join &&
+        (e = hs_node_join(a->node, (const char *const *)cfg->join,
+                          cfg->n_join)) != HS_OK) {
+        hsa_logf(&a->log, HS_LOG_ERROR, "--join: %s", hs_strerror(e));
+        return 2;
+    }
+
+    ev_signal_init(&a->sigint, signal_cb, SIGINT);
+    ev_signal_init(&a->sigterm, signal_cb, SIGTERM);
+    ev_signal_init(&a->sighup, signal_cb, SIGHUP);
+    a->sigint.data = a->sigterm.data = a->sighup.data = a;
+    ev_signal_start(a->loop, &a->sigint);
+    ev_signal_start(a->loop, &a->sigterm);
+    ev_signal_start(a->loop, &a->sighup);
+
+    char bound[80] = "?", adv[80] = "?";
+    hs_node_bound_addr(a->node, bound, sizeof bound);
+    hs_node_advertised_addr(a->node, adv, sizeof adv);
+    hsa_logf(&a->log, HS_LOG_INFO,
+             "running: gossip on %s (advertised as %s), cluster \"%s\", "
+             "generation %" PRIu64 ", HTTP API %s%s, %zu seed(s), %zu event "
+             "handler(s)",
+             bound, adv, hc.cluster ? hc.cluster : "default",
+             hs_node_generation(a->node), a->http ? "on http://" : "off",
+             a->http ? a->http_addr : "", cfg->n_join, cfg->n_handlers);
+    if (a->http && strncmp(a->http_addr, "127.", 4) != 0 &&
+        strncmp(a->http_addr, "[::1]", 5) != 0 &&
+        strncmp(a->http_addr, "localhost", 9) != 0)
+        hsa_logf(&a->log, HS_LOG_WARN,
+                 "the HTTP API (no authentication) listens beyond loopback "
+                 "on %s",
+                 a->http_addr);
+
+    ev_run(a->loop, 0);
+    return a->exit_code;
+}
+
+static void cleanup(hsa_agent *a)
+{
+    if (a->sse)
+        hsa_sse_close_all(a->sse);
+    /* The node first: after this no event callback can run, so nothing
+     * below is reached from the library while it is being freed. */
+    if (a->node)
+        hs_node_free(a->node);
+    a->node = NULL;
+    /* Then the server: it ends the streams and frees their clients. */
+    hsa_http_free(a->http);
+    hsa_sse_free(a->sse);
+    hsa_handlers_free(a->handlers);
+    ev_signal_stop(a->loop, &a->sigint);
+    ev_signal_stop(a->loop, &a->sigterm);
+    ev_signal_stop(a->loop, &a->sighup);
+    ev_timer_stop(a->loop, &a->leave_backstop);
+    ev_timer_stop(a->loop, &a->exit_timer);
+}
+
+int main(int argc, char **argv)
+{
+    hsa_settings cfg;
+    char err[512];
+    if (hsa_settings_parse(&cfg, argc, argv, err, sizeof err) < 0) {
+        fprintf(stderr, "hearsayd: %s\n", err);
+        hsa_settings_free(&cfg);
+        return 2;
+    }
+    if (cfg.show_help) {
+        hs_config defaults;
+        hs_config_init(&defaults);
+        hsa_usage(stdout, &defaults);
+        hsa_settings_free(&cfg);
+        return 0;
+    }
+    if (cfg.show_version) {
+        printf("hearsayd %d.%d.%d (libhearsay %s)\n", HS_VERSION_MAJOR,
+               HS_VERSION_MINOR, HS_VERSION_PATCH, hs_version_string());
+        hsa_settings_free(&cfg);
+        return 0;
+    }
+    if (cfg.keyring) {
+        fprintf(stderr, "hearsayd: --keyring: encryption is not supported yet "
+                        "(gossip is unencrypted in this version); remove the "
+                        "option\n");
+        hsa_settings_free(&cfg);
+        return 2;
+    }
+
+    hsa_agent a;
+    memset(&a, 0, sizeof a);
+    a.cfg = &cfg;
+    hsa_log_init(&a.log, "hearsayd", cfg.name, cfg.log_level);
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    a.stats.start_time = (double)tv.tv_sec + tv.tv_usec / 1e6;
+    /* Writes to a peer that hung up must fail with EPIPE, not kill us. */
+    signal(SIGPIPE, SIG_IGN);
+    a.loop = ev_default_loop(EVFLAG_AUTO);
+    if (!a.loop) {
+        fprintf(stderr, "hearsayd: cannot initialise libev\n");
+        hsa_settings_free(&cfg);
+        return 1;
+    }
+    int rc = run(&a);
+    cleanup(&a);
+    hsa_logf(&a.log, HS_LOG_INFO, "exiting with status %d", rc);
+    hsa_settings_free(&cfg);
+    return rc;
+}

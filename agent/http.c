@@ -1,0 +1,397 @@
+/*
+ * http.c — libmicrohttpd driven by hearsayd's libev loop (see http.h).
+ *
+ * Why external epoll mode and not MHD's own threads: the node runs on the
+ * same loop, so a route can call hs_node_* and an event callback can feed
+ * the event stream with no lock anywhere. MHD's epoll descriptor sits in an
+ * ev_io; before each loop iteration an ev_prepare re-arms an ev_timer from
+ * MHD_get_timeout(), which is all MHD needs to run its timeouts. Every
+ * handler is short (a snapshot and a JSON dump), so gossip never waits for
+ * HTTP for long; the slowest route, /metrics on a very large cluster, is
+ * bounded by the member limit.
+ *
+ * A request's context (hsa_http_req) lives from MHD's first call to the
+ * "request completed" notification. Bodies are accumulated up to
+ * HSA_HTTP_MAX_BODY; past that the rest is discarded and the answer is 413.
+ * A route may answer later (POST /v1/leave waits for the leave to finish):
+ * the connection is suspended and resumed by hsa_http_complete().
+ */
+#include <errno.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <ev.h>
+#include <microhttpd.h>
+
+#include "agent/buf.h"
+#include "agent/config.h"
+#include "agent/http.h"
+#include "agent/json.h"
+
+struct hsa_http_req {
+    hsa_http *h;
+    struct MHD_Connection *conn;
+    const char *method;
+    const char *url;
+    hsa_buf body;
+    bool too_big;
+    bool pending; /* suspended, waiting for hsa_http_complete */
+    bool done;    /* hsa_http_complete was called */
+    hsa_reply reply;
+    hsa_http_req *next_pending, *prev_pending;
+};
+
+struct hsa_http {
+    struct ev_loop *loop;
+    hsa_log *log;
+    hsa_agent_stats *stats;
+    struct MHD_Daemon *d;
+    ev_io io;
+    ev_timer timer;
+    ev_prepare prepare;
+    hsa_http_route_cb route;
+    void *arg;
+    bool started;
+    bool resumed; /* a connection was resumed: run MHD before polling */
+    unsigned port;
+    hsa_http_req *pending; /* suspended requests, to resume at shutdown */
+    struct sockaddr_storage sa;
+};
+
+void hsa_reply_error(hsa_reply *out, unsigned code, const char *fmt, ...)
+{
+    char msg[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    free(out->body);
+    out->code = code;
+    out->ctype = "application/json";
+    out->body = hsa_json_error(&out->len, "%s", msg);
+}
+
+const char *hsa_req_method(const hsa_http_req *r)
+{
+    return r->method;
+}
+const char *hsa_req_path(const hsa_http_req *r)
+{
+    return r->url;
+}
+const char *hsa_req_query(const hsa_http_req *r, const char *key)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, key);
+}
+const char *hsa_req_body(const hsa_http_req *r, size_t *len)
+{
+    *len = hsa_buf_avail(&r->body);
+    return hsa_buf_head(&r->body);
+}
+struct MHD_Connection *hsa_req_conn(const hsa_http_req *r)
+{
+    return r->conn;
+}
+
+static void unlink_pending(hsa_http_req *r)
+{
+    if (!r->pending)
+        return;
+    if (r->prev_pending)
+        r->prev_pending->next_pending = r->next_pending;
+    else
+        r->h->pending = r->next_pending;
+    if (r->next_pending)
+        r->next_pending->prev_pending = r->prev_pending;
+    r->next_pending = r->prev_pending = NULL;
+    r->pending = false;
+}
+
+/* Queues rep on r's connection; takes rep's body or stream. */
+static enum MHD_Result send_reply(hsa_http_req *r, hsa_reply *rep)
+{
+    struct MHD_Response *resp = rep->stream;
+    unsigned code = rep->code ? rep->code : 200;
+    if (!resp) {
+        if (!rep->body) {
+            /* Out of memory building the document: say so, statically. */
+            static const char oom[] = "{\"error\":\"out of memory\"}";
+            code = 500;
+            resp = MHD_create_response_from_buffer(sizeof oom - 1, (void *)oom,
+                                                   MHD_RESPMEM_PERSISTENT);
+        } else {
+            resp = MHD_create_response_from_buffer(rep->len, rep->body,
+                                                   MHD_RESPMEM_MUST_FREE);
+            if (!resp)
+                free(rep->body);
+        }
+        rep->body = NULL;
+        if (!resp)
+            return MHD_NO;
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                rep->ctype ? rep->ctype : "application/json");
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+                                "no-store");
+    }
+    rep->stream = NULL;
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    if (rep->allow)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, rep->allow);
+    enum MHD_Result rc = MHD_queue_response(r->conn, code, resp);
+    MHD_destroy_response(resp);
+    hsa_agent_stats_http(r->h->stats, code);
+    hsa_logf(r->h->log, HS_LOG_DEBUG, "http %s %s -> %u", r->method, r->url,
+             code);
+    return rc;
+}
+
+static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn,
+                                 const char *url, const char *method,
+                                 const char *version, const char *upload,
+                                 size_t *upload_size, void **con_cls)
+{
+    hsa_http *h = cls;
+    hsa_http_req *r = *con_cls;
+    if (!r) {
+        r = calloc(1, sizeof *r);
+        if (!r)
+            return MHD_NO; /* MHD closes the connection */
+        r->h = h;
+        r->conn = conn;
+        r->method = method;
+        r->url = url;
+        *con_cls = r;
+        /* Refuse an announced oversized body before reading any of it. */
+        const char *cl = MHD_lookup_connection_value(
+            conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (cl && strtoull(cl, NULL, 10) > HSA_HTTP_MAX_BODY) {
+            hsa_reply rep = {0};
+            hsa_reply_error(&rep, 413, "request body larger than %d bytes",
+                            HSA_HTTP_MAX_BODY);
+            return send_reply(r, &rep);
+        }
+        return MHD_YES;
+    }
+    if (r->pending) {
+        if (!r->done)
+            return MHD_YES; /* a spurious call; still waiting */
+        unlink_pending(r);
+        return send_reply(r, &r->reply);
+    }
+    if (*upload_size) {
+        if (!r->too_big &&
+            (hsa_buf_avail(&r->body) + *upload_size > HSA_HTTP_MAX_BODY ||
+             hsa_buf_append(&r->body, upload, *upload_size))) {
+            r->too_big = true;
+            hsa_buf_free(&r->body);
+        }
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    hsa_reply rep = {0};
+    if (r->too_big) {
+        hsa_reply_error(&rep, 413, "request body larger than %d bytes",
+                        HSA_HTTP_MAX_BODY);
+        return send_reply(r, &rep);
+    }
+    h->route(h->arg, r, &rep);
+    if (rep.pending) {
+        r->pending = true;
+        r->next_pending = h->pending;
+        if (h->pending)
+            h->pending->prev_pending = r;
+        h->pending = r;
+        MHD_suspend_connection(conn);
+        return MHD_YES;
+    }
+    return send_reply(r, &rep);
+}
+
+void hsa_http_complete(hsa_http_req *r, hsa_reply *reply)
+{
+    if (!r->pending || r->done) {
+        free(reply->body);
+        return;
+    }
+    r->reply = *reply;
+    memset(reply, 0, sizeof *reply);
+    r->done = true;
+    MHD_resume_connection(r->conn);
+    r->h->resumed = true;
+}
+
+static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    hsa_http_req *r = *con_cls;
+    if (!r)
+        return;
+    unlink_pending(r);
+    free(r->reply.body);
+    if (r->reply.stream)
+        MHD_destroy_response(r->reply.stream);
+    hsa_buf_free(&r->body);
+    free(r);
+    *con_cls = NULL;
+}
+
+__attribute__((format(printf, 2, 0))) static void
+mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    hsa_http *h = cls;
+    char line[512];
+    vsnprintf(line, sizeof line, fmt, ap);
+    size_t n = strlen(line);
+    while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+        line[--n] = '\0';
+    /* Before the server runs these are why it could not start; after, they
+     * are mostly clients hanging up, which is not news. */
+    hsa_logf(h->log, h->started ? HS_LOG_DEBUG : HS_LOG_WARN, "http: %s", line);
+}
+
+static void run_mhd(hsa_http *h)
+{
+    MHD_run(h->d);
+}
+
+static void io_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+    run_mhd(w->data);
+}
+
+static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    run_mhd(w->data);
+}
+
+static void prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+    hsa_http *h = w->data;
+    MHD_UNSIGNED_LONG_LONG ms;
+    if (h->resumed) {
+        h->resumed = false;
+        run_mhd(h);
+    }
+    ev_timer_stop(loop, &h->timer);
+    if (MHD_get_timeout(h->d, &ms) == MHD_YES) {
+        ev_timer_set(&h->timer, (double)ms / 1000.0, 0.);
+        ev_timer_start(loop, &h->timer);
+    }
+}
+
+void hsa_http_resumed(void *arg)
+{
+    hsa_http *h = arg;
+    if (h)
+        h->resumed = true;
+}
+
+hsa_http *hsa_http_new(struct ev_loop *loop, hsa_log *log,
+                       hsa_agent_stats *stats, const char *addr,
+                       hsa_http_route_cb route, void *arg, char *err,
+                       size_t errlen)
+{
+    char host[256], port[8];
+    uint16_t p;
+    if (hsa_split_hostport(addr, host, sizeof host, &p) < 0) {
+        snprintf(err, errlen, "--http: '%s' is not HOST:PORT", addr);
+        return NULL;
+    }
+    snprintf(port, sizeof port, "%u", p);
+    struct addrinfo hints = {0}, *res = NULL;
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICSERV;
+    int gai = getaddrinfo(host, port, &hints, &res);
+    if (gai != 0 || !res) {
+        snprintf(err, errlen, "--http %s: %s", addr, gai_strerror(gai));
+        return NULL;
+    }
+    hsa_http *h = calloc(1, sizeof *h);
+    if (!h) {
+        freeaddrinfo(res);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    memcpy(&h->sa, res->ai_addr, res->ai_addrlen);
+    int family = res->ai_family;
+    freeaddrinfo(res);
+    h->loop = loop;
+    h->log = log;
+    h->stats = stats;
+    h->route = route;
+    h->arg = arg;
+
+    unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+                     MHD_USE_ERROR_LOG |
+                     (family == AF_INET6 ? MHD_USE_IPv6 : 0);
+    errno = 0;
+    /* The logger goes first, so that MHD reports everything through it. */
+    h->d = MHD_start_daemon(
+        flags, p, NULL, NULL, access_cb, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
+        h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&h->sa,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)HSA_HTTP_MAX_CONNECTIONS,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HSA_HTTP_IDLE_TIMEOUT,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)(HSA_HTTP_MAX_BODY + 32 * 1024), MHD_OPTION_NOTIFY_COMPLETED,
+        completed_cb, h, MHD_OPTION_END);
+    if (!h->d) {
+        int e = errno;
+        snprintf(err, errlen, "cannot serve HTTP on %s: %s", addr,
+                 e ? strerror(e) : "libmicrohttpd failed to start");
+        free(h);
+        return NULL;
+    }
+    const union MHD_DaemonInfo *info =
+        MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_EPOLL_FD);
+    if (!info) {
+        snprintf(err, errlen, "libmicrohttpd has no epoll descriptor");
+        MHD_stop_daemon(h->d);
+        free(h);
+        return NULL;
+    }
+    int efd = info->epoll_fd;
+    info = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
+    h->port = info ? info->port : p;
+    h->started = true;
+
+    ev_io_init(&h->io, io_cb, efd, EV_READ);
+    h->io.data = h;
+    ev_io_start(loop, &h->io);
+    ev_timer_init(&h->timer, timer_cb, 0., 0.);
+    h->timer.data = h;
+    ev_prepare_init(&h->prepare, prepare_cb);
+    h->prepare.data = h;
+    ev_prepare_start(loop, &h->prepare);
+    return h;
+}
+
+unsigned hsa_http_port(const hsa_http *h)
+{
+    return h->port;
+}
+
+void hsa_http_free(hsa_http *h)
+{
+    if (!h)
+        return;
+    /* MHD refuses to stop with suspended connections: answer the pending
+     * ones first (the caller has already ended its event streams). */
+    for (hsa_http_req *r = h->pending; r; r = r->next_pending) {
+        if (!r->done) {
+            hsa_reply rep = {0};
+            hsa_reply_error(&rep, 503, "hearsayd is shutting down");
+            hsa_http_complete(r, &rep);
+        }
+    }
+    for (int i = 0; i < 4; i++)
+        MHD_run(h->d);
+    ev_io_stop(h->loop, &h->io);
+    ev_timer_stop(h->loop, &h->timer);
+    ev_prepare_stop(h->loop, &h->prepare);
+    MHD_stop_daemon(h->d);
+    free(h);
+}

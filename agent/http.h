@@ -1,0 +1,78 @@
+/*
+ * http.h — the HTTP server under hearsayd's API: libmicrohttpd in
+ * "external epoll" mode, driven from the daemon's libev loop (no thread of
+ * its own), with bounded requests. Routing and documents are the caller's
+ * (api.c); this file only moves bytes. Private to agent/.
+ */
+#ifndef HSA_HTTP_H
+#define HSA_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "agent/log.h"
+#include "agent/metrics.h"
+
+struct ev_loop;
+struct MHD_Connection;
+struct MHD_Response;
+
+/* Request bodies above this are refused with 413: the largest legitimate
+ * body is a tag value (1024 bytes in the library); 64 KiB leaves room for
+ * future endpoints without letting a client park megabytes in the daemon. */
+#define HSA_HTTP_MAX_BODY (64 * 1024)
+/* Simultaneous connections, event-stream clients included. */
+#define HSA_HTTP_MAX_CONNECTIONS 256
+/* Idle connections are closed after this many seconds (suspended
+ * event-stream connections are exempt; their keep-alives detect loss). */
+#define HSA_HTTP_IDLE_TIMEOUT 30
+
+typedef struct hsa_http hsa_http;
+typedef struct hsa_http_req hsa_http_req;
+
+/* What a route answers. Either a body (owned by the server once returned),
+ * a ready response (an event stream), or `pending`: the route keeps `req`
+ * and answers later with hsa_http_complete(). */
+typedef struct hsa_reply {
+    unsigned code;
+    const char *ctype; /* default application/json */
+    char *body;        /* malloc'd */
+    size_t len;
+    const char *allow; /* Allow header, for 405 */
+    struct MHD_Response *stream;
+    bool pending;
+} hsa_reply;
+
+typedef void (*hsa_http_route_cb)(void *arg, hsa_http_req *req, hsa_reply *out);
+
+/* Binds addr ("host:port", "[v6]:port") and starts serving on loop. NULL
+ * with a message in err on failure. */
+hsa_http *hsa_http_new(struct ev_loop *loop, hsa_log *log,
+                       hsa_agent_stats *stats, const char *addr,
+                       hsa_http_route_cb route, void *arg, char *err,
+                       size_t errlen);
+/* The port actually bound (useful with port 0). */
+unsigned hsa_http_port(const hsa_http *h);
+/* Closes every connection and frees the server. */
+void hsa_http_free(hsa_http *h);
+/* Tells the server a connection was resumed (MHD_resume_connection) from
+ * outside its callbacks, so it runs before the loop next waits. `arg` is
+ * the hsa_http; the signature suits a plain callback. */
+void hsa_http_resumed(void *arg);
+
+/* Request accessors, valid during the route callback (and, for a pending
+ * request, until hsa_http_complete). */
+const char *hsa_req_method(const hsa_http_req *r);
+const char *hsa_req_path(const hsa_http_req *r);
+const char *hsa_req_query(const hsa_http_req *r, const char *key);
+const char *hsa_req_body(const hsa_http_req *r, size_t *len);
+struct MHD_Connection *hsa_req_conn(const hsa_http_req *r);
+
+/* Answers a pending request. reply's body is taken over. */
+void hsa_http_complete(hsa_http_req *r, hsa_reply *reply);
+
+/* Fills out with a JSON error {"error": message}. */
+void hsa_reply_error(hsa_reply *out, unsigned code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif /* HSA_HTTP_H */

@@ -1,0 +1,254 @@
+/*
+ * metrics.c — the Prometheus text exposition of a node (see metrics.h).
+ *
+ * Naming follows the Prometheus conventions that `promtool check metrics`
+ * enforces: snake_case, base units (seconds, bytes), counters end in
+ * _total, one HELP and TYPE per family. Everything is under "hearsay_";
+ * what the daemon adds on top of the library is under "hearsay_agent_".
+ * Labelled families list every label value, zeros included, so a
+ * dashboard's rate() has a series from the first scrape on.
+ */
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "agent/metrics.h"
+
+void hsa_agent_stats_http(hsa_agent_stats *st, unsigned code)
+{
+    /* The last slot is "other" (code 0), so a label never changes meaning. */
+    for (int i = 0; i < HSA_HTTP_CODES - 1; i++) {
+        if (st->http[i].count && st->http[i].code == code) {
+            st->http[i].count++;
+            return;
+        }
+        if (st->http[i].count == 0) {
+            st->http[i].code = code;
+            st->http[i].count = 1;
+            return;
+        }
+    }
+    st->http[HSA_HTTP_CODES - 1].code = 0;
+    st->http[HSA_HTTP_CODES - 1].count++;
+}
+
+static void family(hsa_buf *b, const char *name, const char *type,
+                   const char *help)
+{
+    hsa_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* A label value: backslash, double quote and newline escaped. */
+static void label_value(hsa_buf *b, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '\\')
+            hsa_buf_puts(b, "\\\\");
+        else if (*s == '"')
+            hsa_buf_puts(b, "\\\"");
+        else if (*s == '\n')
+            hsa_buf_puts(b, "\\n");
+        else
+            hsa_buf_append(b, s, 1);
+    }
+}
+
+static void sample_u64(hsa_buf *b, const char *name, const char *label,
+                       const char *lvalue, uint64_t v)
+{
+    hsa_buf_puts(b, name);
+    if (label) {
+        hsa_buf_printf(b, "{%s=\"", label);
+        label_value(b, lvalue);
+        hsa_buf_puts(b, "\"}");
+    }
+    hsa_buf_printf(b, " %" PRIu64 "\n", v);
+}
+
+static void sample_f(hsa_buf *b, const char *name, const char *label,
+                     const char *lvalue, double v)
+{
+    hsa_buf_puts(b, name);
+    if (label) {
+        hsa_buf_printf(b, "{%s=\"", label);
+        label_value(b, lvalue);
+        hsa_buf_puts(b, "\"}");
+    }
+    if (isnan(v))
+        hsa_buf_puts(b, " NaN\n");
+    else if (isinf(v))
+        hsa_buf_puts(b, v > 0 ? " +Inf\n" : " -Inf\n");
+    else
+        hsa_buf_printf(b, " %.10g\n", v);
+}
+
+/* A family labelled by message type (1..HS_MSG_TYPES-1). */
+static void by_msg_type(hsa_buf *b, const char *name, const char *help,
+                        const uint64_t *v)
+{
+    family(b, name, "counter", help);
+    for (int t = 1; t < HS_MSG_TYPES; t++)
+        sample_u64(b, name, "type", hs_msg_type_name(t), v[t]);
+}
+
+static void counter(hsa_buf *b, const char *name, const char *help, uint64_t v)
+{
+    family(b, name, "counter", help);
+    sample_u64(b, name, NULL, NULL, v);
+}
+
+static void gauge(hsa_buf *b, const char *name, const char *help, double v)
+{
+    family(b, name, "gauge", help);
+    sample_f(b, name, NULL, NULL, v);
+}
+
+int hsa_metrics_render(hsa_buf *b, const hs_stats *st, const hs_member_list *l,
+                       const hsa_agent_stats *ag)
+{
+    char v[64];
+
+    family(b, "hearsay_build_info", "gauge",
+           "Versions of the agent and of the library it runs; always 1.");
+    snprintf(v, sizeof v, "%d.%d.%d", HS_VERSION_MAJOR, HS_VERSION_MINOR,
+             HS_VERSION_PATCH);
+    hsa_buf_puts(b, "hearsay_build_info{version=\"");
+    label_value(b, v);
+    hsa_buf_puts(b, "\",library_version=\"");
+    label_value(b, hs_version_string());
+    hsa_buf_puts(b, "\"} 1\n");
+
+    /* Members by state, self included (as in GET /v1/members). */
+    uint64_t by_state[4] = {0};
+    for (size_t i = 0; l && i < l->count; i++) {
+        if ((unsigned)l->members[i].state < 4)
+            by_state[l->members[i].state]++;
+    }
+    family(b, "hearsay_members", "gauge",
+           "Members this node knows, by state (itself included).");
+    for (int s = 0; s < 4; s++)
+        sample_u64(b, "hearsay_members", "state",
+                   hs_member_state_name((hs_member_state)s), by_state[s]);
+
+    family(b, "hearsay_member_phi", "gauge",
+           "Phi-accrual suspicion of each peer (0 for dead and left).");
+    for (size_t i = 0; l && i < l->count; i++) {
+        if (!l->members[i].is_self)
+            sample_f(b, "hearsay_member_phi", "member", l->members[i].name,
+                     l->members[i].phi);
+    }
+
+    by_msg_type(b, "hearsay_messages_sent_total",
+                "Gossip messages sent, by type.", st->msgs_sent);
+    by_msg_type(b, "hearsay_messages_received_total",
+                "Gossip messages received and decoded, by type.",
+                st->msgs_recv);
+    by_msg_type(b, "hearsay_sent_bytes_total",
+                "Bytes of gossip datagrams sent, by message type.",
+                st->bytes_sent);
+    by_msg_type(b, "hearsay_received_bytes_total",
+                "Bytes of gossip datagrams received, by message type.",
+                st->bytes_recv);
+
+    family(b, "hearsay_rejected_total", "counter",
+           "Datagrams or deltas dropped, by reason (hearsay error name).");
+    for (int r = 1; r < HS_REASONS; r++)
+        sample_u64(b, "hearsay_rejected_total", "reason", hs_err_name(-r),
+                   st->rejected[r]);
+
+    family(b, "hearsay_events_total", "counter",
+           "Membership events reported, by type.");
+    for (int t = 0; t < HS_EVENT_TYPES; t++)
+        sample_u64(b, "hearsay_events_total", "type",
+                   hs_event_type_name((hs_event_type)t), st->events[t]);
+
+    counter(b, "hearsay_gossip_rounds_total", "Gossip rounds started.",
+            st->rounds);
+    family(b, "hearsay_gossip_round_duration_seconds", "summary",
+           "Time spent running gossip rounds.");
+    sample_f(b, "hearsay_gossip_round_duration_seconds_sum", NULL, NULL,
+             (double)st->round_us_sum / 1e6);
+    sample_u64(b, "hearsay_gossip_round_duration_seconds_count", NULL, NULL,
+               st->rounds);
+    gauge(b, "hearsay_gossip_round_duration_max_seconds",
+          "Slowest gossip round since start.", (double)st->round_us_max / 1e6);
+
+    counter(b, "hearsay_deltas_applied_total",
+            "Member deltas that advanced a member's state.",
+            st->deltas_applied);
+    counter(b, "hearsay_entries_applied_total",
+            "Key/value entries applied from deltas.", st->entries_applied);
+    counter(b, "hearsay_deltas_gap_total",
+            "Deltas that could not be applied yet (a version gap).",
+            st->deltas_gap);
+    counter(b, "hearsay_resets_sent_total",
+            "From-scratch state copies sent to peers behind tombstone GC.",
+            st->resets_sent);
+    counter(b, "hearsay_truncated_messages_total",
+            "Messages that had more to say than the datagram could hold.",
+            st->truncated_msgs);
+    counter(b, "hearsay_pauses_total",
+            "Local pauses detected (and not blamed on peers).", st->pauses);
+    counter(b, "hearsay_sends_dropped_total",
+            "Outgoing datagrams dropped: send queue full.", st->sends_dropped);
+    counter(b, "hearsay_events_dropped_total",
+            "Events dropped: event queue full.", st->events_dropped);
+    counter(b, "hearsay_tombstones_collected_total",
+            "Deleted-key tombstones collected.", st->tombstones_collected);
+    gauge(b, "hearsay_max_datagram_sent_bytes",
+          "Largest datagram sent since start.", (double)st->max_datagram_sent);
+    counter(b, "hearsay_send_errors_total", "sendto() failures.",
+            st->send_errors);
+    counter(b, "hearsay_receive_errors_total", "recvfrom() failures.",
+            st->recv_errors);
+    counter(b, "hearsay_resolve_errors_total",
+            "Seed names that did not resolve.", st->resolve_errors);
+    counter(b, "hearsay_slow_callbacks_total",
+            "Event callbacks that took over 10 ms.", st->callbacks_slow);
+
+    /* The agent. */
+    family(b, "hearsay_agent_http_responses_total", "counter",
+           "HTTP API responses, by status code.");
+    for (int i = 0; i < HSA_HTTP_CODES; i++) {
+        if (ag->http[i].count == 0)
+            continue;
+        snprintf(v, sizeof v, "%u", ag->http[i].code);
+        sample_u64(b, "hearsay_agent_http_responses_total", "code", v,
+                   ag->http[i].count);
+    }
+    gauge(b, "hearsay_agent_event_stream_clients",
+          "Clients connected to GET /v1/events.", (double)ag->sse_clients);
+    counter(b, "hearsay_agent_event_stream_connections_total",
+            "Event-stream clients accepted.", ag->sse_connections);
+    counter(b, "hearsay_agent_event_stream_dropped_total",
+            "Event-stream clients dropped because they did not keep up.",
+            ag->sse_dropped);
+    counter(b, "hearsay_agent_event_stream_rejected_total",
+            "Event-stream clients refused (503): too many clients.",
+            ag->sse_rejected);
+    counter(b, "hearsay_agent_event_stream_events_total",
+            "Events queued to event-stream clients.", ag->sse_events);
+
+    family(b, "hearsay_agent_handler_runs_total", "counter",
+           "Event-handler runs, by result.");
+    sample_u64(b, "hearsay_agent_handler_runs_total", "result", "ok",
+               ag->handler_ok);
+    sample_u64(b, "hearsay_agent_handler_runs_total", "result", "failed",
+               ag->handler_failed);
+    sample_u64(b, "hearsay_agent_handler_runs_total", "result", "timeout",
+               ag->handler_timeout);
+    sample_u64(b, "hearsay_agent_handler_runs_total", "result", "spawn_error",
+               ag->handler_spawn_errors);
+    counter(b, "hearsay_agent_handler_dropped_total",
+            "Event-handler runs dropped: the queue was full.",
+            ag->handler_dropped);
+    gauge(b, "hearsay_agent_handlers_running",
+          "Event-handler processes running now.", (double)ag->handlers_running);
+    gauge(b, "hearsay_agent_handler_queue_length",
+          "Event-handler runs waiting for a slot.",
+          (double)ag->handlers_queued);
+    gauge(b, "hearsay_agent_start_time_seconds",
+          "When the agent started, in unix seconds.", ag->start_time);
+    return b->oom ? -1 : 0;
+}

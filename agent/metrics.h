@@ -1,0 +1,47 @@
+/*
+ * metrics.h — GET /metrics in the Prometheus text exposition format
+ * (version 0.0.4), from the node's hs_stats, a member snapshot and the
+ * agent's own counters. Private to agent/. docs/operations.md lists every
+ * metric.
+ */
+#ifndef HSA_METRICS_H
+#define HSA_METRICS_H
+
+#include <stdint.h>
+
+#include "agent/buf.h"
+#include "hearsay.h"
+
+#define HSA_HTTP_CODES 16
+
+/* The agent's counters (monotonic unless marked gauge). */
+typedef struct hsa_agent_stats {
+    struct {
+        unsigned code;
+        uint64_t count;
+    } http[HSA_HTTP_CODES]; /* responses by code; the last slot is "other" */
+    uint64_t sse_clients;   /* gauge: event-stream clients now */
+    uint64_t sse_connections;
+    uint64_t sse_dropped;  /* clients dropped for not reading */
+    uint64_t sse_rejected; /* refused: too many clients */
+    uint64_t sse_events;   /* events queued to clients */
+    uint64_t handler_ok;
+    uint64_t handler_failed;  /* non-zero exit or killed by a signal */
+    uint64_t handler_timeout; /* killed at --handler-timeout */
+    uint64_t handler_spawn_errors;
+    uint64_t handler_dropped;  /* the queue was full */
+    uint64_t handlers_running; /* gauge */
+    uint64_t handlers_queued;  /* gauge */
+    double start_time;         /* gauge: unix seconds */
+} hsa_agent_stats;
+
+/* Counts one response with status code (codes beyond the table's room are
+ * folded into the last slot as code 0, never lost). */
+void hsa_agent_stats_http(hsa_agent_stats *st, unsigned code);
+
+/* Appends the whole exposition to out. -1 if out ran out of memory. */
+int hsa_metrics_render(hsa_buf *out, const hs_stats *st,
+                       const hs_member_list *members,
+                       const hsa_agent_stats *ag);
+
+#endif /* HSA_METRICS_H */

@@ -1,0 +1,218 @@
+/*
+ * parse.c — the small parsers behind hearsayd's options (shared with the
+ * CLI and the tests): whole numbers, durations ("250ms", "2s", "5m", "1h";
+ * a bare number is milliseconds, the unit of every knob in hs_config),
+ * host:port, event names and filters, and --event-handler specs.
+ *
+ * Event names: the environment of a handler uses serf's style
+ * ("member-join"); filters accept that, the short form ("join") and serf's
+ * own spellings where they differ ("member-failed"), so serf users can
+ * bring their handler flags along.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/config_impl.h"
+
+int hsa_parse_u32(const char *s, uint32_t *out)
+{
+    if (!s || !isdigit((unsigned char)*s))
+        return -1;
+    errno = 0;
+    char *end;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end || v > UINT32_MAX)
+        return -1;
+    *out = (uint32_t)v;
+    return 0;
+}
+
+int hsa_parse_duration_ms(const char *s, uint32_t *out)
+{
+    if (!s || !(isdigit((unsigned char)*s) || *s == '.'))
+        return -1;
+    errno = 0;
+    char *end;
+    double v = strtod(s, &end);
+    if (errno || end == s || !isfinite(v) || v < 0)
+        return -1;
+    double scale;
+    if (*end == '\0' || strcmp(end, "ms") == 0)
+        scale = 1;
+    else if (strcmp(end, "s") == 0)
+        scale = 1e3;
+    else if (strcmp(end, "m") == 0)
+        scale = 60e3;
+    else if (strcmp(end, "h") == 0)
+        scale = 3600e3;
+    else
+        return -1;
+    double ms = v * scale;
+    if (ms > (double)UINT32_MAX)
+        return -1;
+    *out = (uint32_t)llround(ms);
+    return 0;
+}
+
+int hsa_split_hostport(const char *s, char *host, size_t hostlen,
+                       uint16_t *port)
+{
+    const char *colon, *h = s;
+    size_t hl;
+    if (!s || !*s)
+        return -1;
+    if (*s == '[') {
+        const char *rb = strchr(s, ']');
+        if (!rb || rb[1] != ':')
+            return -1;
+        h = s + 1;
+        hl = (size_t)(rb - h);
+        colon = rb + 1;
+    } else {
+        colon = strrchr(s, ':');
+        if (!colon || memchr(s, ':', (size_t)(colon - s)))
+            return -1; /* no port, or an unbracketed IPv6 literal */
+        hl = (size_t)(colon - s);
+    }
+    if (hl == 0 || hl >= hostlen)
+        return -1;
+    uint32_t p;
+    if (hsa_parse_u32(colon + 1, &p) < 0 || p > 65535)
+        return -1;
+    memcpy(host, h, hl);
+    host[hl] = '\0';
+    *port = (uint16_t)p;
+    return 0;
+}
+
+/* ---- Events -------------------------------------------------------------- */
+
+static const struct {
+    const char *env; /* HEARSAY_EVENT and the long filter name */
+    const char *short_;
+    const char *alias; /* serf's spelling, where it differs */
+} event_names[HS_EVENT_TYPES] = {
+    [HS_EVENT_JOIN] = {"member-join", "join", NULL},
+    [HS_EVENT_UPDATE] = {"member-update", "update", NULL},
+    [HS_EVENT_SUSPECT] = {"member-suspect", "suspect", NULL},
+    [HS_EVENT_RECOVER] = {"member-recover", "recover", NULL},
+    [HS_EVENT_FAIL] = {"member-fail", "fail", "member-failed"},
+    [HS_EVENT_LEAVE] = {"member-leave", "leave", NULL},
+    [HS_EVENT_RESTART] = {"member-restart", "restart", NULL},
+    [HS_EVENT_REAP] = {"member-reap", "reap", NULL},
+};
+
+const char *hsa_event_env_name(hs_event_type t)
+{
+    return (unsigned)t < HS_EVENT_TYPES ? event_names[t].env : "unknown";
+}
+
+int hsa_event_mask_parse(const char *list, unsigned *mask, char *err,
+                         size_t errlen)
+{
+    unsigned m = 0;
+    const char *p = list;
+    if (!*p) {
+        snprintf(err, errlen, "empty event list");
+        return -1;
+    }
+    for (;;) {
+        size_t n = strcspn(p, ",");
+        bool found = false;
+        if ((n == 1 && *p == '*') || (n == 3 && strncmp(p, "all", 3) == 0)) {
+            m |= (1u << HS_EVENT_TYPES) - 1;
+            found = true;
+        }
+        for (int t = 0; t < HS_EVENT_TYPES && !found; t++) {
+            const char *names[] = {event_names[t].env, event_names[t].short_,
+                                   event_names[t].alias};
+            for (int k = 0; k < 3; k++) {
+                if (names[k] && strlen(names[k]) == n &&
+                    strncmp(p, names[k], n) == 0) {
+                    m |= 1u << t;
+                    found = true;
+                    break;
+                }
+            }
+        }
+        if (!found) {
+            snprintf(err, errlen,
+                     "unknown event type '%.*s' (one of member-join, "
+                     "member-leave, member-fail, member-suspect, "
+                     "member-recover, member-update, member-restart, "
+                     "member-reap, or *)",
+                     (int)(n > 64 ? 64 : n), p);
+            return -1;
+        }
+        if (!p[n])
+            break;
+        p += n + 1;
+    }
+    *mask = m;
+    return 0;
+}
+
+/* "[EVENTS=]CMD". The part before the first '=' is a filter only if it
+ * looks like one (lowercase letters, '-', ',' and '*'), so commands such as
+ * "VAR=1 /bin/x" still run unfiltered; a filter-looking prefix with an
+ * unknown name is an error rather than a silently different command. */
+int hsa_handler_spec_parse(const char *spec, hsa_handler_spec *out, char *err,
+                           size_t errlen)
+{
+    const char *eq = strchr(spec, '=');
+    const char *cmd = spec;
+    unsigned mask = (1u << HS_EVENT_TYPES) - 1;
+    if (eq && eq > spec) {
+        bool filter = true;
+        for (const char *p = spec; p < eq; p++) {
+            if (!(islower((unsigned char)*p) || *p == '-' || *p == ',' ||
+                  *p == '*')) {
+                filter = false;
+                break;
+            }
+        }
+        if (filter) {
+            char list[256];
+            size_t n = (size_t)(eq - spec);
+            if (n >= sizeof list) {
+                snprintf(err, errlen, "event filter too long");
+                return -1;
+            }
+            memcpy(list, spec, n);
+            list[n] = '\0';
+            if (hsa_event_mask_parse(list, &mask, err, errlen) < 0)
+                return -1;
+            cmd = eq + 1;
+        }
+    }
+    while (*cmd == ' ')
+        cmd++;
+    if (!*cmd) {
+        snprintf(err, errlen, "empty command");
+        return -1;
+    }
+    out->cmd = strdup(cmd);
+    if (!out->cmd) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    out->mask = mask;
+    return 0;
+}
+
+void hsa_format_duration(uint32_t ms, char *buf, size_t len)
+{
+    if (ms && ms % 3600000u == 0)
+        snprintf(buf, len, "%uh", ms / 3600000u);
+    else if (ms && ms % 60000u == 0)
+        snprintf(buf, len, "%um", ms / 60000u);
+    else if (ms && ms % 1000u == 0)
+        snprintf(buf, len, "%us", ms / 1000u);
+    else
+        snprintf(buf, len, "%ums", ms);
+}

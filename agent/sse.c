@@ -1,0 +1,228 @@
+/*
+ * sse.c — the event stream (see sse.h).
+ *
+ * Each client has its own byte queue. libmicrohttpd pulls from it through a
+ * content-reader callback; when the queue is empty the callback suspends the
+ * connection (allowed from a content reader) and returns 0, and the next
+ * publish or keep-alive resumes it. Everything runs on the daemon's loop
+ * thread, so no locks. The client struct lives as long as its MHD
+ * response: the response's free callback unlinks and frees it.
+ */
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ev.h>
+#include <microhttpd.h>
+
+#include "agent/buf.h"
+#include "agent/sse.h"
+#include "hearsay.h"
+
+typedef struct client {
+    hsa_sse *hub;
+    struct MHD_Connection *conn;
+    unsigned mask;
+    hsa_buf q;
+    bool suspended;
+    bool closing; /* end the stream once the queue is sent */
+    bool dropped; /* end it now, with an error */
+    struct client *prev, *next;
+} client;
+
+struct hsa_sse {
+    struct ev_loop *loop;
+    hsa_log *log;
+    hsa_agent_stats *stats;
+    uint32_t max_clients;
+    uint32_t n_clients;
+    client *clients;
+    ev_timer keepalive;
+    void (*resumed)(void *); /* tells the HTTP server to run */
+    void *resumed_arg;
+};
+
+static void wake(client *c)
+{
+    if (c->suspended) {
+        c->suspended = false;
+        MHD_resume_connection(c->conn);
+        if (c->hub->resumed)
+            c->hub->resumed(c->hub->resumed_arg);
+    }
+}
+
+static ssize_t reader(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    client *c = cls;
+    if (c->dropped)
+        return MHD_CONTENT_READER_END_WITH_ERROR;
+    size_t n = hsa_buf_avail(&c->q);
+    if (n) {
+        if (n > max)
+            n = max;
+        memcpy(buf, hsa_buf_head(&c->q), n);
+        hsa_buf_consume(&c->q, n);
+        return (ssize_t)n;
+    }
+    if (c->closing)
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    c->suspended = true;
+    MHD_suspend_connection(c->conn);
+    return 0;
+}
+
+static void client_free(void *cls)
+{
+    client *c = cls;
+    hsa_sse *s = c->hub;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        s->clients = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    s->n_clients--;
+    s->stats->sse_clients = s->n_clients;
+    hsa_buf_free(&c->q);
+    free(c);
+}
+
+/* Appends text to c's queue, dropping c if it is too far behind. */
+static void enqueue(hsa_sse *s, client *c, const char *text, size_t len)
+{
+    if (c->dropped || c->closing)
+        return;
+    size_t queued = hsa_buf_avail(&c->q);
+    if ((queued && queued + len > HSA_SSE_MAX_QUEUE) ||
+        hsa_buf_append(&c->q, text, len) < 0) {
+        c->dropped = true;
+        hsa_buf_free(&c->q);
+        s->stats->sse_dropped++;
+        hsa_logf(s->log, HS_LOG_WARN,
+                 "event stream: dropping a client that is %zu KiB behind",
+                 queued / 1024);
+    }
+    wake(c);
+}
+
+static void keepalive_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    hsa_sse *s = w->data;
+    static const char ka[] = ": keep-alive\n\n";
+    for (client *c = s->clients; c; c = c->next)
+        enqueue(s, c, ka, sizeof ka - 1);
+}
+
+hsa_sse *hsa_sse_new(struct ev_loop *loop, hsa_log *log, hsa_agent_stats *stats,
+                     uint32_t max_clients, uint32_t keepalive_ms)
+{
+    hsa_sse *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->loop = loop;
+    s->log = log;
+    s->stats = stats;
+    s->max_clients = max_clients;
+    double ka = (double)keepalive_ms / 1000.0;
+    ev_timer_init(&s->keepalive, keepalive_cb, ka, ka);
+    s->keepalive.data = s;
+    ev_timer_start(loop, &s->keepalive);
+    /* The keep-alive alone must not keep the loop running at shutdown. */
+    ev_unref(loop);
+    return s;
+}
+
+struct MHD_Response *hsa_sse_open(hsa_sse *s, struct MHD_Connection *conn,
+                                  unsigned mask, const char *self, int *full)
+{
+    *full = 0;
+    if (s->n_clients >= s->max_clients) {
+        *full = 1;
+        s->stats->sse_rejected++;
+        return NULL;
+    }
+    client *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->hub = s;
+    c->conn = conn;
+    c->mask = mask;
+    /* A first comment, so the client sees the stream is live at once, and a
+     * reconnect delay for EventSource clients. */
+    hsa_buf_printf(&c->q, ": hearsay event stream of %s\nretry: 2000\n\n",
+                   self);
+    if (c->q.oom) {
+        hsa_buf_free(&c->q);
+        free(c);
+        return NULL;
+    }
+    struct MHD_Response *r = MHD_create_response_from_callback(
+        MHD_SIZE_UNKNOWN, 4096, reader, c, client_free);
+    if (!r) {
+        hsa_buf_free(&c->q);
+        free(c);
+        return NULL;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+                            "text/event-stream");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    MHD_add_response_header(r, "X-Accel-Buffering", "no");
+    c->next = s->clients;
+    if (s->clients)
+        s->clients->prev = c;
+    s->clients = c;
+    s->n_clients++;
+    s->stats->sse_clients = s->n_clients;
+    s->stats->sse_connections++;
+    return r;
+}
+
+void hsa_sse_publish(hsa_sse *s, int type, uint64_t id, const char *json,
+                     size_t len)
+{
+    if (!s->clients)
+        return;
+    hsa_buf msg = HSA_BUF_INIT;
+    hsa_buf_printf(&msg, "id: %llu\nevent: %s\ndata: ", (unsigned long long)id,
+                   hs_event_type_name((hs_event_type)type));
+    /* The compact JSON document has no newline; SSE data must not. */
+    hsa_buf_append(&msg, json, len);
+    hsa_buf_puts(&msg, "\n\n");
+    if (msg.oom) {
+        hsa_logf(s->log, HS_LOG_WARN, "event stream: out of memory");
+        hsa_buf_free(&msg);
+        return;
+    }
+    for (client *c = s->clients; c; c = c->next) {
+        if (c->mask & (1u << type)) {
+            enqueue(s, c, msg.data, msg.len);
+            s->stats->sse_events++;
+        }
+    }
+    hsa_buf_free(&msg);
+}
+
+void hsa_sse_on_resume(hsa_sse *s, void (*cb)(void *), void *arg)
+{
+    s->resumed = cb;
+    s->resumed_arg = arg;
+}
+
+void hsa_sse_close_all(hsa_sse *s)
+{
+    for (client *c = s->clients; c; c = c->next) {
+        c->closing = true;
+        wake(c);
+    }
+}
+
+void hsa_sse_free(hsa_sse *s)
+{
+    if (!s)
+        return;
+    ev_ref(s->loop);
+    ev_timer_stop(s->loop, &s->keepalive);
+    /* Clients still linked here would mean the HTTP server outlived us. */
+    free(s);
+}

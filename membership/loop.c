@@ -1,0 +1,409 @@
+/*
+ * loop.c — the libev side of a node: the UDP socket, the one timer, the
+ * wake-ups from other threads, the own thread, and event dispatch.
+ *
+ * The core says when it next needs the time (hs_core_next_deadline), so
+ * the node keeps exactly one ev_timer, re-armed to that deadline after
+ * every call into the core: no fixed tick, no polling. After every call the
+ * core's outgoing queue is drained with non-blocking sendto(); a datagram
+ * that does not fit the socket buffer is dropped and counted, because
+ * gossip is repaired by the next round and a queue would only make stale
+ * news later. The core's time is CLOCK_MONOTONIC in ms, read fresh for
+ * every call; if the loop did not run for a while (a stopped VM, SIGSTOP,
+ * a callback that blocked), the core sees a call late against its own
+ * deadline and forgives the gap, so a paused node convicts nobody.
+ *
+ * API calls from other threads (own-thread mode) change the core under the
+ * node's mutex and ev_async_send() the loop, which then sends what was
+ * queued, re-arms the timer and dispatches events; embedded mode uses the
+ * same path, so an API call never runs user callbacks re-entrantly.
+ * Callbacks run on the loop thread with the mutex released, so they may
+ * call the API.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "membership/node_impl.h"
+
+/* Datagrams read per wake-up. The socket is drained completely in the
+ * common case; the cap only bounds how long a flood can keep the timer and
+ * other watchers on a shared loop waiting (libev calls back at once while
+ * more is pending). At ~2 us per datagram through the core, 4096 is under
+ * 10 ms. */
+#define HS_RECV_BATCH 4096
+
+/* A callback slower than this holds up gossip and detection. */
+#define HS_SLOW_CALLBACK_US 10000
+
+/* ---- Sending and the timer (loop thread, mu held) ----------------------- */
+
+static void send_all(hs_node *n)
+{
+    hs_datagram d;
+    while (hs_core_next_datagram(n->core, &d)) {
+        if (n->fd < 0)
+            continue;
+        hs_sockaddr to, dst;
+        if (hs_addr_parse(d.to, &to) != HS_OK ||
+            hs_addr_for_socket(&to, n->family, &dst) != HS_OK) {
+            n->rt.send_errors++;
+            hs_rt_warn(n, HS_WARN_SEND,
+                       "cannot send to '%s': not a numeric address this "
+                       "socket can reach",
+                       d.to);
+            continue;
+        }
+        ssize_t r;
+        do
+            r = sendto(n->fd, d.buf, d.len, MSG_DONTWAIT,
+                       (struct sockaddr *)&dst.ss, dst.len);
+        while (r < 0 && errno == EINTR);
+        if (r < 0) {
+            int e = errno;
+            n->rt.send_errors++;
+            hs_rt_warn(n, HS_WARN_SEND, "sendto %s: %s%s", d.to, strerror(e),
+                       e == EAGAIN || e == EWOULDBLOCK || e == ENOBUFS
+                           ? " (datagram dropped)"
+                           : "");
+        }
+    }
+}
+
+static void rearm(hs_node *n, uint64_t now)
+{
+    uint64_t deadline = hs_core_next_deadline(n->core);
+    if (n->state == HS_NODE_LEAVING && n->leave_deadline < deadline)
+        deadline = n->leave_deadline;
+    /* Never postpone a timer that is already armed, nor touch one that has
+     * expired and waits for its callback in this loop iteration (stopping
+     * it would cancel that callback). A call into the core while a tick is
+     * due moves the core's deadline to now + 1 ms; were the timer re-armed
+     * to that each time, datagrams or API calls arriving every millisecond
+     * would keep the tick (heartbeats, gossip, the detector) from ever
+     * running. Firing early is harmless: the tick does what is due and
+     * hands out the next deadline. */
+    if (ev_is_pending(&n->timer) ||
+        (ev_is_active(&n->timer) && n->armed_ms <= deadline))
+        return;
+    n->armed_ms = deadline;
+    double after = deadline > now ? (double)(deadline - now) / 1000.0 : 0.0;
+    /* libev measures `after` from its cached ev_now(), which may lag the
+     * clock just read by a long callback: refresh it so the timer does not
+     * fire early and tick the core for nothing. */
+    ev_now_update(n->loop);
+    ev_timer_stop(n->loop, &n->timer);
+    ev_timer_set(&n->timer, after, 0.0);
+    ev_timer_start(n->loop, &n->timer);
+}
+
+/* Sends what the core queued and follows its new deadline. */
+static void service(hs_node *n)
+{
+    if (n->state != HS_NODE_RUNNING && n->state != HS_NODE_LEAVING)
+        return;
+    send_all(n);
+    rearm(n, hs_rt_now_ms());
+}
+
+/* ---- Events (loop thread, mu not held) ---------------------------------- */
+
+static void dispatch(hs_node *n)
+{
+    if (n->dispatching) /* a callback ran the loop recursively */
+        return;
+    n->dispatching = true;
+    for (;;) {
+        hs_core_event ce;
+        hs_callback cbs[HS_MAX_CALLBACKS];
+        unsigned k = 0;
+        pthread_mutex_lock(&n->mu);
+        bool got = n->state != HS_NODE_STOPPED && n->core &&
+                   hs_core_next_event(n->core, &ce);
+        for (unsigned i = 0; got && i < n->n_callbacks; i++)
+            if (n->callbacks[i].mask & (1u << ce.type))
+                cbs[k++] = n->callbacks[i];
+        pthread_mutex_unlock(&n->mu);
+        if (!got)
+            break;
+        hs_event ev = {.type = ce.type,
+                       .name = ce.name,
+                       .addr = ce.addr,
+                       .generation = ce.generation,
+                       .state = ce.state,
+                       .key = ce.type == HS_EVENT_UPDATE ? ce.key : NULL,
+                       .deleted = ce.deleted};
+        for (unsigned j = 0; j < k; j++) {
+            uint64_t t0 = hs_rt_now_us();
+            cbs[j].cb(n, &ev, cbs[j].arg);
+            uint64_t took = hs_rt_now_us() - t0;
+            if (took > HS_SLOW_CALLBACK_US) {
+                pthread_mutex_lock(&n->mu);
+                n->rt.callbacks_slow++;
+                hs_rt_warn(n, HS_WARN_SLOW_CB,
+                           "a callback for event '%s' took %llu ms: "
+                           "callbacks hold up gossip and failure detection",
+                           hs_event_type_name(ev.type),
+                           (unsigned long long)(took / 1000));
+                pthread_mutex_unlock(&n->mu);
+            }
+        }
+    }
+    n->dispatching = false;
+}
+
+/* ---- Shutting down (loop thread) ---------------------------------------- */
+
+/* Closes the socket and stops every watcher. A leave in progress ends with
+ * `status`: HS_OK when it ran its course, HS_ESTATE when stopped early. */
+static void shutdown_node(hs_node *n, hs_err status)
+{
+    pthread_mutex_lock(&n->mu);
+    if (n->state == HS_NODE_STOPPED) {
+        pthread_mutex_unlock(&n->mu);
+        return;
+    }
+    send_all(n); /* whatever the leave still had to say */
+    hs_done_cb done = NULL;
+    void *done_arg = NULL;
+    if (n->state == HS_NODE_LEAVING) {
+        done = n->leave_done;
+        done_arg = n->leave_arg;
+        n->leave_done = NULL;
+        n->leave_finished = true;
+        n->leave_status = status;
+        pthread_cond_broadcast(&n->leave_cv);
+    }
+    n->state = HS_NODE_STOPPED;
+    n->stopped_ms = hs_rt_now_ms();
+    ev_io_stop(n->loop, &n->io);
+    ev_timer_stop(n->loop, &n->timer);
+    ev_async_stop(n->loop, &n->wake);
+    ev_async_stop(n->loop, &n->resolved);
+    close(n->fd);
+    n->fd = -1;
+    hs_rt_log(n, HS_LOG_INFO, "stopped");
+    pthread_mutex_unlock(&n->mu);
+    hs_resolver_stop(n->resolver);
+    if (n->own_loop)
+        ev_break(n->loop, EVBREAK_ALL);
+    if (done)
+        done(n, status, done_arg);
+}
+
+/* ---- Watchers ----------------------------------------------------------- */
+
+static void on_readable(struct ev_loop *loop, ev_io *w, int revents)
+{
+    hs_node *n = w->data;
+    pthread_mutex_lock(&n->mu);
+    for (int i = 0; i < HS_RECV_BATCH && n->fd >= 0; i++) {
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof ss;
+        ssize_t r = recvfrom(n->fd, n->rbuf, HS_WIRE_MAX_DATAGRAM + 1, 0,
+                             (struct sockaddr *)&ss, &sl);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno != EAGAIN && errno != EWOULDBLOCK) {
+                n->rt.recv_errors++;
+                hs_rt_warn(n, HS_WARN_RECV, "recvfrom: %s", strerror(errno));
+            }
+            break;
+        }
+        char from[HS_ADDR_STRLEN];
+        if (hs_addr_format((struct sockaddr *)&ss, from, sizeof from) !=
+            HS_OK) {
+            n->rt.recv_errors++;
+            continue;
+        }
+        hs_err err =
+            hs_core_receive(n->core, hs_rt_now_ms(), from, n->rbuf, (size_t)r);
+        if (err != HS_OK && err != HS_ESELF)
+            hs_rt_log(n, HS_LOG_DEBUG, "dropped a datagram from %s: %s", from,
+                      hs_strerror(err));
+    }
+    service(n);
+    pthread_mutex_unlock(&n->mu);
+    dispatch(n);
+}
+
+static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    hs_node *n = w->data;
+    pthread_mutex_lock(&n->mu);
+    uint64_t now = hs_rt_now_ms();
+    bool finish = n->state == HS_NODE_LEAVING && now >= n->leave_deadline;
+    if (!finish &&
+        (n->state == HS_NODE_RUNNING || n->state == HS_NODE_LEAVING)) {
+        const hs_stats *st = hs_core_stats_get(n->core);
+        uint64_t rounds = st->rounds, t0 = hs_rt_now_us();
+        hs_core_tick(n->core, now);
+        if (st->rounds != rounds) {
+            /* Round timing: the whole tick that ran a gossip round. */
+            uint64_t us = hs_rt_now_us() - t0;
+            n->rt.round_us_sum += us;
+            if (us > n->rt.round_us_max)
+                n->rt.round_us_max = us;
+        }
+        service(n);
+    }
+    pthread_mutex_unlock(&n->mu);
+    if (finish) {
+        shutdown_node(n, HS_OK);
+        return;
+    }
+    dispatch(n);
+}
+
+static void on_wake(struct ev_loop *loop, ev_async *w, int revents)
+{
+    hs_node *n = w->data;
+    pthread_mutex_lock(&n->mu);
+    bool stop = n->stop_requested;
+    if (!stop)
+        service(n);
+    pthread_mutex_unlock(&n->mu);
+    if (stop) {
+        shutdown_node(n, HS_ESTATE);
+        return;
+    }
+    dispatch(n);
+}
+
+/* The resolver's answers replace the core's seed list: numeric seeds, then
+ * every name's latest successful answer. Called under the resolver's lock;
+ * takes the node's. */
+static void apply_resolved(void *arg, const hs_resolved *names, unsigned cnt)
+{
+    hs_node *n = arg;
+    pthread_mutex_lock(&n->mu);
+    if (!n->core || n->state == HS_NODE_STOPPED) {
+        pthread_mutex_unlock(&n->mu);
+        return;
+    }
+    hs_core_clear_seeds(n->core);
+    for (unsigned i = 0; i < n->n_seeds; i++)
+        hs_core_add_seed(n->core, n->seeds[i]);
+    for (unsigned i = 0; i < cnt; i++) {
+        const hs_resolved *x = &names[i];
+        if (x->fresh && x->error) {
+            n->rt.resolve_errors++;
+            hs_rt_log(n, HS_LOG_WARN,
+                      "seed %s:%u did not resolve: %s (keeping %u address%s "
+                      "from before)",
+                      x->host, x->port, x->error_text, x->n_addrs,
+                      x->n_addrs == 1 ? "" : "es");
+        } else if (x->fresh) {
+            hs_rt_log(n, HS_LOG_DEBUG, "seed %s:%u resolved to %u address%s",
+                      x->host, x->port, x->n_addrs,
+                      x->n_addrs == 1 ? "" : "es");
+        }
+        for (unsigned j = 0; j < x->n_addrs; j++) {
+            hs_err err = hs_core_add_seed(n->core, x->addrs[j]);
+            if (err != HS_OK)
+                hs_rt_warn(n, HS_WARN_SEEDS, "seed %s (from %s): %s",
+                           x->addrs[j], x->host, hs_strerror(err));
+        }
+    }
+    pthread_mutex_unlock(&n->mu);
+}
+
+static void on_resolved(struct ev_loop *loop, ev_async *w, int revents)
+{
+    hs_node *n = w->data;
+    hs_resolver_collect(n->resolver, apply_resolved, n);
+}
+
+/* ---- Own thread --------------------------------------------------------- */
+
+static void *node_main(void *arg)
+{
+    hs_node *n = arg;
+    pthread_mutex_lock(&n->mu);
+    n->loop_tid = pthread_self();
+    pthread_mutex_unlock(&n->mu);
+    ev_run(n->loop, 0);
+    return NULL;
+}
+
+bool hs_loop_on_node_thread(hs_node *n)
+{
+    return n->own_loop && n->thread_started &&
+           pthread_equal(n->loop_tid, pthread_self());
+}
+
+/* ---- Entry points ------------------------------------------------------- */
+
+void hs_loop_init(hs_node *n)
+{
+    ev_init(&n->io, on_readable);
+    ev_init(&n->timer, on_timer);
+    ev_async_init(&n->wake, on_wake);
+    ev_async_init(&n->resolved, on_resolved);
+    n->io.data = n->timer.data = n->wake.data = n->resolved.data = n;
+}
+
+hs_err hs_loop_start(hs_node *n)
+{
+    ev_io_set(&n->io, n->fd, EV_READ);
+    ev_io_start(n->loop, &n->io);
+    ev_async_start(n->loop, &n->wake);
+    ev_async_start(n->loop, &n->resolved);
+    rearm(n, hs_rt_now_ms());
+    if (!n->own_loop)
+        return HS_OK;
+    /* The node's thread takes no signals: they stay with the
+     * application's threads (e.g. its sigwait() loop). */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int rc = pthread_create(&n->thread, NULL, node_main, n);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0) {
+        hs_rt_log(n, HS_LOG_ERROR, "pthread_create: %s", strerror(rc));
+        ev_io_stop(n->loop, &n->io);
+        ev_timer_stop(n->loop, &n->timer);
+        ev_async_stop(n->loop, &n->wake);
+        ev_async_stop(n->loop, &n->resolved);
+        return HS_ENOMEM;
+    }
+    n->thread_started = true;
+    n->thread_joined = false;
+    return HS_OK;
+}
+
+void hs_loop_wake(hs_node *n)
+{
+    if (n->state == HS_NODE_RUNNING || n->state == HS_NODE_LEAVING)
+        ev_async_send(n->loop, &n->wake);
+}
+
+void hs_loop_stop(hs_node *n)
+{
+    pthread_mutex_lock(&n->mu);
+    bool on_thread = hs_loop_on_node_thread(n);
+    bool join = false, here = false;
+    if (n->state == HS_NODE_NEW) {
+        n->state = HS_NODE_STOPPED;
+    } else if (n->state != HS_NODE_STOPPED) {
+        if (n->own_loop && !on_thread) {
+            /* The node's thread shuts down on this wake-up. */
+            n->stop_requested = true;
+            ev_async_send(n->loop, &n->wake);
+        } else {
+            here = true;
+        }
+    }
+    if (n->own_loop && n->thread_started && !n->thread_joined && !on_thread) {
+        n->thread_joined = true;
+        join = true;
+    }
+    pthread_mutex_unlock(&n->mu);
+    if (here)
+        shutdown_node(n, HS_ESTATE);
+    if (join)
+        pthread_join(n->thread, NULL);
+}

@@ -1,0 +1,155 @@
+/*
+ * membership/node_impl.h — the runtime's node, shared by node.c (the API,
+ * configuration, lifecycle), loop.c (socket, timer, own thread, dispatch)
+ * and snapshot.c (member lists). Private.
+ *
+ * Locking. One mutex, `mu`, guards the core and every field marked [mu].
+ * Every API call and every loop watcher takes it, in both modes: it costs
+ * a few nanoseconds uncontended, and one rule for both modes is easier to
+ * get right than two. User event and done callbacks never run with it
+ * held; log lines may (hs_log_cb says so). The resolver has its own lock;
+ * the order is resolver, then node, and no code holding `mu` calls into
+ * the resolver.
+ *
+ * Fields marked [loop] are only touched on the loop thread (libev watchers
+ * may only be started and stopped there), or before that thread exists;
+ * [const] ones are set by hs_node_new() and never change.
+ */
+#ifndef HS_NODE_IMPL_H
+#define HS_NODE_IMPL_H
+
+#include <pthread.h>
+
+#include <ev.h>
+
+#include "hearsay.h"
+#include "membership/addr.h"
+#include "membership/core.h"
+#include "membership/resolve.h"
+
+#define HS_MAX_CALLBACKS 16
+/* Seeds per node, numeric and names together: the core keeps 64. */
+#define HS_MAX_SEEDS_TOTAL 64
+/* A DNS name is at most 253 bytes. */
+#define HS_MAX_HOSTLEN 256
+
+typedef enum hs_node_state {
+    HS_NODE_NEW = 0, /* created, not started: no core, no socket */
+    HS_NODE_RUNNING,
+    HS_NODE_LEAVING, /* left; still gossiping until leave_deadline */
+    HS_NODE_STOPPED  /* socket closed; the last view stays queryable */
+} hs_node_state;
+
+typedef struct hs_callback {
+    unsigned mask;
+    hs_event_cb cb;
+    void *arg;
+} hs_callback;
+
+/* A key set before start, applied by hs_node_start(). */
+typedef struct hs_pending_tag {
+    char *key;
+    uint8_t *value;
+    size_t len;
+} hs_pending_tag;
+
+/* Indices into warn_at: one rate limit per kind of repeated warning. */
+enum {
+    HS_WARN_SEND = 0,
+    HS_WARN_RECV = 1,
+    HS_WARN_SLOW_CB = 2,
+    HS_WARN_SEEDS = 3,
+    HS_WARN_KINDS_ = 4
+};
+
+struct hs_node {
+    /* [const] configuration; strings point at the node's copies */
+    hs_config cfg;
+    char name[HS_WIRE_MAX_NAME + 1];
+    char cluster[HS_WIRE_MAX_NAME + 1];
+    char bind_str[HS_ADDR_STRLEN];
+    char adv_str[HS_ADDR_STRLEN]; /* as configured; "" if none */
+    hs_core_config core_cfg;      /* translated; addr is set by start */
+    struct ev_loop *loop;
+    bool own_loop; /* own-thread mode */
+    hs_resolver *resolver;
+
+    pthread_mutex_t mu;
+    pthread_cond_t leave_cv; /* [mu] the leave finished */
+
+    /* [mu] */
+    hs_node_state state;
+    hs_core *core; /* NULL until start */
+    uint64_t started_ms, stopped_ms;
+    hs_callback callbacks[HS_MAX_CALLBACKS];
+    unsigned n_callbacks;
+    hs_pending_tag *pending;
+    size_t n_pending;
+    char (*seeds)[HS_ADDR_STRLEN]; /* numeric seeds, canonical form */
+    unsigned n_seeds;
+    hs_stats rt; /* only the runtime's counters are used */
+    char bound[HS_ADDR_STRLEN];
+    char advertised[HS_ADDR_STRLEN];
+    bool stop_requested;     /* own thread: shut down on the next wake */
+    uint64_t leave_deadline; /* LEAVING: stop gossiping then */
+    hs_done_cb leave_done;
+    void *leave_arg;
+    bool leave_finished; /* for a blocked hs_node_leave() */
+    hs_err leave_status;
+    uint64_t warn_at[HS_WARN_KINDS_];
+    uint64_t warn_suppressed[HS_WARN_KINDS_];
+    bool thread_started, thread_joined;
+    pthread_t loop_tid; /* own thread: set by the thread itself */
+    int fd;             /* written on start/stop only; -1 when closed */
+
+    /* [loop] */
+    int family;
+    ev_io io;
+    ev_timer timer;
+    uint64_t armed_ms; /* when the timer fires, if it is active */
+    ev_async wake;     /* an API call queued something: flush */
+    ev_async resolved; /* the resolver has answers */
+    uint8_t *rbuf;     /* receive buffer */
+    bool dispatching;
+    pthread_t thread;
+};
+
+/* ---- node.c ------------------------------------------------------------- */
+
+/* Monotonic time (CLOCK_MONOTONIC): the core's timeline is in ms. */
+uint64_t hs_rt_now_ms(void);
+uint64_t hs_rt_now_us(void);
+
+/* Writes one line "hearsay[name] level: ..." if level passes the filter. */
+void hs_rt_log(hs_node *n, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* hs_rt_log at WARN, at most once per 10 s per kind: a dead seed or a full
+ * socket buffer would otherwise log every round. The next line that gets
+ * through says how many were suppressed. With mu held. */
+void hs_rt_warn(hs_node *n, int kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* ---- loop.c ------------------------------------------------------------- */
+
+/* Initialises the watchers; nothing is started. */
+void hs_loop_init(hs_node *n);
+
+/* Starts the watchers and, in own-thread mode, the thread. With mu held,
+ * the socket bound and the core created; on the loop thread (embedded) or
+ * before the node's thread exists (own thread). HS_ENOMEM if the thread
+ * could not be created (nothing is left started then). */
+hs_err hs_loop_start(hs_node *n);
+
+/* Makes the loop flush what an API call queued in the core (datagrams, a
+ * new deadline, events). With mu held; a no-op unless running or leaving. */
+void hs_loop_wake(hs_node *n);
+
+/* hs_node_stop(): from any thread in own-thread mode, from the loop
+ * thread otherwise. Joins the own thread unless called on it. */
+void hs_loop_stop(hs_node *n);
+
+/* true when called on the node's own thread (own-thread mode only). */
+bool hs_loop_on_node_thread(hs_node *n);
+
+#endif /* HS_NODE_IMPL_H */

@@ -1,0 +1,1061 @@
+/*
+ * test_node.c — the runtime over real loopback sockets: several nodes in
+ * this process, on one libev loop (embedded mode) or on their own threads
+ * (own-thread mode, with other threads querying them concurrently).
+ *
+ * Intervals are 100 ms (failure detection then takes about a second), every
+ * wait is bounded by run_until(), and ports are 0 so tests never collide
+ * with each other or with anything else on the host.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <ev.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sched.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "hearsay.h"
+
+#define MAX_NODES 6
+#define MAX_EVENTS 1024
+
+/* Generous for a loaded CI machine under sanitizers; converging takes a
+ * few hundred ms and detection about one second when all is well. */
+#define WAIT_MS 15000
+
+static uint64_t now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
+}
+
+/* ---- Recording events and log lines ------------------------------------- */
+
+typedef struct rec_event {
+    hs_event_type type;
+    char name[129];
+    char key[129];
+    uint64_t generation;
+    int deleted;
+} rec_event;
+
+typedef struct recorder {
+    pthread_mutex_t mu; /* callbacks may run on the nodes' own threads */
+    rec_event ev[MAX_EVENTS];
+    size_t n;
+    int bad; /* events that broke the contract (checked on the main thread) */
+} recorder;
+
+static void record(hs_node *node, const hs_event *ev, void *arg)
+{
+    (void)node;
+    recorder *r = arg;
+    pthread_mutex_lock(&r->mu);
+    if (r->n < MAX_EVENTS) {
+        rec_event *e = &r->ev[r->n++];
+        e->type = ev->type;
+        snprintf(e->name, sizeof e->name, "%s", ev->name);
+        snprintf(e->key, sizeof e->key, "%s", ev->key ? ev->key : "");
+        e->generation = ev->generation;
+        e->deleted = ev->deleted;
+    }
+    if ((ev->type == HS_EVENT_UPDATE) != (ev->key != NULL) || !ev->name ||
+        !ev->addr)
+        r->bad++;
+    pthread_mutex_unlock(&r->mu);
+}
+
+static int count_events(recorder *r, hs_event_type type, const char *name)
+{
+    int k = 0;
+    pthread_mutex_lock(&r->mu);
+    for (size_t i = 0; i < r->n; i++)
+        if (r->ev[i].type == type && (!name || !strcmp(r->ev[i].name, name)))
+            k++;
+    pthread_mutex_unlock(&r->mu);
+    return k;
+}
+
+typedef struct logbuf {
+    pthread_mutex_t mu;
+    char text[8192];
+    int lines;
+} logbuf;
+
+static void capture_log(void *arg, int level, const char *line)
+{
+    logbuf *b = arg;
+    (void)level;
+    pthread_mutex_lock(&b->mu);
+    size_t at = strlen(b->text);
+    snprintf(b->text + at, sizeof b->text - at, "%s\n", line);
+    b->lines++;
+    pthread_mutex_unlock(&b->mu);
+}
+
+static bool log_has(logbuf *b, const char *needle)
+{
+    pthread_mutex_lock(&b->mu);
+    bool has = strstr(b->text, needle) != NULL;
+    pthread_mutex_unlock(&b->mu);
+    return has;
+}
+
+/* ---- A cluster on one loop ---------------------------------------------- */
+
+typedef struct cluster {
+    struct ev_loop *loop; /* NULL: own-thread mode */
+    char cluster_name[32];
+    int n;
+    hs_node *nodes[MAX_NODES];
+    char addr[MAX_NODES][HS_ADDRSTRLEN];
+    char names[MAX_NODES][16];
+    recorder rec[MAX_NODES];
+    logbuf log;
+} cluster;
+
+static void test_config(cluster *c, hs_config *cfg, int i)
+{
+    hs_config_init(cfg);
+    cfg->name = c->names[i];
+    cfg->cluster = c->cluster_name;
+    cfg->bind = "127.0.0.1:0";
+    cfg->gossip_interval_ms = 100;
+    cfg->heartbeat_interval_ms = 100;
+    cfg->dead_after_ms = 500;
+    cfg->seed = (uint64_t)i + 1;
+    cfg->log_cb = capture_log;
+    cfg->log_arg = &c->log;
+}
+
+static cluster *cluster_new(const char *name, bool own_thread)
+{
+    cluster *c = calloc(1, sizeof *c);
+    assert_non_null(c);
+    if (!own_thread) {
+        c->loop = ev_loop_new(EVFLAG_AUTO);
+        assert_non_null(c->loop);
+    }
+    snprintf(c->cluster_name, sizeof c->cluster_name, "%s", name);
+    pthread_mutex_init(&c->log.mu, NULL);
+    for (int i = 0; i < MAX_NODES; i++) {
+        pthread_mutex_init(&c->rec[i].mu, NULL);
+        snprintf(c->names[i], sizeof c->names[i], "n%d", i);
+    }
+    return c;
+}
+
+/* Creates, starts and (i > 0) joins node i to node 0; cfg may be NULL. */
+static void node_up(cluster *c, int i, hs_config *cfg)
+{
+    hs_config dflt;
+    if (!cfg) {
+        test_config(c, &dflt, i);
+        cfg = &dflt;
+    }
+    assert_int_equal(hs_node_new(cfg, c->loop, &c->nodes[i]), HS_OK);
+    assert_int_equal(hs_node_on(c->nodes[i], ~0u, record, &c->rec[i]), HS_OK);
+    assert_int_equal(hs_node_start(c->nodes[i]), HS_OK);
+    assert_int_equal(
+        hs_node_bound_addr(c->nodes[i], c->addr[i], sizeof c->addr[i]), HS_OK);
+    if (i > 0) {
+        const char *seed = c->addr[0];
+        assert_int_equal(hs_node_join(c->nodes[i], &seed, 1), HS_OK);
+    }
+    if (i >= c->n)
+        c->n = i + 1;
+}
+
+static cluster *cluster_up(const char *name, int n, bool own_thread)
+{
+    cluster *c = cluster_new(name, own_thread);
+    for (int i = 0; i < n; i++)
+        node_up(c, i, NULL);
+    return c;
+}
+
+static void cluster_free(cluster *c)
+{
+    for (int i = 0; i < MAX_NODES; i++)
+        hs_node_free(c->nodes[i]);
+    for (int i = 0; i < MAX_NODES; i++)
+        assert_int_equal(c->rec[i].bad, 0);
+    if (c->loop)
+        ev_loop_destroy(c->loop);
+    for (int i = 0; i < MAX_NODES; i++)
+        pthread_mutex_destroy(&c->rec[i].mu);
+    pthread_mutex_destroy(&c->log.mu);
+    free(c);
+}
+
+static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)loop;
+    (void)w;
+    (void)revents;
+}
+
+/* Runs the loop (or, own-thread mode, sleeps) until pred holds or timeout
+ * passes. Returns whether pred held. */
+static bool run_until(cluster *c, bool (*pred)(cluster *, void *), void *arg,
+                      uint64_t timeout_ms)
+{
+    uint64_t end = now_ms() + timeout_ms;
+    ev_timer tick;
+    if (c->loop) {
+        ev_timer_init(&tick, tick_cb, 0.02, 0.02);
+        ev_timer_start(c->loop, &tick);
+    }
+    bool ok;
+    while (!(ok = pred(c, arg)) && now_ms() < end) {
+        if (c->loop)
+            ev_run(c->loop, EVRUN_ONCE);
+        else
+            usleep(10000);
+    }
+    if (c->loop)
+        ev_timer_stop(c->loop, &tick);
+    return ok;
+}
+
+static bool never(cluster *c, void *arg)
+{
+    (void)c;
+    (void)arg;
+    return false;
+}
+
+static void run_for(cluster *c, uint64_t ms)
+{
+    run_until(c, never, NULL, ms);
+}
+
+/* State of `name` in node i's view; -1 if absent. */
+static int state_of(cluster *c, int i, const char *name, uint64_t *gen)
+{
+    hs_member_list *l;
+    if (hs_node_member(c->nodes[i], name, &l) != HS_OK)
+        return -1;
+    assert_int_equal(l->count, 1);
+    int s = (int)l->members[0].state;
+    if (gen)
+        *gen = l->members[0].generation;
+    hs_member_list_free(l);
+    return s;
+}
+
+/* Every listed live node sees every listed node alive. */
+static bool all_alive(cluster *c, void *arg)
+{
+    const int *live = arg; /* -1 terminated; NULL: all */
+    int all[MAX_NODES + 1];
+    if (!live) {
+        for (int i = 0; i < c->n; i++)
+            all[i] = i;
+        all[c->n] = -1;
+        live = all;
+    }
+    for (const int *i = live; *i >= 0; i++)
+        for (const int *j = live; *j >= 0; j++)
+            if (state_of(c, *i, c->names[*j], NULL) != HS_STATE_ALIVE)
+                return false;
+    return true;
+}
+
+static void assert_converges(cluster *c)
+{
+    assert_true(run_until(c, all_alive, NULL, WAIT_MS));
+}
+
+typedef struct tag_probe {
+    const char *member, *key, *value; /* value NULL: must be absent */
+} tag_probe;
+
+static bool tag_is(cluster *c, int i, const tag_probe *p)
+{
+    hs_member_list *l;
+    if (hs_node_member(c->nodes[i], p->member, &l) != HS_OK)
+        return false;
+    const hs_member *m = &l->members[0];
+    bool found = false, equal = false;
+    for (size_t t = 0; t < m->n_tags; t++) {
+        if (strcmp(m->tags[t].key, p->key) == 0) {
+            found = true;
+            equal =
+                p->value && m->tags[t].value_len == strlen(p->value) &&
+                memcmp(m->tags[t].value, p->value, m->tags[t].value_len) == 0 &&
+                m->tags[t].value[m->tags[t].value_len] == 0;
+        }
+    }
+    hs_member_list_free(l);
+    return p->value ? equal : !found;
+}
+
+static bool tag_everywhere(cluster *c, void *arg)
+{
+    for (int i = 0; i < c->n; i++)
+        if (!tag_is(c, i, arg))
+            return false;
+    return true;
+}
+
+/* ---- Tests: embedded mode ----------------------------------------------- */
+
+static void join_and_converge(void **state)
+{
+    (void)state;
+    cluster *c = cluster_up("converge", 4, false);
+    assert_converges(c);
+    for (int i = 0; i < c->n; i++) {
+        for (int j = 0; j < c->n; j++)
+            if (i != j)
+                assert_int_equal(
+                    count_events(&c->rec[i], HS_EVENT_JOIN, c->names[j]), 1);
+        assert_int_equal(count_events(&c->rec[i], HS_EVENT_FAIL, NULL), 0);
+
+        hs_member_list *l;
+        assert_int_equal(hs_node_members(c->nodes[i], &l), HS_OK);
+        assert_int_equal(l->count, 4);
+        for (size_t k = 0; k < l->count; k++) {
+            assert_string_equal(l->members[k].name, c->names[k]); /* sorted */
+            assert_string_equal(l->members[k].addr, c->addr[k]);
+            assert_int_equal(l->members[k].is_self, (int)k == i);
+        }
+        hs_member_list_free(l);
+
+        char adv[HS_ADDRSTRLEN];
+        assert_int_equal(hs_node_advertised_addr(c->nodes[i], adv, sizeof adv),
+                         HS_OK);
+        assert_string_equal(adv, c->addr[i]);
+        assert_string_not_equal(c->addr[i], "127.0.0.1:0");
+
+        hs_stats st;
+        assert_int_equal(hs_node_stats(c->nodes[i], &st), HS_OK);
+        assert_true(st.rounds > 0);
+        assert_true(st.msgs_sent[1] > 0); /* syn */
+        assert_true(st.msgs_recv[2] + st.msgs_recv[1] > 0);
+        assert_int_equal(st.send_errors, 0);
+        assert_int_equal(st.recv_errors, 0);
+        assert_true(st.round_us_sum > 0);
+        assert_true(st.round_us_max > 0);
+    }
+    cluster_free(c);
+}
+
+static void keys_reach_every_node(void **state)
+{
+    (void)state;
+    cluster *c = cluster_new("keys", false);
+    node_up(c, 0, NULL);
+    node_up(c, 1, NULL);
+    /* A key set before start goes out with the first gossip. */
+    hs_config cfg;
+    test_config(c, &cfg, 2);
+    assert_int_equal(hs_node_new(&cfg, c->loop, &c->nodes[2]), HS_OK);
+    assert_int_equal(hs_node_set(c->nodes[2], "zone", "eu-1", 4), HS_OK);
+    assert_int_equal(hs_node_set(c->nodes[2], "tmp", "x", 1), HS_OK);
+    assert_int_equal(hs_node_del(c->nodes[2], "tmp"), HS_OK);
+    assert_int_equal(hs_node_del(c->nodes[2], "tmp"), HS_ENOTFOUND);
+    assert_int_equal(hs_node_on(c->nodes[2], ~0u, record, &c->rec[2]), HS_OK);
+    assert_int_equal(hs_node_start(c->nodes[2]), HS_OK);
+    const char *seed = c->addr[0];
+    assert_int_equal(hs_node_join(c->nodes[2], &seed, 1), HS_OK);
+    c->n = 3;
+    assert_converges(c);
+    tag_probe zone = {"n2", "zone", "eu-1"}, tmp = {"n2", "tmp", NULL};
+    assert_true(run_until(c, tag_everywhere, &zone, WAIT_MS));
+    assert_true(tag_everywhere(c, &tmp));
+
+    /* Set on one, seen on all, with an UPDATE event naming the key. */
+    assert_int_equal(hs_node_set(c->nodes[1], "role", "db", 2), HS_OK);
+    tag_probe role = {"n1", "role", "db"};
+    assert_true(run_until(c, tag_everywhere, &role, WAIT_MS));
+    assert_int_equal(hs_node_set(c->nodes[1], "role", "cache", 5), HS_OK);
+    tag_probe role2 = {"n1", "role", "cache"};
+    assert_true(run_until(c, tag_everywhere, &role2, WAIT_MS));
+    assert_int_equal(hs_node_del(c->nodes[1], "role"), HS_OK);
+    tag_probe gone = {"n1", "role", NULL};
+    assert_true(run_until(c, tag_everywhere, &gone, WAIT_MS));
+    run_for(c, 200); /* let the last events be dispatched */
+    for (int i = 0; i < 3; i++) {
+        if (i == 1)
+            continue;
+        int updates = 0, deletes = 0;
+        pthread_mutex_lock(&c->rec[i].mu);
+        for (size_t k = 0; k < c->rec[i].n; k++) {
+            rec_event *e = &c->rec[i].ev[k];
+            if (e->type == HS_EVENT_UPDATE && !strcmp(e->name, "n1") &&
+                !strcmp(e->key, "role"))
+                e->deleted ? deletes++ : updates++;
+        }
+        pthread_mutex_unlock(&c->rec[i].mu);
+        assert_true(updates >= 1); /* the two sets may arrive as one */
+        assert_int_equal(deletes, 1);
+    }
+    /* Keys of the node's own: validated like the core does. */
+    assert_int_equal(hs_node_set(c->nodes[0], "hs.x", "1", 1), HS_ERESERVED);
+    assert_int_equal(hs_node_set(c->nodes[0], "a b", "1", 1), HS_EINVAL);
+    char big[2048] = {0};
+    assert_int_equal(hs_node_set(c->nodes[0], "big", big, sizeof big),
+                     HS_ETOOBIG);
+    assert_int_equal(hs_node_del(c->nodes[0], "absent"), HS_ENOTFOUND);
+    cluster_free(c);
+}
+
+typedef struct state_probe {
+    const char *member;
+    int state;
+    int observers[MAX_NODES + 1]; /* -1 terminated */
+} state_probe;
+
+static bool seen_as(cluster *c, void *arg)
+{
+    const state_probe *p = arg;
+    for (const int *i = p->observers; *i >= 0; i++)
+        if (state_of(c, *i, p->member, NULL) != p->state)
+            return false;
+    return true;
+}
+
+static void stopped_node_is_declared_failed(void **state)
+{
+    (void)state;
+    cluster *c = cluster_up("fail", 3, false);
+    assert_converges(c);
+    uint64_t t0 = now_ms();
+    assert_int_equal(hs_node_stop(c->nodes[2]), HS_OK);
+    assert_int_equal(hs_node_stop(c->nodes[2]), HS_OK); /* idempotent */
+    state_probe dead = {"n2", HS_STATE_DEAD, {0, 1, -1}};
+    assert_true(run_until(c, seen_as, &dead, WAIT_MS));
+    uint64_t took = now_ms() - t0;
+    print_message("stopped node declared dead after %llu ms\n",
+                  (unsigned long long)took);
+    for (int i = 0; i < 2; i++) {
+        assert_true(count_events(&c->rec[i], HS_EVENT_SUSPECT, "n2") >= 1);
+        assert_int_equal(count_events(&c->rec[i], HS_EVENT_FAIL, "n2"), 1);
+        assert_int_equal(count_events(&c->rec[i], HS_EVENT_LEAVE, "n2"), 0);
+    }
+    /* The survivors still see each other alive. */
+    int live[] = {0, 1, -1};
+    assert_true(all_alive(c, live));
+    /* A stopped node keeps its last view and refuses writes. */
+    assert_int_equal(state_of(c, 2, "n0", NULL), HS_STATE_ALIVE);
+    assert_int_equal(hs_node_set(c->nodes[2], "k", "v", 1), HS_ESTATE);
+    assert_int_equal(hs_node_leave(c->nodes[2], 100, NULL, NULL), HS_ESTATE);
+    cluster_free(c);
+}
+
+typedef struct done_probe {
+    int calls;
+    hs_err status;
+} done_probe;
+
+static void on_done(hs_node *node, hs_err status, void *arg)
+{
+    (void)node;
+    done_probe *d = arg;
+    d->calls++;
+    d->status = status;
+}
+
+static bool left_and_done(cluster *c, void *arg)
+{
+    state_probe left = {"n2", HS_STATE_LEFT, {0, 1, -1}};
+    return ((done_probe *)arg)->calls > 0 && seen_as(c, &left);
+}
+
+static void graceful_leave_is_seen_as_leave(void **state)
+{
+    (void)state;
+    cluster *c = cluster_up("leave", 3, false);
+    assert_converges(c);
+    done_probe done = {0, HS_EIO};
+    assert_int_equal(hs_node_leave(c->nodes[2], 500, on_done, &done), HS_OK);
+    assert_int_equal(hs_node_leave(c->nodes[2], 500, on_done, &done),
+                     HS_ESTATE);
+    assert_int_equal(hs_node_set(c->nodes[2], "k", "v", 1), HS_ESTATE);
+    assert_true(run_until(c, left_and_done, &done, WAIT_MS));
+    assert_int_equal(done.calls, 1);
+    assert_int_equal(done.status, HS_OK);
+    /* Well past detection time: left stays left, never "failed". */
+    run_for(c, 2000);
+    state_probe left = {"n2", HS_STATE_LEFT, {0, 1, -1}};
+    assert_true(seen_as(c, &left));
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(count_events(&c->rec[i], HS_EVENT_LEAVE, "n2"), 1);
+        assert_int_equal(count_events(&c->rec[i], HS_EVENT_FAIL, "n2"), 0);
+    }
+    assert_int_equal(state_of(c, 2, "n2", NULL), HS_STATE_LEFT);
+    assert_int_equal(done.calls, 1);
+    cluster_free(c);
+}
+
+static void stop_during_leave_reports_estate(void **state)
+{
+    (void)state;
+    cluster *c = cluster_up("leave-stop", 2, false);
+    assert_converges(c);
+    done_probe done = {0, HS_OK};
+    assert_int_equal(hs_node_leave(c->nodes[1], 60000, on_done, &done), HS_OK);
+    run_for(c, 100);
+    assert_int_equal(done.calls, 0);
+    assert_int_equal(hs_node_stop(c->nodes[1]), HS_OK);
+    assert_int_equal(done.calls, 1);
+    assert_int_equal(done.status, HS_ESTATE);
+    state_probe left = {"n1", HS_STATE_LEFT, {0, -1}};
+    assert_true(run_until(c, seen_as, &left, WAIT_MS));
+    cluster_free(c);
+}
+
+typedef struct gen_probe {
+    uint64_t generation;
+    const char *addr;
+} gen_probe;
+
+static bool restarted_everywhere(cluster *c, void *arg)
+{
+    const gen_probe *p = arg;
+    for (int i = 0; i < 2; i++) {
+        hs_member_list *l;
+        if (hs_node_member(c->nodes[i], "n2", &l) != HS_OK)
+            return false;
+        bool ok = l->members[0].generation == p->generation &&
+                  l->members[0].state == HS_STATE_ALIVE &&
+                  strcmp(l->members[0].addr, p->addr) == 0;
+        hs_member_list_free(l);
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+static void restart_with_higher_generation_replaces(void **state)
+{
+    (void)state;
+    cluster *c = cluster_new("restart", false);
+    node_up(c, 0, NULL);
+    node_up(c, 1, NULL);
+    hs_config cfg;
+    test_config(c, &cfg, 2);
+    cfg.generation = 1000;
+    node_up(c, 2, &cfg);
+    assert_int_equal(hs_node_generation(c->nodes[2]), 1000);
+    assert_converges(c);
+    assert_int_equal(hs_node_set(c->nodes[2], "old", "1", 1), HS_OK);
+    tag_probe old = {"n2", "old", "1"};
+    assert_true(run_until(c, tag_everywhere, &old, WAIT_MS));
+
+    /* Crash (no leave) and come back on a new port, generation 2000. */
+    hs_node_free(c->nodes[2]);
+    c->nodes[2] = NULL;
+    cfg.generation = 2000;
+    node_up(c, 2, &cfg);
+    gen_probe p = {2000, c->addr[2]};
+    assert_true(run_until(c, restarted_everywhere, &p, WAIT_MS));
+    for (int i = 0; i < 2; i++)
+        assert_true(count_events(&c->rec[i], HS_EVENT_RESTART, "n2") >= 1);
+    /* The old incarnation's keys went with it. */
+    tag_probe gone = {"n2", "old", NULL};
+    assert_true(run_until(c, tag_everywhere, &gone, WAIT_MS));
+    cluster_free(c);
+}
+
+static void pause_is_forgiven(void **state)
+{
+    (void)state;
+    cluster *c = cluster_up("pause", 3, false);
+    assert_converges(c);
+    /* The whole loop stalls for 2 s, longer than the ~1 s it takes to
+     * convict at these intervals: every node must blame itself. */
+    usleep(2000 * 1000);
+    run_for(c, 1500);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(count_events(&c->rec[i], HS_EVENT_FAIL, NULL), 0);
+        hs_stats st;
+        assert_int_equal(hs_node_stats(c->nodes[i], &st), HS_OK);
+        assert_true(st.pauses >= 1);
+    }
+    assert_true(all_alive(c, NULL));
+    cluster_free(c);
+}
+
+static void idle_node_does_not_spin(void **state)
+{
+    (void)state;
+    cluster *c = cluster_up("idle", 1, false);
+    unsigned before = ev_iteration(c->loop);
+    ev_timer stop;
+    ev_timer_init(&stop, tick_cb, 1.0, 0.0);
+    ev_timer_start(c->loop, &stop);
+    uint64_t t0 = now_ms();
+    while (ev_is_active(&stop) && now_ms() - t0 < 5000)
+        ev_run(c->loop, EVRUN_ONCE);
+    unsigned iterations = ev_iteration(c->loop) - before;
+    print_message("1 s idle: %u loop iterations\n", iterations);
+    /* One gossip round and one heartbeat per 100 ms: ~20 wake-ups. */
+    assert_true(iterations >= 5);
+    assert_true(iterations <= 100);
+    cluster_free(c);
+}
+
+/* API calls (or datagrams) every fraction of a millisecond must not keep
+ * the timer from ticking: each call moves the core's deadline to now + 1
+ * while a tick is due. */
+static void busy_callers_do_not_starve_ticks(void **state)
+{
+    (void)state;
+    cluster *c = cluster_up("busy", 2, false);
+    assert_converges(c);
+    hs_stats before, after;
+    assert_int_equal(hs_node_stats(c->nodes[1], &before), HS_OK);
+    uint64_t end = now_ms() + 1500;
+    unsigned i = 0;
+    while (now_ms() < end) {
+        char v[16];
+        snprintf(v, sizeof v, "%u", i++);
+        assert_int_equal(hs_node_set(c->nodes[1], "busy", v, strlen(v)), HS_OK);
+        ev_run(c->loop, EVRUN_NOWAIT);
+        usleep(200);
+    }
+    assert_int_equal(hs_node_stats(c->nodes[1], &after), HS_OK);
+    print_message("%u sets; %llu rounds in 1.5 s\n", i,
+                  (unsigned long long)(after.rounds - before.rounds));
+    assert_true(after.rounds - before.rounds >= 7); /* 15 due */
+    assert_int_equal(count_events(&c->rec[0], HS_EVENT_FAIL, NULL), 0);
+    assert_true(all_alive(c, NULL));
+    cluster_free(c);
+}
+
+static bool resolved_seed_converged(cluster *c, void *arg)
+{
+    (void)arg;
+    return all_alive(c, NULL);
+}
+
+static bool resolve_failed(cluster *c, void *arg)
+{
+    hs_stats st;
+    hs_node_stats(c->nodes[*(int *)arg], &st);
+    return st.resolve_errors > 0;
+}
+
+static void dns_seeds_are_resolved_off_loop(void **state)
+{
+    (void)state;
+    cluster *c = cluster_new("dns", false);
+    node_up(c, 0, NULL);
+    hs_config cfg;
+    test_config(c, &cfg, 1);
+    cfg.resolve_interval_ms = 200;
+    assert_int_equal(hs_node_new(&cfg, c->loop, &c->nodes[1]), HS_OK);
+    char seed[80];
+    const char *p = strrchr(c->addr[0], ':');
+    snprintf(seed, sizeof seed, "localhost%s", p);
+    const char *seeds[] = {seed};
+    /* Joined before start: resolved once the node runs. */
+    assert_int_equal(hs_node_join(c->nodes[1], seeds, 1), HS_OK);
+    assert_int_equal(hs_node_start(c->nodes[1]), HS_OK);
+    c->n = 2;
+    assert_true(run_until(c, resolved_seed_converged, NULL, WAIT_MS));
+
+    /* A name that does not resolve is counted and logged, not fatal. */
+    const char *bad[] = {"no-such-host.invalid:7946"};
+    assert_int_equal(hs_node_join(c->nodes[1], bad, 1), HS_OK);
+    int who = 1;
+    assert_true(run_until(c, resolve_failed, &who, 30000));
+    assert_true(log_has(&c->log, "no-such-host.invalid"));
+    assert_true(all_alive(c, NULL));
+    cluster_free(c);
+}
+
+static void wildcard_bind_advertises_an_interface(void **state)
+{
+    (void)state;
+    cluster *c = cluster_new("wildcard", false);
+    node_up(c, 0, NULL);
+    hs_config cfg;
+    test_config(c, &cfg, 1);
+    cfg.bind = "0.0.0.0:0";
+    node_up(c, 1, &cfg);
+    char adv[HS_ADDRSTRLEN];
+    assert_int_equal(hs_node_advertised_addr(c->nodes[1], adv, sizeof adv),
+                     HS_OK);
+    assert_true(strncmp(adv, "0.0.0.0:", 8) != 0);
+    assert_true(strncmp(c->addr[1], "0.0.0.0:", 8) == 0);
+    assert_string_equal(strrchr(adv, ':'), strrchr(c->addr[1], ':'));
+    assert_true(run_until(c, all_alive, NULL, WAIT_MS));
+    cluster_free(c);
+}
+
+static void ipv6_loopback_converges(void **state)
+{
+    (void)state;
+    int probe = socket(AF_INET6, SOCK_DGRAM, 0);
+    struct sockaddr_in6 sa = {.sin6_family = AF_INET6,
+                              .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+    bool have_v6 =
+        probe >= 0 && bind(probe, (struct sockaddr *)&sa, sizeof sa) == 0;
+    if (probe >= 0)
+        close(probe);
+    if (!have_v6)
+        skip();
+    cluster *c = cluster_new("ipv6", false);
+    hs_config cfg[3];
+    for (int i = 0; i < 3; i++) {
+        test_config(c, &cfg[i], i);
+        cfg[i].bind = i < 2 ? "[::1]:0" : "[::]:0";
+    }
+    /* Node 2 is dual-stack: it talks to [::1] peers and advertises
+     * whatever interface address it picked. */
+    cfg[2].advertise = "[::1]:0";
+    for (int i = 0; i < 3; i++)
+        node_up(c, i, &cfg[i]);
+    assert_true(strncmp(c->addr[0], "[::1]:", 6) == 0);
+    assert_true(run_until(c, all_alive, NULL, WAIT_MS));
+    char adv[HS_ADDRSTRLEN];
+    assert_int_equal(hs_node_advertised_addr(c->nodes[2], adv, sizeof adv),
+                     HS_OK);
+    assert_string_equal(strrchr(adv, ':'), strrchr(c->addr[2], ':'));
+    cluster_free(c);
+}
+
+/* ---- Tests: errors ------------------------------------------------------ */
+
+static void bad_configs_and_addresses_are_errors(void **state)
+{
+    (void)state;
+    cluster *c = cluster_new("errors", false);
+    hs_config cfg;
+    hs_node *n = NULL;
+
+    test_config(c, &cfg, 0);
+    cfg.name = NULL;
+    assert_int_equal(hs_node_new(&cfg, c->loop, &n), HS_EINVAL);
+    assert_null(n);
+    cfg.name = "has space";
+    assert_int_equal(hs_node_new(&cfg, c->loop, &n), HS_EINVAL);
+    test_config(c, &cfg, 0);
+    cfg.gossip_interval_ms = 0;
+    assert_int_equal(hs_node_new(&cfg, c->loop, &n), HS_EINVAL);
+    test_config(c, &cfg, 0);
+    cfg.fanout = 17;
+    assert_int_equal(hs_node_new(&cfg, c->loop, &n), HS_EINVAL);
+    test_config(c, &cfg, 0);
+    cfg.max_datagram = 100;
+    assert_int_equal(hs_node_new(&cfg, c->loop, &n), HS_EINVAL);
+    assert_true(log_has(&c->log, "hearsay[has space] error: config: name"));
+    assert_int_equal(hs_node_new(NULL, c->loop, &n), HS_EINVAL);
+
+    /* Not started yet. */
+    test_config(c, &cfg, 0);
+    assert_int_equal(hs_node_new(&cfg, c->loop, &n), HS_OK);
+    hs_member_list *l = NULL;
+    char buf[HS_ADDRSTRLEN];
+    assert_int_equal(hs_node_members(n, &l), HS_ESTATE);
+    assert_null(l);
+    assert_int_equal(hs_node_bound_addr(n, buf, sizeof buf), HS_ESTATE);
+    assert_int_equal(hs_node_leave(n, 10, NULL, NULL), HS_ESTATE);
+    hs_stats st;
+    assert_int_equal(hs_node_stats(n, &st), HS_OK);
+    assert_int_equal(st.rounds, 0);
+
+    /* Malformed seeds: nothing added. */
+    const char *bad[] = {"nope",  "1.2.3.4", "[::1]",     "host:0", "::1:7946",
+                         "a b:1", "h:65536", "[::1:7946", ""};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        const char *one[] = {"127.0.0.1:7946", bad[i]};
+        assert_int_equal(hs_node_join(n, one, 2), HS_EADDR);
+    }
+    assert_int_equal(hs_node_join(n, NULL, 1), HS_EINVAL);
+    assert_int_equal(hs_node_start(n), HS_OK);
+    assert_int_equal(hs_node_start(n), HS_ESTATE);
+    assert_int_equal(hs_node_bound_addr(n, buf, 4), HS_ENOSPC);
+    assert_int_equal(hs_node_bound_addr(n, buf, sizeof buf), HS_OK);
+    assert_int_equal(hs_node_member(n, "nobody", &l), HS_ENOTFOUND);
+
+    /* Address in use: an error code and a clear log line, no abort. */
+    hs_config cfg2;
+    test_config(c, &cfg2, 1);
+    cfg2.bind = buf;
+    hs_node *m = NULL;
+    assert_int_equal(hs_node_new(&cfg2, c->loop, &m), HS_OK);
+    assert_int_equal(hs_node_start(m), HS_EIO);
+    assert_true(log_has(&c->log, "Address already in use"));
+    assert_int_equal(hs_node_members(m, &l), HS_ESTATE);
+    hs_node_free(m);
+
+    /* Bind addresses must be numeric and local. */
+    const char *binds[] = {"localhost:0", "1.2.3:80", "127.0.0.1:99999",
+                           "203.0.113.7:0", "127.0.0.1"};
+    for (size_t i = 0; i < sizeof binds / sizeof *binds; i++) {
+        cfg2.bind = binds[i];
+        assert_int_equal(hs_node_new(&cfg2, c->loop, &m), HS_OK);
+        assert_int_equal(hs_node_start(m), HS_EADDR);
+        hs_node_free(m);
+    }
+    cfg2.bind = "127.0.0.1:0";
+    cfg2.advertise = "example.com:7946";
+    assert_int_equal(hs_node_new(&cfg2, c->loop, &m), HS_OK);
+    assert_int_equal(hs_node_start(m), HS_EADDR);
+    hs_node_free(m);
+
+    /* At most 16 callbacks. */
+    for (int i = 0; i < 16; i++)
+        assert_int_equal(hs_node_on(n, 1u, record, &c->rec[0]), HS_OK);
+    assert_int_equal(hs_node_on(n, 1u, record, &c->rec[0]), HS_EFULL);
+    assert_int_equal(hs_node_on(n, 1u, NULL, NULL), HS_EINVAL);
+
+    assert_string_equal(hs_node_name(n), "n0");
+    hs_node_free(n);
+    hs_node_free(NULL);
+    assert_int_equal(hs_node_stop(NULL), HS_EINVAL);
+    cluster_free(c);
+}
+
+/* ---- Own-thread mode under concurrent callers --------------------------- */
+
+/* Threads calling the API of running own-thread nodes. cmocka's asserts
+ * may only fail on the main thread, so they count what went wrong. */
+typedef struct hammer {
+    cluster *c;
+    pthread_mutex_t mu;
+    bool stop;
+    unsigned long calls, failures;
+} hammer;
+
+typedef struct hammer_arg {
+    hammer *h;
+    unsigned seed;
+} hammer_arg;
+
+static bool hammer_stopped(hammer *h)
+{
+    pthread_mutex_lock(&h->mu);
+    bool s = h->stop;
+    pthread_mutex_unlock(&h->mu);
+    return s;
+}
+
+static void *hammer_main(void *arg)
+{
+    hammer *h = ((hammer_arg *)arg)->h;
+    unsigned r = ((hammer_arg *)arg)->seed;
+    unsigned long calls = 0, failures = 0;
+    while (!hammer_stopped(h)) {
+        r = r * 1103515245u + 12345u;
+        hs_node *n = h->c->nodes[(r >> 16) % 3];
+        hs_member_list *l;
+        hs_stats st;
+        char buf[HS_ADDRSTRLEN], val[16];
+        switch ((r >> 8) % 5) {
+        case 0:
+            if (hs_node_members(n, &l) == HS_OK) {
+                failures += l->count < 1 || !l->members[0].name;
+                hs_member_list_free(l);
+            } else {
+                failures++;
+            }
+            break;
+        case 1:
+            if (hs_node_member(n, "n1", &l) == HS_OK)
+                hs_member_list_free(l);
+            break;
+        case 2:
+            failures += hs_node_stats(n, &st) != HS_OK;
+            break;
+        case 3:
+            snprintf(val, sizeof val, "%u", r % 1000);
+            hs_node_set(n, "load", val, strlen(val));
+            break;
+        default:
+            hs_node_bound_addr(n, buf, sizeof buf);
+            break;
+        }
+        calls++;
+        /* Busy, not hostile: a thread spinning on the node's mutex could
+         * otherwise keep the node's own thread from it for seconds. */
+        sched_yield();
+    }
+    pthread_mutex_lock(&h->mu);
+    h->calls += calls;
+    h->failures += failures;
+    pthread_mutex_unlock(&h->mu);
+    return NULL;
+}
+
+typedef struct reentrant {
+    pthread_mutex_t mu;
+    int joins_seen;
+    int leave_rc; /* from a blocking leave attempted in a callback */
+    bool tried_leave;
+} reentrant;
+
+/* Runs on a node's own thread: calls back into the API (which must not
+ * deadlock) and tries a blocking leave (which must refuse). */
+static void reenter(hs_node *node, const hs_event *ev, void *arg)
+{
+    reentrant *re = arg;
+    hs_member_list *l;
+    if (hs_node_member(node, ev->name, &l) == HS_OK)
+        hs_member_list_free(l);
+    hs_node_set(node, "last-join", ev->name, strlen(ev->name));
+    pthread_mutex_lock(&re->mu);
+    re->joins_seen++;
+    bool try_leave = !re->tried_leave;
+    re->tried_leave = true;
+    pthread_mutex_unlock(&re->mu);
+    if (try_leave) {
+        hs_err rc = hs_node_leave(node, 100, NULL, NULL);
+        pthread_mutex_lock(&re->mu);
+        re->leave_rc = rc;
+        pthread_mutex_unlock(&re->mu);
+    }
+}
+
+static void own_thread_under_concurrent_queries(void **state)
+{
+    (void)state;
+    cluster *c = cluster_new("threads", true);
+    reentrant re = {.leave_rc = 1};
+    pthread_mutex_init(&re.mu, NULL);
+    hammer h = {.c = c};
+    pthread_mutex_init(&h.mu, NULL);
+    pthread_t threads[4];
+    hammer_arg args[4];
+
+    node_up(c, 0, NULL);
+    assert_int_equal(hs_node_on(c->nodes[0], 1u << HS_EVENT_JOIN, reenter, &re),
+                     HS_OK);
+    node_up(c, 1, NULL);
+    node_up(c, 2, NULL);
+    for (int i = 0; i < 4; i++) {
+        args[i] = (hammer_arg){&h, (unsigned)i + 1};
+        assert_int_equal(
+            pthread_create(&threads[i], NULL, hammer_main, &args[i]), 0);
+    }
+    assert_converges(c);
+    /* The blocking leave from the node's own thread was refused. */
+    pthread_mutex_lock(&re.mu);
+    assert_true(re.joins_seen >= 2);
+    assert_int_equal(re.leave_rc, HS_ESTATE);
+    pthread_mutex_unlock(&re.mu);
+
+    /* A key set from here reaches the other nodes' threads. */
+    assert_int_equal(hs_node_set(c->nodes[2], "role", "db", 2), HS_OK);
+    tag_probe role = {"n2", "role", "db"};
+    assert_true(run_until(c, tag_everywhere, &role, WAIT_MS));
+
+    /* Blocking leave from another thread, while the hammers go on. */
+    assert_int_equal(hs_node_leave(c->nodes[2], 300, NULL, NULL), HS_OK);
+    assert_int_equal(hs_node_set(c->nodes[2], "k", "v", 1), HS_ESTATE);
+    state_probe left = {"n2", HS_STATE_LEFT, {0, 1, -1}};
+    assert_true(run_until(c, seen_as, &left, WAIT_MS));
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(count_events(&c->rec[i], HS_EVENT_LEAVE, "n2"), 1);
+
+    /* Stop one node while the hammers still query it. */
+    assert_int_equal(hs_node_stop(c->nodes[1]), HS_OK);
+    state_probe dead = {"n1", HS_STATE_DEAD, {0, -1}};
+    assert_true(run_until(c, seen_as, &dead, WAIT_MS));
+
+    pthread_mutex_lock(&h.mu);
+    h.stop = 1;
+    pthread_mutex_unlock(&h.mu);
+    for (int i = 0; i < 4; i++)
+        pthread_join(threads[i], NULL);
+    for (int i = 0; i < 3; i++) {
+        hs_stats st;
+        hs_node_stats(c->nodes[i], &st);
+        print_message("n%d: %llu pauses, %llu slow callbacks\n", i,
+                      (unsigned long long)st.pauses,
+                      (unsigned long long)st.callbacks_slow);
+    }
+    print_message("%lu concurrent API calls\n", h.calls);
+    assert_true(h.calls > 100);
+    assert_int_equal(h.failures, 0);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(c->rec[i].bad, 0);
+    cluster_free(c);
+    pthread_mutex_destroy(&h.mu);
+    pthread_mutex_destroy(&re.mu);
+}
+
+static void stop_self(hs_node *node, const hs_event *ev, void *arg)
+{
+    (void)ev;
+    int *calls = arg;
+    (*calls)++; /* only ever on the node's one loop thread */
+    hs_node_stop(node);
+}
+
+static bool stopped(cluster *c, void *arg)
+{
+    (void)arg;
+    return hs_node_set(c->nodes[1], "k", "v", 1) == HS_ESTATE;
+}
+
+/* A callback may stop its own node: on a caller's loop the watchers stop
+ * at once; on the node's own thread it cannot join itself, so
+ * hs_node_free() does. */
+static void stop_from_a_callback(void **state)
+{
+    (void)state;
+    for (int own = 0; own < 2; own++) {
+        cluster *c = cluster_new(own ? "stop-cb-own" : "stop-cb", own);
+        int calls = 0;
+        node_up(c, 0, NULL);
+        hs_config cfg;
+        test_config(c, &cfg, 1);
+        assert_int_equal(hs_node_new(&cfg, c->loop, &c->nodes[1]), HS_OK);
+        assert_int_equal(
+            hs_node_on(c->nodes[1], 1u << HS_EVENT_JOIN, stop_self, &calls),
+            HS_OK);
+        assert_int_equal(hs_node_start(c->nodes[1]), HS_OK);
+        const char *seed = c->addr[0];
+        assert_int_equal(hs_node_join(c->nodes[1], &seed, 1), HS_OK);
+        c->n = 2;
+        assert_true(run_until(c, stopped, NULL, WAIT_MS));
+        run_for(c, 300);
+        assert_int_equal(calls, 1); /* no events after the stop */
+        hs_member_list *l;
+        assert_int_equal(hs_node_members(c->nodes[1], &l), HS_OK);
+        assert_int_equal(l->count, 2); /* the view it had */
+        hs_member_list_free(l);
+        cluster_free(c);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(join_and_converge),
+        cmocka_unit_test(keys_reach_every_node),
+        cmocka_unit_test(stopped_node_is_declared_failed),
+        cmocka_unit_test(graceful_leave_is_seen_as_leave),
+        cmocka_unit_test(stop_during_leave_reports_estate),
+        cmocka_unit_test(restart_with_higher_generation_replaces),
+        cmocka_unit_test(pause_is_forgiven),
+        cmocka_unit_test(idle_node_does_not_spin),
+        cmocka_unit_test(busy_callers_do_not_starve_ticks),
+        cmocka_unit_test(dns_seeds_are_resolved_off_loop),
+        cmocka_unit_test(wildcard_bind_advertises_an_interface),
+        cmocka_unit_test(ipv6_loopback_converges),
+        cmocka_unit_test(bad_configs_and_addresses_are_errors),
+        cmocka_unit_test(own_thread_under_concurrent_queries),
+        cmocka_unit_test(stop_from_a_callback),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

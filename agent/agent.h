@@ -14,6 +14,7 @@
 #include "agent/config.h"
 #include "agent/handlers.h"
 #include "agent/http.h"
+#include "agent/keyring.h"
 #include "agent/log.h"
 #include "agent/metrics.h"
 #include "agent/sse.h"
@@ -28,7 +29,9 @@ typedef enum hsa_phase {
 /* POST /v1/leave requests waiting for the leave to finish. */
 #define HSA_MAX_LEAVE_WAITERS 16
 
-typedef struct hsa_agent {
+typedef struct hsa_agent hsa_agent;
+
+struct hsa_agent {
     hsa_settings *cfg;
     hsa_log log;
     struct ev_loop *loop;
@@ -46,13 +49,19 @@ typedef struct hsa_agent {
     ev_timer leave_backstop; /* in case the done callback never comes */
     ev_timer exit_timer;     /* lets the last HTTP answers go out */
     int exit_code;
-} hsa_agent;
+    /* The bearer token write endpoints require ("" = none: only allowed
+     * with the API on loopback). */
+    char token[HSA_TOKEN_MAX + 1];
+    /* Starts a graceful leave (hsa_agent_leave in hearsayd.c); NULL where
+     * there is no daemon to stop (the fuzzer). */
+    bool (*leave)(hsa_agent *a, const char *why);
+};
 
 /* Starts a graceful leave (signal or POST /v1/leave); `why` is logged.
  * Returns false if one is already under way or the node cannot leave. */
 bool hsa_agent_leave(hsa_agent *a, const char *why);
 
 /* The HTTP routes (api.c); the hsa_http_route_cb of the server. */
-void hsa_api_route(void *agent, hsa_http_req *req, hsa_reply *out);
+void hsa_api_route(void *agent, const hsa_request *rq, hsa_reply *out);
 
 #endif /* HSA_AGENT_H */

@@ -6,10 +6,12 @@
  *   hearsay watch [--type T] [--json]      follow the event stream
  *   hearsay tag set KEY VALUE | del KEY    this node's tags
  *   hearsay leave                          graceful leave; the daemon exits
+ *   hearsay keys list|install|use|remove   the daemon's keyring
  *   hearsay keygen                         a new 32-byte key, base64
  *
  * Every command takes --http ADDR (default $HEARSAY_HTTP_ADDR, then
- * 127.0.0.1:7947) and --help. Exit status: 0 success, 1 failure (daemon
+ * 127.0.0.1:7947), --token-file FILE (default: $HEARSAY_HTTP_TOKEN, the
+ * token itself) and --help. Exit status: 0 success, 1 failure (daemon
  * unreachable, HTTP error), 2 usage error. Failures are one line on stderr.
  */
 #include <stdarg.h>
@@ -20,10 +22,10 @@
 
 #include <curl/curl.h>
 #include <jansson.h>
-#include <sodium.h>
 
 #include "agent/buf.h"
 #include "agent/config.h"
+#include "agent/keyring.h"
 #include "hearsay.h"
 
 /* Replies larger than this are refused: the largest real one is the member
@@ -38,6 +40,7 @@
 typedef struct cli {
     char base[512]; /* http://host:port */
     const char *prog;
+    char token[HSA_TOKEN_MAX + 1]; /* "" = none */
 } cli;
 
 static const char usage_main[] =
@@ -52,12 +55,16 @@ static const char usage_main[] =
     "  tag del KEY                   delete a tag of this node\n"
     "  leave                         leave the cluster gracefully; hearsayd "
     "exits\n"
+    "  keys list                     the keyring's key ids, primary first\n"
+    "  keys install|use|remove KEY   rotate keys (see hearsay keys --help)\n"
     "  keygen                        print a new random 32-byte key, base64\n"
     "  version                       print the version\n"
     "\n"
     "options for every command:\n"
     "  --http ADDR   hearsayd's HTTP address, HOST:PORT or a URL (default\n"
     "                $HEARSAY_HTTP_ADDR, then " HSA_DEFAULT_HTTP ")\n"
+    "  --token-file FILE  the API token for write commands (default: the\n"
+    "                token in $HEARSAY_HTTP_TOKEN)\n"
     "  --help        help for the command\n";
 
 static const char usage_members[] =
@@ -95,6 +102,20 @@ static const char usage_leave[] =
     "\n"
     "Asks hearsayd to leave the cluster gracefully (POST /v1/leave). Returns\n"
     "once the leave has spread; hearsayd then exits.\n";
+
+static const char usage_keys[] =
+    "usage: hearsay keys list [--json] [--http ADDR]\n"
+    "       hearsay keys install KEY [--http ADDR]\n"
+    "       hearsay keys use KEY|ID [--http ADDR]\n"
+    "       hearsay keys remove KEY|ID [--http ADDR]\n"
+    "\n"
+    "Manages hearsayd's keyring (it must run with --keyring); each change is\n"
+    "written back to the keyring file. KEY is a base64 key (`hearsay "
+    "keygen`),\n"
+    "or - to read it from standard input (keeps it out of `ps`); ID is a\n"
+    "key id as `keys list` prints it. Rotation without downtime: install the\n"
+    "new key on every node, then use it on every node, then remove the old\n"
+    "one everywhere (docs/security.md).\n";
 
 static const char usage_keygen[] =
     "usage: hearsay keygen\n"
@@ -181,8 +202,21 @@ static int request(const cli *c, const char *method, const char *path,
             curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)dlen);
             hdrs = curl_slist_append(hdrs,
                                      "Content-Type: application/octet-stream");
-            curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
         }
+        if (c->token[0]) {
+            char auth[HSA_TOKEN_MAX + 32];
+            snprintf(auth, sizeof auth, "Authorization: Bearer %s", c->token);
+            struct curl_slist *more = curl_slist_append(hdrs, auth);
+            hsa_wipe(auth, sizeof auth);
+            if (!more) {
+                fail("out of memory");
+                curl_slist_free_all(hdrs);
+                curl_easy_cleanup(h);
+                return 1;
+            }
+            hdrs = more;
+        }
+        curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
     }
     CURLcode rc = curl_easy_perform(h);
     long code = 0;
@@ -268,6 +302,7 @@ static int parse_args(cli *c, int argc, char **argv, const char *usage, args *a,
         size_t nl = eq ? (size_t)(eq - s) : strlen(s);
         bool takes_value =
             (nl == 6 && strncmp(s, "--http", 6) == 0) ||
+            (nl == 12 && strncmp(s, "--token-file", 12) == 0) ||
             (allow_state && nl == 7 && strncmp(s, "--state", 7) == 0) ||
             (allow_type && nl == 6 && strncmp(s, "--type", 6) == 0);
         if (takes_value) {
@@ -279,7 +314,14 @@ static int parse_args(cli *c, int argc, char **argv, const char *usage, args *a,
                 fail("%s needs a value (see --help)", s);
                 return 2;
             }
-            if (strncmp(s, "--http", 6) == 0) {
+            if (strncmp(s, "--token-file", 12) == 0) {
+                char why[600];
+                if (hsa_token_load(val, c->token, sizeof c->token, why,
+                                   sizeof why) < 0) {
+                    fail("%s", why);
+                    return 2;
+                }
+            } else if (strncmp(s, "--http", 6) == 0) {
                 if (strncmp(val, "http://", 7) == 0 ||
                     strncmp(val, "https://", 8) == 0)
                     snprintf(c->base, sizeof c->base, "%s", val);
@@ -617,25 +659,153 @@ static int cmd_keygen(cli *c, int argc, char **argv)
         parse_args(c, argc, argv, usage_keygen, &a, false, false, false, 0);
     if (rc)
         return rc < 0 ? 0 : rc;
-    if (sodium_init() < 0) {
-        fail("cannot initialise libsodium");
+    char key[HS_KEY_TEXT_LEN];
+    hs_err e = hs_key_generate(key, sizeof key);
+    if (e != HS_OK) {
+        fail("cannot make a key: %s", hs_strerror(e));
         return 1;
     }
-    unsigned char key[32];
-    char b64[sodium_base64_ENCODED_LEN(sizeof key,
-                                       sodium_base64_VARIANT_ORIGINAL)];
-    randombytes_buf(key, sizeof key);
-    sodium_bin2base64(b64, sizeof b64, key, sizeof key,
-                      sodium_base64_VARIANT_ORIGINAL);
-    sodium_memzero(key, sizeof key);
-    puts(b64);
-    sodium_memzero(b64, sizeof b64);
+    puts(key);
+    hsa_wipe(key, sizeof key);
     return 0;
+}
+
+/* ---- keys -------------------------------------------------------------- */
+
+/* KEY from the command line, or from standard input for "-". */
+static int key_arg(const char *arg, char key[HS_KEY_TEXT_LEN])
+{
+    char line[256];
+    const char *src = arg;
+    if (strcmp(arg, "-") == 0) {
+        if (!fgets(line, sizeof line, stdin)) {
+            fail("no key on standard input");
+            return -1;
+        }
+        line[strcspn(line, "\r\n")] = '\0';
+        src = line;
+    }
+    size_t n = strlen(src);
+    int rc = 0;
+    if (n >= HS_KEY_TEXT_LEN)
+        rc = -1;
+    else
+        memcpy(key, src, n + 1);
+    hsa_wipe(line, sizeof line);
+    return rc;
+}
+
+static int keys_list(cli *c, bool json)
+{
+    hsa_buf body = HSA_BUF_INIT;
+    int rc = request(c, "GET", "/v1/keys", NULL, 0, REQUEST_TIMEOUT_MS, &body);
+    if (rc) {
+        hsa_buf_free(&body);
+        return rc;
+    }
+    json_error_t jerr;
+    json_t *root =
+        json_loadb(hsa_buf_head(&body), hsa_buf_avail(&body), 0, &jerr);
+    hsa_buf_free(&body);
+    json_t *keys = json_object_get(root, "keys");
+    if (!json_is_array(keys)) {
+        fail("unexpected reply from hearsayd");
+        json_decref(root);
+        return 1;
+    }
+    if (json) {
+        char *s = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        if (s)
+            puts(s);
+        free(s);
+    } else if (json_array_size(keys) == 0) {
+        puts("no keys: gossip is not encrypted (start hearsayd with "
+             "--keyring FILE)");
+    } else {
+        size_t i;
+        json_t *k;
+        json_array_foreach(keys, i, k)
+        {
+            const char *id = json_string_value(json_object_get(k, "id"));
+            bool primary = json_is_true(json_object_get(k, "primary"));
+            printf("%s%s\n", id ? id : "?", primary ? " primary" : "");
+        }
+    }
+    json_decref(root);
+    return 0;
+}
+
+static int cmd_keys(cli *c, int argc, char **argv)
+{
+    args a = {0};
+    int rc = parse_args(c, argc, argv, usage_keys, &a, false, false, true, 2);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    const char *sub = a.npos ? a.pos[0] : "";
+    if (strcmp(sub, "list") == 0 && a.npos == 1)
+        return keys_list(c, a.json);
+    bool install = strcmp(sub, "install") == 0;
+    bool use = strcmp(sub, "use") == 0;
+    bool remove = strcmp(sub, "remove") == 0;
+    if ((!install && !use && !remove) || a.npos != 2) {
+        fail("usage: hearsay keys list | install KEY | use KEY|ID | remove "
+             "KEY|ID (see --help)");
+        return 2;
+    }
+    char key[HS_KEY_TEXT_LEN] = "", id[HS_KEY_ID_LEN] = "";
+    bool is_key =
+        key_arg(a.pos[1], key) == 0 && hs_key_id(key, id, sizeof id) == HS_OK;
+    if (!is_key && (install || strlen(a.pos[1]) >= HS_KEY_ID_LEN ||
+                    !a.pos[1][0] || strcmp(a.pos[1], "-") == 0)) {
+        hsa_wipe(key, sizeof key);
+        fail("'%s' is not a base64 32-byte key%s", install ? "KEY" : "KEY|ID",
+             install ? " (`hearsay keygen` makes one)" : " or a key id");
+        return 2;
+    }
+    if (!is_key)
+        snprintf(id, sizeof id, "%s", a.pos[1]);
+    hsa_buf body = HSA_BUF_INIT;
+    char doc[128], path[64];
+    if (remove) {
+        snprintf(path, sizeof path, "/v1/keys/%s", id);
+        rc = request(c, "DELETE", path, NULL, 0, REQUEST_TIMEOUT_MS, &body);
+    } else {
+        if (is_key)
+            snprintf(doc, sizeof doc, "{\"key\": \"%s\"}", key);
+        else
+            snprintf(doc, sizeof doc, "{\"id\": \"%s\"}", id);
+        rc = request(c, install ? "POST" : "PUT",
+                     install ? "/v1/keys" : "/v1/keys/primary", doc,
+                     strlen(doc), REQUEST_TIMEOUT_MS, &body);
+        hsa_wipe(doc, sizeof doc);
+    }
+    hsa_wipe(key, sizeof key);
+    if (rc == 0) {
+        json_t *j =
+            json_loadb(hsa_buf_head(&body), hsa_buf_avail(&body), 0, NULL);
+        const char *st = json_string_value(json_object_get(j, "status"));
+        const char *kid = json_string_value(json_object_get(j, "id"));
+        printf("key %s: %s\n", kid ? kid : id, st ? st : "done");
+        json_decref(j);
+    }
+    hsa_buf_free(&body);
+    return rc;
 }
 
 int main(int argc, char **argv)
 {
     cli c = {.prog = "hearsay"};
+    const char *tok = getenv("HEARSAY_HTTP_TOKEN");
+    if (tok && *tok) {
+        if (hsa_token_check(tok, strlen(tok)) < 0 ||
+            strlen(tok) >= sizeof c.token) {
+            fail("HEARSAY_HTTP_TOKEN: not a valid token (%d..%d printable "
+                 "characters)",
+                 HSA_TOKEN_MIN, HSA_TOKEN_MAX);
+            return 2;
+        }
+        snprintf(c.token, sizeof c.token, "%s", tok);
+    }
     const char *env = getenv("HEARSAY_HTTP_ADDR");
     const char *addr = env && *env ? env : HSA_DEFAULT_HTTP;
     if (strncmp(addr, "http://", 7) == 0 || strncmp(addr, "https://", 8) == 0)
@@ -643,7 +813,8 @@ int main(int argc, char **argv)
     else
         snprintf(c.base, sizeof c.base, "http://%s", addr);
 
-    /* Options before the command: --http ADDR, --help, --version. */
+    /* Options before the command: --http ADDR, --token-file FILE, --help,
+     * --version. */
     int i = 1;
     while (i < argc && strncmp(argv[i], "-", 1) == 0) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -655,12 +826,16 @@ int main(int argc, char **argv)
                    HS_VERSION_PATCH);
             return 0;
         }
-        if (strcmp(argv[i], "--http") == 0 ||
-            strncmp(argv[i], "--http=", 7) == 0) {
+        bool http = strcmp(argv[i], "--http") == 0 ||
+                    strncmp(argv[i], "--http=", 7) == 0;
+        bool tokf = strcmp(argv[i], "--token-file") == 0 ||
+                    strncmp(argv[i], "--token-file=", 13) == 0;
+        if (http || tokf) {
             args a = {0};
-            int n = argv[i][6] == '=' ? 1 : 2;
+            size_t ol = http ? 6 : 12;
+            int n = argv[i][ol] == '=' ? 1 : 2;
             if (i + n > argc) {
-                fail("--http needs a value (see --help)");
+                fail("%s needs a value (see --help)", argv[i]);
                 return 2;
             }
             int rc = parse_args(&c, n, argv + i, usage_main, &a, false, false,
@@ -700,6 +875,8 @@ int main(int argc, char **argv)
         fn = cmd_tag;
     else if (strcmp(cmd, "leave") == 0)
         fn = cmd_leave;
+    else if (strcmp(cmd, "keys") == 0)
+        fn = cmd_keys;
     if (!fn) {
         fail("unknown command '%s' (see hearsay --help)", cmd);
         return 2;

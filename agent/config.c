@@ -43,7 +43,11 @@ static const hsa_opt opts[] = {
      "run CMD (via /bin/sh -c) on events, e.g. \"member-join,member-fail="
      "/path/x\"; repeatable"},
     {"keyring", HSA_O_KEYRING, HSA_K_STR, "FILE",
-     "encryption keyring (not supported yet: refused)"},
+     "seal gossip with these keys: one base64 key per line, the first "
+     "used to seal (mode 0600; see docs/security.md)"},
+    {"http-token-file", HSA_O_HTTP_TOKEN_FILE, HSA_K_STR, "FILE",
+     "bearer token the API's write endpoints require (mode 0600; "
+     "needed when --http is not loopback)"},
     {"config", HSA_O_CONFIG, HSA_K_STR, "FILE",
      "JSON config file; flags override it"},
     {"log-level", HSA_O_LOG_LEVEL, HSA_K_LEVEL, "LEVEL",
@@ -72,6 +76,12 @@ static const hsa_opt opts[] = {
     {"max-keys", HSA_O_MAX_KEYS, HSA_K_U32, "N", "most keys per member"},
     {"resolve-interval", HSA_O_RESOLVE_INTERVAL, HSA_K_DURATION, "DUR",
      "seed DNS names are re-resolved this often"},
+    {"replay-window", HSA_O_REPLAY_WINDOW, HSA_K_DURATION, "DUR",
+     "sealed datagrams stamped further away are refused as replays"},
+    {"max-source-rate", HSA_O_MAX_SOURCE_RATE, HSA_K_U32, "N",
+     "datagrams accepted per second from one address; 0: no limit"},
+    {"max-pending-sends", HSA_O_MAX_PENDING_SENDS, HSA_K_U32, "N",
+     "outgoing datagrams queued; more are dropped"},
     {"leave-timeout", HSA_O_LEAVE_TIMEOUT, HSA_K_DURATION, "DUR",
      "on SIGINT/SIGTERM/POST /v1/leave, exit within this (default 5s)"},
     {"handler-timeout", HSA_O_HANDLER_TIMEOUT, HSA_K_DURATION, "DUR",
@@ -183,6 +193,8 @@ int hsa_opt_apply(hsa_settings *s, const hsa_opt *o, const char *v,
             return set_str(&s->cluster, v, err, errlen);
         case HSA_O_KEYRING:
             return set_str(&s->keyring, v, err, errlen);
+        case HSA_O_HTTP_TOKEN_FILE:
+            return set_str(&s->http_token_file, v, err, errlen);
         case HSA_O_CONFIG:
             return set_str(&s->config, v, err, errlen);
         default:
@@ -325,6 +337,7 @@ int hsa_opt_apply(hsa_settings *s, const hsa_opt *o, const char *v,
     case HSA_O_MAX_DATAGRAM:
     case HSA_O_MAX_MEMBERS:
     case HSA_O_MAX_KEYS:
+    case HSA_O_MAX_PENDING_SENDS:
     case HSA_O_LEAVE_TIMEOUT:
     case HSA_O_HANDLER_TIMEOUT:
     case HSA_O_HANDLER_CONCURRENCY:
@@ -382,6 +395,22 @@ int hsa_opt_apply(hsa_settings *s, const hsa_opt *o, const char *v,
     case HSA_O_RESOLVE_INTERVAL:
         s->resolve_interval_ms = u;
         s->set |= HSA_SET_RESOLVE_INTERVAL;
+        break;
+    case HSA_O_REPLAY_WINDOW:
+        if (u < 1000) {
+            snprintf(err, errlen, "%s: must be at least 1s", where);
+            return -1;
+        }
+        s->replay_window_ms = u;
+        s->set |= HSA_SET_REPLAY_WINDOW;
+        break;
+    case HSA_O_MAX_SOURCE_RATE:
+        s->max_source_rate = u;
+        s->set |= HSA_SET_MAX_SOURCE_RATE;
+        break;
+    case HSA_O_MAX_PENDING_SENDS:
+        s->max_pending_sends = u;
+        s->set |= HSA_SET_MAX_PENDING_SENDS;
         break;
     case HSA_O_LEAVE_TIMEOUT:
         s->leave_timeout_ms = u;
@@ -531,6 +560,7 @@ void hsa_settings_free(hsa_settings *s)
     free(s->advertise);
     free(s->http);
     free(s->keyring);
+    free(s->http_token_file);
     free(s->config);
     for (size_t i = 0; i < s->n_join; i++)
         free(s->join[i]);
@@ -581,6 +611,12 @@ void hsa_settings_to_config(const hsa_settings *s, hs_config *cfg)
         cfg->max_keys = s->max_keys;
     if (s->set & HSA_SET_RESOLVE_INTERVAL)
         cfg->resolve_interval_ms = s->resolve_interval_ms;
+    if (s->set & HSA_SET_REPLAY_WINDOW)
+        cfg->replay_window_ms = s->replay_window_ms;
+    if (s->set & HSA_SET_MAX_SOURCE_RATE)
+        cfg->max_datagrams_per_sec_per_source = s->max_source_rate;
+    if (s->set & HSA_SET_MAX_PENDING_SENDS)
+        cfg->max_pending_sends = s->max_pending_sends;
     cfg->log_level = s->log_level;
 }
 
@@ -637,6 +673,15 @@ static void print_default(char *buf, size_t len, hsa_opt_id id,
         break;
     case HSA_O_RESOLVE_INTERVAL:
         hsa_format_duration(d->resolve_interval_ms, v, sizeof v);
+        break;
+    case HSA_O_REPLAY_WINDOW:
+        hsa_format_duration(d->replay_window_ms, v, sizeof v);
+        break;
+    case HSA_O_MAX_SOURCE_RATE:
+        snprintf(v, sizeof v, "%u", d->max_datagrams_per_sec_per_source);
+        break;
+    case HSA_O_MAX_PENDING_SENDS:
+        snprintf(v, sizeof v, "%u", d->max_pending_sends);
         break;
     default:
         break;

@@ -57,6 +57,9 @@ enum {
     HSA_SET_MAX_MEMBERS = 1u << 10,
     HSA_SET_MAX_KEYS = 1u << 11,
     HSA_SET_RESOLVE_INTERVAL = 1u << 12,
+    HSA_SET_REPLAY_WINDOW = 1u << 13,
+    HSA_SET_MAX_SOURCE_RATE = 1u << 14,
+    HSA_SET_MAX_PENDING_SENDS = 1u << 15,
 };
 
 typedef struct hsa_settings {
@@ -64,9 +67,10 @@ typedef struct hsa_settings {
     char *cluster;
     char *bind;
     char *advertise;
-    char *http; /* NULL: the API is off ("--http off") */
-    char *keyring;
-    char *config; /* the --config path, if any */
+    char *http;            /* NULL: the API is off ("--http off") */
+    char *keyring;         /* --keyring FILE: sealed gossip */
+    char *http_token_file; /* bearer token for the API's write endpoints */
+    char *config;          /* the --config path, if any */
     char **join;
     size_t n_join;
     hsa_tagkv *tags;
@@ -90,6 +94,9 @@ typedef struct hsa_settings {
     uint32_t max_members;
     uint32_t max_keys;
     uint32_t resolve_interval_ms;
+    uint32_t replay_window_ms;
+    uint32_t max_source_rate;
+    uint32_t max_pending_sends;
 
     /* Agent knobs, with their defaults set by hsa_settings_parse. */
     uint32_t leave_timeout_ms;
@@ -109,6 +116,11 @@ typedef struct hsa_settings {
  * Always call hsa_settings_free() afterwards. */
 int hsa_settings_parse(hsa_settings *s, int argc, char **argv, char *err,
                        size_t errlen);
+/* Applies a JSON config document (the --config file's contents; `name`
+ * is used in messages) to s, as hsa_settings_parse does with the file.
+ * 0, or -1 with err set. For tests and the fuzzer. */
+int hsa_settings_apply_json(hsa_settings *s, const char *name, const char *text,
+                            size_t len, char *err, size_t errlen);
 void hsa_settings_free(hsa_settings *s);
 
 /* Copies the explicitly set node knobs and the identity into cfg, which the

@@ -17,6 +17,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -60,8 +61,38 @@ int hsa_config_load(hsa_settings *s, const char *path, char *err, size_t errlen)
                  HSA_MAX_CONFIG);
         return -1;
     }
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "config %s: %s", path, strerror(errno));
+        return -1;
+    }
+    /* One byte more than allowed, to notice a file that grew since stat. */
+    char *text = malloc(HSA_MAX_CONFIG + 1);
+    if (!text) {
+        fclose(f);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    size_t len = fread(text, 1, HSA_MAX_CONFIG + 1, f);
+    int rerr = ferror(f);
+    fclose(f);
+    int rc = -1;
+    if (rerr)
+        snprintf(err, errlen, "config %s: read error", path);
+    else if (len > HSA_MAX_CONFIG)
+        snprintf(err, errlen, "config %s: larger than %d bytes", path,
+                 HSA_MAX_CONFIG);
+    else
+        rc = hsa_settings_apply_json(s, path, text, len, err, errlen);
+    free(text);
+    return rc;
+}
+
+int hsa_settings_apply_json(hsa_settings *s, const char *path, const char *doc,
+                            size_t len, char *err, size_t errlen)
+{
     json_error_t jerr;
-    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+    json_t *root = json_loadb(doc, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!root) {
         if (jerr.line > 0)
             snprintf(err, errlen, "config %s: line %d, column %d: %s", path,

@@ -232,17 +232,99 @@ static void note_http_addr(hsa_agent *a)
              host, v6 ? "]" : "", hsa_http_port(a->http));
 }
 
+/* The token, and whether the API may run without one: write endpoints
+ * change the node (tags, leave, keys), so beyond loopback they need a
+ * token; hearsayd refuses to start rather than serve them open. */
+static int check_http_access(hsa_agent *a)
+{
+    hsa_settings *cfg = a->cfg;
+    char err[600];
+    if (cfg->http_token_file &&
+        hsa_token_load(cfg->http_token_file, a->token, sizeof a->token, err,
+                       sizeof err) < 0) {
+        hsa_logf(&a->log, HS_LOG_ERROR, "%s", err);
+        return 2;
+    }
+    if (!cfg->http)
+        return 0;
+    int lo = hsa_http_addr_is_loopback(cfg->http, err, sizeof err);
+    if (lo < 0) {
+        hsa_logf(&a->log, HS_LOG_ERROR, "%s", err);
+        return 2;
+    }
+    if (!lo && !a->token[0]) {
+        hsa_logf(&a->log, HS_LOG_ERROR,
+                 "--http %s is not a loopback address: the API's write "
+                 "endpoints (tags, leave, keys) then need a token; set "
+                 "--http-token-file FILE (see docs/security.md)",
+                 cfg->http);
+        return 2;
+    }
+    return 0;
+}
+
+/* Says, loudly, what protects the gossip port. */
+static void report_sealing(hsa_agent *a, const char *bound)
+{
+    hs_key_info keys[HS_KEYS_MAX];
+    size_t n = 0;
+    if (hs_node_keys(a->node, keys, HS_KEYS_MAX, &n) != HS_OK)
+        n = 0;
+    if (n) {
+        hsa_logf(&a->log, HS_LOG_INFO,
+                 "gossip is encrypted and authenticated: sealing with key "
+                 "%s, %zu key(s) from %s",
+                 keys[0].id, n, a->cfg->keyring ? a->cfg->keyring : "?");
+    } else {
+        hsa_logf(&a->log, HS_LOG_WARN,
+                 "GOSSIP IS NOT ENCRYPTED: anyone who can send UDP to %s can "
+                 "join this cluster, read every member's name, address and "
+                 "tags, and forge leaves and failures. Use --keyring FILE "
+                 "(`hearsay keygen` makes a key; see docs/security.md)",
+                 bound);
+    }
+    hsa_wipe(keys, sizeof keys);
+}
+
 static int run(hsa_agent *a)
 {
     hsa_settings *cfg = a->cfg;
-    char err[512];
+    char err[600];
     hs_config hc;
     hs_config_init(&hc);
     hsa_settings_to_config(cfg, &hc);
     hc.log_cb = hsa_log_line;
     hc.log_arg = &a->log;
+    int rc = check_http_access(a);
+    if (rc)
+        return rc;
 
+    /* The keyring: read here, copied (and wiped) by the library. */
+    char(*keys)[HS_KEY_TEXT_LEN] = NULL;
+    const char *key_ptrs[HS_KEYS_MAX];
+    size_t n_keys = 0;
+    if (cfg->keyring) {
+        keys = calloc(HS_KEYS_MAX, sizeof *keys);
+        if (!keys) {
+            hsa_logf(&a->log, HS_LOG_ERROR, "out of memory");
+            return 1;
+        }
+        if (hsa_keyring_load(cfg->keyring, keys, &n_keys, err, sizeof err) <
+            0) {
+            hsa_logf(&a->log, HS_LOG_ERROR, "%s", err);
+            free(keys);
+            return 2;
+        }
+        for (size_t i = 0; i < n_keys; i++)
+            key_ptrs[i] = keys[i];
+        hc.keys = key_ptrs;
+        hc.n_keys = n_keys;
+    }
     hs_err e = hs_node_new(&hc, a->loop, &a->node);
+    if (keys) {
+        hsa_wipe(keys, HS_KEYS_MAX * sizeof *keys);
+        free(keys);
+    }
     if (e != HS_OK) {
         hsa_logf(&a->log, HS_LOG_ERROR, "invalid configuration: %s",
                  hs_strerror(e));
@@ -318,13 +400,15 @@ static int run(hsa_agent *a)
              bound, adv, hc.cluster ? hc.cluster : "default",
              hs_node_generation(a->node), a->http ? "on http://" : "off",
              a->http ? a->http_addr : "", cfg->n_join, cfg->n_handlers);
-    if (a->http && strncmp(a->http_addr, "127.", 4) != 0 &&
-        strncmp(a->http_addr, "[::1]", 5) != 0 &&
-        strncmp(a->http_addr, "localhost", 9) != 0)
-        hsa_logf(&a->log, HS_LOG_WARN,
-                 "the HTTP API (no authentication) listens beyond loopback "
-                 "on %s",
-                 a->http_addr);
+    report_sealing(a, bound);
+    if (a->http && a->token[0])
+        hsa_logf(&a->log, HS_LOG_INFO,
+                 "the HTTP API's write endpoints require the token from %s",
+                 cfg->http_token_file);
+    else if (a->http)
+        hsa_logf(&a->log, HS_LOG_INFO,
+                 "the HTTP API is on loopback without a token: every local "
+                 "user may change tags, keys and leave");
 
     ev_run(a->loop, 0);
     return a->exit_code;
@@ -372,17 +456,11 @@ int main(int argc, char **argv)
         hsa_settings_free(&cfg);
         return 0;
     }
-    if (cfg.keyring) {
-        fprintf(stderr, "hearsayd: --keyring: encryption is not supported yet "
-                        "(gossip is unencrypted in this version); remove the "
-                        "option\n");
-        hsa_settings_free(&cfg);
-        return 2;
-    }
 
     hsa_agent a;
     memset(&a, 0, sizeof a);
     a.cfg = &cfg;
+    a.leave = hsa_agent_leave;
     hsa_log_init(&a.log, "hearsayd", cfg.name, cfg.log_level);
     struct timeval tv;
     gettimeofday(&tv, NULL);
@@ -398,6 +476,7 @@ int main(int argc, char **argv)
     int rc = run(&a);
     cleanup(&a);
     hsa_logf(&a.log, HS_LOG_INFO, "exiting with status %d", rc);
+    hsa_wipe(a.token, sizeof a.token);
     hsa_settings_free(&cfg);
     return rc;
 }

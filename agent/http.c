@@ -17,7 +17,9 @@
  * the connection is suspended and resumed by hsa_http_complete().
  */
 #include <errno.h>
+#include <arpa/inet.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,23 +76,6 @@ void hsa_reply_error(hsa_reply *out, unsigned code, const char *fmt, ...)
     out->body = hsa_json_error(&out->len, "%s", msg);
 }
 
-const char *hsa_req_method(const hsa_http_req *r)
-{
-    return r->method;
-}
-const char *hsa_req_path(const hsa_http_req *r)
-{
-    return r->url;
-}
-const char *hsa_req_query(const hsa_http_req *r, const char *key)
-{
-    return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, key);
-}
-const char *hsa_req_body(const hsa_http_req *r, size_t *len)
-{
-    *len = hsa_buf_avail(&r->body);
-    return hsa_buf_head(&r->body);
-}
 struct MHD_Connection *hsa_req_conn(const hsa_http_req *r)
 {
     return r->conn;
@@ -140,6 +125,9 @@ static enum MHD_Result send_reply(hsa_http_req *r, hsa_reply *rep)
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     if (rep->allow)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, rep->allow);
+    if (rep->challenge)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+                                "Bearer realm=\"hearsayd\"");
     enum MHD_Result rc = MHD_queue_response(r->conn, code, resp);
     MHD_destroy_response(resp);
     hsa_agent_stats_http(r->h->stats, code);
@@ -197,7 +185,20 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn,
                         HSA_HTTP_MAX_BODY);
         return send_reply(r, &rep);
     }
-    h->route(h->arg, r, &rep);
+    hsa_request rq = {
+        .method = r->method,
+        .path = r->url,
+        .state =
+            MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "state"),
+        .type =
+            MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "type"),
+        .authorization = MHD_lookup_connection_value(
+            conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
+        .body = hsa_buf_head(&r->body),
+        .body_len = hsa_buf_avail(&r->body),
+        .conn = r,
+    };
+    h->route(h->arg, &rq, &rep);
     if (rep.pending) {
         r->pending = true;
         r->next_pending = h->pending;
@@ -287,6 +288,47 @@ void hsa_http_resumed(void *arg)
     hsa_http *h = arg;
     if (h)
         h->resumed = true;
+}
+
+int hsa_http_addr_is_loopback(const char *addr, char *err, size_t errlen)
+{
+    char host[256], port[8];
+    uint16_t p;
+    if (hsa_split_hostport(addr, host, sizeof host, &p) < 0) {
+        snprintf(err, errlen, "--http: '%s' is not HOST:PORT", addr);
+        return -1;
+    }
+    snprintf(port, sizeof port, "%u", p);
+    struct addrinfo hints = {0}, *res = NULL;
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICSERV;
+    int gai = getaddrinfo(host, port, &hints, &res);
+    if (gai != 0 || !res) {
+        snprintf(err, errlen, "--http %s: %s", addr, gai_strerror(gai));
+        return -1;
+    }
+    /* hsa_http_new binds the first answer; every answer must be loopback
+     * for the claim to hold whichever that is. */
+    int loopback = 1;
+    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+        if (ai->ai_family == AF_INET) {
+            const struct sockaddr_in *a = (const void *)ai->ai_addr;
+            if ((ntohl(a->sin_addr.s_addr) >> 24) != 127)
+                loopback = 0;
+        } else if (ai->ai_family == AF_INET6) {
+            const struct sockaddr_in6 *a = (const void *)ai->ai_addr;
+            const uint8_t *b = a->sin6_addr.s6_addr;
+            bool mapped127 =
+                IN6_IS_ADDR_V4MAPPED(&a->sin6_addr) && b[12] == 127;
+            if (!IN6_IS_ADDR_LOOPBACK(&a->sin6_addr) && !mapped127)
+                loopback = 0;
+        } else {
+            loopback = 0;
+        }
+    }
+    freeaddrinfo(res);
+    return loopback;
 }
 
 hsa_http *hsa_http_new(struct ev_loop *loop, hsa_log *log,

@@ -31,19 +31,42 @@ typedef struct hsa_http hsa_http;
 typedef struct hsa_http_req hsa_http_req;
 
 /* What a route answers. Either a body (owned by the server once returned),
- * a ready response (an event stream), or `pending`: the route keeps `req`
- * and answers later with hsa_http_complete(). */
+ * a ready response (an event stream), or `pending`: the route keeps the
+ * request and answers later with hsa_http_complete(). */
 typedef struct hsa_reply {
     unsigned code;
     const char *ctype; /* default application/json */
     char *body;        /* malloc'd */
     size_t len;
     const char *allow; /* Allow header, for 405 */
+    bool challenge;    /* 401: add WWW-Authenticate: Bearer */
     struct MHD_Response *stream;
     bool pending;
 } hsa_reply;
 
-typedef void (*hsa_http_route_cb)(void *arg, hsa_http_req *req, hsa_reply *out);
+/* One request as the routes see it: plain strings, no socket. The server
+ * fills it from libmicrohttpd (path percent-decoded, without the query);
+ * the fuzzer (tests/fuzz/fuzz_http_route.c) fills it from its input. Only
+ * streams and delayed answers need the connection, `conn`, which is NULL
+ * outside the server. */
+typedef struct hsa_request {
+    const char *method;
+    const char *path;
+    const char *state;         /* ?state= filter, NULL if absent */
+    const char *type;          /* ?type= filter, NULL if absent */
+    const char *authorization; /* the Authorization header, NULL if absent */
+    const char *body;
+    size_t body_len;
+    hsa_http_req *conn;
+} hsa_request;
+
+typedef void (*hsa_http_route_cb)(void *arg, const hsa_request *rq,
+                                  hsa_reply *out);
+
+/* Whether addr ("host:port") resolves to a loopback address only (127/8,
+ * ::1). 1 yes, 0 no (wildcards included), -1 with err if it does not
+ * resolve. */
+int hsa_http_addr_is_loopback(const char *addr, char *err, size_t errlen);
 
 /* Binds addr ("host:port", "[v6]:port") and starts serving on loop. NULL
  * with a message in err on failure. */
@@ -60,12 +83,7 @@ void hsa_http_free(hsa_http *h);
  * the hsa_http; the signature suits a plain callback. */
 void hsa_http_resumed(void *arg);
 
-/* Request accessors, valid during the route callback (and, for a pending
- * request, until hsa_http_complete). */
-const char *hsa_req_method(const hsa_http_req *r);
-const char *hsa_req_path(const hsa_http_req *r);
-const char *hsa_req_query(const hsa_http_req *r, const char *key);
-const char *hsa_req_body(const hsa_http_req *r, size_t *len);
+/* The connection of a request from the server, for an event stream. */
 struct MHD_Connection *hsa_req_conn(const hsa_http_req *r);
 
 /* Answers a pending request. reply's body is taken over. */

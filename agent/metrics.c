@@ -206,6 +206,16 @@ int hsa_metrics_render(hsa_buf *b, const hs_stats *st, const hs_member_list *l,
             "Seed names that did not resolve.", st->resolve_errors);
     counter(b, "hearsay_slow_callbacks_total",
             "Event callbacks that took over 10 ms.", st->callbacks_slow);
+    gauge(b, "hearsay_keyring_keys",
+          "Keys in the keyring; 0 means gossip is plaintext.",
+          (double)st->keyring_keys);
+    counter(b, "hearsay_datagrams_opened_total",
+            "Sealed datagrams that authenticated and opened.",
+            st->datagrams_opened);
+    counter(b, "hearsay_replay_evicted_early_total",
+            "Nonces forgotten before their replay window ran out (the "
+            "replay cache was full).",
+            st->replay_evicted_early);
 
     /* The agent. */
     family(b, "hearsay_agent_http_responses_total", "counter",
@@ -248,6 +258,15 @@ int hsa_metrics_render(hsa_buf *b, const hs_stats *st, const hs_member_list *l,
     gauge(b, "hearsay_agent_handler_queue_length",
           "Event-handler runs waiting for a slot.",
           (double)ag->handlers_queued);
+    counter(b, "hearsay_agent_http_unauthorized_total",
+            "HTTP write requests refused (401): missing or wrong token.",
+            ag->http_unauthorized);
+    family(b, "hearsay_agent_keyring_writes_total", "counter",
+           "Keyring file rewrites after a key change, by result.");
+    sample_u64(b, "hearsay_agent_keyring_writes_total", "result", "ok",
+               ag->keyring_writes);
+    sample_u64(b, "hearsay_agent_keyring_writes_total", "result", "error",
+               ag->keyring_write_errors);
     gauge(b, "hearsay_agent_start_time_seconds",
           "When the agent started, in unix seconds.", ag->start_time);
     return b->oom ? -1 : 0;

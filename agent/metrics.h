@@ -29,10 +29,13 @@ typedef struct hsa_agent_stats {
     uint64_t handler_failed;  /* non-zero exit or killed by a signal */
     uint64_t handler_timeout; /* killed at --handler-timeout */
     uint64_t handler_spawn_errors;
-    uint64_t handler_dropped;  /* the queue was full */
-    uint64_t handlers_running; /* gauge */
-    uint64_t handlers_queued;  /* gauge */
-    double start_time;         /* gauge: unix seconds */
+    uint64_t handler_dropped;      /* the queue was full */
+    uint64_t handlers_running;     /* gauge */
+    uint64_t handlers_queued;      /* gauge */
+    double start_time;             /* gauge: unix seconds */
+    uint64_t http_unauthorized;    /* write requests refused: bad token */
+    uint64_t keyring_writes;       /* keyring file rewrites */
+    uint64_t keyring_write_errors; /* rewrites that failed (rolled back) */
 } hsa_agent_stats;
 
 /* Counts one response with status code (codes beyond the table's room are

@@ -65,13 +65,15 @@ extern "C" {
     XX(EIO, -18, "I/O error")                                                \
     XX(EADDR, -19, "bad or unresolvable address")                           \
     XX(EREPLAY, -20, "replayed, or outside the replay window")               \
-    XX(EKEY, -21, "sealed with a key not in the keyring")
+    XX(EKEY, -21, "sealed with a key not in the keyring")                    \
+    XX(ERATE, -22, "source over its datagram rate limit")                    \
+    XX(EPLAINTEXT, -23, "plaintext message but a keyring is configured")
 
 typedef enum hs_err {
 #define HS_ERR_ENUM_(name, val, msg) HS_##name = (val),
     HS_ERRNO_MAP(HS_ERR_ENUM_)
 #undef HS_ERR_ENUM_
-    HS_ERR_LAST_ = -22 /* one below the lowest code; not an error */
+    HS_ERR_LAST_ = -24 /* one below the lowest code; not an error */
 } hs_err;
 
 /* A static string describing err. Never NULL, never to be freed; unknown
@@ -159,6 +161,16 @@ typedef struct hs_stats {
                                 same tick included), us */
     uint64_t round_us_max;   /* gauge: slowest such tick, us */
     uint64_t callbacks_slow; /* user callbacks that took over 10 ms */
+    /* Sealing (runtime; see hs_config.keys). Datagrams the runtime refuses
+     * before the core sees them are counted in rejected[] like the core's:
+     * ERATE (per-source rate limit), ETOOBIG (over max_datagram),
+     * EPLAINTEXT (plaintext with a keyring), EKEY, EAUTH, EREPLAY. */
+    uint64_t keyring_keys;     /* gauge: keys in the keyring; 0 = plaintext */
+    uint64_t datagrams_opened; /* sealed datagrams that authenticated */
+    uint64_t replay_evicted_early; /* nonces forgotten before their window
+                                      ran out (a flood filled the replay
+                                      cache): replays of those datagrams
+                                      could not have been detected */
 } hs_stats;
 
 /* ======================================================================== */
@@ -230,6 +242,41 @@ typedef struct hs_config {
     hs_log_cb log_cb;
     void *log_arg;
     int log_level; /* HS_LOG_*, default HS_LOG_WARN */
+
+    /* ---- Encryption and admission (docs/security.md) ----
+     *
+     * keys: n_keys keys as base64 text (32 random bytes each, as
+     * hs_key_generate() and `hearsay keygen` make them), up to HS_KEYS_MAX.
+     * keys[0] is the primary: every datagram is sealed with it
+     * (XChaCha20-Poly1305, the cluster name bound as associated data); a
+     * datagram sealed with any of the keys is accepted. With keys, plaintext
+     * datagrams are refused (EPLAINTEXT); without, gossip is plaintext and
+     * sealed datagrams are refused (ESEALED). The choice is made here, once:
+     * keys can be rotated later (hs_node_key_add/use/remove) but a plaintext
+     * node cannot start sealing. The strings are copied (and the copies
+     * wiped when the node is freed); a malformed key is HS_EINVAL.
+     * Sealing adds HS_SEAL_BYTES to every datagram (key id, nonce, time
+     * stamp, tag), so max_datagram must then be at least 512 + 52. */
+    const char *const *keys;
+    size_t n_keys;
+    /* A sealed datagram carries its sender's wall-clock time: one stamped
+     * more than replay_window_ms away from this node's clock is refused as
+     * a replay (EREPLAY), and so is one whose nonce was already seen within
+     * the window (up to replay_cache_size nonces are remembered; more are
+     * counted in replay_evicted_early). Clocks must agree to within the
+     * window. Defaults 60 s and 16384; the window must be >= 1000 ms. */
+    uint32_t replay_window_ms;
+    uint32_t replay_cache_size;
+    /* Datagrams accepted per second from one source address (ip and port),
+     * with a burst of one second's worth; the excess is dropped before any
+     * decoding or decryption and counted as ERATE. Up to 2048 sources are
+     * tracked (the least recently heard is forgotten first). A peer sends
+     * a handful per gossip interval; the default, 1000, leaves room for
+     * 10 ms intervals. 0: no limit. */
+    uint32_t max_datagrams_per_sec_per_source;
+    /* Outgoing datagrams queued in the core between two sends; more are
+     * dropped and counted in sends_dropped. Default 1024. */
+    uint32_t max_pending_sends;
 } hs_config;
 
 HS_EXPORT void hs_config_init(hs_config *cfg);
@@ -376,6 +423,60 @@ HS_EXPORT hs_err hs_node_stats(hs_node *node, hs_stats *out);
  * buf is too small (HS_ADDRSTRLEN bytes always suffice). */
 HS_EXPORT hs_err hs_node_bound_addr(hs_node *node, char *buf, size_t len);
 HS_EXPORT hs_err hs_node_advertised_addr(hs_node *node, char *buf, size_t len);
+
+/* ---- Keys ---------------------------------------------------------------- */
+
+/* Bytes sealing adds to a datagram: 4 key id + 24 nonce + 8 time stamp +
+ * 16 authentication tag. */
+#define HS_SEAL_BYTES 52
+
+/* The most keys a node holds at once: more than a rotation needs (install
+ * the new key, make it primary, remove the old: two at most). */
+#define HS_KEYS_MAX 16
+/* Room for a key as base64 text (44 characters) and its NUL. */
+#define HS_KEY_TEXT_LEN 45
+/* Room for a key id (8 hex digits) and its NUL. */
+#define HS_KEY_ID_LEN 9
+
+/* Writes a new random key (32 bytes from the OS's CSPRNG) as base64 text
+ * into buf. HS_ENOSPC if cap < HS_KEY_TEXT_LEN, HS_EIO if libsodium cannot
+ * initialise. Safe from any thread. */
+HS_EXPORT hs_err hs_key_generate(char *buf, size_t cap);
+
+/* The id of a key: 8 hex digits of a hash of it, the same 4 bytes that
+ * every datagram sealed with it carries in clear. An id names a key in
+ * logs and in listings without revealing it. HS_EINVAL if key is not a
+ * base64 32-byte key, HS_ENOSPC if cap < HS_KEY_ID_LEN. */
+HS_EXPORT hs_err hs_key_id(const char *key, char *buf, size_t cap);
+
+/* One key of a node's keyring. */
+typedef struct hs_key_info {
+    char key[HS_KEY_TEXT_LEN]; /* base64 text */
+    char id[HS_KEY_ID_LEN];    /* hs_key_id() of it */
+    int primary;               /* the key datagrams are sealed with */
+} hs_key_info;
+
+/* The node's keys, primary first, into out[0..cap); *count gets how many
+ * there are (0 for a plaintext node). HS_ENOSPC if cap is too small
+ * (HS_KEYS_MAX always suffices). out[] then holds the keys themselves:
+ * wipe it when done. */
+HS_EXPORT hs_err hs_node_keys(hs_node *node, hs_key_info *out, size_t cap,
+                              size_t *count);
+
+/* Key rotation without downtime (docs/security.md): add the new key on
+ * every node (each then opens datagrams sealed with it), make it primary
+ * on every node (each then seals with it; peers can already open), remove
+ * the old one. Each takes effect for the next datagram.
+ *
+ * add: HS_OK if already present; HS_EFULL past HS_KEYS_MAX.
+ * use: makes a present key the primary; HS_ENOTFOUND.
+ * remove: HS_ENOTFOUND; HS_ESTATE for the primary (make another key
+ *     primary first, so the node never stops sealing).
+ * All: HS_EINVAL for text that is not a base64 32-byte key, HS_ESTATE on a
+ * node created without keys. Any thread in own-thread mode. */
+HS_EXPORT hs_err hs_node_key_add(hs_node *node, const char *key);
+HS_EXPORT hs_err hs_node_key_use(hs_node *node, const char *key);
+HS_EXPORT hs_err hs_node_key_remove(hs_node *node, const char *key);
 
 /* This member's name and generation. */
 HS_EXPORT const char *hs_node_name(const hs_node *node);

@@ -56,9 +56,18 @@ static void send_all(hs_node *n)
                        d.to);
             continue;
         }
+        const uint8_t *buf = d.buf;
+        size_t len = d.len;
+        hs_err err = hs_guard_seal(n, &buf, &len);
+        if (err != HS_OK) {
+            n->rt.send_errors++;
+            hs_rt_warn(n, HS_WARN_SEND, "cannot seal a datagram to %s: %s",
+                       d.to, hs_strerror(err));
+            continue;
+        }
         ssize_t r;
         do
-            r = sendto(n->fd, d.buf, d.len, MSG_DONTWAIT,
+            r = sendto(n->fd, buf, len, MSG_DONTWAIT,
                        (struct sockaddr *)&dst.ss, dst.len);
         while (r < 0 && errno == EINTR);
         if (r < 0) {
@@ -195,6 +204,40 @@ static void shutdown_node(hs_node *n, hs_err status)
 
 /* ---- Watchers ----------------------------------------------------------- */
 
+/* Counts a datagram the runtime refused before the core saw it. Refusals
+ * an operator should hear about (a peer with the wrong key, a clock off by
+ * more than the replay window, a flood) are logged, at most once per 10 s
+ * per kind; the rest only at debug. */
+static void refused(hs_node *n, const char *from, hs_err err)
+{
+    if (err < 0 && err > HS_ERR_LAST_)
+        n->rt.rejected[-err]++;
+    switch (err) {
+    case HS_EKEY:
+    case HS_EAUTH:
+    case HS_EPLAINTEXT:
+        hs_rt_warn(n, HS_WARN_REJECT,
+                   "refused a datagram from %s: %s (a peer without this "
+                   "cluster's key, or not a peer)",
+                   from, hs_strerror(err));
+        break;
+    case HS_EREPLAY:
+        hs_rt_warn(n, HS_WARN_REJECT,
+                   "refused a datagram from %s: %s (a replay, or a peer "
+                   "whose clock is off by more than the replay window)",
+                   from, hs_strerror(err));
+        break;
+    case HS_ERATE:
+        hs_rt_warn(n, HS_WARN_RATE,
+                   "dropping datagrams from %s: more than %u a second", from,
+                   n->cfg.max_datagrams_per_sec_per_source);
+        break;
+    default:
+        hs_rt_log(n, HS_LOG_DEBUG, "dropped a datagram from %s: %s", from,
+                  hs_strerror(err));
+    }
+}
+
 static void on_readable(struct ev_loop *loop, ev_io *w, int revents)
 {
     hs_node *n = w->data;
@@ -219,8 +262,15 @@ static void on_readable(struct ev_loop *loop, ev_io *w, int revents)
             n->rt.recv_errors++;
             continue;
         }
-        hs_err err =
-            hs_core_receive(n->core, hs_rt_now_ms(), from, n->rbuf, (size_t)r);
+        uint64_t now = hs_rt_now_ms();
+        const uint8_t *buf = n->rbuf;
+        size_t len = (size_t)r;
+        hs_err err = hs_guard_admit(n, (struct sockaddr *)&ss, now, &buf, &len);
+        if (err != HS_OK) {
+            refused(n, from, err);
+            continue;
+        }
+        err = hs_core_receive(n->core, now, from, buf, len);
         if (err != HS_OK && err != HS_ESELF)
             hs_rt_log(n, HS_LOG_DEBUG, "dropped a datagram from %s: %s", from,
                       hs_strerror(err));

@@ -40,7 +40,8 @@ uint64_t hs_rt_now_us(void)
 
 static const char *const level_names[] = {"error", "warn", "info", "debug"};
 
-static void vlog(hs_node *n, int level, const char *fmt, va_list ap)
+__attribute__((format(printf, 3, 0))) static void
+vlog(hs_node *n, int level, const char *fmt, va_list ap)
 {
     if (level > n->cfg.log_level)
         return;
@@ -120,6 +121,15 @@ HS_EXPORT void hs_config_init(hs_config *cfg)
      * the seed list current at one lookup per node per half minute. */
     cfg->resolve_interval_ms = 30000;
     cfg->log_level = HS_LOG_WARN;
+    /* A minute: NTP keeps hosts far closer than that, and a replay inside
+     * the window is still caught by the nonce cache. 16384 nonces cover a
+     * minute of a node hearing ~270 datagrams a second (docs/security.md). */
+    cfg->replay_window_ms = 60000;
+    cfg->replay_cache_size = 16384;
+    /* A peer sends a few datagrams per gossip interval; 1000 a second
+     * leaves room for 10 ms intervals and a seed's bursts. */
+    cfg->max_datagrams_per_sec_per_source = 1000;
+    cfg->max_pending_sends = cc.max_pending;
 }
 
 /* The detector's and the pause guard's defaults are durations tuned for
@@ -158,7 +168,7 @@ static uint64_t os_seed(const hs_node *n)
     return s ? s : 1;
 }
 
-static uint64_t wall_ms(void)
+uint64_t hs_rt_wall_ms(void)
 {
     struct timespec t;
     clock_gettime(CLOCK_REALTIME, &t);
@@ -209,7 +219,7 @@ static hs_err configure(hs_node *n, const hs_config *cfg)
     cc->cluster = n->cluster;
     cc->name = n->name;
     cc->addr = "";
-    cc->generation = cfg->generation ? cfg->generation : wall_ms();
+    cc->generation = cfg->generation ? cfg->generation : hs_rt_wall_ms();
     cc->seed = cfg->seed ? cfg->seed : os_seed(n);
     cc->mode = cfg->mode;
     cc->gossip_interval_ms = cfg->gossip_interval_ms;
@@ -223,16 +233,30 @@ static hs_err configure(hs_node *n, const hs_config *cfg)
     cc->tombstone_gc_ms = cfg->tombstone_gc_ms;
     cc->max_members = cfg->max_members;
     cc->max_keys = cfg->max_keys;
+    cc->max_pending = cfg->max_pending_sends;
+    if (cfg->n_keys) {
+        /* The core packs into what is left after sealing. */
+        if (cfg->max_datagram < HS_WIRE_MIN_DATAGRAM + HS_SEAL_OVERHEAD) {
+            hs_rt_log(n, HS_LOG_ERROR,
+                      "config: max_datagram must be at least %d with keys "
+                      "(sealing adds %d bytes)",
+                      HS_WIRE_MIN_DATAGRAM + HS_SEAL_OVERHEAD,
+                      HS_SEAL_OVERHEAD);
+            return HS_EINVAL;
+        }
+        cc->max_datagram = cfg->max_datagram - HS_SEAL_OVERHEAD;
+    }
     scale_detector(cc);
     if (hs_core_config_check(cc) != HS_OK) {
         hs_rt_log(n, HS_LOG_ERROR,
                   "config: out of range (cluster name, mode, intervals > 0, "
                   "fanout 1..16, max_datagram %d..%d, phi_threshold 0..1000, "
-                  "max_members and max_keys >= 1, generation < 2^62)",
+                  "max_members, max_keys and max_pending_sends >= 1, "
+                  "generation < 2^62)",
                   HS_WIRE_MIN_DATAGRAM, HS_WIRE_MAX_DATAGRAM);
         return HS_EINVAL;
     }
-    return HS_OK;
+    return hs_guard_init(n, cfg);
 }
 
 /* ---- Lifecycle ---------------------------------------------------------- */
@@ -246,6 +270,7 @@ static void node_destroy(hs_node *n)
     free(n->pending);
     free(n->seeds);
     free(n->rbuf);
+    hs_guard_free(n);
     hs_core_free(n->core);
     hs_resolver_free(n->resolver);
     if (n->own_loop && n->loop)
@@ -442,9 +467,11 @@ HS_EXPORT hs_err hs_node_start(hs_node *n)
         n->state = HS_NODE_NEW;
         goto fail;
     }
-    hs_rt_log(n, HS_LOG_INFO,
-              "started: bound %s, advertising %s, generation %" PRIu64,
-              n->bound, n->advertised, n->core_cfg.generation);
+    hs_rt_log(
+        n, HS_LOG_INFO,
+        "started: bound %s, advertising %s, generation %" PRIu64 ", gossip %s",
+        n->bound, n->advertised, n->core_cfg.generation,
+        n->keyring ? "sealed (XChaCha20-Poly1305)" : "in plaintext (no keys)");
 out:
     pthread_mutex_unlock(&n->mu);
     if (err == HS_OK) {
@@ -773,6 +800,13 @@ HS_EXPORT hs_err hs_node_stats(hs_node *n, hs_stats *out)
     out->round_us_sum = n->rt.round_us_sum;
     out->round_us_max = n->rt.round_us_max;
     out->callbacks_slow = n->rt.callbacks_slow;
+    /* The runtime refuses some datagrams before the core sees them. */
+    for (int i = 0; i < HS_REASONS; i++)
+        out->rejected[i] += n->rt.rejected[i];
+    out->keyring_keys = n->keyring ? hs_keyring_count(n->keyring) : 0;
+    out->datagrams_opened = n->rt.datagrams_opened;
+    out->replay_evicted_early =
+        n->replay ? hs_replay_evicted_early(n->replay) : 0;
     pthread_mutex_unlock(&n->mu);
     return HS_OK;
 }

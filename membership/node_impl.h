@@ -26,6 +26,7 @@
 #include "membership/addr.h"
 #include "membership/core.h"
 #include "membership/resolve.h"
+#include "wire/seal.h"
 
 #define HS_MAX_CALLBACKS 16
 /* Seeds per node, numeric and names together: the core keeps 64. */
@@ -59,8 +60,26 @@ enum {
     HS_WARN_RECV = 1,
     HS_WARN_SLOW_CB = 2,
     HS_WARN_SEEDS = 3,
-    HS_WARN_KINDS_ = 4
+    HS_WARN_REJECT = 4, /* datagrams refused by the keyring or replay check */
+    HS_WARN_RATE = 5,   /* a source over its rate limit */
+    HS_WARN_KINDS_ = 6
 };
+
+/* The per-source rate limiter's table: HS_RATE_SETS sets of HS_RATE_WAYS
+ * slots, a source hashed (with a per-node secret, so a sender cannot
+ * choose its set) to one set and, when absent, taking the set's least
+ * recently heard slot. 2048 sources cost 48 KiB; a cluster's peers fit
+ * with room to spare, and a flood from more sources than that only churns
+ * the table, which fails open (a forgotten peer comes back with a full
+ * bucket), never shut. */
+#define HS_RATE_SETS 256
+#define HS_RATE_WAYS 8
+
+typedef struct hs_rate_slot {
+    uint64_t tag;     /* hash of the source, 0 = free */
+    uint64_t last_ms; /* last refill */
+    uint64_t milli;   /* tokens, in thousandths */
+} hs_rate_slot;
 
 struct hs_node {
     /* [const] configuration; strings point at the node's copies */
@@ -102,6 +121,15 @@ struct hs_node {
     pthread_t loop_tid; /* own thread: set by the thread itself */
     int fd;             /* written on start/stop only; -1 when closed */
 
+    /* [mu] sealing and admission (guard.c); keyring and replay are NULL
+     * for a plaintext node, rate is NULL without a rate limit */
+    hs_keyring *keyring;
+    hs_replay *replay;
+    hs_rate_slot *rate;
+    uint64_t rate_secret;
+    uint8_t *obuf; /* an opened datagram */
+    uint8_t *sbuf; /* a sealed datagram */
+
     /* [loop] */
     int family;
     ev_io io;
@@ -129,6 +157,30 @@ void hs_rt_log(hs_node *n, int level, const char *fmt, ...)
  * through says how many were suppressed. With mu held. */
 void hs_rt_warn(hs_node *n, int kind, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* Wall-clock time (CLOCK_REALTIME) in Unix ms: sealed datagrams carry it
+ * for the replay window. */
+uint64_t hs_rt_wall_ms(void);
+
+/* ---- guard.c ------------------------------------------------------------ */
+
+/* Sets up sealing (keyring, replay cache) and the rate limiter from cfg;
+ * logs and returns HS_EINVAL for a bad key or bound, HS_ENOMEM. */
+hs_err hs_guard_init(hs_node *n, const hs_config *cfg);
+/* Frees (and wipes) what hs_guard_init made. */
+void hs_guard_free(hs_node *n);
+
+/* Admission of one received datagram, before the core sees it: the
+ * per-source rate limit, the size limit and, with a keyring, opening.
+ * On HS_OK *buf and *len describe the datagram to hand to the core (the
+ * opened one, in n->obuf, when sealed). Otherwise the reason to count.
+ * With mu held. */
+hs_err hs_guard_admit(hs_node *n, const struct sockaddr *from, uint64_t now_ms,
+                      const uint8_t **buf, size_t *len);
+
+/* Seals an outgoing datagram into n->sbuf when the node has a keyring;
+ * passes it through otherwise. With mu held. */
+hs_err hs_guard_seal(hs_node *n, const uint8_t **buf, size_t *len);
 
 /* ---- loop.c ------------------------------------------------------------- */
 

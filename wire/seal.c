@@ -159,6 +159,15 @@ hs_err hs_keyring_key(const hs_keyring *kr, size_t i, char *buf, size_t cap)
     return HS_OK;
 }
 
+hs_err hs_keyring_key_id(const hs_keyring *kr, size_t i,
+                         uint8_t id[HS_KEYID_BYTES])
+{
+    if (i >= kr->n)
+        return HS_ENOTFOUND;
+    memcpy(id, kr->keys[i].id, HS_KEYID_BYTES);
+    return HS_OK;
+}
+
 hs_err hs_keyring_format(const hs_keyring *kr, char *buf, size_t cap,
                          size_t *len)
 {

@@ -93,6 +93,11 @@ size_t hs_keyring_count(const hs_keyring *kr);
  * HS_ENOTFOUND past the end. */
 hs_err hs_keyring_key(const hs_keyring *kr, size_t i, char *buf, size_t cap);
 
+/* The 4-byte id of key i, as sealed datagrams carry it in clear.
+ * HS_ENOTFOUND past the end. */
+hs_err hs_keyring_key_id(const hs_keyring *kr, size_t i,
+                         uint8_t id[HS_KEYID_BYTES]);
+
 /* A fresh random key as base64 text (45 bytes suffice). */
 hs_err hs_key_generate(char *buf, size_t cap);
 

@@ -11,7 +11,8 @@ printed.
     agent_test.py --hearsayd PATH --hearsay PATH [--promtool PATH] CASE
 
 Cases: converge tags events fail_detect leave bad_flags http_errors
-promtool handlers cli sse_limits demo. Python 3 standard library only.
+promtool handlers cli sse_limits demo keys http_token. Python 3 standard
+library only.
 """
 import argparse
 import base64
@@ -84,7 +85,7 @@ def free_port(kind=socket.SOCK_STREAM):
 
 
 class Daemon:
-    def __init__(self, name, join=(), extra=(), http=True):
+    def __init__(self, name, join=(), extra=(), http=True, http_host="127.0.0.1"):
         self.name = name
         self.gport = free_port(socket.SOCK_DGRAM)
         self.hport = free_port() if http else None
@@ -92,7 +93,7 @@ class Daemon:
         self.http = f"127.0.0.1:{self.hport}" if http else None
         self.logpath = os.path.join(TMP, f"{name}.log")
         args = [ARGS.hearsayd, "--name", name, "--bind", self.addr] + FAST
-        args += ["--http", self.http] if http else ["--http", "off"]
+        args += ["--http", f"{http_host}:{self.hport}"] if http else ["--http", "off"]
         for j in join:
             args += ["--join", j.addr if isinstance(j, Daemon) else j]
         args += list(extra)
@@ -241,12 +242,13 @@ def http_req(port, method, path, body=None, headers=None, timeout=5):
         c.close()
 
 
-def cli(*argv, env=None, timeout=15):
+def cli(*argv, env=None, timeout=15, input=None):
     e = dict(os.environ)
     e.pop("HEARSAY_HTTP_ADDR", None)
+    e.pop("HEARSAY_HTTP_TOKEN", None)
     e.update(env or {})
     p = subprocess.run([ARGS.hearsay] + list(argv), capture_output=True,
-                       text=True, timeout=timeout, env=e)
+                       text=True, timeout=timeout, env=e, input=input)
     return p.returncode, p.stdout, p.stderr
 
 
@@ -354,6 +356,20 @@ class SSEClient:
             self.sock.close()
         except OSError:
             pass
+
+
+def secret_file(name, text, mode=0o600):
+    path = os.path.join(TMP, name)
+    with open(path, "w") as f:
+        f.write(text)
+    os.chmod(path, mode)
+    return path
+
+
+def metrics_of(d):
+    code, _, body = d.req("GET", "/metrics")
+    check(code == 200, f"GET /metrics on {d.name}: {code}")
+    return body.decode()
 
 
 def metric(text, name, labels=None):
@@ -658,7 +674,25 @@ def case_bad_flags():
         "unknown event type 'member-jion'")
     run(base + ["--log-level", "chatty"], 2, "unknown log level")
     run(base + ["--mode", "shout"], 2, "unknown mode")
-    run(base + ["--keyring", "/etc/hearsay/keyring"], 2, "not supported yet")
+    # Keyrings and tokens: missing, readable by others, malformed.
+    good_key = cli("keygen")[1].strip()
+    run(base + ["--keyring", os.path.join(TMP, "nokeyring")], 2, "No such file")
+    run(base + ["--keyring", secret_file("open.ring", good_key + "\n", 0o644)], 2,
+        "chmod 600")
+    run(base + ["--keyring", secret_file("bad.ring", f"# c\n{good_key}\nnot-a-key\n")],
+        2, "line 3: not a base64 32-byte key")
+    run(base + ["--keyring", secret_file("dup.ring", f"{good_key}\n\n{good_key}\n")],
+        2, "line 3: the same key as line 1")
+    run(base + ["--keyring", secret_file("empty.ring", "# nothing\n")], 2, "no key")
+    run(base + ["--keyring", secret_file("ok.ring", good_key + "\n"),
+                "--max-datagram", "560"], 2, "invalid configuration")
+    run(["--name", "x", "--bind", f"127.0.0.1:{free_port(socket.SOCK_DGRAM)}",
+         "--http", f"0.0.0.0:{free_port()}"], 2, "not a loopback address")
+    run(base + ["--http-token-file", secret_file("open.tok", "x" * 32, 0o640)], 2,
+        "chmod 600")
+    run(base + ["--http-token-file", secret_file("short.tok", "short")], 2,
+        "the token must be")
+    run(base + ["--replay-window", "10ms"], 2, "at least 1s")
     run(["--config", cfg('{"name": "x",\n"fanout": 2,,}')], 2, "line 2")
     run(["--config", cfg('{"gosip-interval": "1s"}')], 2,
         '"gosip-interval": unknown key')
@@ -684,7 +718,9 @@ def case_bad_flags():
     # Help and version succeed.
     out = run(["--help"], 0, "usage: hearsayd")
     for flag in ("--name", "--bind", "--advertise", "--join", "--cluster", "--http",
-                 "--tag", "--event-handler", "--keyring", "--config", "--log-level",
+                 "--tag", "--event-handler", "--keyring", "--http-token-file",
+                 "--replay-window", "--max-source-rate", "--max-pending-sends",
+                 "--config", "--log-level",
                  "--gossip-interval", "--heartbeat-interval", "--phi-threshold",
                  "--dead-after", "--fanout", "--max-datagram", "--mode"):
         check(flag in out, f"--help mentions {flag}")
@@ -928,7 +964,7 @@ def case_cli():
     # --help everywhere, usage errors are 2.
     rc, out, _ = cli("--help")
     check(rc == 0 and "usage: hearsay" in out, "hearsay --help")
-    for sub in ("members", "watch", "tag", "leave", "keygen"):
+    for sub in ("members", "watch", "tag", "leave", "keys", "keygen"):
         rc, out, _ = cli(sub, "--help")
         check(rc == 0 and f"usage: hearsay {sub}" in out, f"hearsay {sub} --help: {out!r}")
     rc, _, err = cli("frobnicate")
@@ -1075,6 +1111,165 @@ def case_demo():
                 pass
         return True
     wait_until(all_gone, 10, "every daemon of the demo has exited")
+
+
+def keygen():
+    rc, out, err = cli("keygen")
+    check(rc == 0, f"keygen: {err}")
+    return out.strip()
+
+
+def keys_in_file(path):
+    with open(path) as f:
+        return [l.strip() for l in f if l.strip() and not l.startswith("#")]
+
+
+def case_keys():
+    k1, k2 = keygen(), keygen()
+    rings = [secret_file(f"n{i + 1}.ring", f"# cluster key\n{k1}\n") for i in range(3)]
+    nodes = cluster(3, per_node=lambda i: ["--keyring", rings[i]])
+    for d in nodes:
+        check("gossip is encrypted and authenticated" in d.log() and
+              "NOT ENCRYPTED" not in d.log(), f"{d.name} says it seals")
+    # Listing shows ids, never keys.
+    code, _, body = nodes[0].req("GET", "/v1/keys")
+    doc = json.loads(body)
+    check(code == 200 and doc["encrypted"] is True and len(doc["keys"]) == 1 and
+          doc["keys"][0]["primary"] is True and doc["keyring_file"] == rings[0],
+          f"GET /v1/keys: {doc}")
+    check(k1.encode() not in body, "GET /v1/keys does not reveal the key")
+    rc, out, _ = cli("keys", "list", "--http", nodes[0].http)
+    k1_id = doc["keys"][0]["id"]
+    check(rc == 0 and out.strip() == f"{k1_id} primary", f"keys list: {out!r}")
+
+    # Rotation without downtime, through the CLI: install everywhere, use
+    # everywhere (the key read from stdin), remove the old one everywhere.
+    for d in nodes:
+        rc, out, err = cli("keys", "install", k2, "--http", d.http)
+        check(rc == 0 and "installed" in out, f"install on {d.name}: {out!r} {err!r}")
+    rc, out, _ = cli("keys", "install", k2, "--http", nodes[0].http)
+    check(rc == 0 and "present" in out, f"installing twice: {out!r}")
+    for d in nodes:
+        rc, out, err = cli("keys", "use", "-", "--http", d.http, input=k2 + "\n")
+        check(rc == 0 and "primary" in out, f"use on {d.name}: {out!r} {err!r}")
+        time.sleep(0.2)
+    for d in nodes:
+        rc, _, err = cli("keys", "remove", k2, "--http", d.http)
+        check(rc == 1 and "is the primary" in err, f"removing the primary: {err!r}")
+        rc, out, err = cli("keys", "remove", k1_id, "--http", d.http)
+        check(rc == 0 and "removed" in out, f"remove on {d.name}: {out!r} {err!r}")
+    time.sleep(1.5)  # longer than failure detection takes at these knobs
+    converge(nodes, 3, timeout=5)
+    for d, ring in zip(nodes, rings):
+        text = metrics_of(d)
+        # (Not "no suspicion": on a loaded CI machine 100 ms heartbeats can
+        # raise one; a broken rotation cuts a node off for good.)
+        check(metric(text, "hearsay_events_total", {"type": "fail"}) == 0,
+              f"{d.name} saw no failure during the rotation")
+        check(metric(text, "hearsay_agent_keyring_writes_total", {"result": "ok"}) == 3,
+              f"{d.name} rewrote its keyring 3 times")
+        check(metric(text, "hearsay_keyring_keys") == 1, "one key left")
+        check(keys_in_file(ring) == [k2], f"{ring} holds only the new key")
+        check(os.stat(ring).st_mode & 0o777 == 0o600, f"{ring} stays mode 0600")
+    # Mistakes are refused with a reason.
+    rc, _, err = cli("keys", "install", "not-a-key", "--http", nodes[0].http)
+    check(rc == 2 and "not a base64 32-byte key" in err, f"bad key: {err!r}")
+    rc, _, err = cli("keys", "use", "deadbeef", "--http", nodes[0].http)
+    check(rc == 1 and "no key with id" in err, f"unknown id: {err!r}")
+    for body in (b"", b"{", b'{"key": 1}', b'{"key": "x", "id": "y"}', b'["k"]'):
+        code, _, r = nodes[0].req("POST", "/v1/keys", body=body)
+        check(code == 400 and b"error" in r, f"POST /v1/keys {body!r}: {code} {r!r}")
+    code, _, _ = nodes[0].req("DELETE", "/v1/keys/00000000")
+    check(code == 404, f"DELETE unknown id: {code}")
+    code, hdrs, _ = nodes[0].req("PATCH", "/v1/keys")
+    check(code == 405 and "POST" in hdrs.get("allow", ""), f"PATCH /v1/keys: {code}")
+    # A rewrite that fails is rolled back: the node keeps what the file
+    # says. (A directory where the file was makes the rename fail, even
+    # for root.)
+    os.rename(rings[0], rings[0] + ".real")
+    os.mkdir(rings[0])
+    try:
+        code, _, r = nodes[0].req("POST", "/v1/keys", body=json.dumps({"key": keygen()}))
+        check(code == 500 and b"rolled back" in r, f"failed rewrite: {code} {r!r}")
+        check(len(nodes[0].json("/v1/keys")["keys"]) == 1, "the key was not kept")
+    finally:
+        os.rmdir(rings[0])
+        os.rename(rings[0] + ".real", rings[0])
+    check(not [f for f in os.listdir(TMP) if ".tmp." in f], "no temporary file left")
+    check(metric(metrics_of(nodes[0]), "hearsay_agent_keyring_writes_total",
+                 {"result": "error"}) == 1, "the failed rewrite is counted")
+
+    # A restart reads the rewritten file and rejoins.
+    nodes[2].signal(signal.SIGTERM)
+    check(nodes[2].wait_exit(10) == 0, "n3 left")
+    n3 = Daemon("n3", join=[nodes[0]], extra=["--keyring", rings[2]]).wait_ready()
+    converge([nodes[0], nodes[1], n3], 3)
+    # A node still on the old key stays out, and is counted.
+    old = Daemon("old", join=[nodes[0]],
+                 extra=["--keyring", secret_file("old.ring", k1 + "\n")]).wait_ready()
+    time.sleep(1.0)
+    check("old" not in nodes[0].members(), "a node with the old key does not join")
+    check(metric(metrics_of(nodes[0]), "hearsay_rejected_total", {"reason": "EKEY"}) > 0,
+          "its datagrams are counted as EKEY")
+    old.signal(signal.SIGTERM)
+    # A plaintext daemon says so loudly, and has no keys to rotate.
+    plain = Daemon("plain").wait_ready()
+    check("GOSSIP IS NOT ENCRYPTED" in plain.log(), "plaintext warning at start")
+    check(plain.json("/v1/keys") ["encrypted"] is False, "plaintext: encrypted false")
+    code, _, r = plain.req("POST", "/v1/keys", body=json.dumps({"key": k2}))
+    check(code == 409 and b"--keyring" in r, f"keys on a plaintext node: {code} {r!r}")
+    rc, out, _ = cli("keys", "list", "--http", plain.http)
+    check(rc == 0 and "not encrypted" in out, f"keys list, plaintext: {out!r}")
+
+
+def case_http_token():
+    token = keygen()
+    tf = secret_file("api.token", f"\n  {token}  \n")
+    d = Daemon("t1", http_host="0.0.0.0",
+               extra=["--http-token-file", tf]).wait_ready()
+    check("write endpoints require the token" in d.log(), "token noted in the log")
+    # Reads need no token.
+    check(d.json("/v1/members")["self"] == "t1", "GET without a token")
+    # Writes do.
+    for hdrs in ({}, {"Authorization": "Bearer wrong-token-of-some-length"},
+                 {"Authorization": f"Basic {token}"},
+                 {"Authorization": f"Bearer {token}x"}):
+        code, h, body = d.req("PUT", "/v1/tags/k", body=b"v", headers=hdrs)
+        check(code == 401 and h.get("www-authenticate", "").startswith("Bearer"),
+              f"PUT with {hdrs}: {code} {h}")
+        check(b"token" in body, f"401 body says why: {body!r}")
+    for method, path in (("DELETE", "/v1/tags/k"), ("POST", "/v1/leave"),
+                         ("POST", "/v1/keys"), ("PUT", "/v1/keys/primary"),
+                         ("DELETE", "/v1/keys/00000000")):
+        code, _, _ = d.req(method, path)
+        check(code == 401, f"{method} {path} without a token: {code}")
+    code, _, _ = d.req("PUT", "/v1/tags/k", body=b"v",
+                       headers={"Authorization": f"bearer  {token}"})
+    check(code == 200, f"PUT with the token: {code}")
+    check(metric(metrics_of(d), "hearsay_agent_http_unauthorized_total") == 9,
+          "refusals counted")
+    # The CLI: refused without, accepted with the file or the environment.
+    rc, _, err = cli("tag", "set", "a", "1", "--http", d.http)
+    check(rc == 1 and "API token" in err, f"CLI without a token: {err!r}")
+    rc, _, err = cli("tag", "set", "a", "1", "--http", d.http, "--token-file", tf)
+    check(rc == 0, f"CLI --token-file: {err!r}")
+    rc, _, err = cli("--token-file", tf, "--http", d.http, "tag", "del", "a")
+    check(rc == 0, f"CLI --token-file before the command: {err!r}")
+    rc, _, err = cli("tag", "set", "b", "2", "--http", d.http,
+                     env={"HEARSAY_HTTP_TOKEN": token})
+    check(rc == 0, f"CLI HEARSAY_HTTP_TOKEN: {err!r}")
+    rc, _, err = cli("tag", "set", "b", "2", "--http", d.http,
+                     env={"HEARSAY_HTTP_TOKEN": "short"})
+    check(rc == 2 and "not a valid token" in err, f"bad HEARSAY_HTTP_TOKEN: {err!r}")
+    check(d.members()["t1"]["tags"] == {"k": "v", "b": "2"}, "tags written")
+    # A token on loopback is enforced too.
+    lo = Daemon("t2", extra=["--http-token-file", tf]).wait_ready()
+    code, _, _ = lo.req("PUT", "/v1/tags/k", body=b"v")
+    check(code == 401, f"loopback with a token: {code}")
+    rc, out, err = cli("leave", "--http", d.http, env={"HEARSAY_HTTP_TOKEN": token})
+    check(rc == 0 and "left" in out, f"leave with the token: {out!r} {err!r}")
+    d.signalled = True
+    check(d.wait_exit(10) == 0, "t1 exited after the leave")
 
 
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}

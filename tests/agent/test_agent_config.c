@@ -15,7 +15,10 @@
 
 #include <cmocka.h>
 
+#include <sys/stat.h>
+
 #include "agent/config.h"
+#include "agent/keyring.h"
 
 #define ARGV(...) ((char *[]){"hearsayd", __VA_ARGS__, NULL})
 #define ARGC(...)                                                              \
@@ -307,6 +310,139 @@ static void test_small_parsers(void **state)
     assert_string_equal(hsa_event_env_name(HS_EVENT_FAIL), "member-fail");
 }
 
+static void test_security_settings(void **state)
+{
+    hsa_settings s;
+    char **argv = ARGV("--name", "n1", "--keyring", "/k", "--http-token-file",
+                       "/t", "--replay-window", "30s", "--max-source-rate", "0",
+                       "--max-pending-sends", "64");
+    assert_int_equal(
+        parse(&s,
+              ARGC("--name", "n1", "--keyring", "/k", "--http-token-file", "/t",
+                   "--replay-window", "30s", "--max-source-rate", "0",
+                   "--max-pending-sends", "64"),
+              argv),
+        0);
+    assert_string_equal(s.keyring, "/k");
+    assert_string_equal(s.http_token_file, "/t");
+    hs_config cfg;
+    hs_config_init(&cfg);
+    assert_int_equal(cfg.max_datagrams_per_sec_per_source, 1000);
+    hsa_settings_to_config(&s, &cfg);
+    assert_int_equal(cfg.replay_window_ms, 30000);
+    assert_int_equal(cfg.max_datagrams_per_sec_per_source, 0); /* off */
+    assert_int_equal(cfg.max_pending_sends, 64);
+    hsa_settings_free(&s);
+
+    /* The same from the config file, underscores for dashes. */
+    const char *doc = "{\"http_token_file\": \"/t2\", \"replay-window\": 5000}";
+    assert_int_equal(parse(&s, ARGC("--name", "n1"), ARGV("--name", "n1")), 0);
+    assert_int_equal(hsa_settings_apply_json(&s, "x.json", doc, strlen(doc),
+                                             err, sizeof err),
+                     0);
+    assert_string_equal(s.http_token_file, "/t2");
+    assert_int_equal(s.replay_window_ms, 5000);
+    hsa_settings_free(&s);
+
+    expect_error(ARGC("--replay-window", "999ms"),
+                 ARGV("--replay-window", "999ms"), "at least 1s");
+    expect_error(ARGC("--max-pending-sends", "0"),
+                 ARGV("--max-pending-sends", "0"), "greater than 0");
+}
+
+static const char *K1 = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+static const char *K2 = "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=";
+
+static int ring(const char *text)
+{
+    char keys[HS_KEYS_MAX][HS_KEY_TEXT_LEN];
+    size_t n = 99;
+    err[0] = '\0';
+    int rc = hsa_keyring_parse(text, strlen(text), keys, &n, err, sizeof err);
+    return rc < 0 ? -1 : (int)n;
+}
+
+static void test_keyring_text(void **state)
+{
+    char text[2048];
+    snprintf(text, sizeof text, "# keys\n\n  %s \t\r\n%s\n", K1, K2);
+    assert_int_equal(ring(text), 2);
+    snprintf(text, sizeof text, "%s", K1); /* no final newline */
+    assert_int_equal(ring(text), 1);
+
+    snprintf(text, sizeof text, "%s\n# ok\nAAAA\n", K1);
+    assert_int_equal(ring(text), -1);
+    assert_non_null(strstr(err, "line 3: not a base64 32-byte key"));
+    snprintf(text, sizeof text, "%s\n%s\n\n%s\n", K1, K2, K1);
+    assert_int_equal(ring(text), -1);
+    assert_non_null(strstr(err, "line 4: the same key as line 1"));
+    /* 44 characters that are not base64 of 32 bytes. */
+    assert_int_equal(ring("!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!=\n"),
+                     -1);
+    assert_int_equal(ring("# only a comment\n\n"), -1);
+    assert_non_null(strstr(err, "no key"));
+    /* 17 distinct keys: one too many. */
+    text[0] = '\0';
+    for (int i = 0; i < 17; i++) {
+        char k[HS_KEY_TEXT_LEN];
+        assert_int_equal(hs_key_generate(k, sizeof k), HS_OK);
+        strcat(text, k);
+        strcat(text, "\n");
+    }
+    assert_int_equal(ring(text), -1);
+    assert_non_null(strstr(err, "line 17: more than 16 keys"));
+
+    assert_int_equal(hsa_token_check("0123456789abcdef", 16), 0);
+    assert_int_equal(hsa_token_check("0123456789abcde", 15), -1);
+    assert_int_equal(hsa_token_check("0123456789 abcdef", 17), -1);
+}
+
+static void test_keyring_files(void **state)
+{
+    char dir[] = "/tmp/hs_ring_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[128];
+    snprintf(path, sizeof path, "%s/ring", dir);
+    hs_key_info keys[2] = {{.primary = 1}, {.primary = 0}};
+    snprintf(keys[0].key, sizeof keys[0].key, "%s", K2);
+    snprintf(keys[1].key, sizeof keys[1].key, "%s", K1);
+    assert_int_equal(hsa_keyring_save(path, keys, 2, err, sizeof err), 0);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+
+    char back[HS_KEYS_MAX][HS_KEY_TEXT_LEN];
+    size_t n = 0;
+    assert_int_equal(hsa_keyring_load(path, back, &n, err, sizeof err), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(back[0], K2); /* the primary first */
+    assert_string_equal(back[1], K1);
+
+    /* Readable by others: refused, saying how to fix it. */
+    chmod(path, 0644);
+    assert_int_equal(hsa_keyring_load(path, back, &n, err, sizeof err), -1);
+    assert_non_null(strstr(err, "chmod 600"));
+    assert_int_equal(hsa_keyring_save(path, keys, 0, err, sizeof err), -1);
+
+    /* Token files: the first line, trimmed. */
+    char tpath[128], token[HSA_TOKEN_MAX + 1];
+    snprintf(tpath, sizeof tpath, "%s/token", dir);
+    FILE *f = fopen(tpath, "w");
+    assert_non_null(f);
+    fputs("\n  0123456789abcdef0123  \nsecond line\n", f);
+    fclose(f);
+    chmod(tpath, 0600);
+    assert_int_equal(
+        hsa_token_load(tpath, token, sizeof token, err, sizeof err), 0);
+    assert_string_equal(token, "0123456789abcdef0123");
+    chmod(tpath, 0660);
+    assert_int_equal(
+        hsa_token_load(tpath, token, sizeof token, err, sizeof err), -1);
+    unlink(tpath);
+    unlink(path);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -317,6 +453,9 @@ int main(void)
         cmocka_unit_test(test_config_file),
         cmocka_unit_test(test_config_errors),
         cmocka_unit_test(test_small_parsers),
+        cmocka_unit_test(test_security_settings),
+        cmocka_unit_test(test_keyring_text),
+        cmocka_unit_test(test_keyring_files),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -908,7 +908,10 @@ sleep 30
     line = open(f"{out}/member-join.n2.stdin").read()
     check(re.match(r"^n2\t127\.0\.0\.1:%d\talive\t(role=web)?\n$" % n2.gport, line),
           f"stdin line {line!r}")
-    check("recorded member-join n2" in n1.log(), "handler output logged")
+    # The script's files appear before the daemon has read and logged its
+    # output: wait for the log line rather than racing it.
+    wait_until(lambda: "recorded member-join n2" in n1.log(), 10,
+               "handler output logged")
     # The slow one is killed at the timeout, with its process group.
     wait_until(lambda: "(timeout)" in n1.log(), 5, "slow handler killed at 500 ms")
     pids = [int(x) for x in open(f"{out}/slow.pids").read().split()]
@@ -1028,6 +1031,10 @@ def case_sse_limits():
         for k in range(20):
             n2.req("PUT", f"/v1/tags/k{k}", body=value + str(i).encode())
         i += 1
+        # Each update event carries the member's tags (~20 KiB here): pace
+        # the writer so a client that does read keeps up even on a loaded
+        # machine, while the one that never reads still falls 1 MiB behind.
+        time.sleep(0.2)
         text = n1b.req("GET", "/metrics")[2].decode()
         if metric(text, "hearsay_agent_event_stream_dropped_total") >= 1:
             break
@@ -1035,6 +1042,10 @@ def case_sse_limits():
         raise TestFailure("a client that never reads was not dropped")
     log(f"stuck client dropped after {i} rounds of 20 tag updates")
     check(n1b.req("GET", "/healthz")[0] == 200, "daemon fine after dropping")
+    # The reader's thread may lag behind the daemon on a loaded machine
+    # (sanitizers, parallel tests): give it time to parse what it was sent.
+    wait_until(lambda: reader.closed or len(reader.find("update", "n2")) > 0, 10,
+               "the reading client saw updates")
     check(not reader.closed and len(reader.find("update", "n2")) > 0,
           "the reading client keeps its stream")
     stuck.close()

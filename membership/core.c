@@ -75,10 +75,16 @@ void hs_core_config_init(hs_core_config *cfg)
     /* A deleted key is remembered 30 min: far longer than any gossip
      * spread, so a peer only needs a reset after a long partition. */
     cfg->tombstone_gc_ms = 30u * 60u * 1000u;
-    /* A change is pushed unasked for 8 rounds: log2(256); in clusters
-     * whose digest fits one datagram anti-entropy alone suffices and
-     * rumors only use leftover room. */
-    cfg->rumor_rounds = 8;
+    /* A change is pushed unasked for 14 rounds after a node learns it.
+     * In push mode the share of members a rumor misses falls about e-fold
+     * per extra round its carriers keep pushing (Demers et al. 1987), and
+     * a missed member waits for the full-state slices: with 8 rounds one
+     * push trial in ten at 1,000 members took 74 rounds instead of 15;
+     * with 14, 20 of 20 finished within 16 (theory 16.9), and 14 leaves
+     * margin up to 10,000 members (docs/performance.md). Push-pull barely
+     * notices: rumors only fill leftover room, a user key's rumor at most
+     * a quarter of it. */
+    cfg->rumor_rounds = 14;
     cfg->max_members = 16384;
     cfg->max_keys = 256;
     cfg->graveyard = 4096;
@@ -149,6 +155,7 @@ hs_err hs_core_new(const hs_core_config *cfg, uint64_t now_ms, hs_core **out)
     c->cfg.name = c->name;
     c->cfg.addr = c->addr;
     c->rng = cfg->seed;
+    c->phi = cfg->phi;
     c->phi_z = hs_phi_normal_z(cfg->phi_threshold > 0 ? cfg->phi_threshold
                                                       : 1.0);
     c->now = now_ms;
@@ -359,8 +366,17 @@ bool hs_core_next_datagram(hs_core *c, hs_datagram *out)
  * above what we held before it for the next rumor_rounds rounds. */
 void hs_core_mark_hot(hs_core *c, hs_mrec *m, uint64_t old_max)
 {
-    if (c->round >= m->rumor_until)
+    /* A new rumor window starts when the last one cooled down, and also
+     * when it has run for rumor_rounds: with heartbeats a member never
+     * cools down (a beat arrives every few seconds), and a window that
+     * never moved kept every key the member ever wrote in its rumors and
+     * in the key-rumor list, crowding out the new ones. */
+    if (c->round >= m->rumor_until ||
+        (uint32_t)((uint32_t)c->round - m->rumor_start) >=
+            c->cfg.rumor_rounds) {
         m->rumor_base = old_max;
+        m->rumor_start = (uint32_t)c->round;
+    }
     m->rumor_until = c->round + c->cfg.rumor_rounds + 1;
     /* Listed so rumors are found without scanning every member; if the
      * list cannot grow the change still spreads by anti-entropy. */
@@ -374,8 +390,13 @@ static uint64_t suspect_time(const hs_core *c, const hs_mrec *m)
     const hs_phi *phi = hs_mrec_phi(m, &tmp);
     if (m->is_self || c->cfg.phi_threshold <= 0 || !phi->has_last)
         return UINT64_MAX;
-    double after = hs_phi_crossing_ms(phi, &c->cfg.phi, c->cfg.phi_threshold,
-                                      c->phi_z);
+    /* Nobody is suspected before this node knows the cluster's rhythm
+     * (observe_rhythm): until then every detector is on a bootstrap
+     * estimate or a window of one or two intervals. */
+    if (!c->rhythm_known)
+        return UINT64_MAX;
+    double after =
+        hs_phi_crossing_ms(phi, &c->phi, c->cfg.phi_threshold, c->phi_z);
     double at = phi->last_ms + ceil(after);
     return at >= 1.8e19 ? UINT64_MAX : (uint64_t)at;
 }
@@ -392,23 +413,12 @@ void hs_core_watch(hs_core *c, hs_mrec *m)
 }
 
 /*
- * Evidence of life. Version `version` of m's current incarnation exists:
- * we just applied it, or a peer's digest says it holds it. The first time
- * a version above everything seen before shows up is an arrival for m's
- * detector, however it came.
- *
- * Why digests count: a member's heartbeat reaches an observer only when a
- * delta carrying it fits in some datagram, and at 128 members with
- * 1400-byte datagrams that happened every 3.8 s on average (sd 2.6 s, one
- * in 10^5 gaps over 19 s; measured with hearsay-sim), far slower and
- * noisier than the one-second heartbeat, which the detector then had to
- * allow for. Every exchange also carries digest lines for dozens of
- * members, and a line showing a version we do not hold proves the member
- * was alive after what we last saw. Counting those made arrivals several
- * times as frequent and regular (docs/performance.md). The arrival is
- * timed when we learn of the version, as for a delta; a crashed member's
- * last version is counted once, wherever it is first seen, so detection
- * is not delayed by it.
+ * Evidence of life: version `version` of m's current incarnation exists
+ * (we just applied it). The first time a version above every one seen
+ * before shows up is an arrival for m's detector. Any version counts, not
+ * only a heartbeat: a member that wrote a key was alive when it did.
+ * seen_version remembers what was counted, so a version is one arrival
+ * however often it is applied again (a reset copy, a duplicate).
  */
 void hs_core_evidence(hs_core *c, hs_mrec *m, uint64_t version)
 {
@@ -418,12 +428,106 @@ void hs_core_evidence(hs_core *c, hs_mrec *m, uint64_t version)
     hs_core_heard(c, m);
 }
 
+/*
+ * The rhythm this node observes. Heartbeats reach an observer when gossip
+ * carries them, so the intervals a detector sees are set by the cluster's
+ * size and the datagram limit, not by heartbeat_interval_ms: 1.4 s on
+ * average at 16 members, 3.6 s at 128 (sd 2.4 s), 7 s at 256, with the
+ * defaults (docs/performance.md). A detector that starts from "one beat
+ * per heartbeat interval" therefore suspects every member it has just
+ * met, or has just taken back after a false alarm, whose next beat is an
+ * ordinary four seconds away; with 128 members that was thousands of
+ * false suspicions a minute. So every interval any member shows is also
+ * folded into one running mean and variance per node (over about the last
+ * 1,000 intervals), and the detectors start from that rhythm instead, and
+ * never assume a member beats more regularly than the cluster as a whole
+ * does (adapt_detector). Each interval is weighted by its length: members
+ * heard often (recent exchange partners) contribute many short intervals,
+ * and an unweighted mean is the harmonic mean of the members' rhythms, far
+ * below a typical member's at 1,000 members; weighted, every member counts
+ * for the time it covers, and the estimate errs long, the safe side for a
+ * member the detector knows nothing about yet.
+ *
+ * Until the node has seen two intervals per member on average, the rhythm
+ * is biased low (the short intervals are the first to complete) and every
+ * detector is on its bootstrap estimate or a window of one or two
+ * intervals; a node that has just met everyone at once (its own start)
+ * would suspect the members whose first interval is merely long. So no
+ * one is suspected before that: a few seconds after a node starts (7 s at
+ * 128 members), sooner in a small cluster.
+ */
+static bool adapt_detector(hs_core *c);
+
+static void observe_rhythm(hs_core *c, double iv)
+{
+    double keep = 1.0 - 1.0 / 1024;
+    c->rhythm_w = c->rhythm_w * keep + iv;
+    c->rhythm_wx = c->rhythm_wx * keep + iv * iv;
+    c->rhythm_wxx = c->rhythm_wxx * keep + iv * iv * iv;
+    c->rhythm_n++;
+    if (!c->rhythm_known && c->rhythm_n >= 2 * c->members.n_sorted) {
+        c->rhythm_known = true;
+        adapt_detector(c);
+        c->next_check = c->now; /* bootstrap detectors may suspect now */
+    }
+}
+
+/* Puts the observed rhythm into the detector configuration in use: the
+ * bootstrap interval is at least the observed mean, the minimum deviation
+ * at least the observed deviation, and an interval is taken for an outage
+ * (not a sample) only past eight times the mean: at 1,000 members the mean
+ * is about 20 s, and the configured 30 s would discard the long half of
+ * every member's rhythm and leave windows that convict on ordinary gaps.
+ * (Intervals up to twice that bound feed the rhythm itself, so it can
+ * grow.) Called once per gossip round; returns true when it changed, and
+ * every member is checked again then, since every suspicion time moved. */
+static bool adapt_detector(hs_core *c)
+{
+    if (!c->rhythm_known)
+        return false;
+    double first = c->cfg.phi.first_interval_ms;
+    double sd = c->cfg.phi.min_stddev_ms;
+    if (!(c->rhythm_w > 0))
+        return false;
+    double mean = c->rhythm_wx / c->rhythm_w;
+    double var = c->rhythm_wxx / c->rhythm_w - mean * mean;
+    double dev = var > 0 ? sqrt(var) : 0;
+    if (mean > first)
+        first = mean;
+    if (dev > sd)
+        sd = dev;
+    double max_iv = c->cfg.phi.max_interval_ms;
+    if (8 * mean > max_iv)
+        max_iv = 8 * mean;
+    /* The detector refuses a bootstrap interval at or past the longest
+     * interval it accepts. */
+    if (first >= max_iv)
+        first = max_iv / 2;
+    if (fabs(first - c->phi.first_interval_ms) <
+            0.02 * c->phi.first_interval_ms &&
+        fabs(sd - c->phi.min_stddev_ms) < 0.02 * c->phi.min_stddev_ms + 1 &&
+        fabs(max_iv - c->phi.max_interval_ms) <
+            0.02 * c->phi.max_interval_ms)
+        return false;
+    c->phi.first_interval_ms = first;
+    c->phi.min_stddev_ms = sd;
+    c->phi.max_interval_ms = max_iv;
+    return true;
+}
+
 /* An arrival for m's detector (see hs_core_evidence). */
 void hs_core_heard(hs_core *c, hs_mrec *m)
 {
     if (m->is_self || m->state == HS_STATE_LEFT)
         return;
-    hs_mrec_phi_heartbeat(m, &c->cfg.phi, (double)c->now);
+    hs_phi tmp;
+    const hs_phi *phi = hs_mrec_phi(m, &tmp);
+    if (phi->has_last) {
+        double iv = (double)c->now - phi->last_ms;
+        if (iv > 0 && iv <= 2 * c->phi.max_interval_ms)
+            observe_rhythm(c, iv);
+    }
+    hs_mrec_phi_heartbeat(m, &c->phi, (double)c->now);
     hs_core_watch(c, m);
     if (m->state == HS_STATE_SUSPECT || m->state == HS_STATE_DEAD) {
         m->state = HS_STATE_ALIVE;
@@ -575,6 +679,8 @@ void hs_core_tick(hs_core *c, uint64_t now)
         if (c->next_heartbeat <= now)
             c->next_heartbeat = now + c->cfg.heartbeat_interval_ms;
     }
+    if (now >= c->next_gossip && adapt_detector(c))
+        c->next_check = now;
     if (now >= c->next_check)
         check_members(c);
     if (now >= c->next_gc) {
@@ -755,7 +861,7 @@ static void fill_info(const hs_core *c, const hs_mrec *m, uint64_t now,
         (m->state == HS_STATE_ALIVE || m->state == HS_STATE_SUSPECT))
     {
         hs_phi tmp;
-        out->phi = hs_phi_value(hs_mrec_phi(m, &tmp), &c->cfg.phi, (double)now);
+        out->phi = hs_phi_value(hs_mrec_phi(m, &tmp), &c->phi, (double)now);
     }
 }
 

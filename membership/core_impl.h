@@ -29,6 +29,16 @@ struct hs_core {
     uint64_t rng;
     double phi_z; /* hs_phi_normal_z(cfg.phi_threshold) */
 
+    /* The detector configuration in use: cfg.phi with its bootstrap
+     * interval and minimum deviation raised to the rhythm this node
+     * actually observes across all members (see adapt_detector). */
+    hs_phi_config phi;
+    /* Recent inter-arrival times (ms), each weighted by its length, with
+     * exponential forgetting: sum of w, w x and w x^2 (observe_rhythm). */
+    double rhythm_w, rhythm_wx, rhythm_wxx;
+    uint64_t rhythm_n;
+    bool rhythm_known; /* enough intervals seen to trust the rhythm */
+
     uint64_t now;        /* last time seen */
     uint64_t deadline;   /* last deadline handed out */
     uint64_t next_gossip;

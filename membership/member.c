@@ -249,7 +249,6 @@ void hs_members_bury(hs_members *t, hs_mrec *m)
     hs_kv_clear(m);
     free(m->kv);
     m->kv = NULL;
-    m->cap_kv = 0;
     hs_mrec_phi_reset(m);
     m->state = HS_STATE_REAPED;
     if (t->n_grave == t->grave_cap && t->grave_cap < t->grave_max) {
@@ -418,6 +417,20 @@ uint32_t hs_kv_after(const hs_mrec *m, uint64_t v)
     return lo;
 }
 
+/* The key array's capacity is not stored (4 bytes in each of N^2
+ * records): it is the smallest power of two, at least 4, that holds n_kv,
+ * and the allocation is never smaller (it only grows, by doubling from 4,
+ * and removals leave it as it is). */
+static uint32_t kv_cap(const hs_mrec *m)
+{
+    if (!m->kv)
+        return 0;
+    uint32_t c = 4;
+    while (c < m->n_kv)
+        c *= 2;
+    return c;
+}
+
 static void kv_remove_at(hs_mrec *m, uint32_t i)
 {
     if (m->kv[i].tombstone)
@@ -452,8 +465,8 @@ hs_err hs_kv_put(hs_mrec *m, const char *key, const uint8_t *value,
     kv.tomb_ms = now_ms;
 
     int old = hs_kv_find(m, key);
-    if (old < 0 && m->n_kv == m->cap_kv) {
-        uint32_t cap = m->cap_kv ? m->cap_kv * 2 : 4;
+    if (old < 0 && m->n_kv == kv_cap(m)) {
+        uint32_t cap = m->kv ? kv_cap(m) * 2 : 4;
         hs_kv *a = realloc(m->kv, cap * sizeof *a);
         if (!a) {
             free(kv.key);
@@ -461,7 +474,6 @@ hs_err hs_kv_put(hs_mrec *m, const char *key, const uint8_t *value,
             return HS_ENOMEM;
         }
         m->kv = a;
-        m->cap_kv = cap;
     }
     if (old >= 0)
         kv_remove_at(m, (uint32_t)old);

@@ -48,9 +48,8 @@ struct hs_mrec {
     uint64_t hb_version; /* 0: no heartbeat seen */
 
     uint64_t state_since; /* local ms of the last state change */
-    /* Highest version of this incarnation known to exist, from our own
-     * copy or a peer's digest: each rise is an arrival for the detector
-     * (hs_core_evidence). */
+    /* Highest version of this incarnation counted as an arrival for the
+     * detector (hs_core_evidence). */
     uint64_t seen_version;
     uint64_t rumor_base;  /* versions above this are pushed unasked ... */
     uint64_t rumor_until; /* ... until this gossip round */
@@ -64,8 +63,9 @@ struct hs_mrec {
         double mark; /* det_kind == HS_DET_MARK */
     } det;
 
-    uint32_t n_kv, cap_kv;
+    uint32_t n_kv; /* capacity: see kv_cap in member.c */
     uint32_t n_tombs;
+    uint32_t rumor_start; /* round the rumor_base was set (mod 2^32) */
     uint32_t hot_slot; /* 1 + index in hs_members.hot; 0: not listed */
 
     uint8_t state; /* hs_member_state */

@@ -9,8 +9,9 @@
  * Heartbeat inter-arrival times are measured as the detector sees them:
  * after every datagram a node takes in, each member with a version above
  * any the node had seen (hs_core_evidence) had an arrival, and the time
- * since its previous arrival at that node is a sample. That is the rhythm phi is fitted to, so its mean, spread and
- * tail are what the detector defaults must be chosen from.
+ * since its previous arrival at that node is a sample. That is the rhythm phi
+ * is fitted to, so its mean, spread and tail are what the detector defaults
+ * must be chosen from.
  */
 #include <math.h>
 #include <stdio.h>
@@ -26,10 +27,10 @@
 #define HB_BUCKETS 6000 /* 10 minutes; longer gaps land in the last */
 
 typedef struct hbmeter {
-    uint32_t n;         /* nodes measured (pairs are n x n) */
-    uint64_t *last_hb;  /* [observer * n + member] */
+    uint32_t n;        /* nodes measured (pairs are n x n) */
+    uint64_t *last_hb; /* [observer * n + member] */
     uint64_t *last_at;
-    uint64_t *hist;     /* inter-arrival histogram, HB_BUCKET_MS wide */
+    uint64_t *hist; /* inter-arrival histogram, HB_BUCKET_MS wide */
     uint64_t count;
     double sum, sumsq, max;
     bool on;
@@ -147,10 +148,10 @@ typedef struct watch {
     uint64_t *fail_at;
     uint64_t *recover_at;
     uint32_t n_fail, n_suspect, n_recover;
-    uint8_t *side;        /* partition: each node's half */
+    uint8_t *side; /* partition: each node's half */
     bool cut_on;
-    uint64_t pause_end;   /* pause: when the paused node resumed */
-    uint64_t paused_fp;   /* pause: false alarms raised by the paused node */
+    uint64_t pause_end; /* pause: when the paused node resumed */
+    uint64_t paused_fp; /* pause: false alarms raised by the paused node */
 } watch;
 
 static bool crashed_excused(const sim_net *net, const watch *w, uint32_t i,
@@ -291,9 +292,8 @@ static bool detect_build(sim_net *net, const sim_opts *o, uint64_t seed,
 {
     sim_opts oo = *o;
     oo.seed = seed;
-    sim_hooks hooks = {.on_event = watch_event,
-                       .on_receive = watch_receive,
-                       .arg = w};
+    sim_hooks hooks = {
+        .on_event = watch_event, .on_receive = watch_receive, .arg = w};
     if (!sim_build(net, &oo, &hooks) || !sim_seed_views(net)) {
         fprintf(stderr, "hearsay-sim: could not build %u nodes\n", o->nodes);
         return false;
@@ -325,16 +325,14 @@ int sim_crash(const sim_opts *o, sim_rep *r)
     }
     sim_net net;
     uint32_t undetected = 0, done = 0;
-    double setup_s = 0, observed_s = 0;
+    double setup_s = 0, observed_s = 0, t_begin = sim_wall_now();
     int rc = 0;
     memset(&net, 0, sizeof net);
     for (uint32_t t = 0; t < trials && rc == 0; t++) {
         if (t > 0)
             sim_net_free(&net);
-        memset(w.hb.last_hb, 0,
-               (size_t)w.hb.n * w.hb.n * sizeof *w.hb.last_hb);
-        memset(w.hb.last_at, 0,
-               (size_t)w.hb.n * w.hb.n * sizeof *w.hb.last_at);
+        memset(w.hb.last_hb, 0, (size_t)w.hb.n * w.hb.n * sizeof *w.hb.last_hb);
+        memset(w.hb.last_at, 0, (size_t)w.hb.n * w.hb.n * sizeof *w.hb.last_at);
         w.target = UINT32_MAX;
         w.t_event = 0;
         if (!detect_build(&net, o, o->seed + t, &w)) {
@@ -365,8 +363,7 @@ int sim_crash(const sim_opts *o, sim_rep *r)
             break;
         }
         span(&net, w.fail_at, tc, is_survivor, &w, &d_first[t], &d_all[t]);
-        span(&net, w.suspect_at, tc, is_survivor, &w, &s_first[t],
-             &s_all[t]);
+        span(&net, w.suspect_at, tc, is_survivor, &w, &s_first[t], &s_all[t]);
         if (w.n_fail < need && cap)
             undetected++;
         done++;
@@ -383,6 +380,7 @@ int sim_crash(const sim_opts *o, sim_rep *r)
     sim_rep_u64(r, "false_positives", w.false_fail);
     sim_rep_u64(r, "false_suspicions", w.false_suspect);
     hb_report(r, &w.hb);
+    net.wall_start = t_begin; /* wall_s: all trials */
     sim_report_tail(r, &net, o, setup_s);
     rc = rc ? rc : finish(&net, undetected ? 1 : 0);
     sim_net_free(&net);
@@ -425,25 +423,30 @@ static bool all_alive(const sim_net *net)
     return true;
 }
 
-/* Every node of one half has convicted every node of the other. */
-static bool halves_convicted(const sim_net *net, const watch *w)
+/* The share of (observer, member) pairs across the cut in which the
+ * observer has declared the member dead: 1 when each half has convicted
+ * every node of the other. */
+static double halves_convicted(const sim_net *net, const watch *w)
 {
     hs_member_info info;
+    uint64_t pairs = 0, dead = 0;
     for (uint32_t i = 0; i < net->n; i++)
         for (uint32_t j = 0; j < net->n; j++) {
             if (w->side[i] == w->side[j])
                 continue;
-            if (sim_view(net, i, j, &info) && info.state != HS_STATE_DEAD)
-                return false;
+            pairs++;
+            if (!sim_view(net, i, j, &info) || info.state == HS_STATE_DEAD)
+                dead++;
         }
-    return true;
+    return pairs ? (double)dead / (double)pairs : 0;
 }
 
 /*
  * partition: the cluster splits into two halves for --duration seconds
  * (60): two-way, or with --one-way only half A's datagrams to half B are
  * lost. convicted_s is when every node had declared every node of the
- * other half dead (NaN if that never happened during the cut); heal_s is
+ * other half dead (NaN if that never happened during the cut;
+ * convicted_share is how far it got by the end of the cut); heal_s is
  * the time after the cut ends until every node sees every node alive
  * again, with the current generation.
  */
@@ -470,9 +473,11 @@ int sim_partition(const sim_opts *o, sim_rep *r)
     if (!o->one_way)
         sim_cut(&net, 1, 0, true);
     uint64_t end = tp + (uint64_t)(cut_s * 1000);
+    double share = 0;
     while (net.now < end && !net.timed_out && !net.oom) {
         sim_run_until(&net, net.now + 1000);
-        if (!convicted && halves_convicted(&net, &w))
+        share = halves_convicted(&net, &w);
+        if (!convicted && share >= 1)
             convicted = net.now;
     }
     sim_heal(&net);
@@ -491,6 +496,7 @@ int sim_partition(const sim_opts *o, sim_rep *r)
     sim_rep_num(r, "partition_s", cut_s);
     sim_rep_num(r, "convicted_s",
                 convicted ? (double)(convicted - tp) / 1000 : NAN);
+    sim_rep_num(r, "convicted_share", share);
     sim_rep_num(r, "heal_s", healed ? (double)(healed - th) / 1000 : NAN);
     sim_rep_u64(r, "expected_fails", w.right_fail);
     sim_rep_u64(r, "false_positives", w.false_fail);
@@ -516,6 +522,20 @@ static bool pause_excused(const sim_net *net, const watch *w, uint32_t i,
     return net->nodes[j].state == SIM_PAUSED;
 }
 
+/* Every other up node sees node j alive, in its current generation. */
+static bool seen_alive_by_all(const sim_net *net, uint32_t j)
+{
+    hs_member_info info;
+    for (uint32_t i = 0; i < net->n; i++) {
+        if (i == j || net->nodes[i].state != SIM_UP)
+            continue;
+        if (!sim_view(net, i, j, &info) || info.state != HS_STATE_ALIVE ||
+            info.generation != net->nodes[j].generation)
+            return false;
+    }
+    return true;
+}
+
 static bool is_other(const sim_net *net, uint32_t i, const void *arg)
 {
     const watch *w = arg;
@@ -524,8 +544,9 @@ static bool is_other(const sim_net *net, uint32_t i, const void *arg)
 
 /*
  * pause: one node's loop stops for --duration seconds (30) and runs again.
- * Others should convict it (detect_all_s) and take it back once it beats
- * again (recover_all_s, after the resume); the paused node itself must
+ * Others may convict it meanwhile (convicted_by, detect_*_s) and must see
+ * it alive again once it beats (recover_all_s: every other node, after the
+ * resume; recover_first_s: the first RECOVER event); the paused node must
  * not convict anyone on the stale timestamps its own pause left behind
  * (paused_node_false_positives).
  */
@@ -551,17 +572,20 @@ int sim_pause(const sim_opts *o, sim_rep *r)
     sim_run_until(&net, tp + (uint64_t)(pause_s * 1000));
     w.pause_end = net.now;
     sim_node_resume(&net, p);
-    uint64_t tr = net.now;
+    uint64_t tr = net.now, back = 0;
     uint32_t need = count_survivors(&net, &w);
-    /* Run until every other node that convicted it took it back, and at
-     * least 60 s so late false alarms by the paused node show. */
-    while ((net.now < tr + 60000 ||
-            (w.n_recover < w.n_suspect && net.now < tr + 600000)) &&
-           !net.timed_out && !net.oom)
+    /* Run until every other node sees it alive again, and at least 60 s so
+     * late false alarms by the paused node show. */
+    while ((net.now < tr + 60000 || (!back && net.now < tr + 600000)) &&
+           !net.timed_out && !net.oom) {
         sim_run_until(&net, net.now + 1000);
+        if (!back && seen_alive_by_all(&net, p))
+            back = net.now;
+    }
     double d_first, d_all, rc_first, rc_all;
     span(&net, w.fail_at, tp, is_other, &w, &d_first, &d_all);
     span(&net, w.recover_at, tr, is_other, &w, &rc_first, &rc_all);
+    rc_all = back ? (double)(back - tr) / 1000.0 : NAN;
     const hs_core_stats *ps = hs_core_stats_get(net.nodes[p].core);
     sim_report_head(r, o);
     sim_rep_num(r, "pause_s", pause_s);
@@ -570,7 +594,7 @@ int sim_pause(const sim_opts *o, sim_rep *r)
     sim_rep_u64(r, "convicted_by", w.n_fail);
     sim_rep_u64(r, "observers", need);
     sim_rep_num(r, "recover_first_s", rc_first);
-    sim_rep_num(r, "recover_all_s", w.n_recover >= w.n_suspect ? rc_all : NAN);
+    sim_rep_num(r, "recover_all_s", rc_all);
     sim_rep_u64(r, "pauses_detected", ps->pauses);
     sim_rep_u64(r, "paused_node_false_positives", w.paused_fp);
     sim_rep_u64(r, "false_positives", w.false_fail);
@@ -662,11 +686,10 @@ int sim_churn(const sim_opts *o, sim_rep *r)
     ch.up = calloc(o->nodes, sizeof *ch.up);
     ch.cap_lat = 100000;
     ch.lat = calloc(ch.cap_lat, sizeof *ch.lat);
-    sim_hooks hooks = {.on_event = churn_event,
-                       .on_receive = churn_receive,
-                       .arg = &ch};
-    if (!ch.restart_at || !ch.seen || !ch.up || !ch.lat || !sim_build(&net, o, &hooks) ||
-        !sim_seed_views(&net)) {
+    sim_hooks hooks = {
+        .on_event = churn_event, .on_receive = churn_receive, .arg = &ch};
+    if (!ch.restart_at || !ch.seen || !ch.up || !ch.lat ||
+        !sim_build(&net, o, &hooks) || !sim_seed_views(&net)) {
         fprintf(stderr, "hearsay-sim: could not build %u nodes\n", o->nodes);
         return 1;
     }
@@ -704,8 +727,7 @@ int sim_churn(const sim_opts *o, sim_rep *r)
     sim_rep_u64(r, "restarts_seen_by_all", ch.n_lat);
     sim_rep_num(r, "restart_seen_p50_s", sim_percentile(ch.lat, ch.n_lat, 50));
     sim_rep_num(r, "restart_seen_p99_s", sim_percentile(ch.lat, ch.n_lat, 99));
-    sim_rep_num(r, "restart_seen_max_s",
-                sim_percentile(ch.lat, ch.n_lat, 100));
+    sim_rep_num(r, "restart_seen_max_s", sim_percentile(ch.lat, ch.n_lat, 100));
     sim_rep_u64(r, "expected_fails", ch.w.right_fail);
     sim_rep_u64(r, "false_positives", ch.w.false_fail);
     sim_rep_u64(r, "false_suspicions", ch.w.false_suspect);

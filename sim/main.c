@@ -104,11 +104,38 @@ static bool parse_dbl(const char *s, double lo, double hi, double *out)
 }
 
 enum {
-    O_NODES = 256, O_SEED, O_LOSS, O_MODE, O_SCENARIO, O_TRIALS, O_JSON,
-    O_DELAY, O_JITTER, O_DUP, O_REORDER, O_REORDER_MS, O_GOSSIP, O_HB,
-    O_FANOUT, O_PHI, O_DEAD, O_MAXDG, O_MAXENT, O_ORDER, O_RUMOR, O_QUIET,
-    O_DURATION, O_WARMUP, O_MAXROUNDS, O_FROMJOIN, O_ONEWAY, O_RATE,
-    O_KEYS, O_RECON, O_WALL, O_HELP
+    O_NODES = 256,
+    O_SEED,
+    O_LOSS,
+    O_MODE,
+    O_SCENARIO,
+    O_TRIALS,
+    O_JSON,
+    O_DELAY,
+    O_JITTER,
+    O_DUP,
+    O_REORDER,
+    O_REORDER_MS,
+    O_GOSSIP,
+    O_HB,
+    O_FANOUT,
+    O_PHI,
+    O_DEAD,
+    O_MAXDG,
+    O_MAXENT,
+    O_ORDER,
+    O_RUMOR,
+    O_QUIET,
+    O_DURATION,
+    O_WARMUP,
+    O_MAXROUNDS,
+    O_FROMJOIN,
+    O_ONEWAY,
+    O_RATE,
+    O_KEYS,
+    O_RECON,
+    O_WALL,
+    O_HELP
 };
 
 static const struct option longopts[] = {
@@ -150,9 +177,8 @@ static const struct {
     const char *name;
     int (*run)(const sim_opts *, sim_rep *);
 } scenarios[] = {
-    {"converge", sim_converge}, {"join", sim_join},
-    {"crash", sim_crash},       {"partition", sim_partition},
-    {"churn", sim_churn},       {"pause", sim_pause},
+    {"converge", sim_converge},   {"join", sim_join},   {"crash", sim_crash},
+    {"partition", sim_partition}, {"churn", sim_churn}, {"pause", sim_pause},
     {"vrenesse", sim_vrenesse},
 };
 
@@ -170,13 +196,34 @@ static void tune_malloc(char **argv)
         return;
     const char *t = getenv("GLIBC_TUNABLES");
     char buf[512];
-    snprintf(buf, sizeof buf, "%s%sglibc.malloc.tcache_count=1000",
-             t ? t : "", t && *t ? ":" : "");
+    snprintf(buf, sizeof buf, "%s%sglibc.malloc.tcache_count=1000", t ? t : "",
+             t && *t ? ":" : "");
     if (setenv("GLIBC_TUNABLES", buf, 1) != 0 ||
         setenv("HEARSAY_SIM_REEXEC", "1", 1) != 0)
         return;
     execv("/proc/self/exe", argv);
     /* Still here: run as we are. */
+}
+
+/* The detector's durations are tuned for a one-second rhythm; like the
+ * runtime (membership/node.c), scale them by the rhythm actually chosen,
+ * so --gossip-ms 250 detects four times faster instead of judging a
+ * quarter-second rhythm with one-second allowances. With the default
+ * intervals this changes nothing. */
+static void scale_detector(hs_core_config *cc)
+{
+    uint32_t rhythm = cc->heartbeat_interval_ms;
+    if (rhythm < cc->gossip_interval_ms)
+        rhythm = cc->gossip_interval_ms;
+    double k = rhythm / 1000.0;
+    cc->phi.min_stddev_ms *= k;
+    cc->phi.acceptable_pause_ms *= k;
+    cc->phi.first_interval_ms = rhythm;
+    cc->phi.max_interval_ms *= k;
+    double grace = cc->pause_grace_ms * k;
+    if (grace < 50)
+        grace = 50;
+    cc->pause_grace_ms = grace > UINT32_MAX ? UINT32_MAX : (uint32_t)grace;
 }
 
 int main(int argc, char **argv)
@@ -193,9 +240,8 @@ int main(int argc, char **argv)
         int c = getopt_long(argc, argv, ":h", longopts, &oi);
         if (c == -1)
             break;
-        const char *flag = c >= O_NODES && c < O_HELP
-                               ? longopts[c - O_NODES].name
-                               : "";
+        const char *flag =
+            c >= O_NODES && c < O_HELP ? longopts[c - O_NODES].name : "";
         char fl[64];
         snprintf(fl, sizeof fl, "--%s", flag);
         switch (c) {
@@ -391,6 +437,7 @@ int main(int argc, char **argv)
         return bad(argv[optind], NULL, "unexpected argument");
     if (!rate_set)
         o.rate = strcmp(o.scenario, "churn") == 0 ? 0.1 : 1.0;
+    scale_detector(&o.core);
     if (hs_core_config_check(&o.core) != HS_OK)
         return bad("(core config)", NULL,
                    "the cores would not run with these settings");

@@ -104,8 +104,8 @@ static bool ev_less(const sim_ev *a, const sim_ev *b)
     return a->at < b->at || (a->at == b->at && a->seq < b->seq);
 }
 
-static bool heap_push(sim_net *net, uint64_t at, uint32_t kind,
-                      uint32_t node, void *ptr)
+static bool heap_push(sim_net *net, uint64_t at, uint32_t kind, uint32_t node,
+                      void *ptr)
 {
     if (net->n_heap == net->cap_heap) {
         size_t cap = net->cap_heap ? net->cap_heap * 2 : 1024;
@@ -117,8 +117,8 @@ static bool heap_push(sim_net *net, uint64_t at, uint32_t kind,
         net->heap = h;
         net->cap_heap = cap;
     }
-    sim_ev e = {.at = at, .seq = net->seq++, .kind = kind, .node = node,
-                .ptr = ptr};
+    sim_ev e = {
+        .at = at, .seq = net->seq++, .kind = kind, .node = node, .ptr = ptr};
     size_t i = net->n_heap++;
     while (i > 0) {
         size_t p = (i - 1) / 2;
@@ -495,8 +495,7 @@ typedef struct seed_member {
     char hb[24];
 } seed_member;
 
-static bool seed_flush(sim_net *net, hs_wire_msg *msg, uint8_t *buf,
-                       size_t cap)
+static bool seed_flush(sim_net *net, hs_wire_msg *msg, uint8_t *buf, size_t cap)
 {
     size_t len = 0;
     if (msg->n_deltas == 0)
@@ -586,8 +585,7 @@ bool sim_seed_views(sim_net *net)
 
 /* ---- Running ------------------------------------------------------------ */
 
-bool sim_at(sim_net *net, uint64_t at, void (*fn)(sim_net *, void *),
-            void *arg)
+bool sim_at(sim_net *net, uint64_t at, void (*fn)(sim_net *, void *), void *arg)
 {
     sim_call *c = malloc(sizeof *c);
     if (!c) {
@@ -641,8 +639,7 @@ static void on_deliver(sim_net *net, sim_pkt *p)
 uint64_t sim_run_until(sim_net *net, uint64_t until)
 {
     net->stop = false;
-    while (net->n_heap && net->heap[0].at <= until && !net->stop &&
-           !net->oom) {
+    while (net->n_heap && net->heap[0].at <= until && !net->stop && !net->oom) {
         sim_ev e = heap_pop(net);
         net->now = e.at;
         net->stats.events++;

@@ -27,8 +27,8 @@ typedef struct sim_rep {
 
 void sim_rep_init(sim_rep *r, FILE *out, bool json);
 /* key is NULL at the top level and inside arrays. */
-void sim_rep_begin(sim_rep *r, const char *key); /* { */
-void sim_rep_end(sim_rep *r);                    /* } */
+void sim_rep_begin(sim_rep *r, const char *key);  /* { */
+void sim_rep_end(sim_rep *r);                     /* } */
 void sim_rep_abegin(sim_rep *r, const char *key); /* [ */
 void sim_rep_aend(sim_rep *r);                    /* ] */
 void sim_rep_str(sim_rep *r, const char *key, const char *v);

@@ -12,9 +12,9 @@
 #include "sim/sim.h"
 
 typedef enum sim_recon {
-    SIM_RECON_CORE = 0,     /* the core, in its configured order */
-    SIM_RECON_PRECISE_OLD,  /* modelled: precise, oldest first */
-    SIM_RECON_PRECISE_NEW   /* modelled: precise, newest first */
+    SIM_RECON_CORE = 0,    /* the core, in its configured order */
+    SIM_RECON_PRECISE_OLD, /* modelled: precise, oldest first */
+    SIM_RECON_PRECISE_NEW  /* modelled: precise, newest first */
 } sim_recon;
 
 typedef struct sim_opts {
@@ -32,8 +32,8 @@ typedef struct sim_opts {
     sim_link link;
 
     /* Scenario knobs; 0 means "the scenario's default". */
-    double duration_s; /* observation / partition / pause / churn length */
-    double warmup_s;   /* time before the measured part starts */
+    double duration_s;   /* observation / partition / pause / churn length */
+    double warmup_s;     /* time before the measured part starts */
     uint32_t max_rounds; /* converge: give up on a trial after this */
     double wall_limit_s; /* give up (exit 3) after this much real time */
     bool one_way;        /* partition: cut only group 0 -> group 1 */

@@ -65,12 +65,12 @@ typedef struct sim_pkt {
 typedef struct sim_node {
     hs_core *core; /* NULL until started; kept (frozen) after a crash */
     uint64_t generation;
-    uint64_t sched;  /* time of this node's live tick entry in the heap */
-    uint8_t state;   /* sim_node_state */
-    uint8_t group;   /* partition group */
-    char name[16];   /* "node-00042" */
-    char addr[24];   /* "10.0.0.43:7946" */
-    sim_pkt **held;  /* datagrams that arrived while paused */
+    uint64_t sched; /* time of this node's live tick entry in the heap */
+    uint8_t state;  /* sim_node_state */
+    uint8_t group;  /* partition group */
+    char name[16];  /* "node-00042" */
+    char addr[24];  /* "10.0.0.43:7946" */
+    sim_pkt **held; /* datagrams that arrived while paused */
     uint32_t n_held, cap_held;
     size_t held_bytes;
     uint64_t paused_at;
@@ -95,8 +95,7 @@ typedef struct sim_hooks {
     /* A datagram was handed to node's core (after the core processed it). */
     void (*on_receive)(sim_net *net, uint32_t node, void *arg);
     /* Per-node config changes before a core is created (or re-created). */
-    void (*tweak)(sim_net *net, uint32_t node, hs_core_config *cfg,
-                  void *arg);
+    void (*tweak)(sim_net *net, uint32_t node, hs_core_config *cfg, void *arg);
     void *arg;
 } sim_hooks;
 
@@ -130,11 +129,11 @@ struct sim_net {
     uint64_t seq;
 
     sim_stats stats;
-    bool stop;            /* set by a hook: sim_run_until() returns */
-    double wall_limit_s;  /* 0: none; else sim_run_until() gives up */
-    double wall_start;    /* when sim_net_init() ran (CLOCK_MONOTONIC) */
-    bool timed_out;       /* the wall-clock limit was hit */
-    bool oom;             /* an allocation failed: results are void */
+    bool stop;           /* set by a hook: sim_run_until() returns */
+    double wall_limit_s; /* 0: none; else sim_run_until() gives up */
+    double wall_start;   /* when sim_net_init() ran (CLOCK_MONOTONIC) */
+    bool timed_out;      /* the wall-clock limit was hit */
+    bool oom;            /* an allocation failed: results are void */
 };
 
 /* Creates n nodes (not started) with config `tmpl` (identity fields are
@@ -197,8 +196,7 @@ uint64_t sim_rand(sim_net *net);
 double sim_rand01(sim_net *net);
 
 /* Node i's view of node j: true with *out filled if i knows j. */
-bool sim_view(const sim_net *net, uint32_t i, uint32_t j,
-              hs_member_info *out);
+bool sim_view(const sim_net *net, uint32_t i, uint32_t j, hs_member_info *out);
 
 /* Seconds since sim_net_init() on the wall clock. */
 double sim_wall(const sim_net *net);

@@ -113,6 +113,30 @@ void hs_core_config_init(hs_core_config *cfg)
     cfg->pause_grace_ms = 2000;
 }
 
+/* The detector's and the pause guard's defaults are durations tuned for
+ * a one-second rhythm (docs/detector.md): a minimum sigma of half an
+ * interval, an acceptable pause of one, a pause guard of two. A member's
+ * heartbeat is observed when gossip delivers it, so the rhythm a detector
+ * sees is the slower of the heartbeat and gossip intervals; the durations
+ * are scaled by it, so that 100 ms intervals detect ten times faster
+ * instead of convicting on the one-second allowances. */
+void hs_core_config_scale_timing(hs_core_config *cc)
+{
+    uint32_t rhythm = cc->heartbeat_interval_ms;
+    if (rhythm < cc->gossip_interval_ms)
+        rhythm = cc->gossip_interval_ms;
+    double k = rhythm / 1000.0;
+    cc->phi.min_stddev_ms *= k;
+    cc->phi.acceptable_pause_ms *= k;
+    cc->phi.first_interval_ms = rhythm;
+    cc->phi.max_interval_ms *= k;
+    double grace = cc->pause_grace_ms * k;
+    /* Below 50 ms a "pause" is ordinary scheduling jitter. */
+    if (grace < 50)
+        grace = 50;
+    cc->pause_grace_ms = grace > UINT32_MAX ? UINT32_MAX : (uint32_t)grace;
+}
+
 hs_err hs_core_config_check(const hs_core_config *cfg)
 {
     if (!cfg->cluster || !hs_wire_valid_name(cfg->cluster, HS_WIRE_MAX_NAME))

@@ -89,6 +89,14 @@ typedef struct hs_core_config {
  * fields (cluster, name, addr, generation) must still be set. */
 void hs_core_config_init(hs_core_config *cfg);
 
+/* Scales the detector's durations (minimum sigma, acceptable pause,
+ * longest interval, bootstrap interval) and the pause guard, which
+ * hs_core_config_init sets for a one-second rhythm, to the rhythm the
+ * intervals in cfg actually give: the slower of heartbeat_interval_ms and
+ * gossip_interval_ms. Call it once, after setting the intervals; the
+ * runtime and the simulator both do. */
+void hs_core_config_scale_timing(hs_core_config *cfg);
+
 /* HS_OK or HS_EINVAL for a config the core would not run with. */
 hs_err hs_core_config_check(const hs_core_config *cfg);
 

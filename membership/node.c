@@ -132,30 +132,6 @@ HS_EXPORT void hs_config_init(hs_config *cfg)
     cfg->max_pending_sends = cc.max_pending;
 }
 
-/* The detector's and the pause guard's defaults are durations tuned for
- * the default one-second rhythm (docs/detector.md): a minimum sigma of half
- * an interval, an acceptable pause of one, a pause guard of two. A member's
- * heartbeat is observed when gossip delivers it, so the rhythm a detector
- * sees is the slower of the heartbeat and gossip intervals; the durations
- * are scaled by it, so that 100 ms intervals detect ten times faster
- * instead of convicting on the one-second allowances. */
-static void scale_detector(hs_core_config *cc)
-{
-    uint32_t rhythm = cc->heartbeat_interval_ms;
-    if (rhythm < cc->gossip_interval_ms)
-        rhythm = cc->gossip_interval_ms;
-    double k = rhythm / 1000.0;
-    cc->phi.min_stddev_ms *= k;
-    cc->phi.acceptable_pause_ms *= k;
-    cc->phi.first_interval_ms = rhythm;
-    cc->phi.max_interval_ms *= k;
-    double grace = cc->pause_grace_ms * k;
-    /* Below 50 ms a "pause" is ordinary scheduling jitter. */
-    if (grace < 50)
-        grace = 50;
-    cc->pause_grace_ms = grace > UINT32_MAX ? UINT32_MAX : (uint32_t)grace;
-}
-
 static uint64_t os_seed(const hs_node *n)
 {
     uint64_t s = 0;
@@ -246,7 +222,7 @@ static hs_err configure(hs_node *n, const hs_config *cfg)
         }
         cc->max_datagram = cfg->max_datagram - HS_SEAL_OVERHEAD;
     }
-    scale_detector(cc);
+    hs_core_config_scale_timing(cc);
     if (hs_core_config_check(cc) != HS_OK) {
         hs_rt_log(n, HS_LOG_ERROR,
                   "config: out of range (cluster name, mode, intervals > 0, "

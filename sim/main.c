@@ -205,27 +205,6 @@ static void tune_malloc(char **argv)
     /* Still here: run as we are. */
 }
 
-/* The detector's durations are tuned for a one-second rhythm; like the
- * runtime (membership/node.c), scale them by the rhythm actually chosen,
- * so --gossip-ms 250 detects four times faster instead of judging a
- * quarter-second rhythm with one-second allowances. With the default
- * intervals this changes nothing. */
-static void scale_detector(hs_core_config *cc)
-{
-    uint32_t rhythm = cc->heartbeat_interval_ms;
-    if (rhythm < cc->gossip_interval_ms)
-        rhythm = cc->gossip_interval_ms;
-    double k = rhythm / 1000.0;
-    cc->phi.min_stddev_ms *= k;
-    cc->phi.acceptable_pause_ms *= k;
-    cc->phi.first_interval_ms = rhythm;
-    cc->phi.max_interval_ms *= k;
-    double grace = cc->pause_grace_ms * k;
-    if (grace < 50)
-        grace = 50;
-    cc->pause_grace_ms = grace > UINT32_MAX ? UINT32_MAX : (uint32_t)grace;
-}
-
 int main(int argc, char **argv)
 {
     tune_malloc(argv);
@@ -437,7 +416,8 @@ int main(int argc, char **argv)
         return bad(argv[optind], NULL, "unexpected argument");
     if (!rate_set)
         o.rate = strcmp(o.scenario, "churn") == 0 ? 0.1 : 1.0;
-    scale_detector(&o.core);
+    /* As the runtime does (hs_node_new). */
+    hs_core_config_scale_timing(&o.core);
     if (hs_core_config_check(&o.core) != HS_OK)
         return bad("(core config)", NULL,
                    "the cores would not run with these settings");

@@ -684,9 +684,23 @@ static void advance(hs_core *c, uint64_t now)
         forgive_pause(c, late_by);
 }
 
+/* When the next round runs: on schedule, or, with news of a member that
+ * joined or restarted, a quarter interval after the last one (see
+ * hs_core_tick). */
+static uint64_t round_due(const hs_core *c)
+{
+    if (c->news) {
+        uint32_t quarter = c->cfg.gossip_interval_ms / 4;
+        uint64_t early = c->last_round + (quarter ? quarter : 1);
+        if (early < c->next_gossip)
+            return early;
+    }
+    return c->next_gossip;
+}
+
 static void update_deadline(hs_core *c)
 {
-    uint64_t d = c->next_gossip;
+    uint64_t d = round_due(c);
     if (c->cfg.heartbeat_interval_ms && c->next_heartbeat < d)
         d = c->next_heartbeat;
     if (c->next_check < d)
@@ -731,11 +745,27 @@ void hs_core_tick(hs_core *c, uint64_t now)
         uint64_t step = c->cfg.tombstone_gc_ms / 4;
         c->next_gc = now + (step > 1000 ? step : 1000);
     }
-    if (now >= c->next_gossip) {
+    /*
+     * A member that joined or restarted is news everyone wants at once: a
+     * node that learns of one runs its next round a quarter interval
+     * after the last instead of waiting for the schedule. Without it a
+     * cluster forming at once (every node pointed at one seed) converged
+     * in log N scheduled rounds after the seed had heard from everyone;
+     * serf's joins spread as fast-gossiped broadcasts, and so do these
+     * now. At most one extra round per quarter interval, and only while
+     * members keep arriving, so a join storm costs a bounded burst and a
+     * stable cluster nothing; the schedule itself is unchanged.
+     */
+    if (now >= round_due(c)) {
+        bool early = now < c->next_gossip;
+        c->news = false;
         hs_gossip_round(c);
-        c->next_gossip += c->cfg.gossip_interval_ms;
-        if (c->next_gossip <= now)
-            c->next_gossip = now + c->cfg.gossip_interval_ms;
+        c->last_round = now;
+        if (!early) {
+            c->next_gossip += c->cfg.gossip_interval_ms;
+            if (c->next_gossip <= now)
+                c->next_gossip = now + c->cfg.gossip_interval_ms;
+        }
     }
     update_deadline(c);
 }

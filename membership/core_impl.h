@@ -42,6 +42,11 @@ struct hs_core {
     uint64_t now;        /* last time seen */
     uint64_t deadline;   /* last deadline handed out */
     uint64_t next_gossip;
+    /* A member joined or restarted since the last round: the next round
+     * is brought forward to last_round + a quarter interval (see
+     * hs_core_tick). */
+    bool news;
+    uint64_t last_round; /* when the last round ran */
     uint64_t next_heartbeat;
     uint64_t next_check; /* earliest member timer that may be due */
     uint64_t next_gc;

@@ -948,6 +948,8 @@ static void apply_delta(hs_core *c, const hs_wire_delta *d)
         hs_core_emit(c, HS_EVENT_JOIN, m, NULL, false);
     if (restarted)
         hs_core_emit(c, HS_EVENT_RESTART, m, NULL, false);
+    if (joined || restarted)
+        c->news = true;
 
     apply_entries(c, m, d, !joined && !restarted, whole);
     /* A member first seen without a heartbeat gets its detector started

@@ -247,6 +247,8 @@ void hs_core_free(hs_core *c)
     free(c);
 }
 
+static void update_deadline(hs_core *c);
+
 hs_err hs_core_add_seed(hs_core *c, const char *addr)
 {
     if (!addr || !*addr || strlen(addr) > HS_WIRE_MAX_ADDR)
@@ -260,6 +262,14 @@ hs_err hs_core_add_seed(hs_core *c, const char *addr)
     if (!s)
         return HS_ENOMEM;
     c->seeds[c->n_seeds++] = s;
+    /* A node that knows nobody yet contacts a new seed within a quarter
+     * interval (at once when it has not gossiped yet) rather than at a
+     * random point of its first interval: joining is news too (see
+     * hs_core_tick). */
+    if (c->members.n_sorted <= 1) {
+        c->news = true;
+        update_deadline(c);
+    }
     return HS_OK;
 }
 

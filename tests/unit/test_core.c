@@ -66,6 +66,40 @@ static void two_nodes_converge(void **state)
     tn_free(&net);
 }
 
+static void one_second_rounds(hs_core_config *cfg, int i)
+{
+    (void)i;
+    cfg->gossip_interval_ms = 1000;
+    cfg->heartbeat_interval_ms = 1000;
+}
+
+/* 24 nodes start at once, all pointed at n0. News of joins brings rounds
+ * forward (a quarter interval after the last), so the cluster forms in a
+ * couple of scheduled intervals' time, not the ~log N scheduled rounds
+ * after a random first round it took before; once nothing new arrives the
+ * nodes are back to one round per interval. */
+static void joins_spread_in_early_rounds(void **state)
+{
+    (void)state;
+    testnet net;
+    tn_init(&net, 24, 9, one_second_rounds);
+    uint64_t took = run_until_converged(&net, 30000);
+    assert_true(tn_converged(&net));
+    assert_true(took <= 1200); /* 600 ms here; 2,000 without early rounds */
+    /* Nobody joins any more: 20 s are 20 scheduled rounds (+-1 for the
+     * phase), with no early ones. */
+    tn_run_for(&net, 5000);
+    uint64_t before[24];
+    for (int i = 0; i < net.n; i++)
+        before[i] = net.nodes[i].core->round;
+    tn_run_for(&net, 20000);
+    for (int i = 0; i < net.n; i++) {
+        uint64_t r = net.nodes[i].core->round - before[i];
+        assert_true(r >= 19 && r <= 21);
+    }
+    tn_free(&net);
+}
+
 static void update_reaches_all_of_20(void **state)
 {
     (void)state;
@@ -667,6 +701,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(two_nodes_converge),
         cmocka_unit_test(update_reaches_all_of_20),
+        cmocka_unit_test(joins_spread_in_early_rounds),
         cmocka_unit_test(truncation_still_converges),
         cmocka_unit_test(crash_is_suspected_then_dead_everywhere),
         cmocka_unit_test(leave_is_left_not_fail),

@@ -222,6 +222,9 @@ static uint64_t vr_settle(vr *x, uint64_t limit)
 static int vr_run_core(vr *x, vr_sample *series, size_t n_samples, sim_net *net)
 {
     sim_opts o = *x->o;
+    /* The paper's setting, whatever hearsay's default: one exchange per
+     * member per second, the same cadence as the precise model. */
+    o.core.gossip_interval_ms = 1000;
     o.core.heartbeat_interval_ms = 0;
     o.core.phi_threshold = 0;
     o.core.max_entries_per_msg = VR_MTU;

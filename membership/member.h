@@ -66,6 +66,7 @@ struct hs_mrec {
     uint32_t n_kv; /* capacity: see kv_cap in member.c */
     uint32_t n_tombs;
     uint32_t rumor_start; /* round the rumor_base was set (mod 2^32) */
+    uint32_t key_start;   /* round the newest user key arrived (mod 2^32) */
     uint32_t hot_slot; /* 1 + index in hs_members.hot; 0: not listed */
 
     uint8_t state; /* hs_member_state */

@@ -446,6 +446,26 @@ out:
     return rc;
 }
 
+/* GET path and parse the reply as JSON into *out (the caller decrefs).
+ * 0, or the exit status after saying what went wrong. */
+static int get_json(const cli *c, const char *path, json_t **out)
+{
+    hsa_buf body = HSA_BUF_INIT;
+    int rc = request(c, "GET", path, NULL, 0, REQUEST_TIMEOUT_MS, &body);
+    if (rc) {
+        hsa_buf_free(&body);
+        return rc;
+    }
+    json_error_t jerr;
+    *out = json_loadb(hsa_buf_head(&body), hsa_buf_avail(&body), 0, &jerr);
+    hsa_buf_free(&body);
+    if (!*out) {
+        fail("unexpected reply from hearsayd: %s", jerr.text);
+        return 1;
+    }
+    return 0;
+}
+
 static int cmd_members(cli *c, int argc, char **argv)
 {
     args a = {0};
@@ -456,19 +476,9 @@ static int cmd_members(cli *c, int argc, char **argv)
     if (a.state &&
         escaped_path(path, sizeof path, "/v1/members?state=", a.state) < 0)
         return 1;
-    hsa_buf body = HSA_BUF_INIT;
-    if ((rc = request(c, "GET", path, NULL, 0, REQUEST_TIMEOUT_MS, &body))) {
-        hsa_buf_free(&body);
+    json_t *root;
+    if ((rc = get_json(c, path, &root)))
         return rc;
-    }
-    json_error_t jerr;
-    json_t *root =
-        json_loadb(hsa_buf_head(&body), hsa_buf_avail(&body), 0, &jerr);
-    hsa_buf_free(&body);
-    if (!root) {
-        fail("unexpected reply from hearsayd: %s", jerr.text);
-        return 1;
-    }
     if (a.json) {
         char *s = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         if (s)
@@ -697,16 +707,10 @@ static int key_arg(const char *arg, char key[HS_KEY_TEXT_LEN])
 
 static int keys_list(cli *c, bool json)
 {
-    hsa_buf body = HSA_BUF_INIT;
-    int rc = request(c, "GET", "/v1/keys", NULL, 0, REQUEST_TIMEOUT_MS, &body);
-    if (rc) {
-        hsa_buf_free(&body);
+    json_t *root;
+    int rc = get_json(c, "/v1/keys", &root);
+    if (rc)
         return rc;
-    }
-    json_error_t jerr;
-    json_t *root =
-        json_loadb(hsa_buf_head(&body), hsa_buf_avail(&body), 0, &jerr);
-    hsa_buf_free(&body);
     json_t *keys = json_object_get(root, "keys");
     if (!json_is_array(keys)) {
         fail("unexpected reply from hearsayd");

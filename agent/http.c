@@ -290,13 +290,16 @@ void hsa_http_resumed(void *arg)
         h->resumed = true;
 }
 
-int hsa_http_addr_is_loopback(const char *addr, char *err, size_t errlen)
+/* The --http address: HOST:PORT resolved (numeric port, any family), or
+ * NULL with err set. *port_out gets the port. */
+static struct addrinfo *resolve_http_addr(const char *addr, uint16_t *port_out,
+                                          char *err, size_t errlen)
 {
     char host[256], port[8];
     uint16_t p;
     if (hsa_split_hostport(addr, host, sizeof host, &p) < 0) {
         snprintf(err, errlen, "--http: '%s' is not HOST:PORT", addr);
-        return -1;
+        return NULL;
     }
     snprintf(port, sizeof port, "%u", p);
     struct addrinfo hints = {0}, *res = NULL;
@@ -306,8 +309,18 @@ int hsa_http_addr_is_loopback(const char *addr, char *err, size_t errlen)
     int gai = getaddrinfo(host, port, &hints, &res);
     if (gai != 0 || !res) {
         snprintf(err, errlen, "--http %s: %s", addr, gai_strerror(gai));
-        return -1;
+        return NULL;
     }
+    *port_out = p;
+    return res;
+}
+
+int hsa_http_addr_is_loopback(const char *addr, char *err, size_t errlen)
+{
+    uint16_t p;
+    struct addrinfo *res = resolve_http_addr(addr, &p, err, errlen);
+    if (!res)
+        return -1;
     /* hsa_http_new binds the first answer; every answer must be loopback
      * for the claim to hold whichever that is. */
     int loopback = 1;
@@ -336,22 +349,10 @@ hsa_http *hsa_http_new(struct ev_loop *loop, hsa_log *log,
                        hsa_http_route_cb route, void *arg, char *err,
                        size_t errlen)
 {
-    char host[256], port[8];
     uint16_t p;
-    if (hsa_split_hostport(addr, host, sizeof host, &p) < 0) {
-        snprintf(err, errlen, "--http: '%s' is not HOST:PORT", addr);
+    struct addrinfo *res = resolve_http_addr(addr, &p, err, errlen);
+    if (!res)
         return NULL;
-    }
-    snprintf(port, sizeof port, "%u", p);
-    struct addrinfo hints = {0}, *res = NULL;
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_NUMERICSERV;
-    int gai = getaddrinfo(host, port, &hints, &res);
-    if (gai != 0 || !res) {
-        snprintf(err, errlen, "--http %s: %s", addr, gai_strerror(gai));
-        return NULL;
-    }
     hsa_http *h = calloc(1, sizeof *h);
     if (!h) {
         freeaddrinfo(res);

@@ -171,6 +171,14 @@ typedef struct hs_stats {
                                       ran out (a flood filled the replay
                                       cache): replays of those datagrams
                                       could not have been detected */
+    /* Protocol v2 (appended): */
+    uint64_t view_matches;   /* exchanges whose views agreed on the members,
+                                so heartbeats went by position */
+    uint64_t view_mismatches; /* ... that did not: digests by name */
+    uint64_t convictions_followed; /* members declared dead on a peer's
+                                      conviction (our detector leaning) */
+    uint64_t refuted;        /* peers that held this node dead; it beat at
+                                once */
 } hs_stats;
 
 /* ======================================================================== */

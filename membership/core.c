@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "membership/core_impl.h"
+#include "membership/gossip.h"
 
 static const char *const state_names[] = {"alive", "suspect", "dead", "left",
                                           "reaped"};
@@ -413,287 +413,14 @@ bool hs_core_next_datagram(hs_core *c, hs_datagram *out)
     return true;
 }
 
-/* ---- Liveness ----------------------------------------------------------- */
-
-/* A change to m's versions happened at this node: keep pushing versions
- * above what we held before it for the next rumor_rounds rounds. */
-void hs_core_mark_hot(hs_core *c, hs_mrec *m, uint64_t old_max)
-{
-    /* A new rumor window starts when the last one cooled down, and also
-     * when it has run for rumor_rounds: with heartbeats a member never
-     * cools down (a beat arrives every few seconds), and a window that
-     * never moved kept every key the member ever wrote in its rumors and
-     * in the key-rumor list, crowding out the new ones. But an aged window
-     * does not move past a user key this node has pushed for fewer than
-     * rumor_rounds: a heartbeat that happened to start the window rounds
-     * before the key arrived would otherwise end the key's rumor at this
-     * node a round or two after it began. (hearsay-sim, 1,000 members
-     * with heartbeats at 10% loss: the slowest trials of a key change
-     * took 20-23 rounds with that, against 12 without heartbeats.) */
-    uint32_t round = (uint32_t)c->round;
-    bool key_new = m->n_kv && m->kv[m->n_kv - 1].version > old_max;
-    bool key_live = m->n_kv && m->kv[m->n_kv - 1].version > m->rumor_base &&
-                    (uint32_t)(round - m->key_start) < c->cfg.rumor_rounds;
-    if (c->round >= m->rumor_until ||
-        ((uint32_t)(round - m->rumor_start) >= c->cfg.rumor_rounds &&
-         !key_live)) {
-        m->rumor_base = old_max;
-        m->rumor_start = round;
-    }
-    if (key_new)
-        m->key_start = round;
-    m->rumor_until = c->round + c->cfg.rumor_rounds + 1;
-    /* Listed so rumors are found without scanning every member; if the
-     * list cannot grow the change still spreads by anti-entropy. */
-    bool keys = m->n_kv && m->kv[m->n_kv - 1].version > m->rumor_base;
-    hs_members_hot_add(&c->members, m, keys);
-}
-
-static uint64_t suspect_time(const hs_core *c, const hs_mrec *m)
-{
-    hs_phi tmp;
-    const hs_phi *phi = hs_mrec_phi(m, &tmp);
-    if (m->is_self || c->cfg.phi_threshold <= 0 || !phi->has_last)
-        return UINT64_MAX;
-    /* Nobody is suspected before this node knows the cluster's rhythm
-     * (observe_rhythm): until then every detector is on a bootstrap
-     * estimate or a window of one or two intervals. */
-    if (!c->rhythm_known)
-        return UINT64_MAX;
-    double after =
-        hs_phi_crossing_ms(phi, &c->phi, c->cfg.phi_threshold, c->phi_z);
-    double at = phi->last_ms + ceil(after);
-    return at >= 1.8e19 ? UINT64_MAX : (uint64_t)at;
-}
-
-/* Makes sure a check runs when m will be suspected. (The time is computed
- * from the detector when needed, not stored: it is a pure function of
- * the history, and a field for it in each of N^2 records costs more than
- * the arithmetic.) */
-void hs_core_watch(hs_core *c, hs_mrec *m)
-{
-    uint64_t at = suspect_time(c, m);
-    if (at < c->next_check)
-        c->next_check = at;
-}
-
-/*
- * Evidence of life: version `version` of m's current incarnation exists
- * (we just applied it). The first time a version above every one seen
- * before shows up is an arrival for m's detector. Any version counts, not
- * only a heartbeat: a member that wrote a key was alive when it did.
- * seen_version remembers what was counted, so a version is one arrival
- * however often it is applied again (a reset copy, a duplicate).
- */
-void hs_core_evidence(hs_core *c, hs_mrec *m, uint64_t version)
-{
-    if (version <= m->seen_version)
-        return;
-    m->seen_version = version;
-    hs_core_heard(c, m);
-}
-
-/*
- * The rhythm this node observes. Heartbeats reach an observer when gossip
- * carries them, so the intervals a detector sees are set by the cluster's
- * size and the datagram limit, not by heartbeat_interval_ms: 1.4 s on
- * average at 16 members, 3.6 s at 128 (sd 2.4 s), 7 s at 256, with the
- * defaults (docs/performance.md). A detector that starts from "one beat
- * per heartbeat interval" therefore suspects every member it has just
- * met, or has just taken back after a false alarm, whose next beat is an
- * ordinary four seconds away; with 128 members that was thousands of
- * false suspicions a minute. So every interval any member shows is also
- * folded into one running mean and variance per node (over about the last
- * 1,000 intervals), and the detectors start from that rhythm instead, and
- * never assume a member beats more regularly than the cluster as a whole
- * does (adapt_detector). Each interval is weighted by its length: members
- * heard often (recent exchange partners) contribute many short intervals,
- * and an unweighted mean is the harmonic mean of the members' rhythms, far
- * below a typical member's at 1,000 members; weighted, every member counts
- * for the time it covers, and the estimate errs long, the safe side for a
- * member the detector knows nothing about yet.
- *
- * Until the node has seen two intervals per member on average, the rhythm
- * is biased low (the short intervals are the first to complete) and every
- * detector is on its bootstrap estimate or a window of one or two
- * intervals; a node that has just met everyone at once (its own start)
- * would suspect the members whose first interval is merely long. So no
- * one is suspected before that: a few seconds after a node starts (7 s at
- * 128 members), sooner in a small cluster.
- */
-static bool adapt_detector(hs_core *c);
-
-static void observe_rhythm(hs_core *c, double iv)
-{
-    double keep = 1.0 - 1.0 / 1024;
-    c->rhythm_w = c->rhythm_w * keep + iv;
-    c->rhythm_wx = c->rhythm_wx * keep + iv * iv;
-    c->rhythm_wxx = c->rhythm_wxx * keep + iv * iv * iv;
-    c->rhythm_n++;
-    if (!c->rhythm_known && c->rhythm_n >= 2 * c->members.n_sorted) {
-        c->rhythm_known = true;
-        adapt_detector(c);
-        c->next_check = c->now; /* bootstrap detectors may suspect now */
-    }
-}
-
-/* Puts the observed rhythm into the detector configuration in use: the
- * bootstrap interval is at least the observed mean, the minimum deviation
- * at least the observed deviation, and an interval is taken for an outage
- * (not a sample) only past eight times the mean: at 1,000 members the mean
- * is about 20 s, and the configured 30 s would discard the long half of
- * every member's rhythm and leave windows that convict on ordinary gaps.
- * (Intervals up to twice that bound feed the rhythm itself, so it can
- * grow.) Called once per gossip round; returns true when it changed, and
- * every member is checked again then, since every suspicion time moved. */
-static bool adapt_detector(hs_core *c)
-{
-    if (!c->rhythm_known)
-        return false;
-    double first = c->cfg.phi.first_interval_ms;
-    double sd = c->cfg.phi.min_stddev_ms;
-    if (!(c->rhythm_w > 0))
-        return false;
-    double mean = c->rhythm_wx / c->rhythm_w;
-    double var = c->rhythm_wxx / c->rhythm_w - mean * mean;
-    double dev = var > 0 ? sqrt(var) : 0;
-    if (mean > first)
-        first = mean;
-    if (dev > sd)
-        sd = dev;
-    double max_iv = c->cfg.phi.max_interval_ms;
-    if (8 * mean > max_iv)
-        max_iv = 8 * mean;
-    /* The detector refuses a bootstrap interval at or past the longest
-     * interval it accepts. */
-    if (first >= max_iv)
-        first = max_iv / 2;
-    if (fabs(first - c->phi.first_interval_ms) <
-            0.02 * c->phi.first_interval_ms &&
-        fabs(sd - c->phi.min_stddev_ms) < 0.02 * c->phi.min_stddev_ms + 1 &&
-        fabs(max_iv - c->phi.max_interval_ms) <
-            0.02 * c->phi.max_interval_ms)
-        return false;
-    c->phi.first_interval_ms = first;
-    c->phi.min_stddev_ms = sd;
-    c->phi.max_interval_ms = max_iv;
-    return true;
-}
-
-/* An arrival for m's detector (see hs_core_evidence). */
-void hs_core_heard(hs_core *c, hs_mrec *m)
-{
-    if (m->is_self || m->state == HS_STATE_LEFT)
-        return;
-    hs_phi tmp;
-    const hs_phi *phi = hs_mrec_phi(m, &tmp);
-    if (phi->has_last) {
-        double iv = (double)c->now - phi->last_ms;
-        if (iv > 0 && iv <= 2 * c->phi.max_interval_ms)
-            observe_rhythm(c, iv);
-    }
-    hs_mrec_phi_heartbeat(m, &c->phi, (double)c->now);
-    hs_core_watch(c, m);
-    if (m->state == HS_STATE_SUSPECT || m->state == HS_STATE_DEAD) {
-        m->state = HS_STATE_ALIVE;
-        m->state_since = c->now;
-        hs_core_emit(c, HS_EVENT_RECOVER, m, NULL, false);
-    }
-}
-
+/* A heartbeat is a bare version: the counter moves, no write is made, and
+ * it travels by position (view.c), never as a rumor. */
 static void self_heartbeat(hs_core *c)
 {
     hs_mrec *s = c->self;
     if (s->state == HS_STATE_LEFT)
         return;
-    uint64_t old = s->max_version;
-    s->hb_value++;
     s->hb_version = ++s->max_version;
-    hs_core_mark_hot(c, s, old);
-}
-
-static uint64_t sat_add(uint64_t a, uint64_t b)
-{
-    return a > UINT64_MAX - b ? UINT64_MAX : a + b;
-}
-
-/* The next time m's state may change on its own. */
-static uint64_t member_timer(const hs_core *c, const hs_mrec *m)
-{
-    switch (m->state) {
-    case HS_STATE_ALIVE:
-        return suspect_time(c, m);
-    case HS_STATE_SUSPECT:
-        return sat_add(m->state_since, c->cfg.dead_after_ms);
-    case HS_STATE_DEAD:
-        return sat_add(m->state_since, c->cfg.reap_dead_after_ms);
-    case HS_STATE_LEFT:
-        return m->is_self ? UINT64_MAX
-                          : sat_add(m->state_since, c->cfg.reap_left_after_ms);
-    default:
-        return UINT64_MAX;
-    }
-}
-
-static void check_members(hs_core *c)
-{
-    uint64_t now = c->now, next = UINT64_MAX;
-    /* Backwards, so burying (which removes from the sorted array) does not
-     * disturb the part not visited yet. */
-    for (size_t i = c->members.n_sorted; i-- > 0;) {
-        hs_mrec *m = c->members.sorted[i];
-        if (m->is_self)
-            continue;
-        uint64_t due = member_timer(c, m);
-        if (now >= due) {
-            switch (m->state) {
-            case HS_STATE_ALIVE:
-                m->state = HS_STATE_SUSPECT;
-                m->state_since = now;
-                hs_core_emit(c, HS_EVENT_SUSPECT, m, NULL, false);
-                break;
-            case HS_STATE_SUSPECT:
-                m->state = HS_STATE_DEAD;
-                m->state_since = now;
-                /* Its old rhythm says nothing about its next life. */
-                hs_mrec_phi_reset(m);
-                hs_core_emit(c, HS_EVENT_FAIL, m, NULL, false);
-                break;
-            case HS_STATE_DEAD:
-            case HS_STATE_LEFT:
-                m->state_since = now;
-                hs_core_emit(c, HS_EVENT_REAP, m, NULL, false);
-                hs_members_bury(&c->members, m);
-                continue;
-            default:
-                break;
-            }
-            due = member_timer(c, m);
-        }
-        if (due < next)
-            next = due;
-    }
-    c->next_check = next;
-}
-
-/* Takes `gap` ms of local silence off every detector and timer. */
-static void forgive_pause(hs_core *c, uint64_t gap)
-{
-    c->stats.pauses++;
-    for (size_t i = 0; i < c->members.n_sorted; i++) {
-        hs_mrec *m = c->members.sorted[i];
-        if (m->is_self)
-            continue;
-        hs_phi tmp;
-        const hs_phi *phi = hs_mrec_phi(m, &tmp);
-        if (phi->has_last) {
-            double last = phi->last_ms + (double)gap;
-            hs_mrec_phi_mark(m, last < (double)c->now ? last : (double)c->now);
-        }
-        if (m->state == HS_STATE_SUSPECT)
-            m->state_since = sat_add(m->state_since, gap);
-    }
-    c->next_check = c->now;
 }
 
 static void advance(hs_core *c, uint64_t now)
@@ -703,7 +430,7 @@ static void advance(hs_core *c, uint64_t now)
     uint64_t late_by = now > c->deadline ? now - c->deadline : 0;
     c->now = now;
     if (late_by > c->cfg.pause_grace_ms)
-        forgive_pause(c, late_by);
+        hs_core_forgive_pause(c, late_by);
 }
 
 /* When the next round runs: on schedule, or, with news of a member that
@@ -758,10 +485,10 @@ void hs_core_tick(hs_core *c, uint64_t now)
         if (c->next_heartbeat <= now)
             c->next_heartbeat = now + c->cfg.heartbeat_interval_ms;
     }
-    if (now >= c->next_gossip && adapt_detector(c))
+    if (now >= c->next_gossip && hs_core_adapt_detector(c))
         c->next_check = now;
     if (now >= c->next_check)
-        check_members(c);
+        hs_core_check_members(c);
     if (now >= c->next_gc) {
         collect_tombstones(c);
         uint64_t step = c->cfg.tombstone_gc_ms / 4;
@@ -852,7 +579,9 @@ static bool entry_fits(const hs_core *c, const char *key, size_t len)
                        .from_version = UINT64_MAX >> 12,
                        .to_version = UINT64_MAX >> 11,
                        .gc_version = UINT64_MAX >> 12,
-                       .left_version = UINT64_MAX >> 11};
+                       .left_version = UINT64_MAX >> 11,
+                       .heartbeat = UINT64_MAX >> 11,
+                       .dead = true};
     hs_wire_entry e = {.key = key,
                        .value = NULL,
                        .value_len = len,
@@ -892,7 +621,8 @@ hs_err hs_core_set(hs_core *c, const char *key, const void *value, size_t len,
     err = hs_kv_put(s, key, value, len, false, old + 1, c->now);
     if (err != HS_OK)
         return err;
-    s->max_version = old + 1;
+    s->max_version = s->wr_version = old + 1;
+    hs_view_touch(c);
     hs_core_mark_hot(c, s, old);
     update_deadline(c);
     return HS_OK;
@@ -912,7 +642,8 @@ hs_err hs_core_del(hs_core *c, const char *key, uint64_t now)
     err = hs_kv_put(s, key, NULL, 0, true, old + 1, c->now);
     if (err != HS_OK)
         return err;
-    s->max_version = old + 1;
+    s->max_version = s->wr_version = old + 1;
+    hs_view_touch(c);
     hs_core_mark_hot(c, s, old);
     update_deadline(c);
     return HS_OK;
@@ -927,8 +658,9 @@ hs_err hs_core_leave(hs_core *c, uint64_t now)
     uint64_t old = s->max_version;
     /* The leave takes a version of its own so that every digest that has
      * not seen it differs from ours and pulls it. */
-    s->max_version = old + 1;
+    s->max_version = s->wr_version = old + 1;
     s->left_version = s->max_version;
+    hs_view_touch(c);
     s->state = HS_STATE_LEFT;
     s->state_since = c->now;
     hs_core_mark_hot(c, s, old);
@@ -946,7 +678,7 @@ static void fill_info(const hs_core *c, const hs_mrec *m, uint64_t now,
     out->addr = m->addr;
     out->generation = m->generation;
     out->state = m->state;
-    out->heartbeat = m->hb_value;
+    out->heartbeat = m->hb_version;
     out->max_version = m->max_version;
     out->state_since_ms = m->state_since;
     out->is_self = m->is_self;

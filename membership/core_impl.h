@@ -10,6 +10,21 @@
 
 #define HS_MAX_SEEDS 64
 #define HS_MAX_CANDIDATES 16
+/* Convictions spread at once (view.c): a node rarely declares more than a
+ * few members dead within rumor_rounds rounds; past that the oldest is
+ * dropped and the others' detectors convict it on their own. */
+#define HS_MAX_VERDICTS 8
+/* A peer's conviction is followed when our own phi for the member is at
+ * least this share of the threshold (view.c): half-way means our detector
+ * has also gone a long stretch without news, far past the jitter of an
+ * ordinary interval (phi 4 is mean + 3.7 sigma under the normal model). */
+#define HS_FOLLOW_PHI 0.5
+/* A node whose view changed within this many rounds puts a digest page in
+ * its SYNs (exchange.c): its peers' views most likely differ too, and the
+ * digest saves the two messages it would take them to ask for one. A join
+ * or a write reaches everyone in about log2 N rounds, so four covers the
+ * busy part of a change at the node that learns it. */
+#define HS_NEWS_ROUNDS 4
 
 typedef struct hs_outq_item {
     char *to;
@@ -65,8 +80,18 @@ struct hs_core {
     size_t n_live, n_dead;
     bool view_dirty;
 
+    /* The view summary (view.c), valid while members.changed is false. */
+    hs_wire_view view;
+    uint32_t beats_cursor; /* first position of the next beats page */
+    uint64_t view_round;   /* round the view summary last changed */
+    struct {
+        char name[HS_WIRE_MAX_NAME + 1];
+        uint64_t until; /* round the conviction stops being spread */
+    } verdicts[HS_MAX_VERDICTS];
+
     char digest_cursor[HS_WIRE_MAX_NAME + 1]; /* next digest page start */
     char push_cursor[HS_WIRE_MAX_NAME + 1];   /* next full-state push */
+    uint64_t push_from; /* ... from this version of it (a sliced state) */
 
     /* Both queues are rings that start empty and double on demand up to
      * max_pending / max_events (see ring_grow in core.c). */
@@ -91,8 +116,17 @@ void hs_core_mark_hot(hs_core *c, hs_mrec *m, uint64_t old_max);
 void hs_core_heard(hs_core *c, hs_mrec *m);
 void hs_core_evidence(hs_core *c, hs_mrec *m, uint64_t version);
 void hs_core_watch(hs_core *c, hs_mrec *m);
+/* Declares m dead (from alive or suspect): FAIL, and the conviction is
+ * spread (liveness.c). */
+void hs_core_convict(hs_core *c, hs_mrec *m);
+/* Time-driven member state changes that are due (liveness.c). */
+void hs_core_check_members(hs_core *c);
+/* The node's observed rhythm changed the detector in use (liveness.c). */
+bool hs_core_adapt_detector(hs_core *c);
+/* Takes `gap` ms of local silence off every detector and timer. */
+void hs_core_forgive_pause(hs_core *c, uint64_t gap);
 
-/* gossip.c */
+/* exchange.c */
 void hs_gossip_round(hs_core *c);
 void hs_gossip_handle(hs_core *c, const char *from, const hs_wire_msg *msg);
 void hs_gossip_send_leave(hs_core *c);

@@ -22,6 +22,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -238,6 +239,32 @@ static void refused(hs_node *n, const char *from, hs_err err)
     }
 }
 
+/* A datagram of another protocol version: counted (EVERSION) like every
+ * refusal, and said once per peer at WARN, since a peer that was not
+ * upgraded is invisible otherwise. */
+static void other_version(hs_node *n, const char *from, const uint8_t *buf,
+                          size_t len)
+{
+    uint32_t k = n->n_version_warned < 32 ? n->n_version_warned : 32;
+    for (uint32_t i = 0; i < k; i++)
+        if (strcmp(n->version_warned[i], from) == 0)
+            return;
+    snprintf(n->version_warned[n->n_version_warned % 32], HS_ADDR_STRLEN,
+             "%s", from);
+    n->n_version_warned++;
+    unsigned v = len > 2 ? buf[2] : 0;
+    if (n->n_version_warned > 32)
+        hs_rt_warn(n, HS_WARN_VERSION,
+                   "peer %s speaks hearsay protocol v%u, this node v%u: "
+                   "its datagrams are dropped (and more such peers)",
+                   from, v, HS_WIRE_PROTO_VERSION);
+    else
+        hs_rt_log(n, HS_LOG_WARN,
+                  "peer %s speaks hearsay protocol v%u, this node v%u: its "
+                  "datagrams are dropped until both run the same version",
+                  from, v, HS_WIRE_PROTO_VERSION);
+}
+
 static void on_readable(struct ev_loop *loop, ev_io *w, int revents)
 {
     hs_node *n = w->data;
@@ -266,11 +293,15 @@ static void on_readable(struct ev_loop *loop, ev_io *w, int revents)
         const uint8_t *buf = n->rbuf;
         size_t len = (size_t)r;
         hs_err err = hs_guard_admit(n, (struct sockaddr *)&ss, now, &buf, &len);
+        if (err == HS_EVERSION)
+            other_version(n, from, n->rbuf, (size_t)r);
         if (err != HS_OK) {
             refused(n, from, err);
             continue;
         }
         err = hs_core_receive(n->core, now, from, buf, len);
+        if (err == HS_EVERSION)
+            other_version(n, from, buf, len);
         if (err != HS_OK && err != HS_ESELF)
             hs_rt_log(n, HS_LOG_DEBUG, "dropped a datagram from %s: %s", from,
                       hs_strerror(err));

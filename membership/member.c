@@ -176,6 +176,7 @@ static hs_err sorted_insert(hs_members *t, hs_mrec *m)
             (t->n_sorted - i) * sizeof *t->sorted);
     t->sorted[i] = m;
     t->n_sorted++;
+    t->changed = true;
     return HS_OK;
 }
 
@@ -186,6 +187,7 @@ static void sorted_remove(hs_members *t, hs_mrec *m)
         memmove(&t->sorted[i], &t->sorted[i + 1],
                 (t->n_sorted - i - 1) * sizeof *t->sorted);
         t->n_sorted--;
+        t->changed = true;
     }
 }
 
@@ -298,7 +300,7 @@ hs_err hs_members_revive(hs_members *t, hs_mrec *m)
     }
     m->state = HS_STATE_ALIVE;
     m->max_version = m->gc_version = m->left_version = 0;
-    m->hb_value = m->hb_version = 0;
+    m->wr_version = m->hb_version = 0;
     m->seen_version = 0;
     hs_mrec_phi_reset(m);
     return HS_OK;

@@ -9,10 +9,17 @@
  * Members carry a handful of keys (serf tags, a role, an address), so the
  * linear key lookup costs less than a hash would.
  *
- * The heartbeat is kept out of that array (hb_value/hb_version): it changes
- * every interval and every member has one, so giving it fixed fields saves
- * an allocation per member and a memmove per beat. On the wire it is an
- * ordinary entry under HS_KEY_HEARTBEAT, merged into version order.
+ * The heartbeat is not in that array: it is a bare version (hb_version),
+ * the member's version counter at its newest beat. It changes every
+ * interval and every member has one; on the wire it travels by position
+ * (view.c), never as a key/value entry.
+ *
+ * Three versions, then, all of one counter that only the owner advances:
+ * max_version, up to which this node holds every write (a key set or
+ * delete, or the leave); wr_version, the newest write it holds (what a
+ * digest compares: heartbeats are not writes); hb_version, the newest
+ * heartbeat it knows, which may run ahead of max_version (a heartbeat seen
+ * by position says nothing about the writes before it).
  *
  * Size. Every node holds a record for every member: N^2 records in a
  * cluster, and 10^8 in a 10,000-node simulation. So a record is one
@@ -44,8 +51,8 @@ struct hs_mrec {
     uint64_t gc_version;   /* tombstones <= this were collected */
     uint64_t left_version; /* != 0: left at this version */
 
-    uint64_t hb_value;
-    uint64_t hb_version; /* 0: no heartbeat seen */
+    uint64_t wr_version; /* newest write held; 0: none */
+    uint64_t hb_version; /* newest heartbeat known; 0: none */
 
     uint64_t state_since; /* local ms of the last state change */
     /* Highest version of this incarnation counted as an arrival for the
@@ -101,6 +108,12 @@ typedef struct hs_members {
      * have cooled down since; the core drops them as it meets them. */
     hs_mrec **hot;
     size_t n_hot, n_hot_keys, cap_hot;
+
+    /* Set when the sorted array changes (a member added, buried or
+     * revived): positions and the view hashes must be recomputed
+     * (view.c). The core sets it too when a generation or a newest write
+     * changes. */
+    bool changed;
 } hs_members;
 
 hs_err hs_members_init(hs_members *t, size_t graveyard);

@@ -62,7 +62,8 @@ enum {
     HS_WARN_SEEDS = 3,
     HS_WARN_REJECT = 4, /* datagrams refused by the keyring or replay check */
     HS_WARN_RATE = 5,   /* a source over its rate limit */
-    HS_WARN_KINDS_ = 6
+    HS_WARN_VERSION = 6, /* a peer speaking another protocol version */
+    HS_WARN_KINDS_ = 7
 };
 
 /* The per-source rate limiter's table: HS_RATE_SETS sets of HS_RATE_WAYS
@@ -89,6 +90,11 @@ struct hs_node {
     char bind_str[HS_ADDR_STRLEN];
     char adv_str[HS_ADDR_STRLEN]; /* as configured; "" if none */
     hs_core_config core_cfg;      /* translated; addr is set by start */
+    /* Peers already told of in the log for speaking another protocol
+     * version (once per peer, loop.c); a ring, so a flood of sources
+     * costs at most this many lines and the rest go to the rate limit. */
+    char version_warned[32][HS_ADDR_STRLEN];
+    uint32_t n_version_warned;
     struct ev_loop *loop;
     bool own_loop; /* own-thread mode */
     hs_resolver *resolver;

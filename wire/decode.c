@@ -101,18 +101,23 @@ static bool add_array(size_t *size, size_t n, size_t elem)
  * string with its NUL and every value. */
 static bool block_size(const hs_pb_envelope *env, size_t n_entries, size_t *out)
 {
-    hs_pb_delta *const *deltas;
-    size_t n_deltas;
-    const hs_pb_digest *digest;
+    hs_wire__parts parts;
     size_t n_digest, size = sizeof(hs_wire_msg);
     bool ok = true;
 
-    hs_wire__body_parts(env, &deltas, &n_deltas, &digest);
+    hs_wire__body_parts(env, &parts);
+    hs_pb_delta *const *deltas = parts.deltas;
+    size_t n_deltas = parts.n_deltas;
+    const hs_pb_digest *digest = parts.digest;
     n_digest = digest ? digest->n_entries : 0;
+    size_t n_low = parts.beats ? parts.beats->low.len : 0;
+    size_t n_dead = parts.beats ? parts.beats->dead_low.len : 0;
 
     ok = ok && add_array(&size, n_digest, sizeof(hs_wire_digest_entry));
     ok = ok && add_array(&size, n_deltas, sizeof(hs_wire_delta));
     ok = ok && add_array(&size, n_entries, sizeof(hs_wire_entry));
+    ok = ok && add_array(&size, n_low + n_dead, sizeof(uint32_t));
+    ok = ok && add_size(&size, n_low + n_dead);
     ok = ok && add_size(&size, env->cluster.len + 1);
     ok = ok && add_size(&size, env->sender->name.len + 1);
     ok = ok && add_size(&size, env->sender->addr.len + 1);
@@ -167,19 +172,68 @@ static char *align_up(char *base, char *p)
 
 /* Copies a validated envelope into one block laid out as block_size()
  * computed. */
+/* Positions from varint gaps (validated already), starting at `first`. */
+static void read_positions(const ProtobufCBinaryData *gaps, uint32_t first,
+                           uint32_t *pos)
+{
+    const uint8_t *p = gaps->data, *end = p + gaps->len;
+    uint32_t next = first, g = 0;
+    for (size_t i = 0; p < end; i++) {
+        hs_wire__varint32(&p, end, &g);
+        pos[i] = next + g;
+        next = pos[i] + 1;
+    }
+}
+
+static void copy_beats(const hs_pb_view *v, const hs_pb_beats *b,
+                       hs_wire_msg *msg, uint32_t *pos, uint8_t *low)
+{
+    msg->has_view = true;
+    msg->view.members = v->members;
+    msg->view.state = v->state;
+    msg->view.count = v->count;
+    if (!b)
+        return;
+    hs_wire_beats *w = &msg->beats;
+    w->first = b->first;
+    w->span = b->span;
+    w->n = b->low.len;
+    w->n_dead = b->dead_low.len;
+    if (w->n) {
+        if (b->gaps.len)
+            read_positions(&b->gaps, b->first, pos);
+        else
+            for (size_t i = 0; i < w->n; i++)
+                pos[i] = b->first + (uint32_t)i;
+        memcpy(low, b->low.data, w->n);
+        w->pos = pos;
+        w->low = low;
+    }
+    if (w->n_dead) {
+        read_positions(&b->dead, 0, pos + w->n);
+        memcpy(low + w->n, b->dead_low.data, w->n_dead);
+        w->dead_pos = pos + w->n;
+        w->dead_low = low + w->n;
+    }
+}
+
 static hs_wire_msg *copy_out(const hs_pb_envelope *env, size_t n_entries)
 {
-    hs_pb_delta *const *pdeltas;
-    size_t n_deltas, size;
-    const hs_pb_digest *pdigest;
+    hs_wire__parts parts;
+    size_t size;
 
     if (!block_size(env, n_entries, &size))
         return NULL;
     char *base = malloc(size);
     if (base == NULL)
         return NULL;
-    hs_wire__body_parts(env, &pdeltas, &n_deltas, &pdigest);
+    hs_wire__body_parts(env, &parts);
+    hs_pb_delta *const *pdeltas = parts.deltas;
+    size_t n_deltas = parts.n_deltas;
+    const hs_pb_digest *pdigest = parts.digest;
     size_t n_digest = pdigest ? pdigest->n_entries : 0;
+    size_t n_low = parts.beats ? parts.beats->low.len : 0;
+    size_t n_dead = parts.beats ? parts.beats->dead_low.len : 0;
 
     hs_wire_msg *msg = (hs_wire_msg *)base;
     memset(msg, 0, sizeof *msg);
@@ -190,7 +244,10 @@ static hs_wire_msg *copy_out(const hs_pb_envelope *env, size_t n_entries)
     hs_wire_delta *deltas = (hs_wire_delta *)p;
     p = align_up(base, p + n_deltas * sizeof *deltas);
     hs_wire_entry *entries = (hs_wire_entry *)p;
-    strings s = {p + n_entries * sizeof *entries};
+    p = align_up(base, p + n_entries * sizeof *entries);
+    uint32_t *pos = (uint32_t *)p;
+    uint8_t *low = (uint8_t *)(pos + n_low + n_dead);
+    strings s = {(char *)(low + n_low + n_dead)};
 
     static const ProtobufCBinaryData empty = {0, NULL};
     msg->type = hs_wire__body_type(env);
@@ -202,8 +259,12 @@ static hs_wire_msg *copy_out(const hs_pb_envelope *env, size_t n_entries)
     msg->range_hi = copy_str(&s, pdigest ? &pdigest->range_hi : &empty);
     if (msg->type == HS_WIRE_SYN)
         msg->pull_only = env->syn->pull_only;
+    if (msg->type == HS_WIRE_SYNACK)
+        msg->answered = env->synack->answered;
     if (msg->type == HS_WIRE_LEAVE)
         msg->leave_version = env->leave->max_version;
+    if (parts.view)
+        copy_beats(parts.view, parts.beats, msg, pos, low);
 
     msg->digest = n_digest ? digest : NULL;
     msg->n_digest = n_digest;
@@ -212,7 +273,9 @@ static hs_wire_msg *copy_out(const hs_pb_envelope *env, size_t n_entries)
         digest[i] = (hs_wire_digest_entry){
             .name = copy_str(&s, &e->name),
             .generation = e->generation,
-            .max_version = e->max_version,
+            .max_version = e->version,
+            .heartbeat = e->heartbeat,
+            .dead = e->dead != 0,
             .gc_version = e->gc_version,
             .left = e->left != 0,
         };
@@ -243,6 +306,8 @@ static hs_wire_msg *copy_out(const hs_pb_envelope *env, size_t n_entries)
             .gc_version = d->gc_version,
             .left_version = d->left_version,
             .reset = d->reset != 0,
+            .dead = d->dead != 0,
+            .heartbeat = d->heartbeat,
             .entries = d->n_entries ? first : NULL,
             .n_entries = d->n_entries,
         };
@@ -280,7 +345,7 @@ hs_err hs_wire_decode(const uint8_t *buf, size_t len, const char *cluster,
 
     budget b = {.limit = DECODE_BUDGET(len)};
     ProtobufCAllocator alloc = {budget_alloc, budget_free, &b};
-    hs_pb_envelope *env = hearsay__v1__envelope__unpack(
+    hs_pb_envelope *env = hearsay__v2__envelope__unpack(
         &alloc, len - HS_WIRE_HEADER_LEN, buf + HS_WIRE_HEADER_LEN);
     if (env == NULL)
         return b.over ? HS_ETOOBIG : b.oom ? HS_ENOMEM : HS_EMALFORMED;
@@ -294,7 +359,7 @@ hs_err hs_wire_decode(const uint8_t *buf, size_t len, const char *cluster,
         if (*out == NULL)
             err = HS_ENOMEM;
     }
-    hearsay__v1__envelope__free_unpacked(env, &alloc);
+    hearsay__v2__envelope__free_unpacked(env, &alloc);
     return err;
 }
 

@@ -63,6 +63,46 @@ static size_t f_msg_wide(size_t body)
     return 1 + WIDE_PREFIX + body;
 }
 
+static size_t f_fixed64(uint64_t v)
+{
+    return v ? 9 : 0;
+}
+
+static size_t gaps_len(const uint32_t *pos, size_t n, uint32_t next)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        k += varint_len(pos[i] - next);
+        next = pos[i] + 1;
+    }
+    return k;
+}
+
+static size_t beats_body(const hs_wire_beats *b)
+{
+    bool dense = b->n == 0 || b->pos[b->n - 1] - b->first == b->n - 1;
+    return f_u64(b->first) + f_u64(b->span) + f_bytes(b->n) +
+           (dense ? 0 : f_bytes(gaps_len(b->pos, b->n, b->first))) +
+           f_bytes(gaps_len(b->dead_pos, b->n_dead, 0)) + f_bytes(b->n_dead);
+}
+
+size_t hs_wire_beats_size(const hs_wire_beats *b)
+{
+    if (!b->n && !b->span && !b->n_dead)
+        return 0;
+    return f_msg(beats_body(b));
+}
+
+/* View, and Beats when it carries anything. */
+static size_t view_fields(const hs_wire_msg *m)
+{
+    if (!m->has_view)
+        return 0;
+    size_t v = f_fixed64(m->view.members) + f_fixed64(m->view.state) +
+               f_u64(m->view.count);
+    return f_msg(v) + hs_wire_beats_size(&m->beats);
+}
+
 static size_t sender_body(const hs_wire_sender *s)
 {
     return f_bytes(slen(s->name)) + f_u64(s->generation) +
@@ -72,7 +112,8 @@ static size_t sender_body(const hs_wire_sender *s)
 static size_t digest_entry_body(const hs_wire_digest_entry *e)
 {
     return f_bytes(slen(e->name)) + f_u64(e->generation) +
-           f_u64(e->max_version) + f_u64(e->gc_version) + f_bool(e->left);
+           f_u64(e->max_version) + f_u64(e->gc_version) + f_bool(e->left) +
+           f_u64(e->heartbeat) + f_bool(e->dead);
 }
 
 static size_t entry_body(const hs_wire_entry *e)
@@ -86,7 +127,8 @@ static size_t delta_head_body(const hs_wire_delta *d)
     return f_bytes(slen(d->name)) + f_u64(d->generation) +
            f_bytes(slen(d->addr)) + f_u64(d->from_version) +
            f_u64(d->to_version) + f_u64(d->gc_version) +
-           f_u64(d->left_version) + f_bool(d->reset);
+           f_u64(d->left_version) + f_bool(d->reset) +
+           f_u64(d->heartbeat) + f_bool(d->dead);
 }
 
 static size_t delta_body(const hs_wire_delta *d)
@@ -123,12 +165,15 @@ static size_t body(const hs_wire_msg *m)
 {
     switch (m->type) {
     case HS_WIRE_SYN:
-        return digest_field(m) + f_bool(m->pull_only);
+        return view_fields(m) + deltas_fields(m) + digest_field(m) +
+               f_bool(m->pull_only);
     case HS_WIRE_SYNACK:
-        return deltas_fields(m) + digest_field(m);
+        return view_fields(m) + deltas_fields(m) + digest_field(m) +
+               f_bool(m->answered);
     case HS_WIRE_ACK:
+        return deltas_fields(m) + digest_field(m);
     case HS_WIRE_PUSH:
-        return deltas_fields(m);
+        return view_fields(m) + deltas_fields(m);
     case HS_WIRE_LEAVE:
         return f_u64(m->leave_version);
     default:
@@ -145,12 +190,24 @@ size_t hs_wire_encoded_size(const hs_wire_msg *msg)
 size_t hs_wire_base_size(const hs_wire_msg *msg)
 {
     size_t n = 0;
+    /* The view is fixed once the message starts; beats, deltas and digest
+     * lines are counted by the functions below as they are added. */
+    hs_wire_msg bare = *msg;
+    bare.beats = (hs_wire_beats){0};
     switch (msg->type) {
     case HS_WIRE_SYN:
-        n = f_msg_wide(ranges(msg)) + f_bool(msg->pull_only);
+        n = view_fields(&bare) + f_msg_wide(ranges(msg)) +
+            f_bool(msg->pull_only);
         break;
     case HS_WIRE_SYNACK:
+        n = view_fields(&bare) + f_msg_wide(ranges(msg)) +
+            f_bool(msg->answered);
+        break;
+    case HS_WIRE_ACK:
         n = f_msg_wide(ranges(msg));
+        break;
+    case HS_WIRE_PUSH:
+        n = view_fields(&bare);
         break;
     case HS_WIRE_LEAVE:
         n = f_u64(msg->leave_version);

@@ -67,47 +67,81 @@ const char *hs_wire_type_name(int type)
 hs_wire_type hs_wire__body_type(const hs_pb_envelope *env)
 {
     switch (env->body_case) {
-    case HEARSAY__V1__ENVELOPE__BODY_SYN:
+    case HEARSAY__V2__ENVELOPE__BODY_SYN:
         return env->syn ? HS_WIRE_SYN : 0;
-    case HEARSAY__V1__ENVELOPE__BODY_SYNACK:
+    case HEARSAY__V2__ENVELOPE__BODY_SYNACK:
         return env->synack ? HS_WIRE_SYNACK : 0;
-    case HEARSAY__V1__ENVELOPE__BODY_ACK:
+    case HEARSAY__V2__ENVELOPE__BODY_ACK:
         return env->ack ? HS_WIRE_ACK : 0;
-    case HEARSAY__V1__ENVELOPE__BODY_PUSH:
+    case HEARSAY__V2__ENVELOPE__BODY_PUSH:
         return env->push ? HS_WIRE_PUSH : 0;
-    case HEARSAY__V1__ENVELOPE__BODY_LEAVE:
+    case HEARSAY__V2__ENVELOPE__BODY_LEAVE:
         return env->leave ? HS_WIRE_LEAVE : 0;
     default:
         return 0;
     }
 }
 
-void hs_wire__body_parts(const hs_pb_envelope *env, hs_pb_delta *const **deltas,
-                         size_t *n_deltas, const hs_pb_digest **digest)
+void hs_wire__body_parts(const hs_pb_envelope *env, hs_wire__parts *out)
 {
-    *deltas = NULL;
-    *n_deltas = 0;
-    *digest = NULL;
+    memset(out, 0, sizeof *out);
     switch (hs_wire__body_type(env)) {
     case HS_WIRE_SYN:
-        *digest = env->syn->digest;
+        out->deltas = env->syn->deltas;
+        out->n_deltas = env->syn->n_deltas;
+        out->digest = env->syn->digest;
+        out->view = env->syn->view;
+        out->beats = env->syn->beats;
         break;
     case HS_WIRE_SYNACK:
-        *deltas = env->synack->deltas;
-        *n_deltas = env->synack->n_deltas;
-        *digest = env->synack->digest;
+        out->deltas = env->synack->deltas;
+        out->n_deltas = env->synack->n_deltas;
+        out->digest = env->synack->digest;
+        out->view = env->synack->view;
+        out->beats = env->synack->beats;
         break;
     case HS_WIRE_ACK:
-        *deltas = env->ack->deltas;
-        *n_deltas = env->ack->n_deltas;
+        out->deltas = env->ack->deltas;
+        out->n_deltas = env->ack->n_deltas;
+        out->digest = env->ack->digest;
         break;
     case HS_WIRE_PUSH:
-        *deltas = env->push->deltas;
-        *n_deltas = env->push->n_deltas;
+        out->deltas = env->push->deltas;
+        out->n_deltas = env->push->n_deltas;
+        out->view = env->push->view;
+        out->beats = env->push->beats;
         break;
     default:
         break;
     }
+}
+
+bool hs_wire__varint32(const uint8_t **p, const uint8_t *end, uint32_t *v)
+{
+    uint64_t x = 0;
+    for (int shift = 0; shift < 35 && *p < end; shift += 7) {
+        uint8_t b = *(*p)++;
+        x |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) {
+            if (x > UINT32_MAX)
+                return false;
+            *v = (uint32_t)x;
+            return true;
+        }
+    }
+    return false;
+}
+
+size_t hs_wire__count_varints(const uint8_t *p, const uint8_t *end)
+{
+    size_t n = 0;
+    uint32_t v;
+    while (p < end) {
+        if (!hs_wire__varint32(&p, end, &v))
+            return SIZE_MAX;
+        n++;
+    }
+    return n;
 }
 
 /* A name or key: 1..max bytes of 0x21..0x7e (0..max for an optional bound
@@ -222,12 +256,60 @@ static hs_err check_delta(const hs_pb_delta *d, size_t *n_entries)
     return acc;
 }
 
+/* Positions coded as varint gaps (hearsay.proto, Beats): strictly
+ * ascending from `first` and below `limit`, one per byte of `low`. */
+static hs_err check_positions(const ProtobufCBinaryData *gaps,
+                              const ProtobufCBinaryData *low, uint32_t first,
+                              uint64_t limit)
+{
+    if (gaps->len && !gaps->data)
+        return HS_EMALFORMED;
+    if (low->len && !low->data)
+        return HS_EMALFORMED;
+    const uint8_t *p = gaps->data, *end = p + gaps->len;
+    uint64_t pos = (uint64_t)first; /* next position that may be listed */
+    size_t n = 0;
+    while (p < end) {
+        uint32_t g;
+        if (!hs_wire__varint32(&p, end, &g))
+            return HS_EMALFORMED;
+        pos += g;
+        if (pos >= limit)
+            return HS_EMALFORMED;
+        pos++;
+        n++;
+    }
+    return n == low->len ? HS_OK : HS_EMALFORMED;
+}
+
+static hs_err check_view(const hs_pb_view *v, const hs_pb_beats *b)
+{
+    if (!v)
+        return b ? HS_EMALFORMED : HS_OK;
+    if (v->count > HS_WIRE_MAX_VIEW)
+        return HS_ETOOBIG;
+    if (!b)
+        return HS_OK;
+    if (b->low.len > HS_WIRE_MAX_VIEW || b->dead_low.len > HS_WIRE_MAX_VIEW)
+        return HS_ETOOBIG;
+    uint64_t end = (uint64_t)b->first + b->span;
+    if (end > v->count)
+        return HS_EMALFORMED;
+    hs_err acc = HS_OK;
+    if (b->gaps.len == 0) {
+        if (b->low.len > b->span)
+            NOTE(HS_EMALFORMED);
+    } else {
+        NOTE(check_positions(&b->gaps, &b->low, b->first, end));
+    }
+    NOTE(check_positions(&b->dead, &b->dead_low, 0, v->count));
+    return acc;
+}
+
 hs_err hs_wire__validate(const hs_pb_envelope *env, size_t *n_entries)
 {
     hs_err acc = HS_OK;
-    hs_pb_delta *const *deltas;
-    size_t n_deltas;
-    const hs_pb_digest *digest;
+    hs_wire__parts parts;
 
     *n_entries = 0;
     NOTE(check_ident(&env->cluster, HS_WIRE_MAX_NAME, false));
@@ -242,12 +324,13 @@ hs_err hs_wire__validate(const hs_pb_envelope *env, size_t *n_entries)
      * malformed here: there is nothing a receiver could do with it. */
     if (hs_wire__body_type(env) == 0)
         NOTE(HS_EMALFORMED);
-    hs_wire__body_parts(env, &deltas, &n_deltas, &digest);
+    hs_wire__body_parts(env, &parts);
 
-    NOTE(check_digest(digest));
-    if (n_deltas > HS_WIRE_MAX_DELTAS)
+    NOTE(check_view(parts.view, parts.beats));
+    NOTE(check_digest(parts.digest));
+    if (parts.n_deltas > HS_WIRE_MAX_DELTAS)
         return HS_ETOOBIG;
-    for (size_t i = 0; i < n_deltas; i++)
-        NOTE(check_delta(deltas[i], n_entries));
+    for (size_t i = 0; i < parts.n_deltas; i++)
+        NOTE(check_delta(parts.deltas[i], n_entries));
     return acc;
 }

@@ -33,7 +33,7 @@
 
 #define HS_WIRE_MAGIC0 0x48 /* 'H' */
 #define HS_WIRE_MAGIC1 0x53 /* 'S' */
-#define HS_WIRE_PROTO_VERSION 1
+#define HS_WIRE_PROTO_VERSION 2
 #define HS_WIRE_HEADER_LEN 4
 #define HS_WIRE_FLAG_SEALED 0x01u
 
@@ -59,6 +59,11 @@
 #define HS_WIRE_MAX_DIGEST_ENTRIES 4096
 #define HS_WIRE_MAX_DELTAS 4096
 #define HS_WIRE_MAX_ENTRIES 8192 /* key/value entries, summed over deltas */
+/* Positions of a view (members, dead and left ones included, that a node
+ * holds at once): the core's member limit is below it, and four times the
+ * default max_members leaves room without letting a datagram claim a view
+ * large enough to make position arithmetic costly. */
+#define HS_WIRE_MAX_VIEW 65536
 
 typedef enum hs_wire_type {
     HS_WIRE_SYN = 1,    /* digest; "what do you have that I lack?" */
@@ -75,18 +80,46 @@ typedef struct hs_wire_sender {
     const char *addr;    /* advertised gossip address, "" if none */
 } hs_wire_sender;
 
+/* A summary of the sender's view (hearsay.proto, View): equal `members`
+ * means the same members in the same order, so positions agree; equal
+ * `state` also means the same newest write of every member. */
+typedef struct hs_wire_view {
+    uint64_t members;
+    uint64_t state;
+    uint32_t count; /* positions 0 .. count-1 */
+} hs_wire_view;
+
+/* Heartbeats by position (hearsay.proto, Beats). pos[i] is a position in
+ * [first, first + span), strictly ascending, and low[i] the low 8 bits of
+ * the newest heartbeat version the sender knows of that member. The
+ * encoder picks the dense form when pos[] is first, first+1, ...
+ * Convictions: dead_pos[i] (ascending, < the view's count) was declared
+ * dead by the sender at heartbeat version low byte dead_low[i]. */
+typedef struct hs_wire_beats {
+    uint32_t first, span;
+    size_t n;
+    const uint32_t *pos;
+    const uint8_t *low;
+    size_t n_dead;
+    const uint32_t *dead_pos;
+    const uint8_t *dead_low;
+} hs_wire_beats;
+
 /* One line of a digest: "of member `name`, incarnation `generation`, I hold
- * every version up to and including `max_version`". */
+ * every write up to and including `max_version`, the newest I know of"
+ * (heartbeats are not writes: they travel by position or in `heartbeat`). */
 typedef struct hs_wire_digest_entry {
     const char *name;
     uint64_t generation;
-    uint64_t max_version;
+    uint64_t max_version; /* newest write held; 0 = none */
     /* The sender holds no entry that a tombstone collected at or below this
      * version would have deleted: it saw every version up to max_version, or
      * it was reset from scratch by a peer whose collection point this was.
      * A responder whose own collection point is higher sends a reset. */
     uint64_t gc_version;
     bool left; /* the sender knows this member left */
+    uint64_t heartbeat; /* newest heartbeat version known; 0 = none */
+    bool dead;          /* the sender holds the member dead */
 } hs_wire_digest_entry;
 
 /* One versioned key/value entry of a member's map. A tombstone carries no
@@ -118,15 +151,21 @@ typedef struct hs_wire_delta {
     bool reset;            /* drop what you hold of this member first */
     const hs_wire_entry *entries;
     size_t n_entries;
+    uint64_t heartbeat; /* newest heartbeat version the sender knows */
+    bool dead;          /* the sender holds the member dead */
 } hs_wire_delta;
 
 /* A whole message. Which fields are meaningful depends on `type`:
  *
- *   SYN     digest (+ range), pull_only
- *   SYNACK  deltas, digest (+ range; empty in pull mode)
- *   ACK     deltas
- *   PUSH    deltas
+ *   SYN     view, beats, deltas (rumors), digest (+ range; pull only),
+ *           pull_only
+ *   SYNACK  view, beats, deltas, digest (+ range), answered
+ *   ACK     deltas, digest (+ range; when the views differ)
+ *   PUSH    view, beats, deltas
  *   LEAVE   leave_version
+ *
+ * `has_view` says whether view (and beats) are present; beats without a
+ * view are malformed, since positions mean nothing without one.
  *
  * Digest range: when a digest does not fit one datagram it covers only the
  * members whose names sort within [range_lo, range_hi] (byte order,
@@ -143,6 +182,11 @@ typedef struct hs_wire_msg {
     const char *range_lo; /* never NULL after decode; "" = unbounded */
     const char *range_hi;
     bool pull_only; /* SYN: answer with deltas only, no ACK round */
+    bool answered;  /* SYNACK: the SYN's digest is answered; ACK ends it */
+
+    bool has_view;
+    hs_wire_view view;
+    hs_wire_beats beats;
 
     const hs_wire_delta *deltas;
     size_t n_deltas;
@@ -200,6 +244,8 @@ size_t hs_wire_base_size(const hs_wire_msg *msg);
 size_t hs_wire_digest_entry_size(const hs_wire_digest_entry *e);
 size_t hs_wire_delta_size(const hs_wire_delta *d); /* header only */
 size_t hs_wire_entry_size(const hs_wire_entry *e);
+/* Exact bytes the Beats sub-message adds (0 when it carries nothing). */
+size_t hs_wire_beats_size(const hs_wire_beats *b);
 
 /* True when s is a valid name or key: 1..max bytes of 0x21..0x7e. */
 bool hs_wire_valid_name(const char *s, size_t max);

@@ -18,17 +18,19 @@
 #include "hearsay.pb-c.h"
 #include "wire/wire.h"
 
-typedef Hearsay__V1__Envelope hs_pb_envelope;
-typedef Hearsay__V1__Sender hs_pb_sender;
-typedef Hearsay__V1__Digest hs_pb_digest;
-typedef Hearsay__V1__DigestEntry hs_pb_digest_entry;
-typedef Hearsay__V1__MemberDelta hs_pb_delta;
-typedef Hearsay__V1__Entry hs_pb_entry;
-typedef Hearsay__V1__Syn hs_pb_syn;
-typedef Hearsay__V1__SynAck hs_pb_synack;
-typedef Hearsay__V1__Ack hs_pb_ack;
-typedef Hearsay__V1__Push hs_pb_push;
-typedef Hearsay__V1__Leave hs_pb_leave;
+typedef Hearsay__V2__Envelope hs_pb_envelope;
+typedef Hearsay__V2__Sender hs_pb_sender;
+typedef Hearsay__V2__Digest hs_pb_digest;
+typedef Hearsay__V2__DigestEntry hs_pb_digest_entry;
+typedef Hearsay__V2__MemberDelta hs_pb_delta;
+typedef Hearsay__V2__Entry hs_pb_entry;
+typedef Hearsay__V2__Syn hs_pb_syn;
+typedef Hearsay__V2__SynAck hs_pb_synack;
+typedef Hearsay__V2__Ack hs_pb_ack;
+typedef Hearsay__V2__Push hs_pb_push;
+typedef Hearsay__V2__Leave hs_pb_leave;
+typedef Hearsay__V2__View hs_pb_view;
+typedef Hearsay__V2__Beats hs_pb_beats;
 
 /* Checks every rule of the format except the cluster match (the caller
  * knows which cluster it expects). Returns HS_OK, HS_ETOOBIG (a count or
@@ -40,9 +42,24 @@ hs_err hs_wire__validate(const hs_pb_envelope *env, size_t *n_entries);
 /* The message type carried by env's body, or 0 when there is none. */
 hs_wire_type hs_wire__body_type(const hs_pb_envelope *env);
 
-/* The deltas and digest an envelope's body carries (NULL/0 when its type
- * carries none). */
-void hs_wire__body_parts(const hs_pb_envelope *env, hs_pb_delta *const **deltas,
-                         size_t *n_deltas, const hs_pb_digest **digest);
+/* The parts an envelope's body carries (NULL/0 when its type carries
+ * none). */
+typedef struct hs_wire__parts {
+    hs_pb_delta *const *deltas;
+    size_t n_deltas;
+    const hs_pb_digest *digest;
+    const hs_pb_view *view;
+    const hs_pb_beats *beats;
+} hs_wire__parts;
+
+void hs_wire__body_parts(const hs_pb_envelope *env, hs_wire__parts *out);
+
+/* Reads the varint at *p (before end) into *v and advances *p. False when
+ * it runs past end or past 5 bytes (positions fit in 32 bits). */
+bool hs_wire__varint32(const uint8_t **p, const uint8_t *end, uint32_t *v);
+
+/* Number of varints in [p, end), or SIZE_MAX when one is cut short or too
+ * long. */
+size_t hs_wire__count_varints(const uint8_t *p, const uint8_t *end);
 
 #endif /* HS_WIRE_INT_H */

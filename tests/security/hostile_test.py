@@ -222,7 +222,7 @@ def attack(nodes, sniff, key, wrong_key):
     check(len(captured) >= 20, f"captured {len(captured)} datagrams")
     secrets = [CLUSTER] + NAMES + list(TAGS) + list(TAGS.values())
     for _, sport, dport, payload in captured:
-        check(payload[:4] == b"HS\x01\x01",
+        check(payload[:4] == b"HS\x02\x01",
               f"datagram {sport}->{dport} is not sealed: {payload[:16]!r}")
         for s in secrets:
             check(s.encode() not in payload,
@@ -247,7 +247,7 @@ def attack(nodes, sniff, key, wrong_key):
     for i in range(200):
         b = bytes(rnd.getrandbits(8) for _ in range(rnd.randint(1, 1400)))
         junk.append(b"X" + b[1:])  # never the magic "HS"
-    junk += [b"HS", b"HS\x01", b"HS\x01\x01" + os.urandom(10)]  # truncated
+    junk += [b"HS", b"HS\x02", b"HS\x02\x01" + os.urandom(10)]  # truncated
     send_all(s, target, junk)
     junk_sent.extend(junk)
     send_all(s, target, [craft("truncated", CLUSTER, "-")] * 5)

@@ -455,7 +455,7 @@ static void every_refusal_is_counted_by_reason(void **state)
     /* Junk, and a sealed header with nothing after it. */
     send_bytes(&s, buf, 100);
     assert_true(rejected_reaches(n, HS_EMAGIC, 1));
-    const uint8_t hdr[] = {'H', 'S', 1, 1, 0, 0};
+    const uint8_t hdr[] = {'H', 'S', HS_WIRE_PROTO_VERSION, 1, 0, 0};
     send_bytes(&s, hdr, sizeof hdr);
     assert_true(rejected_reaches(n, HS_ETRUNCATED, 1));
     assert_int_equal(opened(n), 1);

@@ -281,10 +281,10 @@ static void sample_init(sample *s, hs_wire_type type, const char *cluster)
     m->sender =
         (hs_wire_sender){"node-1.example", 1700000000123ULL, "10.0.0.1:7946"};
 
-    s->digest[0] = (hs_wire_digest_entry){"alpha", 1, 10, 3, false};
-    s->digest[1] = (hs_wire_digest_entry){"beta", 2, 0, 0, true};
+    s->digest[0] = (hs_wire_digest_entry){"alpha", 1, 10, 3, false, 42, false};
+    s->digest[1] = (hs_wire_digest_entry){"beta", 2, 0, 0, true, 0, true};
     s->digest[2] = (hs_wire_digest_entry){"gamma", UINT64_MAX, UINT64_MAX,
-                                          UINT64_MAX, false};
+                                          UINT64_MAX, false, UINT64_MAX, true};
 
     s->entries[0] =
         (hs_wire_entry){"heartbeat", hb_value, sizeof hb_value, 4, false};
@@ -422,7 +422,7 @@ static void roundtrip_max_sizes(void **state)
                        .entries = e,
                        .n_entries = 2};
     hs_wire_digest_entry de = {fill(&a, 'm', HS_WIRE_MAX_NAME), UINT64_MAX,
-                               UINT64_MAX, UINT64_MAX, true};
+                               UINT64_MAX, UINT64_MAX, true, UINT64_MAX, true};
     hs_wire_msg m = {.type = HS_WIRE_SYNACK,
                      .cluster = fill(&a, 'c', HS_WIRE_MAX_NAME),
                      .sender = {fill(&a, '!', HS_WIRE_MAX_NAME), UINT64_MAX,
@@ -457,6 +457,7 @@ static void rand_msg(rng *r, arena *a, hs_wire_msg *m, hs_wire_type type,
         for (size_t i = 0; i < n; i++) {
             d[i] = (hs_wire_digest_entry){some_name(a, r, HS_WIRE_MAX_NAME),
                                           some_u64(r), some_u64(r), some_u64(r),
+                                          chance(r, 20), some_u64(r),
                                           chance(r, 20)};
             if (!lo || strcmp(d[i].name, lo) < 0)
                 lo = d[i].name;
@@ -689,7 +690,9 @@ static void decode_rejects_by_header(void **state)
     buf[0] = 'X';
     assert_int_equal(decode_err(buf, n), HS_EMAGIC);
     buf[0] = 'H';
-    buf[2] = 2;
+    buf[2] = 1; /* a protocol v1 datagram */
+    assert_int_equal(decode_err(buf, n), HS_EVERSION);
+    buf[2] = 3;
     assert_int_equal(decode_err(buf, n), HS_EVERSION);
     buf[2] = HS_WIRE_PROTO_VERSION;
     buf[3] = HS_WIRE_FLAG_SEALED;
@@ -729,17 +732,17 @@ static void decode_rejects_by_header(void **state)
 /* ---- raw protobuf: datagrams encode would refuse ------------------------ */
 
 typedef struct raw {
-    Hearsay__V1__Envelope env;
-    Hearsay__V1__Sender sender;
-    Hearsay__V1__Push push;
-    Hearsay__V1__Syn syn;
-    Hearsay__V1__Digest digest;
-    Hearsay__V1__DigestEntry de[3];
-    Hearsay__V1__DigestEntry *dep[3];
-    Hearsay__V1__MemberDelta delta;
-    Hearsay__V1__MemberDelta *deltap[1];
-    Hearsay__V1__Entry entry[2];
-    Hearsay__V1__Entry *entryp[2];
+    Hearsay__V2__Envelope env;
+    Hearsay__V2__Sender sender;
+    Hearsay__V2__Push push;
+    Hearsay__V2__Syn syn;
+    Hearsay__V2__Digest digest;
+    Hearsay__V2__DigestEntry de[3];
+    Hearsay__V2__DigestEntry *dep[3];
+    Hearsay__V2__MemberDelta delta;
+    Hearsay__V2__MemberDelta *deltap[1];
+    Hearsay__V2__Entry entry[2];
+    Hearsay__V2__Entry *entryp[2];
 } raw;
 
 static ProtobufCBinaryData B(const char *s)
@@ -755,8 +758,8 @@ static ProtobufCBinaryData BN(const void *p, size_t n)
 static void raw_common(raw *r, const char *cluster)
 {
     memset(r, 0, sizeof *r);
-    hearsay__v1__envelope__init(&r->env);
-    hearsay__v1__sender__init(&r->sender);
+    hearsay__v2__envelope__init(&r->env);
+    hearsay__v2__sender__init(&r->sender);
     r->env.cluster = B(cluster);
     r->env.sender = &r->sender;
     r->sender.name = B("n1");
@@ -768,10 +771,10 @@ static void raw_common(raw *r, const char *cluster)
 static void raw_push(raw *r, const char *cluster)
 {
     raw_common(r, cluster);
-    hearsay__v1__push__init(&r->push);
-    hearsay__v1__member_delta__init(&r->delta);
+    hearsay__v2__push__init(&r->push);
+    hearsay__v2__member_delta__init(&r->delta);
     for (int i = 0; i < 2; i++) {
-        hearsay__v1__entry__init(&r->entry[i]);
+        hearsay__v2__entry__init(&r->entry[i]);
         r->entryp[i] = &r->entry[i];
     }
     r->entry[0].version = 1;
@@ -788,7 +791,7 @@ static void raw_push(raw *r, const char *cluster)
     r->deltap[0] = &r->delta;
     r->push.n_deltas = 1;
     r->push.deltas = r->deltap;
-    r->env.body_case = HEARSAY__V1__ENVELOPE__BODY_PUSH;
+    r->env.body_case = HEARSAY__V2__ENVELOPE__BODY_PUSH;
     r->env.push = &r->push;
 }
 
@@ -797,12 +800,12 @@ static void raw_syn(raw *r, const char *cluster)
 {
     static const char *names[3] = {"b", "c", "d"};
     raw_common(r, cluster);
-    hearsay__v1__syn__init(&r->syn);
-    hearsay__v1__digest__init(&r->digest);
+    hearsay__v2__syn__init(&r->syn);
+    hearsay__v2__digest__init(&r->digest);
     for (int i = 0; i < 3; i++) {
-        hearsay__v1__digest_entry__init(&r->de[i]);
+        hearsay__v2__digest_entry__init(&r->de[i]);
         r->de[i].name = B(names[i]);
-        r->de[i].max_version = (uint64_t)i + 1;
+        r->de[i].version = (uint64_t)i + 1;
         r->dep[i] = &r->de[i];
     }
     r->digest.n_entries = 3;
@@ -810,20 +813,20 @@ static void raw_syn(raw *r, const char *cluster)
     r->digest.range_lo = B("b");
     r->digest.range_hi = B("d");
     r->syn.digest = &r->digest;
-    r->env.body_case = HEARSAY__V1__ENVELOPE__BODY_SYN;
+    r->env.body_case = HEARSAY__V2__ENVELOPE__BODY_SYN;
     r->env.syn = &r->syn;
 }
 
-static size_t raw_pack(const Hearsay__V1__Envelope *env, uint8_t *buf,
+static size_t raw_pack(const Hearsay__V2__Envelope *env, uint8_t *buf,
                        size_t cap)
 {
-    size_t n = hearsay__v1__envelope__get_packed_size(env);
+    size_t n = hearsay__v2__envelope__get_packed_size(env);
     assert_true(n + HS_WIRE_HEADER_LEN <= cap);
     buf[0] = 'H';
     buf[1] = 'S';
     buf[2] = HS_WIRE_PROTO_VERSION;
     buf[3] = 0;
-    assert_int_equal(hearsay__v1__envelope__pack(env, buf + 4), n);
+    assert_int_equal(hearsay__v2__envelope__pack(env, buf + 4), n);
     return n + HS_WIRE_HEADER_LEN;
 }
 
@@ -919,22 +922,22 @@ static void oversized_fields(void **state)
 static hs_err decode_counts(size_t n_digest, size_t n_deltas, size_t per)
 {
     raw r;
-    Hearsay__V1__MemberDelta *d = calloc(n_deltas + 1, sizeof *d);
-    Hearsay__V1__MemberDelta **dp = calloc(n_deltas + 1, sizeof *dp);
-    Hearsay__V1__Entry *e = calloc(per + 1, sizeof *e);
-    Hearsay__V1__Entry **ep = calloc(per + 1, sizeof *ep);
-    Hearsay__V1__DigestEntry *de = calloc(n_digest + 1, sizeof *de);
-    Hearsay__V1__DigestEntry **dep = calloc(n_digest + 1, sizeof *dep);
+    Hearsay__V2__MemberDelta *d = calloc(n_deltas + 1, sizeof *d);
+    Hearsay__V2__MemberDelta **dp = calloc(n_deltas + 1, sizeof *dp);
+    Hearsay__V2__Entry *e = calloc(per + 1, sizeof *e);
+    Hearsay__V2__Entry **ep = calloc(per + 1, sizeof *ep);
+    Hearsay__V2__DigestEntry *de = calloc(n_digest + 1, sizeof *de);
+    Hearsay__V2__DigestEntry **dep = calloc(n_digest + 1, sizeof *dep);
     assert_true(d && dp && e && ep && de && dep);
 
     for (size_t j = 0; j < per; j++) {
-        hearsay__v1__entry__init(&e[j]);
+        hearsay__v2__entry__init(&e[j]);
         e[j].version = j + 1;
         e[j].key = B("k");
         ep[j] = &e[j];
     }
     for (size_t i = 0; i < n_deltas; i++) {
-        hearsay__v1__member_delta__init(&d[i]);
+        hearsay__v2__member_delta__init(&d[i]);
         d[i].name = B("m");
         d[i].to_version = per;
         d[i].n_entries = per;
@@ -942,7 +945,7 @@ static hs_err decode_counts(size_t n_digest, size_t n_deltas, size_t per)
         dp[i] = &d[i];
     }
     for (size_t i = 0; i < n_digest; i++) {
-        hearsay__v1__digest_entry__init(&de[i]);
+        hearsay__v2__digest_entry__init(&de[i]);
         de[i].name = B("m");
         dep[i] = &de[i];
     }
@@ -1036,7 +1039,7 @@ static void missing_parts(void **state)
     r.env.sender = NULL;
     assert_int_equal(raw_decode(&r), HS_EMALFORMED);
     RAW_PUSH(r);
-    r.env.body_case = HEARSAY__V1__ENVELOPE__BODY__NOT_SET;
+    r.env.body_case = HEARSAY__V2__ENVELOPE__BODY__NOT_SET;
     assert_int_equal(raw_decode(&r), HS_EMALFORMED);
     RAW_PUSH(r);
     r.env.cluster = B("");
@@ -1048,7 +1051,7 @@ static void missing_parts(void **state)
     uint8_t sub[] = {0x02, 0x08, 0x01}; /* length 2: {field 1: 1} */
     ProtobufCMessageUnknownField uf = {12, PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED,
                                        sizeof sub, sub};
-    r.env.body_case = HEARSAY__V1__ENVELOPE__BODY__NOT_SET;
+    r.env.body_case = HEARSAY__V2__ENVELOPE__BODY__NOT_SET;
     r.env.base.n_unknown_fields = 1;
     r.env.base.unknown_fields = &uf;
     assert_int_equal(raw_decode(&r), HS_EMALFORMED);
@@ -1256,7 +1259,8 @@ static void decode_budget_admits_valid_floods(void **state)
     for (size_t count = 1; count <= HS_WIRE_MAX_DELTAS; count += 13) {
         size_t m = 0;
         for (size_t i = 0; i < count; i++) {
-            static const uint8_t d[] = {0x0a, 3, 0x0a, 1, 'm'};
+            /* Push field 3 (deltas): a delta with name "m". */
+            static const uint8_t d[] = {0x1a, 3, 0x0a, 1, 'm'};
             memcpy(body + m, d, sizeof d);
             m += sizeof d;
         }
@@ -1280,7 +1284,7 @@ static void decode_budget_refuses_empty_flood(void **state)
     assert_true(body && buf);
     size_t m = 0;
     for (size_t i = 0; i < HS_WIRE_MAX_DELTAS; i++) {
-        body[m++] = 0x0a;
+        body[m++] = 0x1a; /* Push field 3 (deltas), empty */
         body[m++] = 0;
     }
     assert_int_equal(decode_err(buf, push_with_body(buf, body, m)), HS_ETOOBIG);
@@ -1477,9 +1481,13 @@ static void encode_rejects_what_decode_would(void **state)
     EXPECT_EINVAL(HS_WIRE_PUSH, s.msg.type = 0);
     EXPECT_EINVAL(HS_WIRE_PUSH, s.msg.type = 6);
     /* Fields the type does not carry. */
-    EXPECT_EINVAL(HS_WIRE_SYN, s.msg.deltas = s.deltas; s.msg.n_deltas = 1);
     EXPECT_EINVAL(HS_WIRE_LEAVE, s.msg.deltas = s.deltas; s.msg.n_deltas = 1);
-    EXPECT_EINVAL(HS_WIRE_ACK, s.msg.digest = s.digest; s.msg.n_digest = 1);
+    EXPECT_EINVAL(HS_WIRE_PUSH, s.msg.digest = s.digest; s.msg.n_digest = 1);
+    EXPECT_EINVAL(HS_WIRE_LEAVE, s.msg.digest = s.digest; s.msg.n_digest = 1);
+    EXPECT_EINVAL(HS_WIRE_ACK, s.msg.has_view = true);
+    EXPECT_EINVAL(HS_WIRE_LEAVE, s.msg.has_view = true);
+    EXPECT_EINVAL(HS_WIRE_SYNACK, s.msg.pull_only = true);
+    EXPECT_EINVAL(HS_WIRE_SYN, s.msg.answered = true);
     EXPECT_EINVAL(HS_WIRE_PUSH, s.msg.range_lo = "a");
     EXPECT_EINVAL(HS_WIRE_LEAVE, s.msg.range_hi = "a");
     EXPECT_EINVAL(HS_WIRE_SYNACK, s.msg.pull_only = true);

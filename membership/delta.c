@@ -48,10 +48,14 @@ hs_err hs_builder_init(hs_core *c, hs_builder *b, hs_wire_type type)
     b->msg.cluster = c->cluster;
     b->msg.sender.name = c->name;
     b->msg.sender.generation = c->cfg.generation;
-    /* The address rides only where a receiver may not know us yet; an
-     * answer goes back to where the request came from. */
+    /* The address rides only where a receiver may need it to reach us
+     * (pull mode's candidates, a leave): an answer goes back to where the
+     * request came from, and a node that does not know us learns our
+     * address from our own delta, which every exchange between differing
+     * views carries first. 15-25 bytes saved on most datagrams. */
     b->msg.sender.addr =
-        type == HS_WIRE_SYN || type == HS_WIRE_PUSH || type == HS_WIRE_LEAVE
+        (type == HS_WIRE_SYN && c->cfg.mode == HS_MODE_PULL) ||
+                type == HS_WIRE_LEAVE
             ? c->addr
             : "";
     b->msg.range_lo = "";

@@ -89,7 +89,8 @@ const hs_wire_view *hs_view_get(hs_core *c)
 bool hs_view_same_members(hs_core *c, const hs_wire_view *v)
 {
     const hs_wire_view *mine = hs_view_get(c);
-    return v->members == mine->members && v->count == mine->count;
+    /* An answer's view carries the members hash alone (hs_view_put). */
+    return v->members == mine->members && (!v->count || v->count == mine->count);
 }
 
 bool hs_view_same_state(hs_core *c, const hs_wire_view *v)
@@ -101,6 +102,13 @@ void hs_view_put(hs_core *c, hs_builder *b)
 {
     b->msg.has_view = true;
     b->msg.view = *hs_view_get(c);
+    /* A SYNACK's view only lets the initiator check, on arrival, that
+     * positions still mean what they meant when it asked: the members hash
+     * does that; the state hash and count would be 11 bytes for nothing. */
+    if (b->msg.type == HS_WIRE_SYNACK) {
+        b->msg.view.state = 0;
+        b->msg.view.count = 0;
+    }
     b->used = hs_wire_base_size(&b->msg);
 }
 

@@ -491,8 +491,6 @@ void sim_node_resume(sim_net *net, uint32_t i)
  * send it to a peer that never heard of it. */
 typedef struct seed_member {
     hs_wire_delta d;
-    hs_wire_entry e;
-    char hb[24];
 } seed_member;
 
 static bool seed_flush(sim_net *net, hs_wire_msg *msg, uint8_t *buf, size_t cap)
@@ -537,16 +535,9 @@ bool sim_seed_views(sim_net *net)
         s->d.generation = info.generation;
         s->d.addr = nd->addr;
         s->d.to_version = info.max_version;
-        if (info.max_version == 1) {
-            /* A fresh core's only version is its first heartbeat. */
-            snprintf(s->hb, sizeof s->hb, "%" PRIu64, info.heartbeat);
-            s->e.key = HS_KEY_HEARTBEAT;
-            s->e.value = (const uint8_t *)s->hb;
-            s->e.value_len = strlen(s->hb);
-            s->e.version = 1;
-            s->d.entries = &s->e;
-            s->d.n_entries = 1;
-        }
+        /* A fresh core's only version is its first heartbeat: a bare
+         * version, carried as the delta's heartbeat. */
+        s->d.heartbeat = info.heartbeat;
     }
     hs_wire_msg msg = {.type = HS_WIRE_PUSH,
                        .cluster = net->cfg.cluster,
@@ -559,8 +550,6 @@ bool sim_seed_views(sim_net *net)
         if (net->nodes[i].state != SIM_UP)
             continue;
         size_t sz = hs_wire_delta_size(&sm[i].d);
-        if (sm[i].d.n_entries)
-            sz += hs_wire_entry_size(&sm[i].e);
         if (used + sz > cap) {
             ok = seed_flush(net, &msg, buf, cap);
             used = base;

@@ -70,7 +70,6 @@ void sim_report_head(sim_rep *r, const sim_opts *o)
 void sim_report_tail(sim_rep *r, const sim_net *net, const sim_opts *o,
                      double setup_s)
 {
-    (void)o;
     const sim_stats *s = &net->stats;
     sim_rep_u64(r, "max_datagram_bytes", s->max_datagram);
     sim_rep_u64(r, "datagrams_sent", s->msgs_sent);
@@ -79,6 +78,7 @@ void sim_report_tail(sim_rep *r, const sim_net *net, const sim_opts *o,
     /* Every event the live cores emitted, by type: a scenario's own
      * figures say which of them were right. */
     uint64_t ev[HS_EVENT_TYPES] = {0}, gaps = 0, trunc = 0, rej = 0;
+    uint64_t vm = 0, vmm = 0, followed = 0;
     for (uint32_t i = 0; i < net->n; i++) {
         if (!net->nodes[i].core)
             continue;
@@ -87,6 +87,9 @@ void sim_report_tail(sim_rep *r, const sim_net *net, const sim_opts *o,
             ev[t] += cs->events[t];
         gaps += cs->deltas_gap;
         trunc += cs->truncated_msgs;
+        vm += cs->view_matches;
+        vmm += cs->view_mismatches;
+        followed += cs->convictions_followed;
         for (int k = 0; k < HS_REASONS; k++)
             rej += cs->rejected[k];
     }
@@ -97,6 +100,21 @@ void sim_report_tail(sim_rep *r, const sim_net *net, const sim_opts *o,
     sim_rep_u64(r, "deltas_gap", gaps);
     sim_rep_u64(r, "truncated_msgs", trunc);
     sim_rep_u64(r, "rejected", rej);
+    sim_rep_u64(r, "view_matches", vm);
+    sim_rep_u64(r, "view_mismatches", vmm);
+    sim_rep_u64(r, "convictions_followed", followed);
+    /* Gossip bytes per node per simulated second over the whole run (the
+     * converge scenario reports its own over the measured window), and
+     * with 28 bytes of IPv4 and UDP header per datagram, which is what a
+     * network carries and what docs/performance.md's floor counts. */
+    double sim_s = (double)(net->now - 1000000) / 1000.0;
+    if (strcmp(o->scenario, "converge") != 0 && sim_s > 0 && net->n) {
+        sim_rep_num(r, "bytes_per_node_per_s",
+                    (double)s->bytes_sent / net->n / sim_s);
+        sim_rep_num(r, "ip_bytes_per_node_per_s",
+                    ((double)s->bytes_sent + 28.0 * (double)s->msgs_sent) /
+                        net->n / sim_s);
+    }
     sim_rep_num(r, "simulated_s", (double)(net->now - 1000000) / 1000.0);
     sim_rep_num(r, "setup_wall_s", setup_s);
     sim_rep_num(r, "wall_s", sim_wall(net));

@@ -292,8 +292,11 @@ static hs_err check_view(const hs_pb_view *v, const hs_pb_beats *b)
         return HS_OK;
     if (b->low.len > HS_WIRE_MAX_VIEW || b->dead_low.len > HS_WIRE_MAX_VIEW)
         return HS_ETOOBIG;
+    /* An answer's view may leave the count out (it speaks of the asker's
+     * positions); the cap bounds positions then. */
+    uint64_t count = v->count ? v->count : HS_WIRE_MAX_VIEW;
     uint64_t end = (uint64_t)b->first + b->span;
-    if (end > v->count)
+    if (end > count)
         return HS_EMALFORMED;
     hs_err acc = HS_OK;
     if (b->gaps.len == 0) {
@@ -302,7 +305,7 @@ static hs_err check_view(const hs_pb_view *v, const hs_pb_beats *b)
     } else {
         NOTE(check_positions(&b->gaps, &b->low, b->first, end));
     }
-    NOTE(check_positions(&b->dead, &b->dead_low, 0, v->count));
+    NOTE(check_positions(&b->dead, &b->dead_low, 0, count));
     return acc;
 }
 

@@ -86,7 +86,7 @@ typedef struct hs_wire_sender {
 typedef struct hs_wire_view {
     uint64_t members;
     uint64_t state;
-    uint32_t count; /* positions 0 .. count-1 */
+    uint32_t count; /* positions 0 .. count-1; 0 in an answer (unsaid) */
 } hs_wire_view;
 
 /* Heartbeats by position (hearsay.proto, Beats). pos[i] is a position in

@@ -267,6 +267,19 @@ static void apply_delta(hs_core *c, const hs_wire_delta *d)
     }
 }
 
+void hs_apply_leaves(hs_core *c, const hs_wire_msg *msg)
+{
+    for (size_t i = 0; i < msg->n_deltas; i++) {
+        const hs_wire_delta *d = &msg->deltas[i];
+        if (!d->left_version || strcmp(d->name, c->name) == 0)
+            continue;
+        hs_mrec *m = hs_members_find(&c->members, d->name);
+        if (m && m->state != HS_STATE_REAPED && m->generation == d->generation &&
+            d->from_version <= m->max_version)
+            hs_apply_left(c, m, d->left_version);
+    }
+}
+
 void hs_apply_deltas(hs_core *c, const hs_wire_msg *msg)
 {
     for (size_t i = 0; i < msg->n_deltas; i++)

@@ -96,10 +96,14 @@ void hs_digest_apply_beats(hs_core *c, const hs_wire_msg *msg)
 {
     for (size_t i = 0; i < msg->n_digest; i++) {
         const hs_wire_digest_entry *e = &msg->digest[i];
-        if (!e->heartbeat)
-            continue;
         hs_mrec *m = hs_members_find(&c->members, e->name);
-        if (m && m->state != HS_STATE_REAPED && m->generation == e->generation)
+        if (!m || m->state == HS_STATE_REAPED || m->generation != e->generation)
+            continue;
+        /* A leave is nobody's newest write but the leaver's last: it is
+         * marked first, so the heartbeat beside it is no sign of life. */
+        if (e->left && m->state != HS_STATE_LEFT && e->max_version)
+            hs_apply_left(c, m, e->max_version);
+        if (e->heartbeat)
             hs_beat_seen(c, m, e->heartbeat);
     }
 }

@@ -154,6 +154,7 @@ static void on_syn(hs_core *c, const char *from, const hs_wire_msg *syn)
     bool same = syn->has_view && hs_view_same_members(c, &syn->view);
     bool same_state = same && hs_view_same_state(c, &syn->view);
     count_view(c, same);
+    hs_apply_leaves(c, syn);
     if (same)
         hs_beats_apply(c, &syn->beats);
     if (has_digest(syn) && !same)
@@ -206,6 +207,7 @@ static void answer_digest(hs_core *c, const char *from, const hs_wire_msg *msg,
 static void on_synack(hs_core *c, const char *from, const hs_wire_msg *msg)
 {
     bool same = msg->has_view && hs_view_same_members(c, &msg->view);
+    hs_apply_leaves(c, msg);
     if (same)
         hs_beats_apply(c, &msg->beats);
     if (has_digest(msg) && !same)
@@ -225,6 +227,7 @@ static void on_ack(hs_core *c, const char *from, const hs_wire_msg *msg)
 
 static void on_push(hs_core *c, const hs_wire_msg *msg)
 {
+    hs_apply_leaves(c, msg);
     if (msg->has_view && hs_view_same_members(c, &msg->view))
         hs_beats_apply(c, &msg->beats);
     hs_apply_deltas(c, msg);

@@ -111,6 +111,9 @@ bool hs_delta_already_in(const hs_builder *b, const hs_mrec *m);
 /* ---- apply.c ---- */
 
 void hs_apply_deltas(hs_core *c, const hs_wire_msg *msg);
+/* Marks the leaves a message carries for members we know, before its
+ * heartbeats are applied: a leave never passes through alive. */
+void hs_apply_leaves(hs_core *c, const hs_wire_msg *msg);
 /* Marks m left at `version` (once per incarnation). */
 void hs_apply_left(hs_core *c, hs_mrec *m, uint64_t version);
 

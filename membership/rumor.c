@@ -30,8 +30,10 @@ void hs_core_mark_hot(hs_core *c, hs_mrec *m, uint64_t old_max)
     bool key_new = m->n_kv && m->kv[m->n_kv - 1].version > old_max;
     bool key_live = m->n_kv && m->kv[m->n_kv - 1].version > m->rumor_base &&
                     (uint32_t)(round - m->key_start) < c->cfg.rumor_rounds;
-    if (m->wr_version <= old_max)
-        return; /* nothing but heartbeats: they go by position */
+    /* Nothing but heartbeats: they go by position. A member we just
+     * learned (old_max 0) is news itself: its existence is the rumor. */
+    if (old_max && m->wr_version <= old_max)
+        return;
     if (c->round >= m->rumor_until ||
         ((uint32_t)(round - m->rumor_start) >= c->cfg.rumor_rounds &&
          !key_live)) {

@@ -133,9 +133,12 @@ void hs_beat_seen(hs_core *c, hs_mrec *m, uint64_t v)
 {
     if (m->is_self || v <= m->hb_version)
         return;
-    m->hb_version = v;
+    /* A leaver's heartbeat stays where it was when we learned the leave: a
+     * later one (it beat on in a partition) would tell peers that still
+     * hold it dead that it is alive, on its way to left. */
     if (m->state == HS_STATE_LEFT || m->state == HS_STATE_REAPED)
-        return; /* a late beat does not bring a leaver back */
+        return;
+    m->hb_version = v;
     hs_core_evidence(c, m, v);
 }
 
@@ -221,11 +224,19 @@ static bool follows(hs_core *c, const hs_mrec *m, uint8_t low)
 
 /* ---- Heartbeats by position --------------------------------------------- */
 
+/* A node that left sends no heartbeats: the newest it holds of itself
+ * may postdate what a peer holds (it beat on while the peer held it dead
+ * in a partition), and would bring it back as alive on the way to left. */
+static bool beats_off(const hs_core *c)
+{
+    return c->self->state == HS_STATE_LEFT;
+}
+
 void hs_beats_page(hs_core *c, hs_builder *b)
 {
     size_t n = c->members.n_sorted;
     hs_wire_beats *w = &b->msg.beats;
-    if (n == 0)
+    if (n == 0 || beats_off(c))
         return;
     /* Fixed part of the Beats message (tags, first, span, length prefixes)
      * at its widest, and a quarter of the room for rumors when a write is
@@ -268,8 +279,8 @@ void hs_beats_answer(hs_core *c, hs_builder *b, const hs_wire_beats *theirs)
     size_t n = c->members.n_sorted;
     hs_wire_beats *w = &b->msg.beats;
     uint64_t end = (uint64_t)theirs->first + theirs->span;
-    if (end > n)
-        return; /* cannot happen with equal views; guards a bad datagram */
+    if (end > n || beats_off(c))
+        return; /* (end > n cannot happen with equal views: a bad datagram) */
     size_t room = hs_builder_room(b);
     size_t fixed = 2 + 2 * 4 + 2 * 4;
     if (room <= fixed)

@@ -227,6 +227,91 @@ static void leave_is_left_not_fail(void **state)
     tn_free(&net);
 }
 
+/* A newcomer that learns of a member already dead, or already left,
+ * creates it in that state: it never lists it alive and fires no join for
+ * it (dead members are kept a day: every restart within it replayed false
+ * joins to every handler). */
+typedef struct late_watch {
+    int node;
+    bool saw_alive;
+} late_watch;
+
+static void watch_late(testnet *net, void *arg)
+{
+    late_watch *w = arg;
+    if (!net->nodes[w->node].up)
+        return;
+    int s4 = tn_state(net, w->node, "n4"), s3 = tn_state(net, w->node, "n3");
+    if (s4 == HS_STATE_ALIVE || s4 == HS_STATE_SUSPECT ||
+        s3 == HS_STATE_ALIVE || s3 == HS_STATE_SUSPECT)
+        w->saw_alive = true;
+}
+
+static void newcomer_learns_the_dead_as_dead(void **state)
+{
+    (void)state;
+    testnet net;
+    tn_init(&net, 6, 21, NULL);
+    tn_crash(&net, 5); /* joins later */
+    run_until_converged(&net, 30000);
+    tn_run_for(&net, 10000);
+    tn_crash(&net, 4);
+    assert_int_equal(hs_core_leave(net.nodes[3].core, net.now), HS_OK);
+    tn_run_for(&net, 2000);
+    tn_crash(&net, 3);
+    tn_run_for(&net, 30000);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(tn_state(&net, i, "n4"), HS_STATE_DEAD);
+        assert_int_equal(tn_state(&net, i, "n3"), HS_STATE_LEFT);
+    }
+    late_watch w = {.node = 5};
+    net.after_step = watch_late;
+    net.after_arg = &w;
+    tn_start(&net, 5, 1);
+    tn_run_for(&net, 20000);
+    assert_int_equal(tn_state(&net, 5, "n4"), HS_STATE_DEAD);
+    assert_int_equal(tn_state(&net, 5, "n3"), HS_STATE_LEFT);
+    assert_false(w.saw_alive);
+    assert_int_equal(tn_count_events(&net, 5, HS_EVENT_JOIN, "n4"), 0);
+    assert_int_equal(tn_count_events(&net, 5, HS_EVENT_JOIN, "n3"), 0);
+    assert_int_equal(tn_count_events(&net, 5, HS_EVENT_LEAVE, "n3"), 0);
+    assert_int_equal(tn_count_events(&net, 5, HS_EVENT_JOIN, "n1"), 1);
+    tn_free(&net);
+}
+
+/* A member declared dead during a partition that leaves as the partition
+ * heals goes dead -> left, never through alive: the versions that carry
+ * its leave are not evidence of life. */
+static void leave_after_partition_is_no_recovery(void **state)
+{
+    (void)state;
+    testnet net;
+    tn_init(&net, 5, 22, NULL);
+    run_until_converged(&net, 30000);
+    tn_run_for(&net, 10000);
+    for (int j = 0; j < 5; j++) {
+        if (j == 1)
+            continue;
+        net.cut[1][j] = net.cut[j][1] = true;
+    }
+    tn_run_for(&net, 30000);
+    for (int i = 0; i < 5; i++)
+        if (i != 1)
+            assert_int_equal(tn_state(&net, i, "n1"), HS_STATE_DEAD);
+    assert_int_equal(hs_core_leave(net.nodes[1].core, net.now), HS_OK);
+    for (int j = 0; j < 5; j++)
+        net.cut[1][j] = net.cut[j][1] = false;
+    tn_run_for(&net, 20000);
+    for (int i = 0; i < 5; i++) {
+        if (i == 1)
+            continue;
+        assert_int_equal(tn_state(&net, i, "n1"), HS_STATE_LEFT);
+        assert_int_equal(tn_count_events(&net, i, HS_EVENT_RECOVER, "n1"), 0);
+        assert_int_equal(tn_count_events(&net, i, HS_EVENT_LEAVE, "n1"), 1);
+    }
+    tn_free(&net);
+}
+
 static void restart_replaces_old_incarnation(void **state)
 {
     (void)state;
@@ -848,6 +933,8 @@ int main(void)
         cmocka_unit_test(crash_is_suspected_then_dead_everywhere),
         cmocka_unit_test(leave_is_left_not_fail),
         cmocka_unit_test(restart_replaces_old_incarnation),
+        cmocka_unit_test(newcomer_learns_the_dead_as_dead),
+        cmocka_unit_test(leave_after_partition_is_no_recovery),
         cmocka_unit_test(reaped_members_stay_gone),
         cmocka_unit_test(tombstones_collected_and_lagging_peer_resets),
         cmocka_unit_test(pause_does_not_convict),

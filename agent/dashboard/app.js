@@ -263,7 +263,7 @@
     }
     let text = ev.type + ' ' + (name || '');
     if (ev.type === 'update' && ev.key) text += ' ' + ev.key + (ev.deleted ? ' (deleted)' : '');
-    if (ev.state && ev.type !== 'update') text += ' → ' + ev.state;
+    if (ev.state && ev.type !== 'update' && ev.state !== ev.type) text += ' → ' + ev.state;
     S.timeline.unshift({ id: ev.id, type: ev.type, time: ev.time || '', text });
     if (S.timeline.length > TIMELINE_MAX) S.timeline.length = TIMELINE_MAX;
     S.timelineDirty = true;

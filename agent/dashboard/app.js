@@ -41,7 +41,7 @@
     token: $('token'), detailNone: $('detail-none'), detailBody: $('detail-body'),
     detailTitle: $('detail-title'), detailFacts: $('detail-facts'),
     plotPhi: $('plot-phi'), plotThr: $('plot-thr'), plotThrLabel: $('plot-thr-label'),
-    plotBeats: $('plot-beats'), plotYmax: $('plot-ymax'),
+    plotBeats: $('plot-beats'), plotYmax: $('plot-ymax'), plotSpan: $('plot-span'),
   };
 
   // ---- State ----------------------------------------------------------
@@ -523,8 +523,14 @@
     el.detailBody.hidden = !r;
     if (!r) return;
     el.detailTitle.textContent = ICON[r.state] + ' ' + r.name + ' — ' + r.state;
-    const span = HIST * POLL_MS;
+    // The x axis covers the history there is (at least 30 s, at most
+    // the ring), so a page opened a moment ago still shows a readable plot.
+    const oldest = r.hLen ? r.hT[(r.hHead - r.hLen + HIST) % HIST] : now;
+    const span = Math.min(HIST * POLL_MS, Math.max(30000, now - oldest));
     const x = (t) => 316 - ((now - t) / span) * 286;
+    const spanText = '−' + (span >= 60000 ? (span / 60000).toFixed(1) + ' min'
+      : Math.round(span / 1000) + ' s');
+    if (el.plotSpan.textContent !== spanText) el.plotSpan.textContent = spanText;
     let ymax = Math.max(S.threshold * 1.25, 1);
     for (let k = 0; k < r.hLen; k++) ymax = Math.max(ymax, Math.min(r.hPhi[k], 1e3));
     const y = (v) => 100 - (Math.min(v, ymax) / ymax) * 80;

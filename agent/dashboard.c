@@ -45,8 +45,7 @@ const hsa_asset *hsa_dashboard_asset(const char *path)
     return NULL;
 }
 
-/* Whether an If-None-Match header names etag (a list, or "*"). */
-static bool etag_matches(const char *inm, const char *etag)
+bool hsa_dashboard_etag_matches(const char *inm, const char *etag)
 {
     if (!inm)
         return false;
@@ -90,9 +89,9 @@ static void serve_asset(const hsa_request *rq, const hsa_asset *f,
         return;
     }
     struct MHD_Connection *conn = hsa_req_conn(rq->conn);
-    const char *inm = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-                                                  MHD_HTTP_HEADER_IF_NONE_MATCH);
-    bool fresh = etag_matches(inm, f->etag);
+    const char *inm = MHD_lookup_connection_value(
+        conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
+    bool fresh = hsa_dashboard_etag_matches(inm, f->etag);
     /* The bytes are static and live as long as the process. */
     struct MHD_Response *r = MHD_create_response_from_buffer(
         fresh ? 0 : f->len, fresh ? NULL : (void *)f->data,
@@ -196,8 +195,10 @@ bool hsa_dashboard_route(hsa_agent *a, const hsa_request *rq, hsa_reply *out)
     bool get = strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0;
     if (strcmp(p, "/v1/stats") == 0) {
         if (!get) {
-            hsa_reply_error(out, 405, "method %s not allowed on %s "
-                            "(allowed: GET, HEAD)", m, p);
+            hsa_reply_error(out, 405,
+                            "method %s not allowed on %s "
+                            "(allowed: GET, HEAD)",
+                            m, p);
             out->allow = "GET, HEAD";
         } else {
             get_stats(a, out);
@@ -212,8 +213,10 @@ bool hsa_dashboard_route(hsa_agent *a, const hsa_request *rq, hsa_reply *out)
         return true;
     }
     if (!get) {
-        hsa_reply_error(out, 405, "method %s not allowed on %s (allowed: GET, "
-                        "HEAD)", m, p);
+        hsa_reply_error(out, 405,
+                        "method %s not allowed on %s (allowed: GET, "
+                        "HEAD)",
+                        m, p);
         out->allow = "GET, HEAD";
         return true;
     }

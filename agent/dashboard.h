@@ -24,6 +24,10 @@ extern const hsa_asset hsa_dashboard_assets[];
  * /dashboard/), or NULL. */
 const hsa_asset *hsa_dashboard_asset(const char *path);
 
+/* Whether an If-None-Match header value (a list of entity tags, or "*")
+ * names etag; a NULL header matches nothing. */
+bool hsa_dashboard_etag_matches(const char *if_none_match, const char *etag);
+
 /* The Content-Security-Policy every dashboard file is served with: only
  * this origin's scripts, styles and requests; no inline script or style,
  * no framing. */

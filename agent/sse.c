@@ -190,9 +190,8 @@ static void ring_push(hsa_sse *s, uint64_t id, int type, const char *text,
 {
     if (len > HSA_SSE_REPLAY_BYTES)
         return;
-    while (s->ring_n &&
-           (s->ring_n == HSA_SSE_REPLAY_EVENTS ||
-            s->ring_bytes + len > HSA_SSE_REPLAY_BYTES))
+    while (s->ring_n && (s->ring_n == HSA_SSE_REPLAY_EVENTS ||
+                         s->ring_bytes + len > HSA_SSE_REPLAY_BYTES))
         ring_drop_oldest(s);
     char *copy = malloc(len);
     if (!copy)

@@ -251,7 +251,8 @@
     perf.applied.push(ev.id);
     if (perf.applied.length > 5000) perf.applied.splice(0, 1000);
     const name = ev.name;
-    if (name) {
+    // A user event is named by its sender's choice, not after a member.
+    if (name && ev.type !== 'user') {
       if (ev.type === 'reap') {
         dropMember(name);
       } else {
@@ -378,8 +379,10 @@
     if (r.shown[3] !== phiText) {
       setCell(r, 3, phiText);
       const c = r.cells[3];
-      c.classList.toggle('over', !r.self && r.phi >= S.threshold);
-      c.classList.toggle('warn', !r.self && r.phi >= S.threshold / 2 && r.phi < S.threshold);
+      // A threshold of 0 disables suspicion: nothing is over it then.
+      const thr = S.threshold > 0 ? S.threshold : Infinity;
+      c.classList.toggle('over', !r.self && r.phi >= thr);
+      c.classList.toggle('warn', !r.self && r.phi >= thr / 2 && r.phi < thr);
     }
     setCell(r, 4, r.self || r.state === 'left' ? '–' : fmtAge(ageMs(r, now)));
     setCell(r, 5, String(r.generation));

@@ -765,7 +765,9 @@ def case_http_errors():
         return hdr, data
 
     expect("GET", "/nope", 404, "no such endpoint")
-    expect("GET", "/", 404)
+    expect("GET", "/dashboard/nope.js", 404, "no dashboard file")
+    expect("PUT", "/", 405, "not allowed")
+    expect("POST", "/v1/stats", 405, "not allowed")
     hdr, _ = expect("POST", "/v1/members", 405, "not allowed")
     check(hdr.get("allow") == "GET, HEAD", f"Allow header: {hdr.get('allow')}")
     expect("DELETE", "/metrics", 405)

@@ -4,8 +4,9 @@
     dashboard_test.py --hearsayd PATH --hearsay PATH --artifacts DIR CASE
 
 Cases:
-  cluster  four real hearsayd on loopback; the page is opened on n1
-           (through a small TCP relay the test controls) and must show
+  cluster  four real hearsayd on loopback; the page is opened on n1 (which
+           has an API token; the page is given it as /#token= and must
+           send it) through a small TCP relay the test controls, and must show
            every member, turn a SIGKILLed member dead without a reload
            within the detection time plus 2 s, show a tag set through the
            API, filter by name, state and tag, work from the keyboard and
@@ -160,6 +161,7 @@ class Relay:
         self.open = threading.Event()
         self.open.set()
         self.stopped = False
+        self.sent = bytearray()  # what the browser sent (the first 4 MiB)
         threading.Thread(target=self._accept, daemon=True).start()
 
     def _accept(self):
@@ -179,17 +181,19 @@ class Relay:
             return
         with self.lock:
             self.conns += [c, u]
-        for a, z in ((c, u), (u, c)):
-            threading.Thread(target=self._pump, args=(a, z), daemon=True).start()
+        for a, z, keep in ((c, u, True), (u, c, False)):
+            threading.Thread(target=self._pump, args=(a, z, keep), daemon=True).start()
 
-    @staticmethod
-    def _pump(a, z):
+    def _pump(self, a, z, keep):
         a.settimeout(None)
         try:
             while True:
                 d = a.recv(65536)
                 if not d:
                     break
+                if keep and len(self.sent) < 4 << 20:
+                    with self.lock:
+                        self.sent += d
                 z.sendall(d)
         except OSError:
             pass
@@ -254,8 +258,15 @@ def check_headers(d):
     log(f"headers: CSP {csp!r}, ETag {etag}, 304 on revalidation")
 
 
+TOKEN = "dashboard-test-token-0123456789"
+
+
 def case_cluster():
-    nodes = at.cluster(4, extra=KNOBS)
+    # n1, whose page is opened, has an API token: the page must work with
+    # it and send it when given one.
+    tok = at.secret_file("n1.tok", TOKEN + "\n")
+    nodes = at.cluster(4, extra=KNOBS,
+                       per_node=lambda i: ["--http-token-file", tok] if i == 0 else [])
     n1, n2, n3, n4 = nodes
     check_headers(n1)
     relay = Relay(n1.hport)
@@ -270,7 +281,7 @@ def case_cluster():
 def run_cluster(b, relay, nodes):
     n1, n2, n3, n4 = nodes
     url = f"http://127.0.0.1:{relay.port}/"
-    b.driver.get(url)
+    b.driver.get(url + "#token=" + TOKEN)
     names = {"n1", "n2", "n3", "n4"}
     wait_js(b, "return document.querySelectorAll('#rows tr').length == 4", 15,
             "four rows")
@@ -280,6 +291,12 @@ def run_cluster(b, relay, nodes):
     check(b.js("return document.getElementById('n-alive').textContent") == "4", "count alive 4")
     check(b.js("return document.getElementById('conn').textContent") == "live", "stream live")
     log("every member's row is there, alive")
+    check(b.js("return location.hash") == "", "the token is taken out of the address bar")
+    check(b.js("return sessionStorage.getItem('hearsay-token')") == TOKEN, "token kept for the tab")
+    at.wait_until(lambda: f"Authorization: Bearer {TOKEN}".encode() in relay.sent, 5,
+                  "the page sends the token")
+    check(b"/v1/events" in relay.sent and b"GET /dashboard/app.js" in relay.sent, "relay sees the page")
+    log("the page was given the token in its fragment: kept for the tab, sent as a bearer token")
 
     # A tag set through the API shows up, by gossip and an update event.
     code, _, _ = n2.req("PUT", "/v1/tags/role", body=b"db")

@@ -13,6 +13,7 @@
  *   DELETE /v1/keys/ID                         remove a key
  *   GET    /metrics                            Prometheus text format
  *   GET    /healthz                            200 while the node runs
+ *   GET    /, /dashboard/FILE, /v1/stats       the dashboard (dashboard.c)
  *
  * Every error is a JSON {"error": "..."} with a 4xx code (5xx only for the
  * daemon's own trouble: out of memory, shutting down, a keyring file that
@@ -30,6 +31,7 @@
 #include <strings.h>
 
 #include "agent/agent.h"
+#include "agent/dashboard.h"
 #include "agent/json.h"
 
 static bool is_get(const char *m)
@@ -567,6 +569,8 @@ void hsa_api_route(void *arg, const hsa_request *rq, hsa_reply *out)
     static const char tags_prefix[] = "/v1/tags/";
     static const char keys_prefix[] = "/v1/keys/";
 
+    if (hsa_dashboard_route(a, rq, out))
+        return;
     if (strcmp(p, "/healthz") == 0) {
         if (!is_get(m))
             return not_allowed(out, m, p, "GET, HEAD");
@@ -633,7 +637,7 @@ void hsa_api_route(void *arg, const hsa_request *rq, hsa_reply *out)
         return delete_key(a, p + sizeof keys_prefix - 1, out);
     }
     hsa_reply_error(out, 404,
-                    "no such endpoint: %.200s (see /v1/members, /v1/events, "
-                    "/v1/keys, /metrics, /healthz)",
+                    "no such endpoint: %.200s (see /, /v1/members, /v1/events, "
+                    "/v1/stats, /v1/keys, /metrics, /healthz)",
                     p);
 }

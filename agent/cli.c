@@ -2,7 +2,8 @@
  * cli.c — `hearsay`, the command-line client of hearsayd's HTTP API
  * (libcurl for HTTP, jansson for JSON; keygen uses libsodium).
  *
- *   hearsay members [--state S] [--json]   the cluster, as an aligned table
+ *   hearsay members [--state S] [--tag K=V]... [--name RE] [--json]
+ *                                          the cluster, as an aligned table
  *   hearsay watch [--type T] [--json]      follow the event stream
  *   hearsay tag set KEY VALUE | del KEY    this node's tags
  *   hearsay leave                          graceful leave; the daemon exits
@@ -14,6 +15,7 @@
  * token itself) and --help. Exit status: 0 success, 1 failure (daemon
  * unreachable, HTTP error), 2 usage error. Failures are one line on stderr.
  */
+#include <regex.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -49,7 +51,8 @@ static const char usage_main[] =
     "Talks to a running hearsayd over its HTTP API.\n"
     "\n"
     "commands:\n"
-    "  members [--state S] [--json]  list the members this node knows\n"
+    "  members [--state S] [--tag K=V] [--name RE] [--json]\n"
+    "                                list the members this node knows\n"
     "  watch [--type T] [--json]     print membership events as they happen\n"
     "  tag set KEY VALUE             set a tag of this node\n"
     "  tag del KEY                   delete a tag of this node\n"
@@ -68,14 +71,20 @@ static const char usage_main[] =
     "  --help        help for the command\n";
 
 static const char usage_members[] =
-    "usage: hearsay members [--state S] [--json] [--http ADDR]\n"
+    "usage: hearsay members [--state S] [--tag KEY=VALUE]... [--name REGEX]\n"
+    "                       [--json] [--http ADDR]\n"
     "\n"
     "Lists the members hearsayd knows (itself included) as a table:\n"
     "NAME ADDR STATE GENERATION HEARTBEAT PHI TAGS.\n"
     "\n"
-    "  --state S   only members in these states (comma-separated: alive,\n"
-    "              suspect, dead, left)\n"
-    "  --json      print GET /v1/members as JSON instead\n";
+    "  --state S        only members in these states (comma-separated:\n"
+    "                   alive, suspect, dead, left)\n"
+    "  --tag KEY=VALUE  only members with this tag value; repeatable, all\n"
+    "                   must match\n"
+    "  --name REGEX     only members whose name matches REGEX (POSIX\n"
+    "                   extended, unanchored: ^web- for a prefix)\n"
+    "  --json           print GET /v1/members as JSON instead (filtered\n"
+    "                   the same way)\n";
 
 static const char usage_watch[] =
     "usage: hearsay watch [--type T] [--json] [--http ADDR]\n"
@@ -257,10 +266,18 @@ static int escaped_path(char *out, size_t len, const char *prefix,
 
 /* ---- Arguments --------------------------------------------------------- */
 
+/* --tag filters one `hearsay members` takes: more than a member can
+ * usefully be matched on, few enough to keep in the arguments. */
+#define MAX_TAG_FILTERS 32
+
 typedef struct args {
     const char *state;
     const char *type;
     bool json;
+    bool filters; /* --tag and --name are allowed (members) */
+    const char *tags[MAX_TAG_FILTERS];
+    int ntags;
+    const char *name;
     const char *pos[4];
     int npos;
 } args;
@@ -304,7 +321,9 @@ static int parse_args(cli *c, int argc, char **argv, const char *usage, args *a,
             (nl == 6 && strncmp(s, "--http", 6) == 0) ||
             (nl == 12 && strncmp(s, "--token-file", 12) == 0) ||
             (allow_state && nl == 7 && strncmp(s, "--state", 7) == 0) ||
-            (allow_type && nl == 6 && strncmp(s, "--type", 6) == 0);
+            (allow_type && nl == 6 && strncmp(s, "--type", 6) == 0) ||
+            (a->filters && nl == 5 && strncmp(s, "--tag", 5) == 0) ||
+            (a->filters && nl == 6 && strncmp(s, "--name", 6) == 0);
         if (takes_value) {
             if (eq)
                 val = eq + 1;
@@ -332,6 +351,19 @@ static int parse_args(cli *c, int argc, char **argv, const char *usage, args *a,
                     c->base[--bl] = '\0';
             } else if (strncmp(s, "--state", 7) == 0) {
                 a->state = val;
+            } else if (nl == 5 && strncmp(s, "--tag", 5) == 0) {
+                const char *eqv = strchr(val, '=');
+                if (!eqv || eqv == val) {
+                    fail("--tag: '%s' is not KEY=VALUE", val);
+                    return 2;
+                }
+                if (a->ntags >= MAX_TAG_FILTERS) {
+                    fail("--tag: at most %d filters", MAX_TAG_FILTERS);
+                    return 2;
+                }
+                a->tags[a->ntags++] = val;
+            } else if (nl == 6 && strncmp(s, "--name", 6) == 0) {
+                a->name = val;
             } else {
                 a->type = val;
             }
@@ -466,20 +498,77 @@ static int get_json(const cli *c, const char *path, json_t **out)
     return 0;
 }
 
+static int list_members(cli *c, const args *a, const regex_t *re);
+
+/* Whether member m has every KEY=VALUE tag in a. */
+static bool tags_match(const args *a, json_t *m)
+{
+    json_t *tags = json_object_get(m, "tags");
+    for (int i = 0; i < a->ntags; i++) {
+        const char *eq = strchr(a->tags[i], '=');
+        size_t kl = (size_t)(eq - a->tags[i]);
+        char key[256];
+        if (kl >= sizeof key)
+            return false; /* longer than any key the library allows */
+        memcpy(key, a->tags[i], kl);
+        key[kl] = '\0';
+        const char *v = json_string_value(json_object_get(tags, key));
+        if (!v || strcmp(v, eq + 1) != 0)
+            return false;
+    }
+    return true;
+}
+
+/* Drops the members that do not pass --tag and --name from root. */
+static void filter_members(const args *a, const regex_t *re, json_t *root)
+{
+    json_t *members = json_object_get(root, "members");
+    for (size_t i = json_array_size(members); i-- > 0;) {
+        json_t *m = json_array_get(members, i);
+        const char *name = json_string_value(json_object_get(m, "name"));
+        bool keep = tags_match(a, m) &&
+                    (!re || (name && regexec(re, name, 0, NULL, 0) == 0));
+        if (!keep)
+            json_array_remove(members, i);
+    }
+}
+
 static int cmd_members(cli *c, int argc, char **argv)
 {
-    args a = {0};
+    args a = {.filters = true};
     int rc = parse_args(c, argc, argv, usage_members, &a, true, false, true, 0);
     if (rc)
         return rc < 0 ? 0 : rc;
+    regex_t re;
+    if (a.name) {
+        int e = regcomp(&re, a.name, REG_EXTENDED | REG_NOSUB);
+        if (e) {
+            char why[256];
+            regerror(e, &re, why, sizeof why);
+            fail("--name: '%s' is not a valid regular expression: %s", a.name,
+                 why);
+            return 2;
+        }
+    }
+    rc = list_members(c, &a, a.name ? &re : NULL);
+    if (a.name)
+        regfree(&re);
+    return rc;
+}
+
+static int list_members(cli *c, const args *a, const regex_t *re)
+{
+    int rc;
     char path[512] = "/v1/members";
-    if (a.state &&
-        escaped_path(path, sizeof path, "/v1/members?state=", a.state) < 0)
+    if (a->state &&
+        escaped_path(path, sizeof path, "/v1/members?state=", a->state) < 0)
         return 1;
     json_t *root;
     if ((rc = get_json(c, path, &root)))
         return rc;
-    if (a.json) {
+    if (a->ntags || re)
+        filter_members(a, re, root);
+    if (a->json) {
         char *s = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         if (s)
             puts(s);

@@ -10,6 +10,7 @@
  */
 #include <inttypes.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -218,10 +219,28 @@ int hsa_metrics_render(hsa_buf *b, const hs_stats *st, const hs_member_list *l,
             st->replay_evicted_early);
 
     /* The agent. */
+    /* The codes the API answers with are listed from the first scrape, so
+     * rate() over any of them works at once; codes beyond those (none
+     * today) follow as they occur, and "0" is the overflow slot. */
+    static const unsigned api_codes[] = {200, 304, 400, 401, 404,
+                                         405, 409, 413, 500, 503};
+    enum { N_API_CODES = sizeof api_codes / sizeof api_codes[0] };
     family(b, "hearsay_agent_http_responses_total", "counter",
            "HTTP API responses, by status code.");
+    for (int k = 0; k < N_API_CODES; k++) {
+        uint64_t n = 0;
+        for (int i = 0; i < HSA_HTTP_CODES; i++) {
+            if (ag->http[i].count && ag->http[i].code == api_codes[k])
+                n = ag->http[i].count;
+        }
+        snprintf(v, sizeof v, "%u", api_codes[k]);
+        sample_u64(b, "hearsay_agent_http_responses_total", "code", v, n);
+    }
     for (int i = 0; i < HSA_HTTP_CODES; i++) {
-        if (ag->http[i].count == 0)
+        bool listed = false;
+        for (int k = 0; k < N_API_CODES; k++)
+            listed = listed || ag->http[i].code == api_codes[k];
+        if (ag->http[i].count == 0 || listed)
             continue;
         snprintf(v, sizeof v, "%u", ag->http[i].code);
         sample_u64(b, "hearsay_agent_http_responses_total", "code", v,

@@ -7,6 +7,10 @@
  * publish or keep-alive resumes it. Everything runs on the daemon's loop
  * thread, so no locks. The client struct lives as long as its MHD
  * response: the response's free callback unlinks and frees it.
+ *
+ * The last events, already formatted, are kept in a ring (bounded in count
+ * and bytes) so that a client reconnecting with Last-Event-ID resumes
+ * where it stopped: what it missed is queued before anything live.
  */
 #include <stdbool.h>
 #include <stdlib.h>
@@ -30,6 +34,13 @@ typedef struct client {
     struct client *prev, *next;
 } client;
 
+typedef struct replay_ev {
+    uint64_t id;
+    int type;
+    char *text; /* the whole SSE message */
+    size_t len;
+} replay_ev;
+
 struct hsa_sse {
     struct ev_loop *loop;
     hsa_log *log;
@@ -40,6 +51,8 @@ struct hsa_sse {
     ev_timer keepalive;
     void (*resumed)(void *); /* tells the HTTP server to run */
     void *resumed_arg;
+    replay_ev ring[HSA_SSE_REPLAY_EVENTS]; /* oldest at head */
+    size_t ring_head, ring_n, ring_bytes;
 };
 
 static void wake(client *c)
@@ -133,6 +146,63 @@ hsa_sse *hsa_sse_new(struct ev_loop *loop, hsa_log *log, hsa_agent_stats *stats,
     return s;
 }
 
+/* The event id a reconnecting client last saw: the Last-Event-ID header,
+ * else ?last-event-id=; 0 (replay nothing) if absent or not a number. */
+static uint64_t last_event_id(struct MHD_Connection *conn)
+{
+    const char *v =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Last-Event-ID");
+    if (!v)
+        v = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND,
+                                        "last-event-id");
+    if (!v || *v < '0' || *v > '9')
+        return 0;
+    char *end;
+    unsigned long long n = strtoull(v, &end, 10);
+    return *end == '\0' ? (uint64_t)n : 0;
+}
+
+/* Queues the kept events after `after` that c wants. */
+static void replay(hsa_sse *s, client *c, uint64_t after)
+{
+    for (size_t k = 0; k < s->ring_n; k++) {
+        const replay_ev *e =
+            &s->ring[(s->ring_head + k) % HSA_SSE_REPLAY_EVENTS];
+        if (e->id > after && (c->mask & (1u << e->type)))
+            hsa_buf_append(&c->q, e->text, e->len);
+    }
+}
+
+static void ring_drop_oldest(hsa_sse *s)
+{
+    replay_ev *e = &s->ring[s->ring_head];
+    s->ring_bytes -= e->len;
+    free(e->text);
+    e->text = NULL;
+    s->ring_head = (s->ring_head + 1) % HSA_SSE_REPLAY_EVENTS;
+    s->ring_n--;
+}
+
+/* Keeps one formatted event for replay (or, too big to keep, forgets it:
+ * a client resuming across it sees the gap in the ids). */
+static void ring_push(hsa_sse *s, uint64_t id, int type, const char *text,
+                      size_t len)
+{
+    if (len > HSA_SSE_REPLAY_BYTES)
+        return;
+    while (s->ring_n && (s->ring_n == HSA_SSE_REPLAY_EVENTS ||
+                         s->ring_bytes + len > HSA_SSE_REPLAY_BYTES))
+        ring_drop_oldest(s);
+    char *copy = malloc(len);
+    if (!copy)
+        return;
+    memcpy(copy, text, len);
+    replay_ev *e = &s->ring[(s->ring_head + s->ring_n) % HSA_SSE_REPLAY_EVENTS];
+    *e = (replay_ev){.id = id, .type = type, .text = copy, .len = len};
+    s->ring_n++;
+    s->ring_bytes += len;
+}
+
 struct MHD_Response *hsa_sse_open(hsa_sse *s, struct MHD_Connection *conn,
                                   unsigned mask, const char *self, int *full)
 {
@@ -152,6 +222,9 @@ struct MHD_Response *hsa_sse_open(hsa_sse *s, struct MHD_Connection *conn,
      * reconnect delay for EventSource clients. */
     hsa_buf_printf(&c->q, ": hearsay event stream of %s\nretry: 2000\n\n",
                    self);
+    uint64_t after = conn ? last_event_id(conn) : 0;
+    if (after)
+        replay(s, c, after);
     if (c->q.oom) {
         hsa_buf_free(&c->q);
         free(c);
@@ -181,8 +254,6 @@ struct MHD_Response *hsa_sse_open(hsa_sse *s, struct MHD_Connection *conn,
 void hsa_sse_publish(hsa_sse *s, int type, uint64_t id, const char *json,
                      size_t len)
 {
-    if (!s->clients)
-        return;
     hsa_buf msg = HSA_BUF_INIT;
     hsa_buf_printf(&msg, "id: %llu\nevent: %s\ndata: ", (unsigned long long)id,
                    hs_event_type_name((hs_event_type)type));
@@ -194,6 +265,7 @@ void hsa_sse_publish(hsa_sse *s, int type, uint64_t id, const char *json,
         hsa_buf_free(&msg);
         return;
     }
+    ring_push(s, id, type, msg.data, msg.len);
     for (client *c = s->clients; c; c = c->next) {
         if (c->mask & (1u << type)) {
             enqueue(s, c, msg.data, msg.len);
@@ -223,6 +295,8 @@ void hsa_sse_free(hsa_sse *s)
         return;
     ev_ref(s->loop);
     ev_timer_stop(s->loop, &s->keepalive);
+    while (s->ring_n)
+        ring_drop_oldest(s);
     /* Clients still linked here would mean the HTTP server outlived us. */
     free(s);
 }

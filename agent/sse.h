@@ -10,6 +10,11 @@
  *
  * and a comment line (": keep-alive") goes out on an interval so proxies
  * keep the connection and the daemon notices clients that went away.
+ *
+ * A client that reconnects with "Last-Event-ID: N" (EventSource does so by
+ * itself) or "?last-event-id=N" first gets the recent events after N that
+ * it missed, from a bounded replay buffer, then the live ones: a resumed
+ * stream has neither gaps (within the buffer) nor duplicates.
  */
 #ifndef HSA_SSE_H
 #define HSA_SSE_H
@@ -31,6 +36,14 @@ struct MHD_Response;
  * 1 KiB each makes ~300 KiB events), so big events never lock clients out. */
 #define HSA_SSE_MAX_QUEUE (1024 * 1024)
 
+/* Events kept for replay to reconnecting clients: the last this many, and
+ * no more than HSA_SSE_REPLAY_BYTES of them. An EventSource reconnects
+ * within seconds ("retry: 2000"); 512 events cover that at any churn a
+ * cluster survives, and 512 KiB stays under one client's queue bound so a
+ * full replay always fits. */
+#define HSA_SSE_REPLAY_EVENTS 512
+#define HSA_SSE_REPLAY_BYTES (512 * 1024)
+
 typedef struct hsa_sse hsa_sse;
 
 hsa_sse *hsa_sse_new(struct ev_loop *loop, hsa_log *log, hsa_agent_stats *stats,
@@ -43,7 +56,7 @@ struct MHD_Response *hsa_sse_open(hsa_sse *s, struct MHD_Connection *conn,
                                   unsigned mask, const char *self, int *full);
 
 /* Queues one event (type and its JSON document) to every interested
- * client. */
+ * client, and keeps it for replay. ids must increase. */
 void hsa_sse_publish(hsa_sse *s, int type, uint64_t id, const char *json,
                      size_t len);
 

@@ -107,6 +107,7 @@ done
 cat <<EOF
 
 Look around (any node's port works):
+  open $h1/ in a browser                  # the dashboard: live table, events, plots
   $cli --http 127.0.0.1:$((base + 1000)) members
   curl -s $h1/v1/members | python3 -m json.tool
   curl -s $h1/metrics | grep '^hearsay_members'

@@ -11,8 +11,8 @@ printed.
     agent_test.py --hearsayd PATH --hearsay PATH [--promtool PATH] CASE
 
 Cases: converge tags events fail_detect leave bad_flags http_errors
-promtool handlers cli sse_limits demo keys http_token. Python 3 standard
-library only.
+promtool handlers cli sse_limits demo keys http_token metrics_docs
+sse_resume cli_filters. Python 3 standard library only.
 """
 import argparse
 import base64
@@ -282,14 +282,15 @@ def converge(nodes, n, timeout=15):
 class SSEClient:
     """A raw-socket event-stream client (HTTP/1.0, so no chunking)."""
 
-    def __init__(self, port, query="", rcvbuf=None, read=True):
+    def __init__(self, port, query="", rcvbuf=None, read=True, headers=None):
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         if rcvbuf:
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
         self.sock.settimeout(5)
         self.sock.connect(("127.0.0.1", port))
+        extra = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
         self.sock.sendall(f"GET /v1/events{query} HTTP/1.0\r\n"
-                          f"Host: 127.0.0.1\r\n\r\n".encode())
+                          f"Host: 127.0.0.1\r\n{extra}\r\n".encode())
         self.raw = b""
         self.events = []
         self.comments = []
@@ -764,7 +765,9 @@ def case_http_errors():
         return hdr, data
 
     expect("GET", "/nope", 404, "no such endpoint")
-    expect("GET", "/", 404)
+    expect("GET", "/dashboard/nope.js", 404, "no dashboard file")
+    expect("PUT", "/", 405, "not allowed")
+    expect("POST", "/v1/stats", 405, "not allowed")
     hdr, _ = expect("POST", "/v1/members", 405, "not allowed")
     check(hdr.get("allow") == "GET, HEAD", f"Allow header: {hdr.get('allow')}")
     expect("DELETE", "/metrics", 405)
@@ -1281,6 +1284,174 @@ def case_http_token():
     check(rc == 0 and "left" in out, f"leave with the token: {out!r} {err!r}")
     d.signalled = True
     check(d.wait_exit(10) == 0, "t1 exited after the leave")
+
+
+def case_sse_resume():
+    n1, n2 = cluster(2)
+
+    def updates(c, keys):
+        return wait_until(lambda: [e for e in c.events if e.get("event") == "update"
+                                   and e["json"].get("key") in keys]
+                          if len([e for e in c.events if e.get("event") == "update"
+                                  and e["json"].get("key") in keys]) >= len(keys) else None,
+                          10, f"updates of {keys} on the stream")
+
+    first = SSEClient(n1.hport)
+    wait_until(lambda: first.status == 200 and first.comments, 5, "stream open")
+    for k in ("a0", "a1"):
+        n2.req("PUT", f"/v1/tags/{k}", body=b"x")
+    updates(first, {"a0", "a1"})
+    last = max(int(e["id"]) for e in first.events)
+    first.close()
+    # Missed while away: three more.
+    for k in ("b0", "b1", "b2"):
+        n2.req("PUT", f"/v1/tags/{k}", body=b"x")
+    wait_until(lambda: all(k in n1.members()["n2"]["tags"] for k in ("b0", "b1", "b2")),
+               10, "n1 learns b0..b2")
+    time.sleep(0.3)  # the update events are out by now
+    for how, kw in (("Last-Event-ID header", {"headers": {"Last-Event-ID": str(last)}}),
+                    ("?last-event-id=", {"query": f"?last-event-id={last}"})):
+        c = SSEClient(n1.hport, **kw)
+        got = updates(c, {"b0", "b1", "b2"})
+        ids = [int(e["id"]) for e in c.events]
+        check(ids and ids[0] == last + 1, f"{how}: resumes at {last + 1}, got {ids}")
+        check(ids == list(range(last + 1, last + 1 + len(ids))),
+              f"{how}: each missed event once, in order: {ids}")
+        check(all(int(e["json"]["id"]) == int(e["id"]) for e in c.events), "ids agree")
+        check(len(got) == 3, f"{how}: three updates replayed, got {len(got)}")
+        c.close()
+        log(f"{how} {last}: replayed ids {ids}")
+    # Nothing to replay: a newer id (a client of an earlier run of the
+    # daemon), or one that is not a number. Live events still flow.
+    for bad in (str(last + 1000), "abc", "-1"):
+        c = SSEClient(n1.hport, headers={"Last-Event-ID": bad})
+        wait_until(lambda: c.status == 200 and c.comments, 5, "stream open")
+        time.sleep(0.3)
+        check(not c.events, f"Last-Event-ID {bad}: nothing replayed, got {c.events}")
+        n2.req("PUT", f"/v1/tags/c{bad.strip('-')}", body=b"x")
+        c.wait_event("update", "n2")
+        c.close()
+    log("unknown or future ids replay nothing; live events follow")
+
+
+def case_cli_filters():
+    nodes = cluster(3, per_node=lambda i: [
+        "--tag", f"role={['web', 'web', 'db'][i]}", "--tag", f"zone=z{i % 2}"])
+    http = nodes[0].http
+
+    def names(*argv):
+        rc, out, err = cli("members", "--http", http, *argv)
+        check(rc == 0, f"members {argv}: rc {rc} {err}")
+        return sorted(line.split()[0] for line in out.splitlines()[1:])
+
+    check(names() == ["n1", "n2", "n3"], "no filter")
+    check(names("--tag", "role=web") == ["n1", "n2"], "--tag role=web")
+    check(names("--tag", "role=web", "--tag", "zone=z1") == ["n2"], "two --tag: all match")
+    check(names("--tag=role=db") == ["n3"], "--tag=K=V")
+    check(names("--tag", "role=nope") == [], "no match: just the header")
+    check(names("--name", "^n[23]$") == ["n2", "n3"], "--name ERE")
+    check(names("--name", "n(1|3)", "--tag", "role=web") == ["n1"], "--name and --tag")
+    check(names("--state", "alive", "--name", "1") == ["n1"], "with --state")
+    rc, out, _ = cli("members", "--http", http, "--json", "--tag", "role=db")
+    doc = json.loads(out)
+    check(rc == 0 and [m["name"] for m in doc["members"]] == ["n3"], f"--json filtered: {out}")
+    for argv, needle in ((["--name", "("], "not a valid regular expression"),
+                         (["--name", "a{2"], "not a valid regular expression"),
+                         (["--tag", "role"], "not KEY=VALUE"),
+                         (["--tag", "=web"], "not KEY=VALUE"),
+                         (["--tag"], "needs a value")):
+        rc, out, err = cli("members", "--http", http, *argv)
+        check(rc == 2 and needle in err and not out, f"members {argv}: rc {rc} {err!r}")
+    rc, out, _ = cli("members", "--help")
+    check(rc == 0 and "--tag KEY=VALUE" in out and "--name REGEX" in out, "help")
+    # Filters belong to members: other commands refuse them.
+    rc, _, err = cli("watch", "--http", http, "--tag", "a=b")
+    check(rc == 2, f"watch --tag: rc {rc} {err}")
+    log("--tag and --name filter; bad ones exit 2 with a reason")
+
+
+# ---- Documentation against the daemon ------------------------------------------
+
+def documented_metrics():
+    """The metrics table of docs/operations.md: {family: (type, {label:
+    values or None})}, None where the values are not a fixed list."""
+    path = os.path.join(ARGS.source_dir, "docs", "operations.md")
+    with open(path) as f:
+        text = f.read()
+    section = text.split("\n## Metrics\n", 1)[1].split("\n## ", 1)[0]
+    fams = {}
+    for line in section.splitlines():
+        if not line.startswith("| `hearsay_"):
+            continue
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        check(len(cells) == 4, f"operations.md metrics row has {len(cells)} cells: {line}")
+        name = cells[0].strip("`")
+        labels = {}
+        for spec in re.split(r";\s*", cells[2]) if cells[2] else []:
+            m = re.match(r"`(\w+)`:(.*)", spec)
+            check(m, f"operations.md: cannot read labels {spec!r} of {name}")
+            values = re.findall(r"`([^`]+)`", m.group(2))
+            labels[m.group(1)] = set(values) if values else None
+        check(name not in fams, f"operations.md lists {name} twice")
+        fams[name] = (cells[1], labels)
+    return fams
+
+
+def scraped_metrics(text):
+    """{family: (type, {label: set of values})} of an exposition."""
+    fams = {}
+    for line in text.splitlines():
+        if line.startswith("# TYPE "):
+            _, _, name, typ = line.split()
+            fams[name] = (typ, {})
+        elif line and not line.startswith("#"):
+            m = re.match(r"([a-zA-Z_:][\w:]*)(?:\{(.*)\})? ", line)
+            name = m.group(1)
+            if name not in fams:
+                name = re.sub(r"_(sum|count)$", "", name)
+            check(name in fams, f"sample {line!r} before its TYPE")
+            for k, v in re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', m.group(2) or ""):
+                fams[name][1].setdefault(k, set()).add(v)
+    return fams
+
+
+def case_metrics_docs():
+    # Two nodes, so that per-member families have series, and a first
+    # scrape before anything else touched the API.
+    n1, n2 = cluster(2)
+    code, _, body = n1.req("GET", "/metrics")
+    check(code == 200, f"/metrics: {code}")
+    got = scraped_metrics(body.decode())
+    doc = documented_metrics()
+    check(len(doc) >= 40, f"only {len(doc)} families read from operations.md")
+    missing = sorted(set(got) - set(doc))
+    extra = sorted(set(doc) - set(got))
+    check(not missing, f"served but not in docs/operations.md's metrics table: {missing}")
+    check(not extra, f"in docs/operations.md but not served: {extra}")
+    for name, (typ, labels) in sorted(doc.items()):
+        gtyp, glabels = got[name]
+        check(gtyp == typ, f"{name}: docs say {typ}, /metrics says {gtyp}")
+        check(set(glabels) == set(labels),
+              f"{name}: docs list labels {sorted(labels)}, /metrics has {sorted(glabels)}")
+        for label, values in labels.items():
+            if values is None:
+                continue
+            check(glabels[label] == values,
+                  f"{name}{{{label}}}: docs list {sorted(values)}, the first scrape "
+                  f"has {sorted(glabels[label])}")
+    log(f"{len(doc)} families and their label values match docs/operations.md")
+    # The Grafana dashboard and the alert rules only use metrics that exist.
+    for path in ("contrib/grafana/hearsay-dashboard.json",
+                 "contrib/prometheus/hearsay-rules.yml"):
+        with open(os.path.join(ARGS.source_dir, path)) as f:
+            text = f.read()
+        used = set(re.findall(r"\b(hearsay_[a-z_]+)", text))
+        # Families a dashboard may name with a suffix (_sum, _count) or that
+        # other work is adding (join retries: hearsay_join_failures_total).
+        known = set(got) | {n + s for n in got for s in ("_sum", "_count")}
+        unknown = sorted(used - known - {"hearsay_join_failures_total"})
+        check(used and not unknown, f"{path} uses unknown metrics {unknown}")
+        log(f"{path}: {len(used)} metric names, all served")
 
 
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}

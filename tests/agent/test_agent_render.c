@@ -180,6 +180,7 @@ static void test_metrics(void **state)
     hsa_agent_stats_http(&ag, 200);
     hsa_agent_stats_http(&ag, 200);
     hsa_agent_stats_http(&ag, 404);
+    hsa_agent_stats_http(&ag, 418); /* not one the API sends: listed as seen */
     ag.handler_timeout = 1;
 
     hsa_buf b = HSA_BUF_INIT;
@@ -200,6 +201,9 @@ static void test_metrics(void **state)
         "hearsay_gossip_round_duration_seconds_count 4\n",
         "hearsay_agent_http_responses_total{code=\"200\"} 2\n",
         "hearsay_agent_http_responses_total{code=\"404\"} 1\n",
+        /* The API's codes are there before they are first sent. */
+        "hearsay_agent_http_responses_total{code=\"503\"} 0\n",
+        "hearsay_agent_http_responses_total{code=\"418\"} 1\n",
         "hearsay_agent_handler_runs_total{result=\"timeout\"} 1\n",
         "hearsay_build_info{version=\"",
     };

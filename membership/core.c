@@ -50,27 +50,27 @@ void hs_core_config_init(hs_core_config *cfg)
     cfg->seed = 1;
     cfg->mode = HS_MODE_PUSH_PULL;
     cfg->order = HS_ORDER_DEPTH;
-    /* Four exchanges a second per node, one peer per round; a heartbeat
-     * every other round. A member's heartbeat reaches an observer only
-     * when gossip carries it, so the exchange rate, not the heartbeat
-     * rate, sets how fast a silence can be told from an ordinary gap.
-     * Measured with hearsay-sim (crash, 600 s at 5% loss, two seeds,
-     * dead_after 1 s; docs/performance.md), seconds until every survivor
-     * declared a crashed member dead:
+    /* Two exchanges a second per node, one peer per round, and a
+     * heartbeat every round. In protocol v2 an exchange between agreeing
+     * views is a SYN of about N bytes of heartbeats and an answer of about
+     * two bytes per member the initiator lags on, plus ~75 bytes of
+     * headers each (with IP and UDP), so the exchange rate is what bytes
+     * cost; detection follows the rhythm at which heartbeats reach an
+     * observer, which the exchange rate also sets. Measured with
+     * hearsay-sim (crash, 64 members, 300 s, dead_after 500 ms, seeds 1-2;
+     * docs/performance.md), seconds until the first / every survivor
+     * declared a crashed member dead, and bytes sent per node per second:
      *
-     *     gossip/heartbeat   16 nodes   64 nodes    128 nodes
-     *     1000/1000 ms       -          22.9-25.2   -
-     *      500/500  ms       5.4-5.9    9.2-12.4    21.9-25.9
-     *      250/250  ms       3.5        5.8-6.3     10.5-12.2
-     *      250/500  ms       3.7-3.9    5.0-5.3     10.5-11.1
+     *     gossip/heartbeat   no loss        5% loss        bytes/s
+     *     250/500  ms        3.1 / 3.7      -              914
+     *     500/500  ms        3.9-4.0 / 4.7-5.0  4.0-4.5 / 4.8-5.5  473
+     *     500/1000 ms        5.2 / 6.6      -              495
      *
-     * with no false failure in any of them. Beating every round (250/250)
-     * fills datagrams with heartbeat deltas at 64 members and more, so
-     * they reach observers less regularly; every other round (250/500)
-     * is as fast at 16 members and faster beyond. The price is bytes: a
-     * node sends about 12 datagrams a second, each at most max_datagram
-     * (docs/performance.md has the measured rates). */
-    cfg->gossip_interval_ms = 250;
+     * with no false failure in any of them. 500/500 costs half the bytes
+     * of 250 ms rounds for about a second more; side by side with serf at
+     * 64 agents (bench/vs-serf) it is about 2x serf's bytes for half its
+     * detection time. */
+    cfg->gossip_interval_ms = 500;
     cfg->heartbeat_interval_ms = 500;
     cfg->fanout = 1;
     cfg->max_datagram = HS_WIRE_DEFAULT_DATAGRAM;
@@ -83,9 +83,9 @@ void hs_core_config_init(hs_core_config *cfg)
     cfg->phi.first_interval_ms = cfg->heartbeat_interval_ms;
     /* Suspicion already means phi >= 8, well past every gap the detector
      * has seen; the grace turns it into a conviction only if no heartbeat
-     * arrives for four more rounds. 3 s here cost 2 s of detection and
-     * changed nothing in the false-failure counts above (all zero). */
-    cfg->dead_after_ms = 1000;
+     * arrives for one more round. 1 s here cost half a second of detection
+     * and changed nothing in the false-failure counts above (all zero). */
+    cfg->dead_after_ms = 500;
     /* Dead members are kept a day so a healed partition merges back (serf's
      * reconnect_timeout is also 24 h); left members an hour, long enough
      * for every peer to have heard the leave. */
@@ -262,7 +262,7 @@ hs_err hs_core_add_seed(hs_core *c, const char *addr)
     if (!s)
         return HS_ENOMEM;
     c->seeds[c->n_seeds++] = s;
-    /* A node that knows nobody yet contacts a new seed within a quarter
+    /* A node that knows nobody yet contacts a new seed within an eighth
      * interval (at once when it has not gossiped yet) rather than at a
      * random point of its first interval: joining is news too (see
      * hs_core_tick). */
@@ -433,14 +433,14 @@ static void advance(hs_core *c, uint64_t now)
         hs_core_forgive_pause(c, late_by);
 }
 
-/* When the next round runs: on schedule, or, with news of a member that
- * joined or restarted, a quarter interval after the last one (see
- * hs_core_tick). */
+/* When the next round runs: on schedule, or, with news (a member that
+ * joined, restarted or was convicted), an eighth of an interval after the
+ * last one (see hs_core_tick). */
 static uint64_t round_due(const hs_core *c)
 {
     if (c->news) {
-        uint32_t quarter = c->cfg.gossip_interval_ms / 4;
-        uint64_t early = c->last_round + (quarter ? quarter : 1);
+        uint32_t eighth = c->cfg.gossip_interval_ms / 8;
+        uint64_t early = c->last_round + (eighth ? eighth : 1);
         if (early < c->next_gossip)
             return early;
     }
@@ -495,13 +495,14 @@ void hs_core_tick(hs_core *c, uint64_t now)
         c->next_gc = now + (step > 1000 ? step : 1000);
     }
     /*
-     * A member that joined or restarted is news everyone wants at once: a
-     * node that learns of one runs its next round a quarter interval
-     * after the last instead of waiting for the schedule. Without it a
+     * A member that joined, restarted or was convicted is news everyone
+     * wants at once: a node that learns of one runs its next round an
+     * eighth of an interval after the last instead of waiting for the
+     * schedule. Without it a
      * cluster forming at once (every node pointed at one seed) converged
      * in log N scheduled rounds after the seed had heard from everyone;
      * serf's joins spread as fast-gossiped broadcasts, and so do these
-     * now. At most one extra round per quarter interval, and only while
+     * now. At most one extra round per eighth interval, and only while
      * members keep arriving, so a join storm costs a bounded burst and a
      * stable cluster nothing; the schedule itself is unchanged.
      */

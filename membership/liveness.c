@@ -250,12 +250,22 @@ void hs_core_convict(hs_core *c, hs_mrec *m)
 {
     if (m->state != HS_STATE_ALIVE && m->state != HS_STATE_SUSPECT)
         return;
+    if (m->state == HS_STATE_ALIVE) {
+        /* Following a peer's conviction skips the grace, not the state:
+         * handlers always see suspect before fail. */
+        m->state = HS_STATE_SUSPECT;
+        m->state_since = c->now;
+        hs_core_emit(c, HS_EVENT_SUSPECT, m, NULL, false);
+    }
     m->state = HS_STATE_DEAD;
     m->state_since = c->now;
     /* Its old rhythm says nothing about its next life. */
     hs_mrec_phi_reset(m);
     hs_core_emit(c, HS_EVENT_FAIL, m, NULL, false);
     hs_verdict_add(c, m);
+    /* A conviction is news, like a join: the next round comes forward so
+     * the last survivors follow the first within a few early rounds. */
+    c->news = true;
     uint64_t due = c->now + c->cfg.reap_dead_after_ms;
     if (due < c->next_check)
         c->next_check = due;

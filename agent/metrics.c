@@ -191,6 +191,19 @@ int hsa_metrics_render(hsa_buf *b, const hs_stats *st, const hs_member_list *l,
             st->truncated_msgs);
     counter(b, "hearsay_pauses_total",
             "Local pauses detected (and not blamed on peers).", st->pauses);
+    counter(b, "hearsay_view_agreements_total",
+            "Exchanges answered whose views held the same members "
+            "(heartbeats by position).",
+            st->view_matches);
+    counter(b, "hearsay_view_disagreements_total",
+            "Exchanges answered whose views differed (digests by name).",
+            st->view_mismatches);
+    counter(b, "hearsay_convictions_followed_total",
+            "Members declared dead on a peer's conviction.",
+            st->convictions_followed);
+    counter(b, "hearsay_refutations_total",
+            "Times a peer held this node dead (it beat at once).",
+            st->refuted);
     counter(b, "hearsay_sends_dropped_total",
             "Outgoing datagrams dropped: send queue full.", st->sends_dropped);
     counter(b, "hearsay_events_dropped_total",

@@ -18,6 +18,7 @@ PACKAGES=(
   python3                            # test helpers and reference values
   iproute2 nftables procps           # network-namespace tests
   curl serf                          # bench/vs-serf: event streams, the peer
+  faketime                           # agent_generation: a clock behind across a restart
 )
 
 missing=()

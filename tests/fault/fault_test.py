@@ -941,9 +941,9 @@ def main():
             SCENARIOS[name]()
             log(f"---- {name} done in {time.monotonic() - ts:.1f}s")
         rc = 0 if not FAILURES else 1
-    except Fatal as e:
-        FAILURES.append(f"setup: {e}")
-        log(f"FATAL: {e}")
+    except Exception as e:  # noqa: BLE001 - report, clean up, fail
+        FAILURES.append(f"aborted: {type(e).__name__}: {e}")
+        log(f"FATAL: {type(e).__name__}: {e}")
     finally:
         took = time.monotonic() - t_suite
         print("\n==== fault suite figures")

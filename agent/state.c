@@ -36,8 +36,7 @@ static json_t *checked_generations(json_t *doc, const char *where, char *err,
     }
     json_t *fmt = json_object_get(doc, "format");
     if (!json_is_integer(fmt) || json_integer_value(fmt) != STATE_FORMAT) {
-        snprintf(err, errlen, "%s: \"format\" must be %d", where,
-                 STATE_FORMAT);
+        snprintf(err, errlen, "%s: \"format\" must be %d", where, STATE_FORMAT);
         return NULL;
     }
     json_t *gens = json_object_get(doc, "generations");
@@ -230,8 +229,7 @@ static int make_dirs(const char *dir)
 
 hsa_state_rc hsa_state_next_generation(const char *dir, const char *name,
                                        uint64_t now_ms, uint64_t *gen,
-                                       uint64_t *last, char *err,
-                                       size_t errlen)
+                                       uint64_t *last, char *err, size_t errlen)
 {
     *gen = *last = 0;
     if (make_dirs(dir) < 0) {

@@ -29,8 +29,8 @@
 
 typedef enum hsa_state_rc {
     HSA_STATE_OK = 0,
-    HSA_STATE_BAD = -1,      /* the file exists but cannot be read or used */
-    HSA_STATE_WRITE = -2,    /* it could not be written (disk full, ...) */
+    HSA_STATE_BAD = -1,   /* the file exists but cannot be read or used */
+    HSA_STATE_WRITE = -2, /* it could not be written (disk full, ...) */
 } hsa_state_rc;
 
 /* The last generation the state document text[0..len) records for name,

@@ -451,17 +451,22 @@ static void test_state_file(void **unused)
     (void)unused;
     uint64_t last = 7;
     const char *ok = "{\"format\":1,\"generations\":{\"a\":5,\"b\":9}}";
-    assert_int_equal(hsa_state_parse(ok, strlen(ok), "a", &last, "f", err,
-                                     sizeof err),
-                     HSA_STATE_OK);
+    assert_int_equal(
+        hsa_state_parse(ok, strlen(ok), "a", &last, "f", err, sizeof err),
+        HSA_STATE_OK);
     assert_int_equal(last, 5);
-    assert_int_equal(hsa_state_parse(ok, strlen(ok), "zz", &last, "f", err,
-                                     sizeof err),
-                     HSA_STATE_OK);
+    assert_int_equal(
+        hsa_state_parse(ok, strlen(ok), "zz", &last, "f", err, sizeof err),
+        HSA_STATE_OK);
     assert_int_equal(last, 0);
     static const char *const bad[] = {
-        "", "garbage", "[]", "{}", "{\"format\":2,\"generations\":{}}",
-        "{\"format\":1}", "{\"format\":1,\"generations\":[]}",
+        "",
+        "garbage",
+        "[]",
+        "{}",
+        "{\"format\":2,\"generations\":{}}",
+        "{\"format\":1}",
+        "{\"format\":1,\"generations\":[]}",
         "{\"format\":1,\"generations\":{\"a\":\"5\"}}",
         "{\"format\":1,\"generations\":{\"a\":0}}",
         "{\"format\":1,\"generations\":{\"a\":-3}}",
@@ -483,27 +488,27 @@ static void test_state_file(void **unused)
     snprintf(path, sizeof path, "%s/%s", sub, HSA_STATE_FILE);
     uint64_t gen = 0;
     /* First run: the clock; the parent directories are made. */
-    assert_int_equal(hsa_state_next_generation(sub, "n", 1000, &gen, &last,
-                                               err, sizeof err),
-                     HSA_STATE_OK);
+    assert_int_equal(
+        hsa_state_next_generation(sub, "n", 1000, &gen, &last, err, sizeof err),
+        HSA_STATE_OK);
     assert_int_equal(gen, 1000);
     assert_int_equal(last, 0);
     /* The clock went back: last + 1. The clock moved on: the clock. */
-    assert_int_equal(hsa_state_next_generation(sub, "n", 10, &gen, &last, err,
-                                               sizeof err),
-                     HSA_STATE_OK);
+    assert_int_equal(
+        hsa_state_next_generation(sub, "n", 10, &gen, &last, err, sizeof err),
+        HSA_STATE_OK);
     assert_int_equal(gen, 1001);
     assert_int_equal(last, 1000);
-    assert_int_equal(hsa_state_next_generation(sub, "n", 1001, &gen, &last,
-                                               err, sizeof err),
-                     HSA_STATE_OK);
+    assert_int_equal(
+        hsa_state_next_generation(sub, "n", 1001, &gen, &last, err, sizeof err),
+        HSA_STATE_OK);
     assert_int_equal(gen, 1002);
-    assert_int_equal(hsa_state_next_generation(sub, "m", 5000, &gen, &last,
-                                               err, sizeof err),
-                     HSA_STATE_OK);
-    assert_int_equal(hsa_state_next_generation(sub, "n", 9000, &gen, &last,
-                                               err, sizeof err),
-                     HSA_STATE_OK);
+    assert_int_equal(
+        hsa_state_next_generation(sub, "m", 5000, &gen, &last, err, sizeof err),
+        HSA_STATE_OK);
+    assert_int_equal(
+        hsa_state_next_generation(sub, "n", 9000, &gen, &last, err, sizeof err),
+        HSA_STATE_OK);
     assert_int_equal(gen, 9000);
     assert_int_equal(last, 1002);
     struct stat st;
@@ -514,17 +519,17 @@ static void test_state_file(void **unused)
     assert_non_null(f);
     fputs("{\"format\":1,\"generations\":{\"n\":", f);
     fclose(f);
-    assert_int_equal(hsa_state_next_generation(sub, "n", 9999, &gen, &last,
-                                               err, sizeof err),
-                     HSA_STATE_BAD);
+    assert_int_equal(
+        hsa_state_next_generation(sub, "n", 9999, &gen, &last, err, sizeof err),
+        HSA_STATE_BAD);
     assert_non_null(strstr(err, path));
     assert_int_equal(gen, 0);
     /* A data dir that is a file. */
     char notdir[96];
     snprintf(notdir, sizeof notdir, "%s/state.json", sub);
-    assert_int_not_equal(hsa_state_next_generation(notdir, "n", 1, &gen,
-                                                   &last, err, sizeof err),
-                         HSA_STATE_OK);
+    assert_int_not_equal(
+        hsa_state_next_generation(notdir, "n", 1, &gen, &last, err, sizeof err),
+        HSA_STATE_OK);
     unlink(path);
     rmdir(sub);
     snprintf(sub, sizeof sub, "%s/a", dir);

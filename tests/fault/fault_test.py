@@ -95,6 +95,8 @@ def heal_bound_s(n):
     return 2 * (30 * GOSSIP_MS / 1000.0) + 5.0
 
 
+SANITIZER_MARKS = ("AddressSanitizer", "LeakSanitizer", "runtime error:",
+                   "UndefinedBehaviorSanitizer")
 KNOWN = os.environ.get("HS_FAULT_KNOWN") == "1"
 ARGS = None
 TMP = None
@@ -940,6 +942,13 @@ def main():
             log(f"---- {name}: {SCENARIOS[name].__doc__.split(chr(10))[0]}")
             SCENARIOS[name]()
             log(f"---- {name} done in {time.monotonic() - ts:.1f}s")
+        # Under scripts/test.sh --sanitize every daemon that left ran its
+        # exit under LSan; any sanitizer report fails the suite.
+        for name in sorted(os.listdir(TMP)):
+            with open(os.path.join(TMP, name), "rb") as f:
+                text = f.read().decode(errors="replace")
+            if any(m in text for m in SANITIZER_MARKS):
+                FAILURES.append(f"sanitizer report in {name}")
         rc = 0 if not FAILURES else 1
     except Exception as e:  # noqa: BLE001 - report, clean up, fail
         FAILURES.append(f"aborted: {type(e).__name__}: {e}")

@@ -48,6 +48,9 @@ static const hsa_opt opts[] = {
     {"http-token-file", HSA_O_HTTP_TOKEN_FILE, HSA_K_STR, "FILE",
      "bearer token the API's write endpoints require (mode 0600; "
      "needed when --http is not loopback)"},
+    {"data-dir", HSA_O_DATA_DIR, HSA_K_STR, "DIR",
+     "keep the last generation used per name in DIR/state.json, so a "
+     "restart never goes back (default: none)"},
     {"config", HSA_O_CONFIG, HSA_K_STR, "FILE",
      "JSON config file; flags override it"},
     {"log-level", HSA_O_LOG_LEVEL, HSA_K_LEVEL, "LEVEL",
@@ -197,6 +200,8 @@ int hsa_opt_apply(hsa_settings *s, const hsa_opt *o, const char *v,
             return set_str(&s->http_token_file, v, err, errlen);
         case HSA_O_CONFIG:
             return set_str(&s->config, v, err, errlen);
+        case HSA_O_DATA_DIR:
+            return set_str(&s->data_dir, v, err, errlen);
         default:
             break;
         }
@@ -561,6 +566,7 @@ void hsa_settings_free(hsa_settings *s)
     free(s->http);
     free(s->keyring);
     free(s->http_token_file);
+    free(s->data_dir);
     free(s->config);
     for (size_t i = 0; i < s->n_join; i++)
         free(s->join[i]);

@@ -71,6 +71,7 @@ typedef struct hsa_settings {
     char *keyring;         /* --keyring FILE: sealed gossip */
     char *http_token_file; /* bearer token for the API's write endpoints */
     char *config;          /* the --config path, if any */
+    char *data_dir;        /* --data-dir: the state file's directory */
     char **join;
     size_t n_join;
     hsa_tagkv *tags;

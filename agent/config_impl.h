@@ -37,6 +37,7 @@ typedef enum hsa_opt_id {
     HSA_O_EVENT_HANDLER,
     HSA_O_KEYRING,
     HSA_O_HTTP_TOKEN_FILE,
+    HSA_O_DATA_DIR,
     HSA_O_LOG_LEVEL,
     HSA_O_MODE,
     HSA_O_GOSSIP_INTERVAL,

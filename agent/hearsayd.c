@@ -29,6 +29,7 @@
 
 #include "agent/agent.h"
 #include "agent/json.h"
+#include "agent/state.h"
 
 /* Between the end of the leave and the end of the process: long enough for
  * the answer to POST /v1/leave and the ends of the event streams to go out
@@ -286,6 +287,41 @@ static void report_sealing(hsa_agent *a, const char *bound)
     hsa_wipe(keys, sizeof keys);
 }
 
+/* With --data-dir: a generation above every one this name used before
+ * (state.c), recorded before the node exists. A clock behind the last
+ * run is worth a warning: without the file this node would be invisible
+ * to its peers. Returns 0, or the exit code. */
+static int pick_generation(hsa_agent *a, hs_config *hc)
+{
+    hsa_settings *cfg = a->cfg;
+    if (!cfg->data_dir)
+        return 0;
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    uint64_t now = (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000;
+    uint64_t gen = 0, last = 0;
+    char err[600];
+    hsa_state_rc rc = hsa_state_next_generation(cfg->data_dir, cfg->name, now,
+                                                &gen, &last, err, sizeof err);
+    if (rc != HSA_STATE_OK) {
+        hsa_logf(&a->log, HS_LOG_ERROR,
+                 "%s; refusing to start without knowing the last generation "
+                 "of \"%s\" (fix the file, or remove it to trust the clock)",
+                 err, cfg->name);
+        /* A file that cannot be read or used will not mend itself; a
+         * failed write (disk full) may. */
+        return rc == HSA_STATE_BAD ? 2 : 1;
+    }
+    if (last >= now)
+        hsa_logf(&a->log, HS_LOG_WARN,
+                 "the clock (%" PRIu64 " ms) is not past the last generation "
+                 "of \"%s\" (%" PRIu64 ") in %s/%s: using %" PRIu64
+                 " instead; is the clock behind?",
+                 now, cfg->name, last, cfg->data_dir, HSA_STATE_FILE, gen);
+    hc->generation = gen;
+    return 0;
+}
+
 static int run(hsa_agent *a)
 {
     hsa_settings *cfg = a->cfg;
@@ -297,6 +333,8 @@ static int run(hsa_agent *a)
     hc.log_arg = &a->log;
     int rc = check_http_access(a);
     if (rc)
+        return rc;
+    if ((rc = pick_generation(a, &hc)) != 0)
         return rc;
 
     /* The keyring: read here, copied (and wiped) by the library. */

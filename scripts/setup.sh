@@ -19,6 +19,7 @@ PACKAGES=(
   iproute2 nftables procps           # network-namespace tests
   curl serf                          # bench/vs-serf: event streams, the peer
   chromium chromium-driver python3-selenium  # the dashboard's browser test
+  faketime                           # agent_generation: a clock behind across a restart
 )
 
 missing=()

@@ -2,7 +2,7 @@
  * test_agent_config.c — hearsayd's flags and JSON config file
  * (agent/config.c): defaults, every value kind, precedence between the file
  * and the flags, and that each kind of mistake is refused with a message
- * naming the option.
+ * naming the option; and the --data-dir state file (agent/state.c).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,6 +19,7 @@
 
 #include "agent/config.h"
 #include "agent/keyring.h"
+#include "agent/state.h"
 
 #define ARGV(...) ((char *[]){"hearsayd", __VA_ARGS__, NULL})
 #define ARGC(...)                                                              \
@@ -443,6 +444,99 @@ static void test_keyring_files(void **state)
     rmdir(dir);
 }
 
+/* The state file: what is accepted, what is refused, and that the next
+ * generation never goes back whatever the clock says. */
+static void test_state_file(void **unused)
+{
+    (void)unused;
+    uint64_t last = 7;
+    const char *ok = "{\"format\":1,\"generations\":{\"a\":5,\"b\":9}}";
+    assert_int_equal(
+        hsa_state_parse(ok, strlen(ok), "a", &last, "f", err, sizeof err),
+        HSA_STATE_OK);
+    assert_int_equal(last, 5);
+    assert_int_equal(
+        hsa_state_parse(ok, strlen(ok), "zz", &last, "f", err, sizeof err),
+        HSA_STATE_OK);
+    assert_int_equal(last, 0);
+    static const char *const bad[] = {
+        "",
+        "garbage",
+        "[]",
+        "{}",
+        "{\"format\":2,\"generations\":{}}",
+        "{\"format\":1}",
+        "{\"format\":1,\"generations\":[]}",
+        "{\"format\":1,\"generations\":{\"a\":\"5\"}}",
+        "{\"format\":1,\"generations\":{\"a\":0}}",
+        "{\"format\":1,\"generations\":{\"a\":-3}}",
+        "{\"format\":1,\"generations\":{\"a\":4611686018427387904}}",
+        "{\"format\":1,\"generations\":{\"a\":1,\"a\":2}}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        err[0] = '\0';
+        assert_int_equal(hsa_state_parse(bad[i], strlen(bad[i]), "a", &last,
+                                         "f", err, sizeof err),
+                         HSA_STATE_BAD);
+        assert_non_null(strstr(err, "f"));
+    }
+
+    char dir[] = "/tmp/hs-state-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char sub[64], path[96];
+    snprintf(sub, sizeof sub, "%s/a/b", dir);
+    snprintf(path, sizeof path, "%s/%s", sub, HSA_STATE_FILE);
+    uint64_t gen = 0;
+    /* First run: the clock; the parent directories are made. */
+    assert_int_equal(
+        hsa_state_next_generation(sub, "n", 1000, &gen, &last, err, sizeof err),
+        HSA_STATE_OK);
+    assert_int_equal(gen, 1000);
+    assert_int_equal(last, 0);
+    /* The clock went back: last + 1. The clock moved on: the clock. */
+    assert_int_equal(
+        hsa_state_next_generation(sub, "n", 10, &gen, &last, err, sizeof err),
+        HSA_STATE_OK);
+    assert_int_equal(gen, 1001);
+    assert_int_equal(last, 1000);
+    assert_int_equal(
+        hsa_state_next_generation(sub, "n", 1001, &gen, &last, err, sizeof err),
+        HSA_STATE_OK);
+    assert_int_equal(gen, 1002);
+    assert_int_equal(
+        hsa_state_next_generation(sub, "m", 5000, &gen, &last, err, sizeof err),
+        HSA_STATE_OK);
+    assert_int_equal(
+        hsa_state_next_generation(sub, "n", 9000, &gen, &last, err, sizeof err),
+        HSA_STATE_OK);
+    assert_int_equal(gen, 9000);
+    assert_int_equal(last, 1002);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    /* A damaged file is refused and left as it is. */
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("{\"format\":1,\"generations\":{\"n\":", f);
+    fclose(f);
+    assert_int_equal(
+        hsa_state_next_generation(sub, "n", 9999, &gen, &last, err, sizeof err),
+        HSA_STATE_BAD);
+    assert_non_null(strstr(err, path));
+    assert_int_equal(gen, 0);
+    /* A data dir that is a file. */
+    char notdir[96];
+    snprintf(notdir, sizeof notdir, "%s/state.json", sub);
+    assert_int_not_equal(
+        hsa_state_next_generation(notdir, "n", 1, &gen, &last, err, sizeof err),
+        HSA_STATE_OK);
+    unlink(path);
+    rmdir(sub);
+    snprintf(sub, sizeof sub, "%s/a", dir);
+    rmdir(sub);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -456,6 +550,7 @@ int main(void)
         cmocka_unit_test(test_security_settings),
         cmocka_unit_test(test_keyring_text),
         cmocka_unit_test(test_keyring_files),
+        cmocka_unit_test(test_state_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -21,11 +21,17 @@ static uint64_t suspect_time(const hs_core *c, const hs_mrec *m)
     const hs_phi *phi = hs_mrec_phi(m, &tmp);
     if (m->is_self || c->cfg.phi_threshold <= 0 || !phi->has_last)
         return UINT64_MAX;
-    /* Nobody is suspected before this node knows the cluster's rhythm
-     * (observe_rhythm): until then every detector is on a bootstrap
-     * estimate or a window of one or two intervals. */
-    if (!c->rhythm_known)
-        return UINT64_MAX;
+    /* Before this node knows the cluster's rhythm (observe_rhythm) every
+     * detector is on a bootstrap estimate or a window of one or two
+     * intervals, so phi is not trusted: a member is suspected only after
+     * the longest silence the detector ever takes for an interval. Without
+     * this a member heard a few times that then went silent (a two-node
+     * cluster whose peer died at once) was never suspected at all: the
+     * rhythm is learned from arrivals, and none came. */
+    if (!c->rhythm_known) {
+        double at = phi->last_ms + c->phi.max_interval_ms;
+        return at >= 1.8e19 ? UINT64_MAX : (uint64_t)at;
+    }
     double after =
         hs_phi_crossing_ms(phi, &c->phi, c->cfg.phi_threshold, c->phi_z);
     double at = phi->last_ms + ceil(after);

@@ -205,6 +205,23 @@ static void crash_is_suspected_then_dead_everywhere(void **state)
     tn_free(&net);
 }
 
+/* A peer heard only a few times that then goes silent is still
+ * suspected and convicted: before the node knows the cluster's rhythm it
+ * waits the longest interval the detector takes, not forever. */
+static void early_silence_is_still_convicted(void **state)
+{
+    (void)state;
+    testnet net;
+    tn_init(&net, 2, 23, NULL);
+    tn_run_for(&net, 600);
+    assert_int_equal(tn_state(&net, 1, "n0"), HS_STATE_ALIVE);
+    tn_crash(&net, 0);
+    tn_run_for(&net, 60000);
+    assert_int_equal(tn_state(&net, 1, "n0"), HS_STATE_DEAD);
+    assert_int_equal(tn_count_events(&net, 1, HS_EVENT_FAIL, "n0"), 1);
+    tn_free(&net);
+}
+
 static void leave_is_left_not_fail(void **state)
 {
     (void)state;
@@ -932,6 +949,7 @@ int main(void)
         cmocka_unit_test(truncation_still_converges),
         cmocka_unit_test(crash_is_suspected_then_dead_everywhere),
         cmocka_unit_test(leave_is_left_not_fail),
+        cmocka_unit_test(early_silence_is_still_convicted),
         cmocka_unit_test(restart_replaces_old_incarnation),
         cmocka_unit_test(newcomer_learns_the_dead_as_dead),
         cmocka_unit_test(leave_after_partition_is_no_recovery),

@@ -94,6 +94,9 @@ static const hsa_opt opts[] = {
      "GET /v1/events clients at once (default 64)"},
     {"sse-keepalive", HSA_O_SSE_KEEPALIVE, HSA_K_DURATION, "DUR",
      "keep-alive comment interval on the event stream (default 15s)"},
+    {"check", HSA_O_CHECK, HSA_K_FLAG, NULL,
+     "validate the flags and config file, print the effective settings and "
+     "exit (0 valid, 2 not); binds nothing"},
     {"help", HSA_O_HELP, HSA_K_FLAG, NULL, "show this help and exit"},
     {"version", HSA_O_VERSION, HSA_K_FLAG, NULL, "show the version and exit"},
 };
@@ -178,6 +181,8 @@ int hsa_opt_apply(hsa_settings *s, const hsa_opt *o, const char *v,
     case HSA_K_FLAG:
         if (o->id == HSA_O_HELP)
             s->show_help = true;
+        else if (o->id == HSA_O_CHECK)
+            s->check = true;
         else
             s->show_version = true;
         return 0;

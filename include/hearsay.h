@@ -410,6 +410,11 @@ HS_EXPORT hs_err hs_node_stop(hs_node *node);
  * NULL is a no-op. */
 HS_EXPORT void hs_node_free(hs_node *node);
 
+/* Changes the level below which the node's log lines are dropped (as
+ * hs_config.log_level), e.g. on a configuration reload. Takes effect for
+ * the next line. Any thread. */
+HS_EXPORT hs_err hs_node_set_log_level(hs_node *node, int level);
+
 /* Copies the node's counters into *out (all zero before start except the
  * runtime's). Safe from any thread in own-thread mode. */
 HS_EXPORT hs_err hs_node_stats(hs_node *node, hs_stats *out);

@@ -43,7 +43,7 @@ static const char *const level_names[] = {"error", "warn", "info", "debug"};
 __attribute__((format(printf, 3, 0))) static void
 vlog(hs_node *n, int level, const char *fmt, va_list ap)
 {
-    if (level > n->cfg.log_level)
+    if (level > __atomic_load_n(&n->cfg.log_level, __ATOMIC_RELAXED))
         return;
     char line[640];
     int off = snprintf(line, sizeof line,
@@ -759,6 +759,15 @@ HS_EXPORT hs_err hs_node_on(hs_node *n, unsigned mask, hs_event_cb cb,
     }
     pthread_mutex_unlock(&n->mu);
     return err;
+}
+
+HS_EXPORT hs_err hs_node_set_log_level(hs_node *n, int level)
+{
+    if (!n || level < HS_LOG_ERROR || level > HS_LOG_DEBUG)
+        return HS_EINVAL;
+    /* Read without the lock by every log line, so atomic, not under mu. */
+    __atomic_store_n(&n->cfg.log_level, level, __ATOMIC_RELAXED);
+    return HS_OK;
 }
 
 HS_EXPORT hs_err hs_node_stats(hs_node *n, hs_stats *out)

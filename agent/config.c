@@ -32,7 +32,8 @@ static const hsa_opt opts[] = {
     {"advertise", HSA_O_ADVERTISE, HSA_K_ADDR, "HOST:PORT",
      "address peers use to reach this node (default: the bound one)"},
     {"join", HSA_O_JOIN, HSA_K_LIST, "HOST:PORT",
-     "a seed to join through; repeatable"},
+     "a seed to join through: IP:PORT, a DNS NAME:PORT, or srv+NAME for "
+     "DNS SRV records (names are re-resolved); repeatable"},
     {"cluster", HSA_O_CLUSTER, HSA_K_STR, "NAME",
      "cluster name; messages of other clusters are dropped"},
     {"http", HSA_O_HTTP, HSA_K_HTTP, "HOST:PORT",
@@ -214,7 +215,15 @@ int hsa_opt_apply(hsa_settings *s, const hsa_opt *o, const char *v,
             s->http = NULL;
             return 0;
         }
-        if (hsa_split_hostport(v, host, sizeof host, &port) < 0) {
+        /* A seed may name DNS SRV records: "srv+_hearsay._udp.example.com"
+         * (no port: the records carry them). The library checks the name. */
+        bool srv = o->kind == HSA_K_LIST && strncmp(v, "srv+", 4) == 0;
+        if (srv && !v[4]) {
+            snprintf(err, errlen, "%s: 'srv+' needs a DNS name after it",
+                     where);
+            return -1;
+        }
+        if (!srv && hsa_split_hostport(v, host, sizeof host, &port) < 0) {
             snprintf(err, errlen,
                      "%s: '%.200s' is not HOST:PORT (IPv6 as [ADDR]:PORT)",
                      where, v);

@@ -17,6 +17,7 @@ PACKAGES=(
   prometheus                         # promtool: checks /metrics in the agent tests
   python3                            # test helpers and reference values
   iproute2 nftables procps           # network-namespace tests
+  dnsmasq                            # DNS (SRV) discovery test: a real DNS server
   curl serf                          # bench/vs-serf: event streams, the peer
 )
 

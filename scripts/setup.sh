@@ -16,6 +16,7 @@ PACKAGES=(
   libcurl4-openssl-dev               # the CLI's HTTP client
   prometheus                         # promtool: checks /metrics in the agent tests
   python3                            # test helpers and reference values
+  python3-yaml                       # reads contrib/kubernetes manifests in a test
   iproute2 nftables procps           # network-namespace tests
   dnsmasq                            # DNS (SRV) discovery test: a real DNS server
   curl serf                          # bench/vs-serf: event streams, the peer

@@ -19,6 +19,7 @@ PACKAGES=(
   python3-yaml                       # reads contrib/kubernetes manifests in a test
   iproute2 nftables procps           # network-namespace tests
   dnsmasq                            # DNS (SRV) discovery test: a real DNS server
+  dpkg-dev debhelper devscripts fakeroot lintian  # the Debian packages and their test
   curl serf                          # bench/vs-serf: event streams, the peer
 )
 

@@ -63,8 +63,8 @@ int hsa_notify_init(hsa_notify *n, char *err, size_t errlen)
             /* Abstract names are length-delimited, not NUL-terminated. */
             n->addr_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
                                       len + (path[0] == '/'));
-            n->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
-                           0);
+            n->fd =
+                socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
             if (n->fd < 0) {
                 snprintf(err, errlen, "NOTIFY_SOCKET: socket: %s",
                          strerror(errno));

@@ -102,9 +102,8 @@ static int check_all(const hsa_settings *cfg, hsa_log *log, size_t *n_keys,
             goto out;
         }
     }
-    if (cfg->n_join &&
-        (e = hs_node_join(node, (const char *const *)cfg->join,
-                          cfg->n_join)) != HS_OK) {
+    if (cfg->n_join && (e = hs_node_join(node, (const char *const *)cfg->join,
+                                         cfg->n_join)) != HS_OK) {
         snprintf(err, errlen, "--join: %s", hs_strerror(e));
         goto out;
     }
@@ -140,8 +139,7 @@ static void print_summary(FILE *f, const hsa_settings *cfg, size_t n_keys)
     for (size_t i = 0; i < cfg->n_join; i++)
         fprintf(f, "%-19s%s\n", "join", cfg->join[i]);
     for (size_t i = 0; i < cfg->n_tags; i++)
-        fprintf(f, "%-19s%s=%s\n", "tag", cfg->tags[i].key,
-                cfg->tags[i].value);
+        fprintf(f, "%-19s%s=%s\n", "tag", cfg->tags[i].key, cfg->tags[i].value);
     for (size_t i = 0; i < cfg->n_handlers; i++)
         fprintf(f, "%-19s%s\n", "event-handler", cfg->handlers[i].cmd);
     if (cfg->keyring)

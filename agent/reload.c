@@ -345,6 +345,10 @@ static int reload(hsa_agent *a, char *err, size_t errlen)
     int rc = -1;
     if (hsa_settings_parse(&n, a->argc, a->argv, err, errlen) < 0)
         goto out;
+    if (!n.config)
+        hsa_logf(&a->log, HS_LOG_INFO,
+                 "reload: no --config file, so only the keyring and token "
+                 "files can have changed");
     /* The restart-only settings stay as they run, so the access rule is
      * checked against the address actually served. */
     char *served = n.http;

@@ -67,9 +67,13 @@ def outer(args):
         if sh("ip", "netns", "add", ns, check_rc=False).returncode != 0:
             print("skipped: cannot create a network namespace here", file=sys.stderr)
             return 77
-        os.makedirs(etc, exist_ok=True)
-        with open(os.path.join(etc, "resolv.conf"), "w") as f:
-            f.write(f"nameserver {DNS_IP}\noptions timeout:1 attempts:2\n")
+        try:
+            os.makedirs(etc, exist_ok=True)
+            with open(os.path.join(etc, "resolv.conf"), "w") as f:
+                f.write(f"nameserver {DNS_IP}\noptions timeout:1 attempts:2\n")
+        except OSError as e:
+            print(f"skipped: cannot write {etc}/resolv.conf: {e}", file=sys.stderr)
+            return 77
         ip = ["ip", "netns", "exec", ns, "ip"]
         sh(*ip, "link", "set", "lo", "up")
         # The addresses on lo: nothing leaves the namespace, and no kernel

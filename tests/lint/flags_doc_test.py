@@ -82,6 +82,15 @@ def main():
     for ln in table.splitlines():
         if ln.startswith("| `--"):
             d_doc |= flags(ln.split("|")[1])
+    # The man pages name the version the programs report.
+    version = run(a.hearsayd, "--version").split()[1]
+    for page in ("hearsayd.8", "hearsay.1"):
+        th = [ln for ln in open(os.path.join(src, "docs", "man", page))
+              if ln.startswith(".TH ")]
+        if not th or f'"hearsay {version}"' not in th[0]:
+            print(f"FAIL: {page}'s .TH line does not say \"hearsay {version}\": "
+                  f"{th[:1]}", file=sys.stderr)
+            return 1
     ok = compare("hearsayd", {"hearsayd --help": d_help, "hearsayd.8": d_man,
                               "docs/operations.md (Flags)": d_doc})
 

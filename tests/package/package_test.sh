@@ -30,6 +30,9 @@ for p in "${PKGS[@]}"; do
   fi
 done
 
+# The package's version (debian/changelog) must be the project's (CMake).
+VERSION=$(dpkg-parsechangelog -l "$SRC/debian/changelog" -S Version)
+
 WORK=$(mktemp -d /tmp/hearsay-package.XXXXXX)
 installed=0
 cleanup() {
@@ -42,17 +45,17 @@ trap cleanup EXIT
 
 step() { echo "[$(date +%H:%M:%S)] $*"; }
 
-step "copying $SRC to $WORK/hearsay-0.1.0"
-mkdir "$WORK/hearsay-0.1.0"
+step "copying $SRC to $WORK/hearsay-$VERSION"
+mkdir "$WORK/hearsay-$VERSION"
 if git -C "$SRC" rev-parse --git-dir >/dev/null 2>&1; then
   (cd "$SRC" && git ls-files -co --exclude-standard -z | grep -zv '^build' |
-     tar --null -cf - -T -) | tar -xf - -C "$WORK/hearsay-0.1.0"
+     tar --null -cf - -T -) | tar -xf - -C "$WORK/hearsay-$VERSION"
 else
-  tar -C "$SRC" --exclude='./build*' -cf - . | tar -xf - -C "$WORK/hearsay-0.1.0"
+  tar -C "$SRC" --exclude='./build*' -cf - . | tar -xf - -C "$WORK/hearsay-$VERSION"
 fi
 
 step "dpkg-buildpackage -b -us -uc"
-if ! (cd "$WORK/hearsay-0.1.0" &&
+if ! (cd "$WORK/hearsay-$VERSION" &&
       dpkg-buildpackage -b -us -uc -j2 >"$WORK/build.log" 2>&1); then
   tail -60 "$WORK/build.log"
   echo "FAIL: dpkg-buildpackage (log above)" >&2
@@ -63,7 +66,7 @@ ls "$WORK"/*.deb | sed 's|.*/|  |'
 step "lintian"
 # Informational tags (I:) are shown, not fatal; its note about running as
 # root is dropped.
-lint=$(lintian --display-info --pedantic "$WORK"/hearsay_0.1.0_*.changes 2>&1 |
+lint=$(lintian --display-info --pedantic "$WORK"/hearsay_${VERSION}_*.changes 2>&1 |
        grep -v 'running with root privileges' || true)
 [ -n "$lint" ] && echo "$lint"
 if echo "$lint" | grep -q '^[EW]: '; then
@@ -75,14 +78,15 @@ echo "  no errors or warnings"
 
 step "dpkg -i"
 installed=1
-dpkg -i "$WORK"/hearsayd_0.1.0_*.deb "$WORK"/libhearsay0_0.1.0_*.deb \
-        "$WORK"/libhearsay-dev_0.1.0_*.deb >"$WORK/install.log" 2>&1 ||
+dpkg -i "$WORK"/hearsayd_${VERSION}_*.deb "$WORK"/libhearsay0_${VERSION}_*.deb \
+        "$WORK"/libhearsay-dev_${VERSION}_*.deb >"$WORK/install.log" 2>&1 ||
   { cat "$WORK/install.log"; echo "FAIL: dpkg -i" >&2; exit 1; }
 
 step "the installed files"
 v=$(/usr/bin/hearsayd --version)
 echo "  $v"
-case "$v" in "hearsayd 0.1.0 (libhearsay 0.1.0)") ;; *) echo "FAIL: version" >&2; exit 1;; esac
+case "$v" in "hearsayd $VERSION (libhearsay $VERSION)") ;;
+  *) echo "FAIL: the package is $VERSION (debian/changelog), the programs say '$v'" >&2; exit 1;; esac
 /usr/bin/hearsay --help | head -1 | sed 's/^/  /'
 /usr/bin/hearsay --help | grep -q '^usage: hearsay' || { echo "FAIL: hearsay --help" >&2; exit 1; }
 /usr/bin/hearsayd --check --config /etc/hearsay/hearsayd.json | head -1 | sed 's/^/  check: /'

@@ -202,7 +202,15 @@ def case_reload_keys():
     converge([n1, n2], 2)
     time.sleep(1.5)
     converge([n1, n2], 2)
-    log(f"keyring rotated by file and SIGHUP, cluster stayed converged ({ids})")
+    for d in (n1, n2):
+        m = metrics_of(d)
+        check(metric(m, "hearsay_events_total", {"type": "suspect"}) == 0,
+              f"{d.name} suspected a peer during the rotation")
+        check(metric(m, "hearsay_keyring_keys") == 1, f"{d.name} holds one key")
+    check(ids == [k["id"] for k in n2.json("/v1/keys")["keys"]],
+          "both nodes hold the same key")
+    log(f"keyring rotated by file and SIGHUP in three steps, no suspicion "
+        f"on either node ({ids})")
 
 
 # ---- systemd notify -------------------------------------------------------

@@ -17,6 +17,7 @@
 #include "agent/keyring.h"
 #include "agent/log.h"
 #include "agent/metrics.h"
+#include "agent/notify.h"
 #include "agent/sse.h"
 #include "hearsay.h"
 
@@ -55,11 +56,28 @@ struct hsa_agent {
     /* Starts a graceful leave (hsa_agent_leave in hearsayd.c); NULL where
      * there is no daemon to stop (the fuzzer). */
     bool (*leave)(hsa_agent *a, const char *why);
+    /* The command line, re-parsed by a reload (reload.c). */
+    int argc;
+    char **argv;
+    hsa_notify notify; /* systemd readiness and watchdog (notify.c) */
 };
 
 /* Starts a graceful leave (signal or POST /v1/leave); `why` is logged.
  * Returns false if one is already under way or the node cannot leave. */
 bool hsa_agent_leave(hsa_agent *a, const char *why);
+
+/* Loads the token file (if any) into token and checks the rule that a
+ * non-loopback API needs one (reload.c). 0, or -1 with err. */
+int hsa_http_access_check(const hsa_settings *cfg, char *token, size_t toklen,
+                          char *err, size_t errlen);
+
+/* hearsayd --check: validates everything a start would, binds nothing,
+ * prints "ok" and the effective settings. The exit status: 0 or 2. */
+int hsa_check(const hsa_settings *cfg);
+
+/* SIGHUP: re-reads the configuration and applies what can change at run
+ * time, or keeps the running one (logged and counted) if it is invalid. */
+void hsa_reload(hsa_agent *a);
 
 /* The HTTP routes (api.c); the hsa_http_route_cb of the server. */
 void hsa_api_route(void *agent, const hsa_request *rq, hsa_reply *out);

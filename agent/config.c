@@ -32,7 +32,8 @@ static const hsa_opt opts[] = {
     {"advertise", HSA_O_ADVERTISE, HSA_K_ADDR, "HOST:PORT",
      "address peers use to reach this node (default: the bound one)"},
     {"join", HSA_O_JOIN, HSA_K_LIST, "HOST:PORT",
-     "a seed to join through; repeatable"},
+     "a seed to join through: IP:PORT, a DNS NAME:PORT, or srv+NAME for "
+     "DNS SRV records (names are re-resolved); repeatable"},
     {"cluster", HSA_O_CLUSTER, HSA_K_STR, "NAME",
      "cluster name; messages of other clusters are dropped"},
     {"http", HSA_O_HTTP, HSA_K_HTTP, "HOST:PORT",
@@ -97,6 +98,9 @@ static const hsa_opt opts[] = {
      "GET /v1/events clients at once (default 64)"},
     {"sse-keepalive", HSA_O_SSE_KEEPALIVE, HSA_K_DURATION, "DUR",
      "keep-alive comment interval on the event stream (default 15s)"},
+    {"check", HSA_O_CHECK, HSA_K_FLAG, NULL,
+     "validate the flags and config file, print the effective settings and "
+     "exit (0 valid, 2 not); binds nothing"},
     {"help", HSA_O_HELP, HSA_K_FLAG, NULL, "show this help and exit"},
     {"version", HSA_O_VERSION, HSA_K_FLAG, NULL, "show the version and exit"},
 };
@@ -181,6 +185,8 @@ int hsa_opt_apply(hsa_settings *s, const hsa_opt *o, const char *v,
     case HSA_K_FLAG:
         if (o->id == HSA_O_HELP)
             s->show_help = true;
+        else if (o->id == HSA_O_CHECK)
+            s->check = true;
         else
             s->show_version = true;
         return 0;
@@ -214,7 +220,15 @@ int hsa_opt_apply(hsa_settings *s, const hsa_opt *o, const char *v,
             s->http = NULL;
             return 0;
         }
-        if (hsa_split_hostport(v, host, sizeof host, &port) < 0) {
+        /* A seed may name DNS SRV records: "srv+_hearsay._udp.example.com"
+         * (no port: the records carry them). The library checks the name. */
+        bool srv = o->kind == HSA_K_LIST && strncmp(v, "srv+", 4) == 0;
+        if (srv && !v[4]) {
+            snprintf(err, errlen, "%s: 'srv+' needs a DNS name after it",
+                     where);
+            return -1;
+        }
+        if (!srv && hsa_split_hostport(v, host, sizeof host, &port) < 0) {
             snprintf(err, errlen,
                      "%s: '%.200s' is not HOST:PORT (IPv6 as [ADDR]:PORT)",
                      where, v);

@@ -109,6 +109,7 @@ typedef struct hsa_settings {
 
     bool show_help;
     bool show_version;
+    bool check; /* --check: validate, print, exit */
 } hsa_settings;
 
 /* Parses argv (and the --config file it names) into *s, which it

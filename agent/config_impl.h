@@ -9,7 +9,7 @@
 #include "agent/config.h"
 
 typedef enum hsa_opt_kind {
-    HSA_K_FLAG,     /* no value: --help, --version */
+    HSA_K_FLAG,     /* no value: --help, --version, --check */
     HSA_K_STR,      /* a string */
     HSA_K_ADDR,     /* host:port */
     HSA_K_HTTP,     /* host:port or "off" */
@@ -61,6 +61,7 @@ typedef enum hsa_opt_id {
     HSA_O_HANDLER_QUEUE,
     HSA_O_SSE_MAX_CLIENTS,
     HSA_O_SSE_KEEPALIVE,
+    HSA_O_CHECK,
 } hsa_opt_id;
 
 typedef struct hsa_opt {

@@ -459,6 +459,11 @@ static void pump(hsa_handlers *h)
             h->queue_tail = NULL;
         h->queued--;
         j->next = j->prev = NULL;
+        if (j->idx >= h->n_specs) { /* removed by a reload meanwhile */
+            h->stats->handler_dropped++;
+            job_free(j);
+            continue;
+        }
         if (!start(h, j)) {
             job_free(j);
             continue;
@@ -491,6 +496,13 @@ hsa_handlers *hsa_handlers_new(struct ev_loop *loop, hsa_log *log,
     h->queue_max = queue_max;
     h->timeout = (double)timeout_ms / 1000.0;
     return h;
+}
+
+void hsa_handlers_set_specs(hsa_handlers *h, const hsa_handler_spec *specs,
+                            size_t n)
+{
+    h->specs = specs;
+    h->n_specs = n;
 }
 
 int hsa_handlers_wants(const hsa_handlers *h, hs_event_type t)

@@ -41,6 +41,13 @@ int hsa_handlers_wants(const hsa_handlers *h, hs_event_type t);
 void hsa_handlers_run(hsa_handlers *h, hs_event_type t, char *const *env,
                       const char *input, size_t len);
 
+/* Replaces the handler list (borrowed, as in hsa_handlers_new) after a
+ * configuration reload. Runs already started finish as they are; queued
+ * runs of a handler that no longer exists are dropped when their turn
+ * comes. */
+void hsa_handlers_set_specs(hsa_handlers *h, const hsa_handler_spec *specs,
+                            size_t n);
+
 /* Sends SIGTERM to the process group of every run still going and forgets
  * them; drops the queue. */
 void hsa_handlers_free(hsa_handlers *h);

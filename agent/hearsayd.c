@@ -16,7 +16,8 @@
  *
  * Exit codes: 0 after a graceful leave (SIGINT, SIGTERM, POST /v1/leave);
  * 1 when something fails at run time (a port in use, a second signal
- * during the leave); 2 for bad flags or configuration.
+ * during the leave); 2 for bad flags or configuration. SIGHUP reloads the
+ * config file (reload.c); systemd readiness is notify.c's.
  */
 #include <inttypes.h>
 #include <signal.h>
@@ -181,6 +182,7 @@ bool hsa_agent_leave(hsa_agent *a, const char *why)
     if (a->phase != HSA_RUNNING)
         return false;
     a->phase = HSA_LEAVING;
+    hsa_notify_send(&a->notify, "STOPPING=1");
     hsa_logf(&a->log, HS_LOG_INFO, "%s: leaving the cluster (up to %u ms)", why,
              a->cfg->leave_timeout_ms);
     uint32_t t = a->cfg->leave_timeout_ms;
@@ -205,8 +207,7 @@ static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
     hsa_agent *a = w->data;
     const char *name = w->signum == SIGINT ? "SIGINT" : "SIGTERM";
     if (w->signum == SIGHUP) {
-        hsa_logf(&a->log, HS_LOG_INFO,
-                 "SIGHUP ignored: configuration reload is not supported");
+        hsa_reload(a);
         return;
     }
     if (a->phase == HSA_RUNNING) {
@@ -238,30 +239,36 @@ static void note_http_addr(hsa_agent *a)
  * token; hearsayd refuses to start rather than serve them open. */
 static int check_http_access(hsa_agent *a)
 {
-    hsa_settings *cfg = a->cfg;
     char err[600];
-    if (cfg->http_token_file &&
-        hsa_token_load(cfg->http_token_file, a->token, sizeof a->token, err,
-                       sizeof err) < 0) {
+    if (hsa_http_access_check(a->cfg, a->token, sizeof a->token, err,
+                              sizeof err) < 0) {
         hsa_logf(&a->log, HS_LOG_ERROR, "%s", err);
-        return 2;
-    }
-    if (!cfg->http)
-        return 0;
-    int lo = hsa_http_addr_is_loopback(cfg->http, err, sizeof err);
-    if (lo < 0) {
-        hsa_logf(&a->log, HS_LOG_ERROR, "%s", err);
-        return 2;
-    }
-    if (!lo && !a->token[0]) {
-        hsa_logf(&a->log, HS_LOG_ERROR,
-                 "--http %s is not a loopback address: the API's write "
-                 "endpoints (tags, leave, keys) then need a token; set "
-                 "--http-token-file FILE (see docs/security.md)",
-                 cfg->http);
         return 2;
     }
     return 0;
+}
+
+/* Ready for a supervisor: serving, and either started without seeds or
+ * having had an answer from a peer (a SYN-ACK, ACK or PUSH received). */
+static bool agent_ready(void *arg, char *status, size_t len)
+{
+    hsa_agent *a = arg;
+    if (a->phase != HSA_RUNNING)
+        return false;
+    if (a->cfg->n_join == 0) {
+        snprintf(status, len, "running alone (no seeds)");
+        return true;
+    }
+    hs_stats st;
+    if (hs_node_stats(a->node, &st) != HS_OK)
+        return false;
+    /* Wire types 2..4: syn-ack, ack, push (hs_msg_type_name). */
+    if (st.msgs_recv[2] + st.msgs_recv[3] + st.msgs_recv[4] > 0) {
+        snprintf(status, len, "joined: exchanged state with a peer");
+        return true;
+    }
+    snprintf(status, len, "waiting for a seed to answer");
+    return false;
 }
 
 /* Says, loudly, what protects the gossip port. */
@@ -439,6 +446,7 @@ static int run(hsa_agent *a)
              hs_node_generation(a->node), a->http ? "on http://" : "off",
              a->http ? a->http_addr : "", cfg->n_join, cfg->n_handlers);
     report_sealing(a, bound);
+    hsa_notify_start(&a->notify, a->loop, agent_ready, a);
     if (a->http && a->token[0])
         hsa_logf(&a->log, HS_LOG_INFO,
                  "the HTTP API's write endpoints require the token from %s",
@@ -454,6 +462,7 @@ static int run(hsa_agent *a)
 
 static void cleanup(hsa_agent *a)
 {
+    hsa_notify_close(&a->notify);
     if (a->sse)
         hsa_sse_close_all(a->sse);
     /* The node first: after this no event callback can run, so nothing
@@ -488,6 +497,11 @@ int main(int argc, char **argv)
         hsa_settings_free(&cfg);
         return 0;
     }
+    if (cfg.check) {
+        int rc = hsa_check(&cfg);
+        hsa_settings_free(&cfg);
+        return rc;
+    }
     if (cfg.show_version) {
         printf("hearsayd %d.%d.%d (libhearsay %s)\n", HS_VERSION_MAJOR,
                HS_VERSION_MINOR, HS_VERSION_PATCH, hs_version_string());
@@ -499,7 +513,14 @@ int main(int argc, char **argv)
     memset(&a, 0, sizeof a);
     a.cfg = &cfg;
     a.leave = hsa_agent_leave;
+    a.argc = argc;
+    a.argv = argv;
     hsa_log_init(&a.log, "hearsayd", cfg.name, cfg.log_level);
+    if (hsa_notify_init(&a.notify, err, sizeof err) < 0) {
+        fprintf(stderr, "hearsayd: %s\n", err);
+        hsa_settings_free(&cfg);
+        return 2;
+    }
     struct timeval tv;
     gettimeofday(&tv, NULL);
     a.stats.start_time = (double)tv.tv_sec + tv.tv_usec / 1e6;

@@ -299,6 +299,13 @@ int hsa_metrics_render(hsa_buf *b, const hs_stats *st, const hs_member_list *l,
                ag->keyring_writes);
     sample_u64(b, "hearsay_agent_keyring_writes_total", "result", "error",
                ag->keyring_write_errors);
+    family(b, "hearsay_config_reloads_total", "counter",
+           "Configuration reloads (SIGHUP), by result; an error keeps the "
+           "running configuration.");
+    sample_u64(b, "hearsay_config_reloads_total", "result", "ok",
+               ag->config_reloads_ok);
+    sample_u64(b, "hearsay_config_reloads_total", "result", "error",
+               ag->config_reloads_error);
     gauge(b, "hearsay_agent_start_time_seconds",
           "When the agent started, in unix seconds.", ag->start_time);
     return b->oom ? -1 : 0;

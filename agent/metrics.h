@@ -36,6 +36,8 @@ typedef struct hsa_agent_stats {
     uint64_t http_unauthorized;    /* write requests refused: bad token */
     uint64_t keyring_writes;       /* keyring file rewrites */
     uint64_t keyring_write_errors; /* rewrites that failed (rolled back) */
+    uint64_t config_reloads_ok;    /* SIGHUP reloads applied */
+    uint64_t config_reloads_error; /* refused: the running config kept */
 } hsa_agent_stats;
 
 /* Counts one response with status code (codes beyond the table's room are

@@ -311,9 +311,12 @@ HS_EXPORT hs_err hs_node_start(hs_node *node);
 /* Adds seeds ("host:port"; host may be an IP literal, "[ipv6]", or a DNS
  * name) and starts gossiping with them; before hs_node_start() they are
  * kept for it. DNS names are resolved on a separate thread, never on the
- * loop, and re-resolved every resolve_interval_ms, so a Kubernetes headless
- * service works as a seed list; a name that fails to resolve is logged,
- * counted in resolve_errors and keeps its previous addresses. The strings
+ * loop, and re-resolved every resolve_interval_ms (and every 2 s while no
+ * other member is alive or suspect), so a Kubernetes headless service
+ * works as a seed list; a name that fails to resolve is logged, counted in
+ * resolve_errors and keeps its previous addresses. "srv+NAME" (no port)
+ * names DNS SRV records: each target is a seed at the port its record
+ * gives ("srv+_gossip._udp.hearsay.ns.svc.cluster.local"). The strings
  * are copied. HS_EADDR if an entry is malformed (nothing is added then),
  * HS_EFULL past 64 seeds in all, HS_ESTATE after leave or stop. */
 HS_EXPORT hs_err hs_node_join(hs_node *node, const char *const *seeds,
@@ -417,6 +420,11 @@ HS_EXPORT hs_err hs_node_stop(hs_node *node);
  * caller's loop, on that loop's thread and before the loop is destroyed.
  * NULL is a no-op. */
 HS_EXPORT void hs_node_free(hs_node *node);
+
+/* Changes the level below which the node's log lines are dropped (as
+ * hs_config.log_level), e.g. on a configuration reload. Takes effect for
+ * the next line. Any thread. */
+HS_EXPORT hs_err hs_node_set_log_level(hs_node *node, int level);
 
 /* Copies the node's counters into *out (all zero before start except the
  * runtime's). Safe from any thread in own-thread mode. */

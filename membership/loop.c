@@ -311,11 +311,41 @@ static void on_readable(struct ev_loop *loop, ev_io *w, int revents)
     dispatch(n);
 }
 
+/* A node with seed names that knows no live peer (it started before its
+ * seeds' DNS records existed, or every member it knew died and the
+ * records moved on) asks for its names again this often instead of
+ * waiting out resolve_interval_ms: alone, the answer is all it has. 2 s
+ * is a few gossip rounds, and one query per name per 2 s is nothing to a
+ * DNS server. */
+#define HS_ALONE_RESOLVE_MS 2000
+
+/* [mu] Whether no other member is alive or suspect. Stops at the first
+ * live one, so a healthy cluster pays for one or two lookups. */
+static bool alone(hs_node *n, uint64_t now)
+{
+    size_t count = hs_core_member_count(n->core);
+    for (size_t i = 0; i < count; i++) {
+        hs_member_info mi;
+        if (hs_core_member_at(n->core, i, now, &mi) != HS_OK)
+            break;
+        if (!mi.is_self &&
+            (mi.state == HS_STATE_ALIVE || mi.state == HS_STATE_SUSPECT))
+            return false;
+    }
+    return true;
+}
+
 static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
 {
     hs_node *n = w->data;
     pthread_mutex_lock(&n->mu);
     uint64_t now = hs_rt_now_ms();
+    bool kick = false;
+    if (n->state == HS_NODE_RUNNING &&
+        now - n->alone_checked_ms >= HS_ALONE_RESOLVE_MS) {
+        n->alone_checked_ms = now;
+        kick = alone(n, now);
+    }
     bool finish = n->state == HS_NODE_LEAVING && now >= n->leave_deadline;
     if (!finish &&
         (n->state == HS_NODE_RUNNING || n->state == HS_NODE_LEAVING)) {
@@ -332,6 +362,9 @@ static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
         service(n);
     }
     pthread_mutex_unlock(&n->mu);
+    /* After mu: the resolver's lock comes first (node_impl.h). */
+    if (kick)
+        hs_resolver_kick(n->resolver);
     if (finish) {
         shutdown_node(n, HS_OK);
         return;
@@ -370,16 +403,19 @@ static void apply_resolved(void *arg, const hs_resolved *names, unsigned cnt)
         hs_core_add_seed(n->core, n->seeds[i]);
     for (unsigned i = 0; i < cnt; i++) {
         const hs_resolved *x = &names[i];
+        char port[12] = ""; /* none for an SRV name: its records carry them */
+        if (x->port)
+            snprintf(port, sizeof port, ":%u", x->port);
         if (x->fresh && x->error) {
             n->rt.resolve_errors++;
             hs_rt_log(n, HS_LOG_WARN,
-                      "seed %s:%u did not resolve: %s (keeping %u address%s "
+                      "seed %s%s did not resolve: %s (keeping %u address%s "
                       "from before)",
-                      x->host, x->port, x->error_text, x->n_addrs,
+                      x->host, port, x->error_text, x->n_addrs,
                       x->n_addrs == 1 ? "" : "es");
         } else if (x->fresh) {
-            hs_rt_log(n, HS_LOG_DEBUG, "seed %s:%u resolved to %u address%s",
-                      x->host, x->port, x->n_addrs,
+            hs_rt_log(n, HS_LOG_DEBUG, "seed %s%s resolved to %u address%s",
+                      x->host, port, x->n_addrs,
                       x->n_addrs == 1 ? "" : "es");
         }
         for (unsigned j = 0; j < x->n_addrs; j++) {

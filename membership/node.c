@@ -43,7 +43,7 @@ static const char *const level_names[] = {"error", "warn", "info", "debug"};
 __attribute__((format(printf, 3, 0))) static void
 vlog(hs_node *n, int level, const char *fmt, va_list ap)
 {
-    if (level > n->cfg.log_level)
+    if (level > __atomic_load_n(&n->cfg.log_level, __ATOMIC_RELAXED))
         return;
     char line[640];
     int off = snprintf(line, sizeof line,
@@ -655,6 +655,17 @@ typedef struct parsed_seed {
 static hs_err parse_seed(hs_node *n, const char *s, parsed_seed *out)
 {
     hs_sockaddr a;
+    /* "srv+_service._proto.domain": SRV records give targets and ports
+     * (resolve.h); kept whole, with port 0, as the resolver's name. */
+    if (s && strncmp(s, HS_SRV_PREFIX, strlen(HS_SRV_PREFIX)) == 0) {
+        const char *name = s + strlen(HS_SRV_PREFIX);
+        if (strlen(s) >= sizeof out->host || !valid_dns_name(name))
+            goto bad;
+        memcpy(out->host, s, strlen(s) + 1);
+        out->port = 0;
+        out->numeric = false;
+        return HS_OK;
+    }
     if (!s ||
         hs_addr_split(s, out->host, sizeof out->host, &out->port) != HS_OK ||
         out->port == 0)
@@ -671,8 +682,8 @@ static hs_err parse_seed(hs_node *n, const char *s, parsed_seed *out)
     return HS_OK;
 bad:
     hs_rt_log(n, HS_LOG_ERROR,
-              "join: bad seed '%s': expected host:port or [ipv6]:port with "
-              "a port of 1..65535",
+              "join: bad seed '%s': expected host:port, [ipv6]:port with "
+              "a port of 1..65535, or srv+NAME for DNS SRV records",
               s ? s : "(null)");
     return HS_EADDR;
 }
@@ -759,6 +770,15 @@ HS_EXPORT hs_err hs_node_on(hs_node *n, unsigned mask, hs_event_cb cb,
     }
     pthread_mutex_unlock(&n->mu);
     return err;
+}
+
+HS_EXPORT hs_err hs_node_set_log_level(hs_node *n, int level)
+{
+    if (!n || level < HS_LOG_ERROR || level > HS_LOG_DEBUG)
+        return HS_EINVAL;
+    /* Read without the lock by every log line, so atomic, not under mu. */
+    __atomic_store_n(&n->cfg.log_level, level, __ATOMIC_RELAXED);
+    return HS_OK;
 }
 
 HS_EXPORT hs_err hs_node_stats(hs_node *n, hs_stats *out)

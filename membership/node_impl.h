@@ -143,6 +143,7 @@ struct hs_node {
     uint64_t armed_ms; /* when the timer fires, if it is active */
     ev_async wake;     /* an API call queued something: flush */
     ev_async resolved; /* the resolver has answers */
+    uint64_t alone_checked_ms; /* last look for a live peer (loop.c) */
     uint8_t *rbuf;     /* receive buffer */
     bool dispatching;
     pthread_t thread;

@@ -1,6 +1,9 @@
 /*
  * resolve.c — the seed resolver thread (see resolve.h).
  *
+ * SRV names go through res_nquery() (libresolv) and each target through
+ * getaddrinfo(), on the same thread for the same reason.
+ *
  * getaddrinfo() blocks, for as long as the system resolver's timeouts say
  * (5 s per server and attempt by default), so it never runs on the loop.
  * One thread per node sleeps on a condition variable until the next
@@ -12,8 +15,11 @@
  * and frees the struct itself when the call returns, so hs_node_stop() is
  * never held up by a dead DNS server.
  */
+#include <arpa/nameser.h>
 #include <errno.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <resolv.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -86,10 +92,11 @@ hs_err hs_resolver_new(hs_resolver **out)
     return HS_OK;
 }
 
-/* Resolves one name into addrs (canonical strings, deduplicated). Returns
- * the getaddrinfo() code, EAI_NONAME for an answer with nothing usable. */
-static int resolve_one(const char *host, unsigned port, int family,
-                       char (*addrs)[HS_ADDR_STRLEN], unsigned *n_addrs)
+/* Appends host:port's addresses to addrs (canonical strings, deduplicated,
+ * at most HS_RESOLVE_MAX_ADDRS in all). Returns the getaddrinfo() code,
+ * EAI_NONAME for an answer with nothing usable. */
+static int resolve_host(const char *host, unsigned port, int family,
+                        char (*addrs)[HS_ADDR_STRLEN], unsigned *n_addrs)
 {
     char service[8];
     snprintf(service, sizeof service, "%u", port);
@@ -98,9 +105,9 @@ static int resolve_one(const char *host, unsigned port, int family,
                              .ai_flags = AI_NUMERICSERV},
                     *res = NULL;
     int rc = getaddrinfo(host, service, &hints, &res);
-    *n_addrs = 0;
     if (rc != 0)
         return rc;
+    unsigned before = *n_addrs;
     for (const struct addrinfo *ai = res; ai && *n_addrs < HS_RESOLVE_MAX_ADDRS;
          ai = ai->ai_next) {
         char buf[HS_ADDR_STRLEN];
@@ -113,7 +120,98 @@ static int resolve_one(const char *host, unsigned port, int family,
             memcpy(addrs[(*n_addrs)++], buf, sizeof buf);
     }
     freeaddrinfo(res);
-    return *n_addrs ? 0 : EAI_NONAME;
+    return *n_addrs > before ? 0 : EAI_NONAME;
+}
+
+typedef struct srv_target {
+    unsigned priority, port;
+    char name[NS_MAXDNAME];
+} srv_target;
+
+static int by_priority(const void *a, const void *b)
+{
+    const srv_target *x = a, *y = b;
+    return (x->priority > y->priority) - (x->priority < y->priority);
+}
+
+/* The SRV records of name (RFC 2782), through the libc resolver
+ * (res_nquery, so /etc/resolv.conf and its timeouts apply), each target
+ * resolved with getaddrinfo(). A target "." means "no such service". The
+ * answer buffer is the 64 KiB a DNS message can hold, so a large record
+ * set is never silently truncated by us (the server may still set TC and
+ * the resolver retries over TCP). */
+static int resolve_srv(const char *name, int family,
+                       char (*addrs)[HS_ADDR_STRLEN], unsigned *n_addrs)
+{
+    enum { MAX_TARGETS = HS_RESOLVE_MAX_ADDRS };
+    unsigned char *ans = malloc(NS_MAXMSG);
+    srv_target *t = calloc(MAX_TARGETS, sizeof *t);
+    struct __res_state st;
+    memset(&st, 0, sizeof st);
+    int rc = EAI_MEMORY, nt = 0;
+    bool st_ok = false;
+    if (!ans || !t)
+        goto out;
+    rc = EAI_FAIL;
+    if (res_ninit(&st) != 0)
+        goto out;
+    st_ok = true;
+    int len = res_nquery(&st, name, ns_c_in, ns_t_srv, ans, NS_MAXMSG);
+    if (len < 0) {
+        rc = st.res_h_errno == HOST_NOT_FOUND || st.res_h_errno == NO_DATA
+                 ? EAI_NONAME
+                 : EAI_AGAIN;
+        goto out;
+    }
+    ns_msg msg;
+    if (ns_initparse(ans, len > NS_MAXMSG ? NS_MAXMSG : len, &msg) < 0)
+        goto out;
+    int count = ns_msg_count(msg, ns_s_an);
+    for (int i = 0; i < count && nt < MAX_TARGETS; i++) {
+        ns_rr rr;
+        if (ns_parserr(&msg, ns_s_an, i, &rr) < 0)
+            goto out;
+        /* priority, weight, port (16 bits each), then the target. */
+        if (ns_rr_type(rr) != ns_t_srv || ns_rr_rdlen(rr) < 7)
+            continue;
+        const unsigned char *rd = ns_rr_rdata(rr);
+        srv_target *x = &t[nt];
+        x->priority = ns_get16(rd);
+        x->port = ns_get16(rd + 4);
+        if (ns_name_uncompress(ns_msg_base(msg), ns_msg_end(msg), rd + 6,
+                               x->name, sizeof x->name) < 0)
+            continue;
+        if (x->port == 0 || strcmp(x->name, ".") == 0 || !x->name[0])
+            continue;
+        nt++;
+    }
+    qsort(t, (size_t)nt, sizeof *t, by_priority);
+    rc = EAI_NONAME;
+    for (int i = 0; i < nt; i++) {
+        int r = resolve_host(t[i].name, t[i].port, family, addrs, n_addrs);
+        if (r == 0)
+            rc = 0;
+        else if (rc != 0)
+            rc = r;
+    }
+out:
+    if (st_ok)
+        res_nclose(&st);
+    free(ans);
+    free(t);
+    return rc;
+}
+
+/* Resolves one name (a host name with a port, or an SRV name with port 0)
+ * into addrs. 0, or a getaddrinfo() error code. */
+static int resolve_one(const char *host, unsigned port, int family,
+                       char (*addrs)[HS_ADDR_STRLEN], unsigned *n_addrs)
+{
+    *n_addrs = 0;
+    if (port == 0 && strncmp(host, HS_SRV_PREFIX, strlen(HS_SRV_PREFIX)) == 0)
+        return resolve_srv(host + strlen(HS_SRV_PREFIX), family, addrs,
+                           n_addrs);
+    return resolve_host(host, port, family, addrs, n_addrs);
 }
 
 static struct timespec deadline_after(uint32_t ms)
@@ -276,6 +374,16 @@ hs_err hs_resolver_add(hs_resolver *r, const char *host, unsigned port,
 out:
     pthread_mutex_unlock(&r->mu);
     return err;
+}
+
+void hs_resolver_kick(hs_resolver *r)
+{
+    pthread_mutex_lock(&r->mu);
+    if (!r->stopping && r->running && !r->busy && r->n_names) {
+        r->due_now = true;
+        pthread_cond_signal(&r->cv);
+    }
+    pthread_mutex_unlock(&r->mu);
 }
 
 unsigned hs_resolver_count(hs_resolver *r)

@@ -6,6 +6,11 @@
  * loop, and re-resolved every interval so the seed list follows the pods.
  * Results are handed back through an ev_async the node owns; the node then
  * collects them with hs_resolver_collect() on its loop thread.
+ *
+ * A name written "srv+_hearsay._udp.example.com" is looked up as DNS SRV
+ * records (RFC 2782): every target, with the port its record gives, in
+ * priority order (weights are ignored: every target becomes a seed, and
+ * the core already spreads its contacts at random).
  */
 #ifndef HS_RESOLVE_H
 #define HS_RESOLVE_H
@@ -21,10 +26,15 @@ struct ev_async;
  * (the core keeps at most 64 seeds in all, and one live seed suffices). */
 #define HS_RESOLVE_MAX_ADDRS 16
 
+/* How a seed names DNS SRV records instead of a host (see above). */
+#define HS_SRV_PREFIX "srv+"
+
 typedef struct hs_resolver hs_resolver;
 
 /* What one name resolved to, as of the last attempt. */
 typedef struct hs_resolved {
+    /* "name" with a port, or "srv+_service._proto.name" with port 0: a
+     * DNS SRV name, whose records give each target's port. */
     const char *host;
     unsigned port;
     /* The last successful answer; kept across failed attempts, so a DNS
@@ -51,6 +61,10 @@ hs_err hs_resolver_start(hs_resolver *r, struct ev_loop *loop,
  * max_names, HS_ENOMEM, HS_EIO if the thread could not be created. */
 hs_err hs_resolver_add(hs_resolver *r, const char *host, unsigned port,
                        unsigned max_names);
+
+/* Has every name resolved again now, unless a pass is under way or no
+ * name was added (the node is alone: its seeds may have moved). */
+void hs_resolver_kick(hs_resolver *r);
 
 /* Number of names added. */
 unsigned hs_resolver_count(hs_resolver *r);

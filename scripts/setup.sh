@@ -16,7 +16,10 @@ PACKAGES=(
   libcurl4-openssl-dev               # the CLI's HTTP client
   prometheus                         # promtool: checks /metrics in the agent tests
   python3                            # test helpers and reference values
+  python3-yaml                       # reads contrib/kubernetes manifests in a test
   iproute2 nftables procps           # network-namespace tests
+  dnsmasq                            # DNS (SRV) discovery test: a real DNS server
+  dpkg-dev debhelper devscripts fakeroot lintian  # the Debian packages and their test
   curl serf                          # bench/vs-serf: event streams, the peer
   chromium chromium-driver python3-selenium  # the dashboard's browser test
   faketime                           # agent_generation: a clock behind across a restart

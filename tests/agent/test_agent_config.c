@@ -168,6 +168,29 @@ static void test_handler_specs(void **state)
                  "empty command");
 }
 
+/* --join srv+NAME (DNS SRV records, no port) and --check. */
+static void test_srv_and_check(void **state)
+{
+    hsa_settings s;
+    assert_int_equal(parse(&s, ARGC("--name", "x", "--check", "--join",
+                                    "srv+_hearsay._udp.example.com", "--join",
+                                    "seeds.example.com:7946"),
+                           ARGV("--name", "x", "--check", "--join",
+                                "srv+_hearsay._udp.example.com", "--join",
+                                "seeds.example.com:7946")),
+                     0);
+    assert_true(s.check);
+    assert_int_equal(s.n_join, 2);
+    assert_string_equal(s.join[0], "srv+_hearsay._udp.example.com");
+    hsa_settings_free(&s);
+    expect_error(ARGC("--join", "srv+"), ARGV("--join", "srv+"),
+                 "'srv+' needs a DNS name");
+    /* Only --join takes SRV names. */
+    expect_error(ARGC("--bind", "srv+_x._udp.example.com"),
+                 ARGV("--bind", "srv+_x._udp.example.com"), "not HOST:PORT");
+    expect_error(ARGC("--check=1"), ARGV("--check=1"), "takes no value");
+}
+
 static void test_flag_errors(void **state)
 {
     expect_error(ARGC("--bogus"), ARGV("--bogus"), "unknown option '--bogus'");
@@ -544,6 +567,7 @@ int main(void)
         cmocka_unit_test(test_all_kinds),
         cmocka_unit_test(test_handler_specs),
         cmocka_unit_test(test_flag_errors),
+        cmocka_unit_test(test_srv_and_check),
         cmocka_unit_test(test_config_file),
         cmocka_unit_test(test_config_errors),
         cmocka_unit_test(test_small_parsers),

@@ -85,11 +85,40 @@ static void run_handlers(hsa_agent *a, const hs_event *ev, const hs_member *m)
     hs_member_list_free(self_l);
 }
 
+/* Events about this node's own name: said loudly, and a conflict this node
+ * lost ends it (identity.c in the library has the rules). */
+static void own_name_event(hsa_agent *a, const hs_event *ev)
+{
+    if (ev->type == HS_EVENT_CONFLICT && ev->state == HS_STATE_LEFT) {
+        hsa_logf(&a->log, HS_LOG_ERROR,
+                 "name conflict: another live member already uses the name "
+                 "%s (generation %" PRIu64 "); this node stopped gossiping "
+                 "and exits: give it a name of its own (--name)",
+                 ev->name, ev->generation);
+        finish(a, 2);
+    } else if (ev->type == HS_EVENT_CONFLICT) {
+        hsa_logf(&a->log, HS_LOG_WARN,
+                 "name conflict: another process claimed the name %s; this "
+                 "node refuted it with generation %" PRIu64
+                 " and keeps the name (the claimant should exit)",
+                 ev->name, ev->generation);
+    } else if (ev->type == HS_EVENT_RESTART) {
+        hsa_logf(&a->log, HS_LOG_WARN,
+                 "the cluster held a newer generation of this node's name "
+                 "than its own (a restart with the clock behind, and no "
+                 "--data-dir?): it now uses generation %" PRIu64
+                 " and is visible again",
+                 ev->generation);
+    }
+}
+
 static void on_event(hs_node *node, const hs_event *ev, void *arg)
 {
     hsa_agent *a = arg;
     uint64_t id = ++a->event_seq;
     log_event(a, ev);
+    if (strcmp(ev->name, a->cfg->name) == 0)
+        own_name_event(a, ev);
 
     /* The member as it is after the event; gone after a reap. */
     hs_member_list *l = NULL;

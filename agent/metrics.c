@@ -201,6 +201,10 @@ int hsa_metrics_render(hsa_buf *b, const hs_stats *st, const hs_member_list *l,
     counter(b, "hearsay_convictions_followed_total",
             "Members declared dead on a peer's conviction.",
             st->convictions_followed);
+    counter(b, "hearsay_name_conflicts_total",
+            "Claims on this node's name by another live process "
+            "(refuted, or yielded to).",
+            st->name_conflicts);
     counter(b, "hearsay_refutations_total",
             "Times a peer held this node dead (it beat at once).",
             st->refuted);

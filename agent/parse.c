@@ -105,6 +105,7 @@ static const struct {
     [HS_EVENT_LEAVE] = {"member-leave", "leave", NULL},
     [HS_EVENT_RESTART] = {"member-restart", "restart", NULL},
     [HS_EVENT_REAP] = {"member-reap", "reap", NULL},
+    [HS_EVENT_CONFLICT] = {"member-conflict", "conflict", NULL},
 };
 
 const char *hsa_event_env_name(hs_event_type t)

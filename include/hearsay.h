@@ -116,9 +116,15 @@ typedef enum hs_event_type {
     HS_EVENT_FAIL = 4,    /* suspect for longer than dead_after_ms: dead */
     HS_EVENT_LEAVE = 5,   /* it left gracefully */
     HS_EVENT_RESTART = 6, /* a higher generation replaced the old one */
-    HS_EVENT_REAP = 7     /* a dead or left member was forgotten */
+    HS_EVENT_REAP = 7,    /* a dead or left member was forgotten */
+    /* Another process claims this node's name. About this node itself;
+     * `generation` is the claimant's. state ALIVE: this node refuted the
+     * claim (took a higher generation) and keeps the name. state LEFT: a
+     * live member already held the name when this node joined; this node
+     * yielded and gossips no more (hearsayd exits with status 2). */
+    HS_EVENT_CONFLICT = 8
 } hs_event_type;
-#define HS_EVENT_TYPES 8
+#define HS_EVENT_TYPES 9
 
 /* "join", "update", "suspect", "recover", "fail", "leave", "restart",
  * "reap"; "unknown" otherwise. */
@@ -179,6 +185,8 @@ typedef struct hs_stats {
                                       conviction (our detector leaning) */
     uint64_t refuted;        /* peers that held this node dead; it beat at
                                 once */
+    uint64_t name_conflicts; /* claims on this node's name by another live
+                                process: refuted, or yielded to */
 } hs_stats;
 
 /* ======================================================================== */

@@ -136,6 +136,7 @@ static void about_us(hs_core *c, const hs_wire_delta *d)
         (d->generation == c->cfg.generation &&
          d->to_version > c->self->max_version))
         hs_core_reject(c, HS_ESELF);
+    hs_core_claim(c, d->generation, d->heartbeat);
 }
 
 static void apply_delta(hs_core *c, const hs_wire_delta *d)

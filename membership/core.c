@@ -22,7 +22,8 @@
 static const char *const state_names[] = {"alive", "suspect", "dead", "left",
                                           "reaped"};
 static const char *const event_names[] = {
-    "join", "update", "suspect", "recover", "fail", "leave", "restart", "reap"};
+    "join", "update", "suspect", "recover", "fail", "leave", "restart", "reap",
+    "conflict"};
 
 HS_EXPORT const char *hs_member_state_name(hs_member_state s)
 {
@@ -198,6 +199,7 @@ hs_err hs_core_new(const hs_core_config *cfg, uint64_t now_ms, hs_core **out)
     c->cfg.name = c->name;
     c->cfg.addr = c->addr;
     c->rng = cfg->seed;
+    c->born = now_ms;
     c->phi = cfg->phi;
     c->phi_z = hs_phi_normal_z(cfg->phi_threshold > 0 ? cfg->phi_threshold
                                                       : 1.0);
@@ -479,6 +481,12 @@ void hs_core_tick(hs_core *c, uint64_t now)
 {
     advance(c, now);
     now = c->now;
+    if (c->yielded) {
+        /* Another live member holds our name: nothing more to say. */
+        c->deadline = now + c->cfg.gossip_interval_ms;
+        return;
+    }
+    hs_core_check_claims(c);
     if (c->cfg.heartbeat_interval_ms && now >= c->next_heartbeat) {
         self_heartbeat(c);
         c->next_heartbeat += c->cfg.heartbeat_interval_ms;
@@ -532,9 +540,13 @@ hs_err hs_core_receive(hs_core *c, uint64_t now, const char *from,
     hs_wire_msg *msg = NULL;
     hs_err err =
         hs_wire_decode(buf, len, c->cluster, c->cfg.max_datagram, &msg);
-    if (err == HS_OK && strcmp(msg->sender.name, c->name) == 0)
+    if (err == HS_OK && c->yielded)
+        err = HS_ESTATE;
+    if (err == HS_OK && strcmp(msg->sender.name, c->name) == 0) {
         err = msg->sender.generation < c->cfg.generation ? HS_ESTALE
                                                          : HS_ESELF;
+        hs_core_claim(c, msg->sender.generation, 0);
+    }
     if (err != HS_OK) {
         hs_core_reject(c, err);
         hs_wire_msg_free(msg);

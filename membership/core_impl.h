@@ -25,6 +25,15 @@
  * or a write reaches everyone in about log2 N rounds, so four covers the
  * busy part of a change at the node that learns it. */
 #define HS_NEWS_ROUNDS 4
+/* identity.c: a node this young that hears of a newer incarnation of its
+ * name watches it before acting (it may be the newcomer); past it, it
+ * refutes at once. 30 s is far beyond the round or two a refutation takes
+ * to come back, and short enough that a node up for a minute defends its
+ * name. */
+#define HS_JOIN_WINDOW_MS 30000
+/* ... and takes a claim whose heartbeat does not advance for this long
+ * for its own past incarnation: a live holder beats every interval. */
+#define HS_STALE_WAIT_MS 3000
 
 typedef struct hs_outq_item {
     char *to;
@@ -102,6 +111,14 @@ struct hs_core {
     hs_core_event *evq;
     uint32_t evq_head, evq_len, evq_cap;
 
+    /* Claims on our name (identity.c). */
+    uint64_t born;        /* time the core was created */
+    uint64_t rival_gen;   /* a newer incarnation of our name; 0: none */
+    uint64_t rival_hb;    /* its newest heartbeat seen */
+    uint64_t rival_since; /* when it was first seen */
+    bool rival_live;      /* its heartbeat advanced while we watched */
+    bool yielded;         /* a live member holds our name: we are silent */
+
     hs_core_stats stats;
 };
 
@@ -125,6 +142,15 @@ void hs_core_check_members(hs_core *c);
 bool hs_core_adapt_detector(hs_core *c);
 /* Takes `gap` ms of local silence off every detector and timer. */
 void hs_core_forgive_pause(hs_core *c, uint64_t gap);
+
+/* identity.c */
+/* Someone holds incarnation `generation` of our name, at `heartbeat`. */
+void hs_core_claim(hs_core *c, uint64_t generation, uint64_t heartbeat);
+/* Takes a new generation for this node (a refutation, or leaving its own
+ * past behind). */
+void hs_core_take_generation(hs_core *c, uint64_t generation, bool refute);
+/* A claim watched long enough without a heartbeat was our own past. */
+void hs_core_check_claims(hs_core *c);
 
 /* exchange.c */
 void hs_gossip_round(hs_core *c);

@@ -96,6 +96,10 @@ void hs_digest_apply_beats(hs_core *c, const hs_wire_msg *msg)
 {
     for (size_t i = 0; i < msg->n_digest; i++) {
         const hs_wire_digest_entry *e = &msg->digest[i];
+        if (strcmp(e->name, c->name) == 0) {
+            hs_core_claim(c, e->generation, e->heartbeat);
+            continue;
+        }
         hs_mrec *m = hs_members_find(&c->members, e->name);
         if (!m || m->state == HS_STATE_REAPED || m->generation != e->generation)
             continue;

@@ -9,7 +9,8 @@ root=${1:?usage: sans_io.sh SOURCE_ROOT}
 # (membership/CMakeLists.txt), which the linker also holds to no libev and
 # no threads; this adds clocks, files and global randomness.
 core=(errors.c member.c core.c liveness.c view.c digest.c delta.c apply.c
-      rumor.c peers.c exchange.c core.h core_impl.h member.h gossip.h)
+      rumor.c peers.c exchange.c identity.c core.h core_impl.h member.h
+      gossip.h)
 files=()
 for f in "${core[@]}"; do files+=("$root/membership/$f"); done
 files+=("$root"/detector/*.c "$root"/detector/*.h)

@@ -329,6 +329,94 @@ static void leave_after_partition_is_no_recovery(void **state)
     tn_free(&net);
 }
 
+/* A second process takes the name of a live member (a cloned host keeps
+ * its hostname): the live owner refutes the claim and keeps its name,
+ * and the newcomer yields. Without this the newcomer's higher generation
+ * silently replaced the owner everywhere. */
+static bool yielded_with_conflict(const testnet *net, int i)
+{
+    const tn_node *nd = &net->nodes[i];
+    if (!nd->core->yielded)
+        return false;
+    for (size_t k = 0; k < nd->n_events; k++)
+        if (nd->events[k].type == HS_EVENT_CONFLICT &&
+            nd->events[k].state == HS_STATE_LEFT)
+            return true;
+    return false;
+}
+
+static void duplicate_name_is_refuted(void **state)
+{
+    (void)state;
+    testnet net;
+    tn_init(&net, 6, 24, NULL);
+    tn_crash(&net, 5);
+    run_until_converged(&net, 30000);
+    tn_run_for(&net, 40000); /* n2 is well past its join window */
+    uint64_t owner_gen = net.nodes[2].core->cfg.generation;
+    /* Node 5 comes up as "n2" at its own address, with a newer
+     * generation, as a second process started later would. */
+    snprintf(net.nodes[5].name, sizeof net.nodes[5].name, "n2");
+    tn_start(&net, 5, owner_gen + 1000);
+    tn_run_for(&net, 15000);
+    assert_true(yielded_with_conflict(&net, 5));
+    assert_int_equal(tn_count_events(&net, 2, HS_EVENT_CONFLICT, "n2"), 1);
+    uint64_t gen = net.nodes[2].core->cfg.generation;
+    assert_true(gen > owner_gen + 1000);
+    assert_true(hs_core_stats_get(net.nodes[2].core)->name_conflicts >= 1);
+    for (int i = 0; i < 5; i++) {
+        if (i == 2)
+            continue;
+        hs_member_info info;
+        assert_int_equal(hs_core_member_get(net.nodes[i].core, "n2", net.now,
+                                            &info),
+                         HS_OK);
+        assert_int_equal(info.state, HS_STATE_ALIVE);
+        assert_int_equal(info.generation, gen);
+        assert_string_equal(info.addr, "a2");
+    }
+    /* Long after the impostor went silent, the owner is still alive
+     * everywhere. */
+    tn_crash(&net, 5);
+    tn_run_for(&net, 30000);
+    for (int i = 0; i < 5; i++)
+        if (i != 2)
+            assert_int_equal(tn_state(&net, i, "n2"), HS_STATE_ALIVE);
+    tn_free(&net);
+}
+
+/* A node restarted with a lower generation (its clock set back) while the
+ * cluster keeps its old, higher, dead one takes a generation above the
+ * record by itself and is visible again; it says so (a RESTART about
+ * itself). It used to stay invisible for the day the dead are kept. */
+static void stale_generation_recovers(void **state)
+{
+    (void)state;
+    testnet net;
+    tn_init(&net, 4, 25, NULL);
+    tn_crash(&net, 3);
+    tn_start(&net, 3, 5000);
+    run_until_converged(&net, 30000);
+    tn_run_for(&net, 5000);
+    tn_crash(&net, 3);
+    tn_run_for(&net, 20000);
+    assert_int_equal(tn_state(&net, 0, "n3"), HS_STATE_DEAD);
+    tn_start(&net, 3, 100); /* an hour behind, say */
+    tn_run_for(&net, 15000);
+    uint64_t gen = net.nodes[3].core->cfg.generation;
+    assert_true(gen > 5000);
+    assert_int_equal(tn_count_events(&net, 3, HS_EVENT_RESTART, "n3"), 1);
+    for (int i = 0; i < 3; i++) {
+        hs_member_info info;
+        assert_int_equal(hs_core_member_get(net.nodes[i].core, "n3", net.now,
+                                            &info),
+                         HS_OK);
+        assert_int_equal(info.state, HS_STATE_ALIVE);
+        assert_int_equal(info.generation, gen);
+    }
+    tn_free(&net);
+}
+
 static void restart_replaces_old_incarnation(void **state)
 {
     (void)state;
@@ -951,6 +1039,8 @@ int main(void)
         cmocka_unit_test(leave_is_left_not_fail),
         cmocka_unit_test(early_silence_is_still_convicted),
         cmocka_unit_test(restart_replaces_old_incarnation),
+        cmocka_unit_test(duplicate_name_is_refuted),
+        cmocka_unit_test(stale_generation_recovers),
         cmocka_unit_test(newcomer_learns_the_dead_as_dead),
         cmocka_unit_test(leave_after_partition_is_no_recovery),
         cmocka_unit_test(reaped_members_stay_gone),

@@ -146,7 +146,7 @@ int hsa_event_mask_parse(const char *list, unsigned *mask, char *err,
                      "unknown event type '%.*s' (one of member-join, "
                      "member-leave, member-fail, member-suspect, "
                      "member-recover, member-update, member-restart, "
-                     "member-reap, or *)",
+                     "member-reap, member-conflict, or *)",
                      (int)(n > 64 ? 64 : n), p);
             return -1;
         }

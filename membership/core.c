@@ -199,7 +199,6 @@ hs_err hs_core_new(const hs_core_config *cfg, uint64_t now_ms, hs_core **out)
     c->cfg.name = c->name;
     c->cfg.addr = c->addr;
     c->rng = cfg->seed;
-    c->born = now_ms;
     c->phi = cfg->phi;
     c->phi_z = hs_phi_normal_z(cfg->phi_threshold > 0 ? cfg->phi_threshold
                                                       : 1.0);

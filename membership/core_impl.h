@@ -25,14 +25,9 @@
  * or a write reaches everyone in about log2 N rounds, so four covers the
  * busy part of a change at the node that learns it. */
 #define HS_NEWS_ROUNDS 4
-/* identity.c: a node this young that hears of a newer incarnation of its
- * name watches it before acting (it may be the newcomer); past it, it
- * refutes at once. 30 s is far beyond the round or two a refutation takes
- * to come back, and short enough that a node up for a minute defends its
- * name. */
-#define HS_JOIN_WINDOW_MS 30000
-/* ... and takes a claim whose heartbeat does not advance for this long
- * for its own past incarnation: a live holder beats every interval. */
+/* identity.c: a claim on our name from an older process whose heartbeat
+ * does not advance for this long is our own past incarnation: a live
+ * holder beats every interval (six at the default 500 ms). */
 #define HS_STALE_WAIT_MS 3000
 
 typedef struct hs_outq_item {
@@ -112,7 +107,6 @@ struct hs_core {
     uint32_t evq_head, evq_len, evq_cap;
 
     /* Claims on our name (identity.c). */
-    uint64_t born;        /* time the core was created */
     uint64_t rival_gen;   /* a newer incarnation of our name; 0: none */
     uint64_t rival_hb;    /* its newest heartbeat seen */
     uint64_t rival_since; /* when it was first seen */

@@ -14,23 +14,26 @@
  *   - another live process with the same name (a cloned host keeps its
  *     hostname), whose heartbeat keeps advancing.
  *
- * The rules, which need no coordination and cannot loop:
+ * Which of two live processes keeps the name: the older one, and a
+ * member's age is in its heartbeat version, which only grows (every beat
+ * takes one) and survives a refutation (a new generation keeps the
+ * counter). The rules, which need no coordination and cannot loop:
  *
- *   1. A node that has been running longer than HS_JOIN_WINDOW_MS and hears
- *      of a newer incarnation of its name refutes it at once: it takes a
- *      generation above the claim, so every peer replaces the claimant's
- *      record with its own (a restart of the name), and says so.
- *   2. A node still joining that hears of a newer incarnation watches it:
- *      if its heartbeat advances, a live member holds the name (it is the
- *      owner's refutation of us, per rule 1): the newcomer yields — it
- *      stops gossiping and reports the conflict, and hearsayd exits.
- *      If nothing advances for HS_STALE_WAIT_MS, it was our own past:
- *      take a generation above it, and say so loudly.
+ *   1. A claim (a newer generation of our name) whose heartbeat is not
+ *      ahead of ours comes from a younger process: refute it at once by
+ *      taking a generation above it, so every peer replaces the claimant's
+ *      record with ours (a restart of the name); emit a conflict.
+ *   2. A claim whose heartbeat is ahead of ours is watched. If it advances,
+ *      an older live process holds the name: this node is the newcomer and
+ *      yields — it stops gossiping and emits a conflict, and hearsayd
+ *      exits. If it does not advance for HS_STALE_WAIT_MS, it was our own
+ *      past incarnation (a restart with the clock set back, which peers
+ *      keep for a day): take a generation above it, and say so.
  *
- * A newcomer's first claim always comes from a refutation (peers holding
- * the owner's older generation take the newcomer's newer one at once), so
- * the owner keeps its name within a round or two, and a clock set back no
- * longer makes a node invisible.
+ * A newcomer's claim reaches the owner at its first exchange; the owner's
+ * refutation reaches the newcomer a round or two later, with the owner's
+ * (higher) heartbeat, and the newcomer yields. So the owner keeps its name
+ * within seconds, and a clock set back no longer makes a node invisible.
  */
 #include <stdio.h>
 
@@ -49,23 +52,22 @@ void hs_core_claim(hs_core *c, uint64_t generation, uint64_t heartbeat)
         c->rival_hb = heartbeat;
         c->rival_live = true;
     }
-    bool joining = c->now < c->born + HS_JOIN_WINDOW_MS;
-    if (!joining) {
+    if (c->rival_hb <= c->self->hb_version) {
+        /* A younger claimant (or one that said nothing of its age). */
         hs_core_take_generation(c, generation + 1, true);
         return;
     }
-    if (c->rival_live) {
-        /* A live member holds this name: this node is the newcomer. */
-        c->yielded = true;
-        c->stats.name_conflicts++;
-        hs_mrec *s = c->self;
-        uint64_t own = s->generation;
-        s->generation = generation; /* the event names the holder's */
-        s->state = HS_STATE_LEFT;
-        hs_core_emit(c, HS_EVENT_CONFLICT, s, NULL, false);
-        s->generation = own;
-    }
-    /* Otherwise the check in hs_core_tick decides once the wait is over. */
+    if (!c->rival_live)
+        return; /* an older one: live, or our own past? hs_core_check_claims */
+    /* An older live process holds this name: this node is the newcomer. */
+    c->yielded = true;
+    c->stats.name_conflicts++;
+    hs_mrec *s = c->self;
+    uint64_t own = s->generation;
+    s->generation = generation; /* the event names the holder's */
+    s->state = HS_STATE_LEFT;
+    hs_core_emit(c, HS_EVENT_CONFLICT, s, NULL, false);
+    s->generation = own;
 }
 
 void hs_core_take_generation(hs_core *c, uint64_t generation, bool refute)

@@ -354,6 +354,27 @@ def plaintext_control():
                   "the forged leave succeeds on a plaintext cluster")
     log("control: the same forged LEAVE makes a live member 'left' in a "
         "plaintext cluster")
+    # A protocol-v1 peer (the datagram of a node that was not upgraded):
+    # refused as EVERSION, counted, and said once per peer address, not once
+    # per datagram.
+    def eversion():
+        return int(metric(metrics_of(p[0]), "hearsay_rejected_total",
+                          {"reason": "EVERSION"}) or 0)
+    before = eversion()
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    v1 = b"HS\x01\x00" + bytes(40)
+    for _ in range(5):
+        s.sendto(v1, ("127.0.0.1", p[0].gport))
+    at.wait_until(lambda: eversion() >= before + 5, 10,
+                  "five v1 datagrams counted as EVERSION")
+    src = "127.0.0.1:%d" % s.getsockname()[1]
+    s.close()
+    lines = [ln for ln in p[0].log().splitlines()
+             if "speaks hearsay protocol v1" in ln and src in ln]
+    at.check(len(lines) == 1, f"a v1 peer is logged once, not per datagram: {lines}")
+    log(f"control: 5 protocol-v1 datagrams from {src}: counted as EVERSION, "
+        f"one WARN line")
 
 
 def main():

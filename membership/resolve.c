@@ -278,6 +278,16 @@ out:
     return err;
 }
 
+void hs_resolver_refresh(hs_resolver *r)
+{
+    pthread_mutex_lock(&r->mu);
+    if (r->running && !r->stopping && r->n_names) {
+        r->due_now = true;
+        pthread_cond_signal(&r->cv);
+    }
+    pthread_mutex_unlock(&r->mu);
+}
+
 unsigned hs_resolver_count(hs_resolver *r)
 {
     pthread_mutex_lock(&r->mu);

@@ -107,7 +107,8 @@ typedef struct hsa_conn {
     int family;
     unsigned bucket;
     unsigned requests;
-    bool shut; /* we shut it down: MHD's close is not news */
+    bool begun; /* the current request's line has arrived */
+    bool shut;  /* we shut it down: MHD's close is not news */
     char ipstr[INET6_ADDRSTRLEN];
     struct hsa_conn *prev, *next;   /* in the queue of its phase */
     struct hsa_conn *bprev, *bnext; /* in its address bucket */
@@ -459,8 +460,14 @@ static void sweep_cb(struct ev_loop *loop, ev_timer *w, int revents)
     double body_s = h->lim.body_timeout_ms / 1000.0;
     hsa_conn *c;
     while ((c = h->q[PH_HEAD].head) && now - c->since >= head_s) {
-        raw_answer(h, c->fd, 408, "Request Timeout",
-                   "the request head did not arrive in time");
+        /* A 408 where a request was begun (or could have been: nothing
+         * was ever answered on this connection); a kept-alive connection
+         * with nothing begun is closed silently, as any server does, so
+         * that a client sending its next request just then never takes
+         * the 408 for that request's answer. */
+        if (c->begun || c->requests == 0)
+            raw_answer(h, c->fd, 408, "Request Timeout",
+                       "the request head did not arrive in time");
         warn_reject(h, HSA_REJ_HEADER_TIMEOUT,
                     "closed a connection from %s: no complete request head "
                     "within %u ms (--http-header-timeout)",
@@ -610,8 +617,10 @@ static void *uri_cb(void *cls, const char *uri, struct MHD_Connection *conn)
     r->raw_target = uri;
     r->raw_len = uri ? strlen(uri) : 0;
     r->hc = conn_of(conn);
-    if (r->hc)
+    if (r->hc) {
         r->hc->requests++;
+        r->hc->begun = true;
+    }
     return r;
 }
 
@@ -864,6 +873,8 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
         return;
     /* Keep-alive: the wait for the next request head starts now. */
     set_phase(r->h, r->hc, PH_HEAD);
+    if (r->hc)
+        r->hc->begun = false;
     unlink_pending(r);
     free(r->reply.body);
     if (r->reply.stream)

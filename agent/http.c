@@ -497,10 +497,19 @@ static uint64_t unread_or_received(int fd)
                    sizeof ti.tcpi_bytes_received) {
         /* The count includes the client's FIN, once it has sent one. */
         /* Linux's TCP states (include/net/tcp_states.h), which no
-         * userspace header next to linux/tcp.h names. */
-        enum { TIME_WAIT = 6, CLOSE_WAIT = 8, LAST_ACK = 9, CLOSING = 11 };
-        bool fin = ti.tcpi_state == CLOSE_WAIT || ti.tcpi_state == LAST_ACK ||
-                   ti.tcpi_state == CLOSING || ti.tcpi_state == TIME_WAIT;
+         * userspace header next to linux/tcp.h names. MHD shuts its side
+         * down on the client's FIN, so by now the socket may be past
+         * CLOSE_WAIT and LAST_ACK, in CLOSE. */
+        enum {
+            TIME_WAIT = 6,
+            CLOSE = 7,
+            CLOSE_WAIT = 8,
+            LAST_ACK = 9,
+            CLOSING = 11
+        };
+        unsigned st = ti.tcpi_state;
+        bool fin = st == CLOSE_WAIT || st == LAST_ACK || st == CLOSING ||
+                   st == TIME_WAIT || st == CLOSE;
         return ti.tcpi_bytes_received > fin ? ti.tcpi_bytes_received - fin : 0;
     }
     char b;

@@ -1383,6 +1383,18 @@ def case_http_flood():
             figures.append((len(socks), took))
             log(f"flood round {rnd + 1}: {len(socks)} connections opened, held 1 s, "
                 f"closed; /healthz answered {took:.2f} s later")
+        # The issue's own numbers: 300 from one address past a limit of
+        # 256 (per-address limit off), three times.
+        d2 = Daemon("f2", extra=["--http-max-connections", "256",
+                                 "--http-max-connections-per-ip", "0"]).wait_ready()
+        for rnd in range(3):
+            socks = open_conns(d2.hport, 300, ["127.0.0.1"])
+            time.sleep(1)
+            close_all(socks)
+            took = health_within(d2, 15, f"f2: /healthz answers after round {rnd + 1}")
+            log(f"f2 round {rnd + 1}: {len(socks)} connections from 127.0.0.1 past a "
+                f"limit of 256, held 1 s, closed; /healthz answered {took:.2f} s later")
+        log(f"f2 figures: rejected={rejected(d2)}")
     finally:
         stop_loops(loops)
     r = rejected(d)
@@ -1391,6 +1403,8 @@ def case_http_flood():
         f"rejected={r}")
     # Every reason is listed from the first scrape, zeros included.
     check(all(v is not None for v in r.values()), f"every reason listed: {r}")
+    # Clients that connected and hung up without a byte are not "malformed".
+    check(r["malformed"] == 0, f"silent hang-ups are not malformed requests: {r}")
     # Recovery: the connections are gone from the server's count.
     wait_until(lambda: metric(metrics_of(d), "hearsay_agent_http_connections") <= 2, 15,
                "the open-connection gauge falls back once the flood stops")

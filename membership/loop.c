@@ -451,7 +451,15 @@ static void on_readable(struct ev_loop *loop, ev_io *w, int revents)
             continue;
         }
         err = hs_core_receive(n->core, now, from, buf, len);
-        if (err != HS_OK && err != HS_ESELF)
+        if (err == HS_ECLUSTER)
+            /* A node configured for another cluster is trying to join
+             * through this one: it cannot tell why nobody answers, so
+             * this side says it (at most once per 10 s). */
+            hs_rt_warn(n, HS_WARN_REJECT,
+                       "dropped a datagram from %s: %s (this node's cluster "
+                       "is \"%s\")",
+                       from, hs_strerror(err), n->cluster);
+        else if (err != HS_OK && err != HS_ESELF)
             hs_rt_log(n, HS_LOG_DEBUG, "dropped a datagram from %s: %s", from,
                       hs_strerror(err));
     }

@@ -1655,6 +1655,8 @@ def case_join_fail():
     # The seed side says why it drops them (counted and logged there).
     wait_until(lambda: metric(metrics_of(other), "hearsay_rejected_total",
                               {"reason": "ECLUSTER"}) >= 1, 10, "ECLUSTER counted at j2")
+    wait_until(lambda: "message for another cluster" in other.log(), 10,
+               "another cluster's datagrams logged at j2")
     wait_until(lambda: "refused a datagram" in sa.log(), 10, "wrong key logged at j4")
 
     # A seed that comes up later: the node joins by itself and turns ready.

@@ -393,21 +393,18 @@ static void admit(hsa_http *h, int fd, const struct sockaddr_storage *ss,
     }
     /* MHD calls notify_cb(STARTED) from inside, which files c; on failure
      * it closes fd itself (and, if it got that far, notifies CLOSED). */
+    char who[sizeof c->ipstr];
+    memcpy(who, c->ipstr, sizeof who); /* c may be gone when MHD returns */
     h->adding = c;
     enum MHD_Result ok =
         MHD_add_connection(h->d, fd, (const struct sockaddr *)ss, sl);
-    if (h->adding == c) { /* never started */
+    if (h->adding == c) /* never started (MHD notifies synchronously) */
         free(c);
-        h->adding = NULL;
-        if (ok == MHD_YES) /* cannot happen: MHD notifies synchronously */
-            return;
-    }
     h->adding = NULL;
     if (ok != MHD_YES) {
         h->stats->http_rejected[HSA_REJ_ACCEPT_ERROR]++;
         warn_reject(h, HSA_REJ_ACCEPT_ERROR,
-                    "libmicrohttpd could not take a connection from %s",
-                    c->ipstr);
+                    "libmicrohttpd could not take a connection from %s", who);
         return;
     }
     /* Nothing to run now: the socket is in MHD's epoll set, ready to

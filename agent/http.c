@@ -10,34 +10,9 @@
  * HTTP for long; the slowest route, /metrics on a very large cluster, is
  * bounded by the member limit.
  *
- * Why this file accepts connections itself (MHD_USE_NO_LISTEN_SOCKET and
- * MHD_add_connection) instead of letting MHD listen: at its connection
- * limit MHD takes its listening socket out of its epoll set and puts it
- * back only at the start of a later MHD_run(). The connections' sockets
- * are edge-triggered, so once the last of them has closed nothing in
- * that set can ever become ready again; with no connection left there is
- * no timeout either, so nothing calls MHD_run() again: the API stays dark
- * for good while gossip goes on (about 270 connections opened and closed
- * at once did it). Owning the listening socket removes that state: it is
- * an ordinary level-triggered ev_io that is always watched, and every
- * admission decision is made here, where it can be answered, counted and
- * logged:
- *
- *   - a client address past its share (max_per_ip) gets a 429 and is
- *     closed; at max_connections the oldest idle connection (one waiting
- *     for a request head) is shed to make room, and only when none is
- *     idle is the newcomer answered 503. Idle connections cannot lock
- *     anyone out, and a request in flight is never cut;
- *   - a request head must arrive within header_timeout of the accept (or
- *     of the previous answer), its body within body_timeout of the head:
- *     a client that sends one byte every few seconds is answered 408 and
- *     closed (MHD's own timeout only measures silence, which a byte every
- *     10 s never reaches);
- *   - refusals are written straight to the socket (a fixed JSON answer,
- *     nothing read or allocated for it), counted by reason and logged at
- *     most once per 10 s per reason.
- * Connections being closed are shut down (shutdown(2)) rather than closed:
- * MHD sees the hang-up on its next run and frees them the normal way.
+ * Connections are accepted by http_conn.c, which applies the limits and
+ * the deadlines and hands each one to MHD (MHD_add_connection); this
+ * file serves what MHD parses.
  *
  * A request's context (hsa_http_req) lives from the request line (MHD's
  * URI log callback, which sees the target before it is decoded) to the
@@ -46,539 +21,19 @@
  * A route may answer later (POST /v1/leave waits for the leave to finish):
  * the connection is suspended and resumed by hsa_http_complete().
  */
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
-#include <inttypes.h>
 #include <netdb.h>
-#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <linux/tcp.h> /* struct tcp_info with tcpi_bytes_received */
-#include <stddef.h>
-
-#include <ev.h>
-#include <microhttpd.h>
-
-#include "agent/buf.h"
-#include "agent/config.h"
-#include "agent/http.h"
+#include "agent/http_impl.h"
 #include "agent/json.h"
-
-/* Connections accepted per wake-up of the listening socket: enough to
- * drain a burst quickly, few enough that a flood of connects cannot keep
- * gossip waiting (each costs a few microseconds). */
-#define ACCEPT_BATCH 64
-/* How often deadlines are checked: timeouts are in seconds, so a quarter
- * of one is precise enough and costs nothing on an idle server. */
-#define SWEEP_S 0.25
-/* After accept() failed for want of descriptors, wait this long before
- * trying again rather than spin on a socket that stays readable. */
-#define ACCEPT_RETRY_S 0.25
-/* One warning per reason per this many seconds: a flood must not turn
- * into a flood of log lines. */
-#define WARN_EVERY_S 10.0
-/* Connections shut down but not yet freed by MHD may briefly exceed
- * max_connections; MHD's own limit leaves them this much room. */
-#define CLOSING_ROOM 64
-
-enum phase {
-    PH_HEAD,    /* waiting for a request head: idle, sheddable */
-    PH_BODY,    /* head read, receiving the body */
-    PH_BUSY,    /* answered or answering (streams, pending leaves) */
-    PH_CLOSING, /* shut down by us; MHD frees it on its next run */
-    PH_COUNT
-};
-
-/* One accepted connection, from accept() to MHD's "closed" notification
- * (its socket context). */
-typedef struct hsa_conn {
-    int fd;
-    enum phase phase;
-    ev_tstamp since; /* when the current phase began */
-    uint8_t ip[16];  /* the client address (v4 in the first 4 bytes) */
-    int family;
-    unsigned bucket;
-    unsigned requests;
-    bool begun; /* the current request's line has arrived */
-    bool shut;  /* we shut it down: MHD's close is not news */
-    char ipstr[INET6_ADDRSTRLEN];
-    struct hsa_conn *prev, *next;   /* in the queue of its phase */
-    struct hsa_conn *bprev, *bnext; /* in its address bucket */
-} hsa_conn;
-
-typedef struct conn_queue {
-    hsa_conn *head, *tail; /* oldest first */
-} conn_queue;
-
-struct hsa_http_req {
-    hsa_http *h;
-    struct MHD_Connection *conn;
-    hsa_conn *hc;
-    const char *method;
-    const char *url;
-    const char *bad_target; /* why the request target is refused */
-    const char *raw_target; /* as the URI callback saw it, and its length */
-    size_t raw_len;
-    bool started; /* the access handler has seen it */
-    hsa_buf body;
-    bool too_big;
-    bool pending; /* suspended, waiting for hsa_http_complete */
-    bool done;    /* hsa_http_complete was called */
-    bool close;   /* the framing is in doubt: close after the answer */
-    hsa_reply reply;
-    hsa_http_req *next_pending, *prev_pending;
-};
-
-struct hsa_http {
-    struct ev_loop *loop;
-    hsa_log *log;
-    hsa_agent_stats *stats;
-    hsa_http_limits lim;
-    struct MHD_Daemon *d;
-    int lfd; /* the listening socket, ours */
-    ev_io listen_io;
-    ev_timer accept_retry;
-    ev_io io;
-    ev_timer timer;
-    ev_timer sweep;
-    ev_prepare prepare;
-    hsa_http_route_cb route;
-    void *arg;
-    bool started;
-    bool resumed; /* a connection was resumed: run MHD before polling */
-    unsigned port;
-    hsa_http_req *pending; /* suspended requests, to resume at shutdown */
-    struct sockaddr_storage sa;
-
-    conn_queue q[PH_COUNT];
-    uint32_t n_conns;   /* every hsa_conn, closing ones included */
-    uint32_t n_live;    /* not closing */
-    hsa_conn **buckets; /* by client address, for the per-address count */
-    unsigned n_buckets; /* a power of two */
-    uint64_t hash_key;
-    hsa_conn *adding; /* handed to MHD_add_connection right now */
-
-    ev_tstamp warned_at[HSA_REJ_COUNT];
-    uint64_t suppressed[HSA_REJ_COUNT];
-};
-
-/* ---- Connections: queues, addresses, refusals ------------------------- */
-
-static void q_push(hsa_http *h, hsa_conn *c, enum phase ph)
-{
-    conn_queue *q = &h->q[ph];
-    c->phase = ph;
-    c->since = ev_now(h->loop);
-    c->next = NULL;
-    c->prev = q->tail;
-    if (q->tail)
-        q->tail->next = c;
-    else
-        q->head = c;
-    q->tail = c;
-}
-
-static void q_unlink(hsa_http *h, hsa_conn *c)
-{
-    conn_queue *q = &h->q[c->phase];
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        q->head = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
-    else
-        q->tail = c->prev;
-    c->prev = c->next = NULL;
-}
-
-/* Moves c to the end of phase ph's queue, its clock restarted. */
-static void set_phase(hsa_http *h, hsa_conn *c, enum phase ph)
-{
-    if (!c || c->phase == PH_CLOSING)
-        return;
-    q_unlink(h, c);
-    q_push(h, c, ph);
-}
-
-static unsigned ip_hash(const hsa_http *h, const uint8_t ip[16])
-{
-    /* FNV-1a from a per-process random start: a client cannot pick
-     * addresses that all land in one bucket. */
-    uint64_t x = 0xcbf29ce484222325ull ^ h->hash_key;
-    for (int i = 0; i < 16; i++) {
-        x ^= ip[i];
-        x *= 0x100000001b3ull;
-    }
-    return (unsigned)(x ^ (x >> 29)) & (h->n_buckets - 1);
-}
-
-/* The client address of ss as 16 bytes, and as text. v4-mapped IPv6
- * addresses count as the IPv4 address they are. */
-static void client_addr(const struct sockaddr_storage *ss, uint8_t ip[16],
-                        int *family, char *text, size_t len)
-{
-    memset(ip, 0, 16);
-    *family = ss->ss_family;
-    if (ss->ss_family == AF_INET6) {
-        const struct sockaddr_in6 *a = (const void *)ss;
-        if (IN6_IS_ADDR_V4MAPPED(&a->sin6_addr)) {
-            memcpy(ip, a->sin6_addr.s6_addr + 12, 4);
-            *family = AF_INET;
-        } else {
-            memcpy(ip, a->sin6_addr.s6_addr, 16);
-        }
-    } else if (ss->ss_family == AF_INET) {
-        const struct sockaddr_in *a = (const void *)ss;
-        memcpy(ip, &a->sin_addr, 4);
-    }
-    if (!inet_ntop(*family, ip, text, (socklen_t)len))
-        snprintf(text, len, "?");
-}
-
-static uint32_t count_addr(const hsa_http *h, const uint8_t ip[16], int family,
-                           unsigned bucket)
-{
-    uint32_t n = 0;
-    for (const hsa_conn *c = h->buckets[bucket]; c; c = c->bnext)
-        n += c->family == family && memcmp(c->ip, ip, 16) == 0;
-    return n;
-}
-
-/* Logs a refusal of kind r, at most once per WARN_EVERY_S per kind. */
-__attribute__((format(printf, 3, 4))) static void
-warn_reject(hsa_http *h, hsa_http_reject r, const char *fmt, ...)
-{
-    ev_tstamp now = ev_now(h->loop);
-    if (h->warned_at[r] > 0 && now - h->warned_at[r] < WARN_EVERY_S) {
-        h->suppressed[r]++;
-        return;
-    }
-    char msg[400];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    if (h->suppressed[r])
-        hsa_logf(h->log, HS_LOG_WARN,
-                 "http: %s (and %" PRIu64 " more like it since the last "
-                 "such line)",
-                 msg, h->suppressed[r]);
-    else
-        hsa_logf(h->log, HS_LOG_WARN, "http: %s", msg);
-    h->warned_at[r] = now;
-    h->suppressed[r] = 0;
-}
-
-/* Writes a whole, small HTTP answer straight to a socket, without
- * waiting: used where no request has been parsed (admission) or where
- * the request is abandoned (timeouts). A client that is not reading may
- * miss it; that client is being shed anyway. */
-static void raw_answer(hsa_http *h, int fd, unsigned code, const char *status,
-                       const char *msg)
-{
-    char body[300], head[300];
-    int bl = snprintf(body, sizeof body, "{\"error\":\"%s\"}", msg);
-    if (bl < 0 || (size_t)bl >= sizeof body)
-        return;
-    int hl = snprintf(head, sizeof head,
-                      "HTTP/1.1 %u %s\r\nContent-Type: application/json\r\n"
-                      "Content-Length: %d\r\nConnection: close\r\n"
-                      "Cache-Control: no-store\r\n%s\r\n",
-                      code, status, bl,
-                      code == 503 || code == 429 ? "Retry-After: 1\r\n" : "");
-    if (hl < 0 || (size_t)hl >= sizeof head)
-        return;
-    char out[600];
-    memcpy(out, head, (size_t)hl);
-    memcpy(out + hl, body, (size_t)bl);
-    ssize_t w = send(fd, out, (size_t)(hl + bl), MSG_DONTWAIT | MSG_NOSIGNAL);
-    (void)w; /* best effort, as said */
-    hsa_agent_stats_http(h->stats, code);
-}
-
-/* Refuses a connection that was accepted but never handed to MHD. */
-static void refuse(hsa_http *h, int fd, unsigned code, const char *status,
-                   hsa_http_reject r, const char *msg)
-{
-    /* Read what the client already sent, so the close that follows does
-     * not turn into a reset that would destroy the answer in flight. */
-    char junk[4096];
-    for (int i = 0; i < 4; i++)
-        if (recv(fd, junk, sizeof junk, MSG_DONTWAIT) <= 0)
-            break;
-    raw_answer(h, fd, code, status, msg);
-    shutdown(fd, SHUT_WR);
-    close(fd);
-    h->stats->http_rejected[r]++;
-}
-
-/* Ends a connection MHD holds: it sees the hang-up on its next run. */
-static void shut(hsa_http *h, hsa_conn *c, hsa_http_reject r)
-{
-    if (c->phase == PH_CLOSING)
-        return;
-    set_phase(h, c, PH_CLOSING);
-    c->phase = PH_CLOSING;
-    c->shut = true;
-    h->n_live--;
-    shutdown(c->fd, SHUT_RDWR);
-    h->stats->http_rejected[r]++;
-}
-
-/* The connection to shed for a newcomer: the one idle the longest. */
-static hsa_conn *idlest(hsa_http *h)
-{
-    return h->q[PH_HEAD].head;
-}
-
-static void admit(hsa_http *h, int fd, const struct sockaddr_storage *ss,
-                  socklen_t sl)
-{
-    hsa_conn *c = calloc(1, sizeof *c);
-    if (!c) {
-        refuse(h, fd, 503, "Service Unavailable", HSA_REJ_CONNECTION_LIMIT,
-               "out of memory");
-        return;
-    }
-    c->fd = fd;
-    client_addr(ss, c->ip, &c->family, c->ipstr, sizeof c->ipstr);
-    c->bucket = ip_hash(h, c->ip);
-    char msg[200];
-    if (h->lim.max_per_ip &&
-        count_addr(h, c->ip, c->family, c->bucket) >= h->lim.max_per_ip) {
-        snprintf(msg, sizeof msg,
-                 "too many connections from %s (at most %u per client "
-                 "address)",
-                 c->ipstr, h->lim.max_per_ip);
-        refuse(h, fd, 429, "Too Many Requests", HSA_REJ_CLIENT_LIMIT, msg);
-        warn_reject(h, HSA_REJ_CLIENT_LIMIT,
-                    "refused a connection from %s: it has %u open "
-                    "(--http-max-connections-per-ip)",
-                    c->ipstr, h->lim.max_per_ip);
-        free(c);
-        return;
-    }
-    if (h->n_live >= h->lim.max_connections) {
-        hsa_conn *v = idlest(h);
-        if (v) {
-            warn_reject(h, HSA_REJ_IDLE_SHED,
-                        "%u connections open (--http-max-connections): "
-                        "closed an idle one from %s to make room",
-                        h->n_live, v->ipstr);
-            shut(h, v, HSA_REJ_IDLE_SHED);
-        }
-    }
-    if (h->n_live >= h->lim.max_connections ||
-        h->n_conns >= h->lim.max_connections + CLOSING_ROOM) {
-        snprintf(msg, sizeof msg,
-                 "the server is at its limit of %u connections, all busy",
-                 h->lim.max_connections);
-        refuse(h, fd, 503, "Service Unavailable", HSA_REJ_CONNECTION_LIMIT,
-               msg);
-        warn_reject(h, HSA_REJ_CONNECTION_LIMIT,
-                    "refused a connection from %s: %u connections open, "
-                    "none idle (--http-max-connections)",
-                    c->ipstr, h->n_live);
-        free(c);
-        return;
-    }
-    /* MHD calls notify_cb(STARTED) from inside, which files c; on failure
-     * it closes fd itself (and, if it got that far, notifies CLOSED). */
-    char who[sizeof c->ipstr];
-    memcpy(who, c->ipstr, sizeof who); /* c may be gone when MHD returns */
-    h->adding = c;
-    enum MHD_Result ok =
-        MHD_add_connection(h->d, fd, (const struct sockaddr *)ss, sl);
-    if (h->adding == c) /* never started (MHD notifies synchronously) */
-        free(c);
-    h->adding = NULL;
-    if (ok != MHD_YES) {
-        h->stats->http_rejected[HSA_REJ_ACCEPT_ERROR]++;
-        warn_reject(h, HSA_REJ_ACCEPT_ERROR,
-                    "libmicrohttpd could not take a connection from %s", who);
-        return;
-    }
-    /* Nothing to run now: the socket is in MHD's epoll set, ready to
-     * write, so MHD's descriptor is readable at the next poll. */
-    h->stats->http_connections_total++;
-}
-
-static void accept_retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-    hsa_http *h = w->data;
-    ev_io_start(loop, &h->listen_io);
-}
-
-static void listen_cb(struct ev_loop *loop, ev_io *w, int revents)
-{
-    hsa_http *h = w->data;
-    for (int i = 0; i < ACCEPT_BATCH; i++) {
-        struct sockaddr_storage ss;
-        socklen_t sl = sizeof ss;
-        int fd = accept4(h->lfd, (struct sockaddr *)&ss, &sl,
-                         SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd >= 0) {
-            admit(h, fd, &ss, sl);
-            continue;
-        }
-        int e = errno;
-        if (e == EINTR || e == ECONNABORTED || e == EPROTO)
-            continue;
-        if (e == EAGAIN || e == EWOULDBLOCK)
-            return;
-        /* EMFILE, ENFILE, ENOBUFS, ENOMEM: the connection stays queued in
-         * the kernel; try again shortly instead of spinning. */
-        h->stats->http_rejected[HSA_REJ_ACCEPT_ERROR]++;
-        warn_reject(h, HSA_REJ_ACCEPT_ERROR,
-                    "accept: %s (%u connections open); retrying in %.0f ms",
-                    strerror(e), h->n_conns, ACCEPT_RETRY_S * 1000);
-        ev_io_stop(loop, &h->listen_io);
-        ev_timer_set(&h->accept_retry, ACCEPT_RETRY_S, 0.);
-        ev_timer_start(loop, &h->accept_retry);
-        return;
-    }
-}
-
-/* Closes connections past their header or body deadline, with a 408. */
-static void sweep_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-    hsa_http *h = w->data;
-    ev_tstamp now = ev_now(loop);
-    double head_s = h->lim.header_timeout_ms / 1000.0;
-    double body_s = h->lim.body_timeout_ms / 1000.0;
-    hsa_conn *c;
-    while ((c = h->q[PH_HEAD].head) && now - c->since >= head_s) {
-        /* A 408 where a request was begun (or could have been: nothing
-         * was ever answered on this connection); a kept-alive connection
-         * with nothing begun is closed silently, as any server does, so
-         * that a client sending its next request just then never takes
-         * the 408 for that request's answer. */
-        if (c->begun || c->requests == 0)
-            raw_answer(h, c->fd, 408, "Request Timeout",
-                       "the request head did not arrive in time");
-        warn_reject(h, HSA_REJ_HEADER_TIMEOUT,
-                    "closed a connection from %s: no complete request head "
-                    "within %u ms (--http-header-timeout)",
-                    c->ipstr, h->lim.header_timeout_ms);
-        shut(h, c, HSA_REJ_HEADER_TIMEOUT);
-    }
-    while ((c = h->q[PH_BODY].head) && now - c->since >= body_s) {
-        raw_answer(h, c->fd, 408, "Request Timeout",
-                   "the request body did not arrive in time");
-        warn_reject(h, HSA_REJ_BODY_TIMEOUT,
-                    "closed a connection from %s: request body not complete "
-                    "within %u ms (--http-body-timeout)",
-                    c->ipstr, h->lim.body_timeout_ms);
-        shut(h, c, HSA_REJ_BODY_TIMEOUT);
-    }
-}
-
-/* Bytes the client sent on fd (the kernel's count), or at least whether
- * any are still unread; 0 if it sent nothing. */
-static uint64_t unread_or_received(int fd)
-{
-    struct tcp_info ti;
-    socklen_t len = sizeof ti;
-    memset(&ti, 0, sizeof ti);
-    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0 &&
-        len >= offsetof(struct tcp_info, tcpi_bytes_received) +
-                   sizeof ti.tcpi_bytes_received) {
-        /* The count includes the client's FIN, once it has sent one. */
-        /* Linux's TCP states (include/net/tcp_states.h), which no
-         * userspace header next to linux/tcp.h names. MHD shuts its side
-         * down on the client's FIN, so by now the socket may be past
-         * CLOSE_WAIT and LAST_ACK, in CLOSE. */
-        enum {
-            TIME_WAIT = 6,
-            CLOSE = 7,
-            CLOSE_WAIT = 8,
-            LAST_ACK = 9,
-            CLOSING = 11
-        };
-        unsigned st = ti.tcpi_state;
-        bool fin = st == CLOSE_WAIT || st == LAST_ACK || st == CLOSING ||
-                   st == TIME_WAIT || st == CLOSE;
-        return ti.tcpi_bytes_received > fin ? ti.tcpi_bytes_received - fin : 0;
-    }
-    char b;
-    return recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
-}
-
-/* MHD's connection notifications: the start and the end of an hsa_conn. */
-static void notify_cb(void *cls, struct MHD_Connection *conn,
-                      void **socket_context,
-                      enum MHD_ConnectionNotificationCode toe)
-{
-    hsa_http *h = cls;
-    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
-        hsa_conn *c = h->adding;
-        h->adding = NULL;
-        *socket_context = c;
-        if (!c)
-            return;
-        unsigned b = c->bucket;
-        c->bnext = h->buckets[b];
-        if (c->bnext)
-            c->bnext->bprev = c;
-        h->buckets[b] = c;
-        q_push(h, c, PH_HEAD);
-        h->n_conns++;
-        h->n_live++;
-        h->stats->http_connections = h->n_conns;
-        return;
-    }
-    hsa_conn *c = *socket_context;
-    *socket_context = NULL;
-    if (!c)
-        return;
-    if (!c->shut && c->phase == PH_HEAD && c->requests == 0 && h->started) {
-        /* MHD closed it before any request line got through, not us.
-         * Bytes received mean the client sent something MHD's parser
-         * refused (a garbage request line is closed without an answer by
-         * libmicrohttpd 0.9.75) or hung up mid-line; none, and silent for
-         * the idle timeout, is MHD's idle timer. */
-        uint64_t got = unread_or_received(c->fd);
-        bool idle =
-            ev_now(h->loop) - c->since >= h->lim.idle_timeout_ms / 1000.0 - 0.5;
-        if (got) {
-            h->stats->http_rejected[HSA_REJ_MALFORMED]++;
-            warn_reject(h, HSA_REJ_MALFORMED,
-                        "closed a connection from %s: libmicrohttpd could "
-                        "not parse its request line (%" PRIu64 " bytes)",
-                        c->ipstr, got);
-        } else if (idle) {
-            h->stats->http_rejected[HSA_REJ_IDLE_TIMEOUT]++;
-        }
-    }
-    q_unlink(h, c);
-    if (c->bprev)
-        c->bprev->bnext = c->bnext;
-    else
-        h->buckets[c->bucket] = c->bnext;
-    if (c->bnext)
-        c->bnext->bprev = c->bprev;
-    if (c->phase != PH_CLOSING)
-        h->n_live--;
-    h->n_conns--;
-    h->stats->http_connections = h->n_conns;
-    free(c);
-}
-
-static hsa_conn *conn_of(struct MHD_Connection *conn)
-{
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-    return ci ? ci->socket_context : NULL;
-}
 
 /* ---- Requests ----------------------------------------------------------- */
 
@@ -622,7 +77,7 @@ static void *uri_cb(void *cls, const char *uri, struct MHD_Connection *conn)
     r->bad_target = bad_target(uri);
     r->raw_target = uri;
     r->raw_len = uri ? strlen(uri) : 0;
-    r->hc = conn_of(conn);
+    r->hc = hsa_conn_of(conn);
     if (r->hc) {
         r->hc->requests++;
         r->hc->begun = true;
@@ -750,7 +205,7 @@ static enum MHD_Result send_reply(hsa_http_req *r, hsa_reply *rep)
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     if (r->close)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
-    set_phase(r->h, r->hc, PH_BUSY);
+    hsa_conn_phase(r->h, r->hc, PH_BUSY);
     if (rep->allow)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, rep->allow);
     if (rep->challenge)
@@ -778,14 +233,14 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn,
                 return MHD_NO; /* MHD closes the connection */
             r->h = h;
             r->conn = conn;
-            r->hc = conn_of(conn);
+            r->hc = hsa_conn_of(conn);
             *con_cls = r;
         }
         r->started = true;
         r->method = method;
         r->url = url;
         /* The head is in: the body's deadline starts now. */
-        set_phase(h, r->hc, PH_BODY);
+        hsa_conn_phase(h, r->hc, PH_BODY);
         const char *why = r->bad_target;
         if (!why && target_cut_by_nul(r, url, version))
             why = "the URL contains a NUL byte";
@@ -793,8 +248,9 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn,
             r->close = true;
         if (why) {
             h->stats->http_rejected[HSA_REJ_BAD_REQUEST]++;
-            warn_reject(h, HSA_REJ_BAD_REQUEST, "refused %s %.200s from %s: %s",
-                        method, url, r->hc ? r->hc->ipstr : "?", why);
+            hsa_http_warn(h, HSA_REJ_BAD_REQUEST,
+                          "refused %s %.200s from %s: %s", method, url,
+                          r->hc ? r->hc->ipstr : "?", why);
             hsa_reply rep = {0};
             hsa_reply_error(&rep, 400, "%s", why);
             return send_reply(r, &rep);
@@ -878,7 +334,7 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (!r)
         return;
     /* Keep-alive: the wait for the next request head starts now. */
-    set_phase(r->h, r->hc, PH_HEAD);
+    hsa_conn_phase(r->h, r->hc, PH_HEAD);
     if (r->hc)
         r->hc->begun = false;
     unlink_pending(r);
@@ -995,54 +451,6 @@ int hsa_http_addr_is_loopback(const char *addr, char *err, size_t errlen)
     return loopback;
 }
 
-/* The listening socket, non-blocking; -1 with err set. */
-static int open_listener(const struct sockaddr_storage *sa, socklen_t len,
-                         const char *addr, char *err, size_t errlen)
-{
-    int fd =
-        socket(sa->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        snprintf(err, errlen, "cannot serve HTTP on %s: %s", addr,
-                 strerror(errno));
-        return -1;
-    }
-    int on = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
-    if (sa->ss_family == AF_INET6) /* [::] means IPv6 only, as before */
-        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
-    /* The kernel's accept queue holds connections between two wake-ups;
-     * SOMAXCONN caps whatever is asked. */
-    if (bind(fd, (const struct sockaddr *)sa, len) != 0 ||
-        listen(fd, 1024) != 0) {
-        snprintf(err, errlen, "cannot serve HTTP on %s: %s", addr,
-                 strerror(errno));
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-/* Makes room in the descriptor limit for every connection allowed, and
- * says so when the system will not give it. */
-static void fit_fd_limit(hsa_http *h)
-{
-    struct rlimit rl;
-    rlim_t want = (rlim_t)h->lim.max_connections + CLOSING_ROOM + 128;
-    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
-        return;
-    rlim_t old = rl.rlim_cur;
-    rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= want
-                      ? want
-                      : rl.rlim_max;
-    if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < want)
-        hsa_logf(h->log, HS_LOG_WARN,
-                 "the descriptor limit (%llu, at most %llu) is below what "
-                 "--http-max-connections %u needs; connections past it are "
-                 "refused (accept_error)",
-                 (unsigned long long)old, (unsigned long long)rl.rlim_max,
-                 h->lim.max_connections);
-}
-
 hsa_http *hsa_http_new(struct ev_loop *loop, hsa_log *log,
                        hsa_agent_stats *stats, const char *addr,
                        const hsa_http_limits *limits, hsa_http_route_cb route,
@@ -1082,8 +490,8 @@ hsa_http *hsa_http_new(struct ev_loop *loop, hsa_log *log,
     if (getrandom(&h->hash_key, sizeof h->hash_key, GRND_NONBLOCK) !=
         (ssize_t)sizeof h->hash_key)
         h->hash_key = (uint64_t)(uintptr_t)h ^ (uint64_t)getpid();
-    fit_fd_limit(h);
-    if ((h->lfd = open_listener(&h->sa, salen, addr, err, errlen)) < 0)
+    hsa_http_fit_fd_limit(h);
+    if ((h->lfd = hsa_http_listener(&h->sa, salen, addr, err, errlen)) < 0)
         goto fail;
     struct sockaddr_storage bound;
     socklen_t bl = sizeof bound;
@@ -1106,7 +514,7 @@ hsa_http *hsa_http_new(struct ev_loop *loop, hsa_log *log,
         MHD_OPTION_CONNECTION_TIMEOUT, idle_s,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         (size_t)(HSA_HTTP_MAX_BODY + 32 * 1024), MHD_OPTION_NOTIFY_COMPLETED,
-        completed_cb, h, MHD_OPTION_NOTIFY_CONNECTION, notify_cb, h,
+        completed_cb, h, MHD_OPTION_NOTIFY_CONNECTION, hsa_http_notify_cb, h,
         MHD_OPTION_URI_LOG_CALLBACK, uri_cb, h, MHD_OPTION_END);
     if (!h->d) {
         int e = errno;
@@ -1126,12 +534,13 @@ hsa_http *hsa_http_new(struct ev_loop *loop, hsa_log *log,
     ev_io_init(&h->io, io_cb, efd, EV_READ);
     h->io.data = h;
     ev_io_start(loop, &h->io);
-    ev_io_init(&h->listen_io, listen_cb, h->lfd, EV_READ);
+    ev_io_init(&h->listen_io, hsa_http_listen_cb, h->lfd, EV_READ);
     h->listen_io.data = h;
     ev_io_start(loop, &h->listen_io);
-    ev_timer_init(&h->accept_retry, accept_retry_cb, ACCEPT_RETRY_S, 0.);
+    ev_timer_init(&h->accept_retry, hsa_http_accept_retry_cb, ACCEPT_RETRY_S,
+                  0.);
     h->accept_retry.data = h;
-    ev_timer_init(&h->sweep, sweep_cb, SWEEP_S, SWEEP_S);
+    ev_timer_init(&h->sweep, hsa_http_sweep_cb, SWEEP_S, SWEEP_S);
     h->sweep.data = h;
     ev_timer_start(loop, &h->sweep);
     /* The sweep alone must not keep the loop running at shutdown. */
@@ -1182,7 +591,7 @@ void hsa_http_free(hsa_http *h)
     ev_ref(h->loop);
     ev_timer_stop(h->loop, &h->sweep);
     ev_prepare_stop(h->loop, &h->prepare);
-    /* Stopping frees every connection (notify_cb(CLOSED) for each). */
+    /* Stopping frees every connection (hsa_http_notify_cb(CLOSED) for each). */
     h->started = false;
     MHD_stop_daemon(h->d);
     free(h->buckets);

@@ -1687,8 +1687,12 @@ def case_join_fail():
 
 
 def case_local_events():
-    """A node's own tag changes appear on its own event stream, marked local."""
-    n1, n2 = cluster(2)
+    """A node's own tag changes appear on its own event stream, marked local,
+    and reach its event handlers with HEARSAY_KEY_LOCAL=1."""
+    out = os.path.join(TMP, "updates.txt")
+    handler = ("member-update=echo \"$HEARSAY_MEMBER_NAME $HEARSAY_KEY "
+               f"$HEARSAY_KEY_DELETED $HEARSAY_KEY_LOCAL\" >> {out}")
+    n1, n2 = cluster(2, per_node=lambda i: ["--event-handler", handler] if i == 0 else [])
     c1 = SSEClient(n1.hport)
     wait_until(lambda: c1.status == 200, 5, "stream open")
     check(n1.req("PUT", "/v1/tags/color", body=b"red")[0] == 200, "PUT color")
@@ -1705,6 +1709,14 @@ def case_local_events():
     check(n2.req("PUT", "/v1/tags/size", body=b"9")[0] == 200, "PUT on n2")
     p = c1.wait_event("update", "n2", timeout=10)["json"]
     check(p["local"] is False, f"a peer's update is not local: {p}")
+    def handled():
+        try:
+            with open(out) as f:
+                return f.read().splitlines()
+        except OSError:
+            return []
+    wait_until(lambda: "n1 color 0 1" in handled() and "n1 color 1 1" in handled()
+               and "n2 size 0 0" in handled(), 10, "handlers saw local and peer updates")
     # A failed write emits nothing.
     n = len(c1.find("update", "n1"))
     check(n1.req("PUT", "/v1/tags/hs.x", body=b"1")[0] == 400, "reserved key refused")

@@ -315,7 +315,13 @@ static void get_ready(hsa_agent *a, hsa_reply *out)
                  js.failed_rounds == 1 ? "" : "s");
         reason = why;
     }
-    uint64_t heard = st.msgs_recv[2] + st.msgs_recv[3] + st.msgs_recv[4];
+    /* Answers from peers: what "joined" is made of (hs_join_status). */
+    uint64_t heard = 0;
+    for (int t = 1; t < HS_MSG_TYPES; t++) {
+        const char *mt = hs_msg_type_name(t);
+        if (!strcmp(mt, "synack") || !strcmp(mt, "ack") || !strcmp(mt, "push"))
+            heard += st.msgs_recv[t];
+    }
     json_t *doc = json_pack(
         "{s:s, s:s, s:b, s:I, s:I, s:I, s:s?}", "status",
         ready ? "ready" : "not ready", "name", a->cfg->name, "joined",

@@ -440,8 +440,9 @@ HS_EXPORT hs_err hs_node_advertised_addr(hs_node *node, char *buf, size_t len);
  * PUSH: gossip from a member of the same cluster, with the same keys).
  * Until then it keeps contacting the seeds every gossip round (the core's
  * own rule: a node that knows nobody gossips with a seed), and reports
- * failed rounds with a backoff: after 2 s, then 4, 8, 16, 32 and every
- * 60 s, each logged at WARN with the reason and counted, and each also
+ * failed rounds with a backoff: after 2 s (or four gossip intervals, if
+ * longer), then twice as long each time up to every 60 s, each logged at
+ * WARN with the reason and counted, and each also
  * re-resolving DNS seeds at once rather than at the next
  * resolve_interval_ms. A node without seeds is never "failing": it may
  * be the first of its cluster. */

@@ -49,6 +49,7 @@ struct hsa_agent {
     ev_signal sigint, sigterm, sighup;
     ev_timer leave_backstop; /* in case the done callback never comes */
     ev_timer exit_timer;     /* lets the last HTTP answers go out */
+    ev_timer join_deadline;  /* --join-timeout */
     int exit_code;
     /* The bearer token write endpoints require ("" = none: only allowed
      * with the API on loopback). */

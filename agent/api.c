@@ -14,6 +14,7 @@
  *   GET    /metrics                            Prometheus text format
  *   GET    /healthz                            200 while the node runs
  *   GET    /, /dashboard/FILE, /v1/stats       the dashboard (dashboard.c)
+ *   GET    /readyz                             200 once joined (or no seeds)
  *
  * Every error is a JSON {"error": "..."} with a 4xx code (5xx only for the
  * daemon's own trouble: out of memory, shutting down, a keyring file that
@@ -260,6 +261,11 @@ static void get_metrics(hsa_agent *a, hsa_reply *out)
         hsa_reply_error(out, 500, "metrics: %s", hs_strerror(e));
         return;
     }
+    hs_join_status js;
+    if (hs_node_join_status(a->node, &js) == HS_OK) {
+        a->stats.join_failures = js.failed_rounds;
+        a->stats.joined = js.joined;
+    }
     hsa_buf b = HSA_BUF_INIT;
     hsa_metrics_render(&b, &st, l, &a->stats);
     hs_member_list_free(l);
@@ -282,6 +288,51 @@ static void get_health(hsa_agent *a, hsa_reply *out)
     char *body = hsa_json_pairs(&len, "status", up ? "ok" : "leaving", "name",
                                 a->cfg->name);
     json_reply(out, up ? 200 : 503, body, len);
+}
+
+/* Readiness: a node with seeds is ready once a peer has exchanged state
+ * with it (hs_join_status); one without seeds is ready at once, being
+ * perhaps the first of its cluster. Not ready is 503 with the reason, so
+ * a load balancer or an orchestrator can hold traffic and say why. */
+static void get_ready(hsa_agent *a, hsa_reply *out)
+{
+    hs_join_status js;
+    hs_stats st;
+    hs_err e = hs_node_join_status(a->node, &js);
+    if (e == HS_OK)
+        e = hs_node_stats(a->node, &st);
+    if (e != HS_OK) {
+        hsa_reply_error(out, 500, "readiness: %s", hs_strerror(e));
+        return;
+    }
+    bool ready = a->phase == HSA_RUNNING && (js.seeds == 0 || js.joined);
+    const char *reason = NULL;
+    char why[300];
+    if (a->phase != HSA_RUNNING) {
+        reason = "leaving the cluster";
+    } else if (!ready) {
+        snprintf(why, sizeof why, "not joined: %s (%llu failed join round%s)",
+                 js.reason[0] ? js.reason : "no peer has answered yet",
+                 (unsigned long long)js.failed_rounds,
+                 js.failed_rounds == 1 ? "" : "s");
+        reason = why;
+    }
+    /* Answers from peers: what "joined" is made of (hs_join_status). */
+    uint64_t heard = 0;
+    for (int t = 1; t < HS_MSG_TYPES; t++) {
+        const char *mt = hs_msg_type_name(t);
+        if (!strcmp(mt, "synack") || !strcmp(mt, "ack") || !strcmp(mt, "push"))
+            heard += st.msgs_recv[t];
+    }
+    json_t *doc = json_pack(
+        "{s:s, s:s, s:b, s:I, s:I, s:I, s:s?}", "status",
+        ready ? "ready" : "not ready", "name", a->cfg->name, "joined",
+        js.joined, "seeds", (json_int_t)js.seeds, "failed_join_rounds",
+        (json_int_t)js.failed_rounds, "peers_heard",
+        (json_int_t)(heard > INT64_MAX ? INT64_MAX : heard), "reason", reason);
+    char *body = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+    json_decref(doc);
+    json_reply(out, ready ? 200 : 503, body, body ? strlen(body) : 0);
 }
 
 /* ---- Authorization ------------------------------------------------------ */
@@ -576,6 +627,11 @@ void hsa_api_route(void *arg, const hsa_request *rq, hsa_reply *out)
             return not_allowed(out, m, p, "GET, HEAD");
         return get_health(a, out);
     }
+    if (strcmp(p, "/readyz") == 0) {
+        if (!is_get(m))
+            return not_allowed(out, m, p, "GET, HEAD");
+        return get_ready(a, out);
+    }
     if (strcmp(p, "/metrics") == 0) {
         if (!is_get(m))
             return not_allowed(out, m, p, "GET, HEAD");
@@ -638,6 +694,6 @@ void hsa_api_route(void *arg, const hsa_request *rq, hsa_reply *out)
     }
     hsa_reply_error(out, 404,
                     "no such endpoint: %.200s (see /, /v1/members, /v1/events, "
-                    "/v1/stats, /v1/keys, /metrics, /healthz)",
+                    "/v1/stats, /v1/keys, /metrics, /healthz, /readyz)",
                     p);
 }

@@ -101,6 +101,20 @@ static const hsa_opt opts[] = {
     {"check", HSA_O_CHECK, HSA_K_FLAG, NULL,
      "validate the flags and config file, print the effective settings and "
      "exit (0 valid, 2 not); binds nothing"},
+    {"http-max-connections", HSA_O_HTTP_MAX_CONNECTIONS, HSA_K_U32, "N",
+     "HTTP connections at once, event streams included (default 512)"},
+    {"http-max-connections-per-ip", HSA_O_HTTP_MAX_PER_IP, HSA_K_U32, "N",
+     "HTTP connections at once from one client address; 0: no limit "
+     "(default 64)"},
+    {"http-header-timeout", HSA_O_HTTP_HEADER_TIMEOUT, HSA_K_DURATION, "DUR",
+     "a request's head must arrive within this (default 10s)"},
+    {"http-body-timeout", HSA_O_HTTP_BODY_TIMEOUT, HSA_K_DURATION, "DUR",
+     "a request's body must arrive within this of its head (default 30s)"},
+    {"http-idle-timeout", HSA_O_HTTP_IDLE_TIMEOUT, HSA_K_DURATION, "DUR",
+     "HTTP connections silent this long are closed (default 30s)"},
+    {"join-timeout", HSA_O_JOIN_TIMEOUT, HSA_K_DURATION, "DUR",
+     "exit 1 if no peer has answered within this of the start; 0: wait "
+     "forever (default 0)"},
     {"help", HSA_O_HELP, HSA_K_FLAG, NULL, "show this help and exit"},
     {"version", HSA_O_VERSION, HSA_K_FLAG, NULL, "show the version and exit"},
 };
@@ -362,6 +376,10 @@ int hsa_opt_apply(hsa_settings *s, const hsa_opt *o, const char *v,
     case HSA_O_HANDLER_CONCURRENCY:
     case HSA_O_SSE_MAX_CLIENTS:
     case HSA_O_SSE_KEEPALIVE:
+    case HSA_O_HTTP_MAX_CONNECTIONS:
+    case HSA_O_HTTP_HEADER_TIMEOUT:
+    case HSA_O_HTTP_BODY_TIMEOUT:
+    case HSA_O_HTTP_IDLE_TIMEOUT:
         if (u == 0) {
             snprintf(err, errlen, "%s: must be greater than 0", where);
             return -1;
@@ -449,6 +467,31 @@ int hsa_opt_apply(hsa_settings *s, const hsa_opt *o, const char *v,
     case HSA_O_SSE_KEEPALIVE:
         s->sse_keepalive_ms = u;
         break;
+    case HSA_O_HTTP_MAX_CONNECTIONS:
+        /* Each connection is a descriptor; past this the process's own
+         * descriptor limit is the real bound, whatever is asked. */
+        if (u > HSA_MAX_HTTP_CONNECTIONS) {
+            snprintf(err, errlen, "%s: at most %d", where,
+                     HSA_MAX_HTTP_CONNECTIONS);
+            return -1;
+        }
+        s->http_max_connections = u;
+        break;
+    case HSA_O_HTTP_MAX_PER_IP:
+        s->http_max_per_ip = u;
+        break;
+    case HSA_O_HTTP_HEADER_TIMEOUT:
+        s->http_header_timeout_ms = u;
+        break;
+    case HSA_O_HTTP_BODY_TIMEOUT:
+        s->http_body_timeout_ms = u;
+        break;
+    case HSA_O_HTTP_IDLE_TIMEOUT:
+        s->http_idle_timeout_ms = u;
+        break;
+    case HSA_O_JOIN_TIMEOUT:
+        s->join_timeout_ms = u;
+        break;
     default:
         snprintf(err, errlen, "%s: internal error: unhandled option", where);
         return -1;
@@ -475,6 +518,11 @@ int hsa_settings_parse(hsa_settings *s, int argc, char **argv, char *err,
     s->handler_queue = 1024;
     s->sse_max_clients = 64;
     s->sse_keepalive_ms = 15000;
+    s->http_max_connections = 512;
+    s->http_max_per_ip = 64;
+    s->http_header_timeout_ms = 10000;
+    s->http_body_timeout_ms = 30000;
+    s->http_idle_timeout_ms = 30000;
     s->http = strdup(HSA_DEFAULT_HTTP);
     if (!s->http) {
         snprintf(err, errlen, "out of memory");

@@ -29,6 +29,9 @@
 #define HSA_MAX_TAGS 256         /* --tag entries (the library's max_keys) */
 #define HSA_MAX_HANDLERS 32      /* --event-handler entries */
 #define HSA_MAX_CONFIG (1 << 20) /* config file size, bytes */
+/* --http-max-connections: each is a descriptor, and a few hundred
+ * thousand is already more than any process limit a host sets. */
+#define HSA_MAX_HTTP_CONNECTIONS 65536
 
 typedef struct hsa_tagkv {
     char *key;
@@ -106,6 +109,12 @@ typedef struct hsa_settings {
     uint32_t handler_queue;
     uint32_t sse_max_clients;
     uint32_t sse_keepalive_ms;
+    uint32_t http_max_connections;
+    uint32_t http_max_per_ip; /* 0: no per-address limit */
+    uint32_t http_header_timeout_ms;
+    uint32_t http_body_timeout_ms;
+    uint32_t http_idle_timeout_ms;
+    uint32_t join_timeout_ms; /* 0: wait for peers forever */
 
     bool show_help;
     bool show_version;

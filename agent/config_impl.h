@@ -62,6 +62,12 @@ typedef enum hsa_opt_id {
     HSA_O_SSE_MAX_CLIENTS,
     HSA_O_SSE_KEEPALIVE,
     HSA_O_CHECK,
+    HSA_O_HTTP_MAX_CONNECTIONS,
+    HSA_O_HTTP_MAX_PER_IP,
+    HSA_O_HTTP_HEADER_TIMEOUT,
+    HSA_O_HTTP_BODY_TIMEOUT,
+    HSA_O_HTTP_IDLE_TIMEOUT,
+    HSA_O_JOIN_TIMEOUT,
 } hsa_opt_id;
 
 typedef struct hsa_opt {

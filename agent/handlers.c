@@ -125,6 +125,7 @@ char **hsa_handler_env(const hs_event *ev, const hs_member *m, const char *self,
     if (ev->type == HS_EVENT_UPDATE) {
         env_add_str(&b, &n, "HEARSAY_KEY", ev->key);
         env_add_str(&b, &n, "HEARSAY_KEY_DELETED", ev->deleted ? "1" : "0");
+        env_add_str(&b, &n, "HEARSAY_KEY_LOCAL", ev->local ? "1" : "0");
     }
     if (http_addr)
         env_add_str(&b, &n, "HEARSAY_HTTP_ADDR", http_addr);

@@ -16,8 +16,9 @@
  *
  * Exit codes: 0 after a graceful leave (SIGINT, SIGTERM, POST /v1/leave);
  * 1 when something fails at run time (a port in use, a second signal
- * during the leave); 2 for bad flags or configuration. SIGHUP reloads the
- * config file (reload.c); systemd readiness is notify.c's.
+ * during the leave, no peer reached within --join-timeout); 2 for bad
+ * flags or configuration. SIGHUP reloads the config file (reload.c);
+ * systemd readiness is notify.c's.
  */
 #include <inttypes.h>
 #include <signal.h>
@@ -249,6 +250,27 @@ static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
     ev_break(loop, EVBREAK_ALL);
 }
 
+/* --join-timeout: a node that has reached no peer by then exits 1, so a
+ * supervisor or a deployment sees the failure instead of a node that
+ * runs alone and calls itself healthy. */
+static void join_deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    hsa_agent *a = w->data;
+    hs_join_status js;
+    if (a->phase != HSA_RUNNING || hs_node_join_status(a->node, &js) != HS_OK ||
+        js.joined)
+        return;
+    char d[32];
+    hsa_format_duration(a->cfg->join_timeout_ms, d, sizeof d);
+    hsa_logf(&a->log, HS_LOG_ERROR,
+             "not joined within %s (--join-timeout): %s; %llu failed join "
+             "round(s); exiting",
+             d, js.reason[0] ? js.reason : "no peer has answered",
+             (unsigned long long)js.failed_rounds);
+    hs_node_stop(a->node);
+    finish(a, 1);
+}
+
 /* ---- Start-up ---------------------------------------------------------- */
 
 /* The HTTP address with the port actually bound, for handlers and logs. */
@@ -428,7 +450,14 @@ static int run(hsa_agent *a)
     /* HTTP before gossip: a port in use fails the start before this node
      * has told anyone it exists. No request is served before ev_run. */
     if (cfg->http) {
-        a->http = hsa_http_new(a->loop, &a->log, &a->stats, cfg->http,
+        hsa_http_limits lim = {
+            .max_connections = cfg->http_max_connections,
+            .max_per_ip = cfg->http_max_per_ip,
+            .header_timeout_ms = cfg->http_header_timeout_ms,
+            .body_timeout_ms = cfg->http_body_timeout_ms,
+            .idle_timeout_ms = cfg->http_idle_timeout_ms,
+        };
+        a->http = hsa_http_new(a->loop, &a->log, &a->stats, cfg->http, &lim,
                                hsa_api_route, a, err, sizeof err);
         if (!a->http) {
             hsa_logf(&a->log, HS_LOG_ERROR, "%s", err);
@@ -437,11 +466,8 @@ static int run(hsa_agent *a)
         note_http_addr(a);
         hsa_sse_on_resume(a->sse, hsa_http_resumed, a->http);
     }
-    if ((e = hs_node_start(a->node)) != HS_OK) {
-        hsa_logf(&a->log, HS_LOG_ERROR, "cannot start gossip on %s: %s",
-                 hc.bind ? hc.bind : "the default address", hs_strerror(e));
-        return e == HS_EADDR ? 2 : 1;
-    }
+    /* Tags before the start: the member first appears with them, and they
+     * are not reported as this node's own changes. */
     for (size_t i = 0; i < cfg->n_tags; i++) {
         const char *k = cfg->tags[i].key, *v = cfg->tags[i].value;
         if ((e = hs_node_set(a->node, k, v, strlen(v))) != HS_OK) {
@@ -449,11 +475,23 @@ static int run(hsa_agent *a)
             return 2;
         }
     }
+    if ((e = hs_node_start(a->node)) != HS_OK) {
+        hsa_logf(&a->log, HS_LOG_ERROR, "cannot start gossip on %s: %s",
+                 hc.bind ? hc.bind : "the default address", hs_strerror(e));
+        return e == HS_EADDR ? 2 : 1;
+    }
     if (cfg->n_join &&
         (e = hs_node_join(a->node, (const char *const *)cfg->join,
                           cfg->n_join)) != HS_OK) {
         hsa_logf(&a->log, HS_LOG_ERROR, "--join: %s", hs_strerror(e));
         return 2;
+    }
+
+    if (cfg->n_join && cfg->join_timeout_ms) {
+        ev_timer_init(&a->join_deadline, join_deadline_cb,
+                      cfg->join_timeout_ms / 1000.0, 0.);
+        a->join_deadline.data = a;
+        ev_timer_start(a->loop, &a->join_deadline);
     }
 
     ev_signal_init(&a->sigint, signal_cb, SIGINT);
@@ -508,6 +546,7 @@ static void cleanup(hsa_agent *a)
     ev_signal_stop(a->loop, &a->sighup);
     ev_timer_stop(a->loop, &a->leave_backstop);
     ev_timer_stop(a->loop, &a->exit_timer);
+    ev_timer_stop(a->loop, &a->join_deadline);
 }
 
 int main(int argc, char **argv)

@@ -10,58 +10,138 @@
  * HTTP for long; the slowest route, /metrics on a very large cluster, is
  * bounded by the member limit.
  *
- * A request's context (hsa_http_req) lives from MHD's first call to the
+ * Connections are accepted by http_conn.c, which applies the limits and
+ * the deadlines and hands each one to MHD (MHD_add_connection); this
+ * file serves what MHD parses.
+ *
+ * A request's context (hsa_http_req) lives from the request line (MHD's
+ * URI log callback, which sees the target before it is decoded) to the
  * "request completed" notification. Bodies are accumulated up to
  * HSA_HTTP_MAX_BODY; past that the rest is discarded and the answer is 413.
  * A route may answer later (POST /v1/leave waits for the leave to finish):
  * the connection is suspended and resumed by hsa_http_complete().
  */
+#include <ctype.h>
 #include <errno.h>
-#include <arpa/inet.h>
 #include <netdb.h>
-#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/random.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
-#include <ev.h>
-#include <microhttpd.h>
-
-#include "agent/buf.h"
-#include "agent/config.h"
-#include "agent/http.h"
+#include "agent/http_impl.h"
 #include "agent/json.h"
 
-struct hsa_http_req {
-    hsa_http *h;
-    struct MHD_Connection *conn;
-    const char *method;
-    const char *url;
-    hsa_buf body;
-    bool too_big;
-    bool pending; /* suspended, waiting for hsa_http_complete */
-    bool done;    /* hsa_http_complete was called */
-    hsa_reply reply;
-    hsa_http_req *next_pending, *prev_pending;
-};
+/* ---- Requests ----------------------------------------------------------- */
 
-struct hsa_http {
-    struct ev_loop *loop;
-    hsa_log *log;
-    hsa_agent_stats *stats;
-    struct MHD_Daemon *d;
-    ev_io io;
-    ev_timer timer;
-    ev_prepare prepare;
-    hsa_http_route_cb route;
-    void *arg;
-    bool started;
-    bool resumed; /* a connection was resumed: run MHD before polling */
-    unsigned port;
-    hsa_http_req *pending; /* suspended requests, to resume at shutdown */
-    struct sockaddr_storage sa;
-};
+/* Why a raw request target (path and query, before decoding) is refused,
+ * or NULL. Decoding happens once, in MHD; every route, and every query
+ * parameter, gets a C string, so a decoded NUL would silently cut it
+ * ("a%00b" would name the tag "a"). Invalid escapes would reach the
+ * routes undecoded, as text nobody meant. Both are refused here, once,
+ * for every path segment and parameter. */
+static const char *bad_target(const char *uri)
+{
+    if (!uri)
+        return NULL;
+    for (const char *p = uri; *p; p++) {
+        unsigned char ch = (unsigned char)*p;
+        if (ch == '%') {
+            if (!isxdigit((unsigned char)p[1]) ||
+                !isxdigit((unsigned char)p[2]))
+                return "invalid percent-encoding in the URL (a '%' must be "
+                       "followed by two hex digits)";
+            if (p[1] == '0' && p[2] == '0')
+                return "the URL contains an encoded NUL byte (%00)";
+            p += 2;
+        } else if (ch <= 0x20 || ch == 0x7f) {
+            return "the URL contains a space or a control character";
+        }
+    }
+    return NULL;
+}
+
+/* MHD's URI log callback: the first sight of a request, with its target
+ * as sent. Its return value becomes the request's context. */
+static void *uri_cb(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    hsa_http *h = cls;
+    hsa_http_req *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL; /* the access handler tries again, then gives up */
+    r->h = h;
+    r->conn = conn;
+    r->bad_target = bad_target(uri);
+    r->raw_target = uri;
+    r->raw_len = uri ? strlen(uri) : 0;
+    r->hc = hsa_conn_of(conn);
+    if (r->hc) {
+        r->hc->requests++;
+        r->hc->begun = true;
+    }
+    return r;
+}
+
+/* Whether a raw NUL byte cut the request target short. libmicrohttpd
+ * 0.9.75 keeps the request line in place in its read buffer: the target,
+ * the NUL that replaced the space before the version, the version. A NUL
+ * inside the target ends the C string early, so the version then starts
+ * further on than the string's end + 1. Only that exact shape is
+ * refused: if a library ever lays the line out differently (the version
+ * elsewhere), nothing is. */
+static bool target_cut_by_nul(const hsa_http_req *r, const char *url,
+                              const char *version)
+{
+    if (!r->raw_target || url != r->raw_target || !version ||
+        strncmp(version, "HTTP/", 5) != 0)
+        return false;
+    uintptr_t end = (uintptr_t)r->raw_target + r->raw_len + 1;
+    uintptr_t v = (uintptr_t)version;
+    return v > end && v - end < 65536 &&
+           memchr(r->raw_target + r->raw_len + 1, '\0', v - end - 1) == NULL;
+}
+
+/* Content-Length and Transfer-Encoding as sent, for the framing check. */
+typedef struct framing {
+    unsigned n_length;
+    bool lengths_differ;
+    const char *first_length;
+    bool chunked;
+} framing;
+
+static enum MHD_Result framing_cb(void *cls, enum MHD_ValueKind kind,
+                                  const char *key, const char *value)
+{
+    framing *f = cls;
+    if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+        if (f->n_length++ == 0)
+            f->first_length = value ? value : "";
+        else if (strcmp(f->first_length, value ? value : "") != 0)
+            f->lengths_differ = true;
+    } else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+        f->chunked = true;
+    }
+    return MHD_YES;
+}
+
+/* Why the request's framing is ambiguous, or NULL: two Content-Lengths
+ * that disagree, or a Content-Length next to a Transfer-Encoding, let a
+ * proxy in front and this server disagree on where a request ends (the
+ * root of request smuggling). RFC 9112 section 6.3: reject. */
+static const char *bad_framing(struct MHD_Connection *conn)
+{
+    framing f = {0};
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, framing_cb, &f);
+    if (f.lengths_differ)
+        return "conflicting Content-Length headers";
+    if (f.n_length && f.chunked)
+        return "both Content-Length and Transfer-Encoding: the request's "
+               "length is ambiguous";
+    return NULL;
+}
 
 void hsa_reply_error(hsa_reply *out, unsigned code, const char *fmt, ...)
 {
@@ -123,6 +203,9 @@ static enum MHD_Result send_reply(hsa_http_req *r, hsa_reply *rep)
     }
     rep->stream = NULL;
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    if (r->close)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+    hsa_conn_phase(r->h, r->hc, PH_BUSY);
     if (rep->allow)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, rep->allow);
     if (rep->challenge)
@@ -143,15 +226,35 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn,
 {
     hsa_http *h = cls;
     hsa_http_req *r = *con_cls;
-    if (!r) {
-        r = calloc(1, sizeof *r);
-        if (!r)
-            return MHD_NO; /* MHD closes the connection */
-        r->h = h;
-        r->conn = conn;
+    if (!r || !r->started) {
+        if (!r) { /* uri_cb ran out of memory */
+            r = calloc(1, sizeof *r);
+            if (!r)
+                return MHD_NO; /* MHD closes the connection */
+            r->h = h;
+            r->conn = conn;
+            r->hc = hsa_conn_of(conn);
+            *con_cls = r;
+        }
+        r->started = true;
         r->method = method;
         r->url = url;
-        *con_cls = r;
+        /* The head is in: the body's deadline starts now. */
+        hsa_conn_phase(h, r->hc, PH_BODY);
+        const char *why = r->bad_target;
+        if (!why && target_cut_by_nul(r, url, version))
+            why = "the URL contains a NUL byte";
+        if (!why && (why = bad_framing(conn)) != NULL)
+            r->close = true;
+        if (why) {
+            h->stats->http_rejected[HSA_REJ_BAD_REQUEST]++;
+            hsa_http_warn(h, HSA_REJ_BAD_REQUEST,
+                          "refused %s %.200s from %s: %s", method, url,
+                          r->hc ? r->hc->ipstr : "?", why);
+            hsa_reply rep = {0};
+            hsa_reply_error(&rep, 400, "%s", why);
+            return send_reply(r, &rep);
+        }
         /* Refuse an announced oversized body before reading any of it. */
         const char *cl = MHD_lookup_connection_value(
             conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -230,6 +333,10 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
     hsa_http_req *r = *con_cls;
     if (!r)
         return;
+    /* Keep-alive: the wait for the next request head starts now. */
+    hsa_conn_phase(r->h, r->hc, PH_HEAD);
+    if (r->hc)
+        r->hc->begun = false;
     unlink_pending(r);
     free(r->reply.body);
     if (r->reply.stream)
@@ -346,8 +453,8 @@ int hsa_http_addr_is_loopback(const char *addr, char *err, size_t errlen)
 
 hsa_http *hsa_http_new(struct ev_loop *loop, hsa_log *log,
                        hsa_agent_stats *stats, const char *addr,
-                       hsa_http_route_cb route, void *arg, char *err,
-                       size_t errlen)
+                       const hsa_http_limits *limits, hsa_http_route_cb route,
+                       void *arg, char *err, size_t errlen)
 {
     uint16_t p;
     struct addrinfo *res = resolve_http_addr(addr, &p, err, errlen);
@@ -360,56 +467,98 @@ hsa_http *hsa_http_new(struct ev_loop *loop, hsa_log *log,
         return NULL;
     }
     memcpy(&h->sa, res->ai_addr, res->ai_addrlen);
-    int family = res->ai_family;
+    socklen_t salen = res->ai_addrlen;
     freeaddrinfo(res);
     h->loop = loop;
     h->log = log;
     h->stats = stats;
     h->route = route;
     h->arg = arg;
+    h->lim = *limits;
+    h->lfd = -1;
+    if (h->lim.max_connections == 0)
+        h->lim.max_connections = 1;
+    /* About two connections per bucket at the limit. */
+    h->n_buckets = 64;
+    while (h->n_buckets < h->lim.max_connections / 2)
+        h->n_buckets *= 2;
+    h->buckets = calloc(h->n_buckets, sizeof *h->buckets);
+    if (!h->buckets) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    if (getrandom(&h->hash_key, sizeof h->hash_key, GRND_NONBLOCK) !=
+        (ssize_t)sizeof h->hash_key)
+        h->hash_key = (uint64_t)(uintptr_t)h ^ (uint64_t)getpid();
+    hsa_http_fit_fd_limit(h);
+    if ((h->lfd = hsa_http_listener(&h->sa, salen, addr, err, errlen)) < 0)
+        goto fail;
+    struct sockaddr_storage bound;
+    socklen_t bl = sizeof bound;
+    h->port = p;
+    if (getsockname(h->lfd, (struct sockaddr *)&bound, &bl) == 0)
+        h->port = ntohs(bound.ss_family == AF_INET6
+                            ? ((struct sockaddr_in6 *)&bound)->sin6_port
+                            : ((struct sockaddr_in *)&bound)->sin_port);
 
     unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
-                     MHD_USE_ERROR_LOG |
-                     (family == AF_INET6 ? MHD_USE_IPv6 : 0);
+                     MHD_USE_ERROR_LOG | MHD_USE_NO_LISTEN_SOCKET;
+    /* MHD's idle timer counts whole seconds; round up. */
+    unsigned idle_s = (h->lim.idle_timeout_ms + 999) / 1000;
     errno = 0;
     /* The logger goes first, so that MHD reports everything through it. */
     h->d = MHD_start_daemon(
-        flags, p, NULL, NULL, access_cb, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
-        h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&h->sa,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)HSA_HTTP_MAX_CONNECTIONS,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HSA_HTTP_IDLE_TIMEOUT,
+        flags, 0, NULL, NULL, access_cb, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
+        h, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)(h->lim.max_connections + CLOSING_ROOM),
+        MHD_OPTION_CONNECTION_TIMEOUT, idle_s,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         (size_t)(HSA_HTTP_MAX_BODY + 32 * 1024), MHD_OPTION_NOTIFY_COMPLETED,
-        completed_cb, h, MHD_OPTION_END);
+        completed_cb, h, MHD_OPTION_NOTIFY_CONNECTION, hsa_http_notify_cb, h,
+        MHD_OPTION_URI_LOG_CALLBACK, uri_cb, h, MHD_OPTION_END);
     if (!h->d) {
         int e = errno;
         snprintf(err, errlen, "cannot serve HTTP on %s: %s", addr,
                  e ? strerror(e) : "libmicrohttpd failed to start");
-        free(h);
-        return NULL;
+        goto fail;
     }
     const union MHD_DaemonInfo *info =
         MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_EPOLL_FD);
     if (!info) {
         snprintf(err, errlen, "libmicrohttpd has no epoll descriptor");
-        MHD_stop_daemon(h->d);
-        free(h);
-        return NULL;
+        goto fail;
     }
     int efd = info->epoll_fd;
-    info = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
-    h->port = info ? info->port : p;
     h->started = true;
 
     ev_io_init(&h->io, io_cb, efd, EV_READ);
     h->io.data = h;
     ev_io_start(loop, &h->io);
+    ev_io_init(&h->listen_io, hsa_http_listen_cb, h->lfd, EV_READ);
+    h->listen_io.data = h;
+    ev_io_start(loop, &h->listen_io);
+    ev_timer_init(&h->accept_retry, hsa_http_accept_retry_cb, ACCEPT_RETRY_S,
+                  0.);
+    h->accept_retry.data = h;
+    ev_timer_init(&h->sweep, hsa_http_sweep_cb, SWEEP_S, SWEEP_S);
+    h->sweep.data = h;
+    ev_timer_start(loop, &h->sweep);
+    /* The sweep alone must not keep the loop running at shutdown. */
+    ev_unref(loop);
     ev_timer_init(&h->timer, timer_cb, 0., 0.);
     h->timer.data = h;
     ev_prepare_init(&h->prepare, prepare_cb);
     h->prepare.data = h;
     ev_prepare_start(loop, &h->prepare);
     return h;
+fail:
+    if (h->d)
+        MHD_stop_daemon(h->d);
+    if (h->lfd >= 0)
+        close(h->lfd);
+    free(h->buckets);
+    free(h);
+    return NULL;
 }
 
 unsigned hsa_http_port(const hsa_http *h)
@@ -421,6 +570,11 @@ void hsa_http_free(hsa_http *h)
 {
     if (!h)
         return;
+    /* No new connections from here on. */
+    ev_io_stop(h->loop, &h->listen_io);
+    ev_timer_stop(h->loop, &h->accept_retry);
+    close(h->lfd);
+    h->lfd = -1;
     /* MHD refuses to stop with suspended connections: answer the pending
      * ones first (the caller has already ended its event streams). */
     for (hsa_http_req *r = h->pending; r; r = r->next_pending) {
@@ -434,7 +588,12 @@ void hsa_http_free(hsa_http *h)
         MHD_run(h->d);
     ev_io_stop(h->loop, &h->io);
     ev_timer_stop(h->loop, &h->timer);
+    ev_ref(h->loop);
+    ev_timer_stop(h->loop, &h->sweep);
     ev_prepare_stop(h->loop, &h->prepare);
+    /* Stopping frees every connection (hsa_http_notify_cb(CLOSED) for each). */
+    h->started = false;
     MHD_stop_daemon(h->d);
+    free(h->buckets);
     free(h);
 }

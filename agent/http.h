@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "agent/log.h"
 #include "agent/metrics.h"
@@ -21,11 +22,19 @@ struct MHD_Response;
  * body is a tag value (1024 bytes in the library); 64 KiB leaves room for
  * future endpoints without letting a client park megabytes in the daemon. */
 #define HSA_HTTP_MAX_BODY (64 * 1024)
-/* Simultaneous connections, event-stream clients included. */
-#define HSA_HTTP_MAX_CONNECTIONS 256
-/* Idle connections are closed after this many seconds (suspended
- * event-stream connections are exempt; their keep-alives detect loss). */
-#define HSA_HTTP_IDLE_TIMEOUT 30
+
+/* The server's limits (docs/operations.md, docs/security.md; the defaults
+ * are hearsayd's flags'). Connections are counted from accept() to close;
+ * "idle" ones wait for a request head (a new connection, or keep-alive
+ * between two requests) and are the ones shed to make room. */
+typedef struct hsa_http_limits {
+    uint32_t max_connections;   /* open at once, event streams included */
+    uint32_t max_per_ip;        /* from one client address; 0: no limit */
+    uint32_t header_timeout_ms; /* accept (or the last answer) -> head */
+    uint32_t body_timeout_ms;   /* head -> whole body */
+    uint32_t idle_timeout_ms;   /* no byte either way (suspended event
+                                   streams are exempt: keep-alives) */
+} hsa_http_limits;
 
 typedef struct hsa_http hsa_http;
 typedef struct hsa_http_req hsa_http_req;
@@ -72,8 +81,8 @@ int hsa_http_addr_is_loopback(const char *addr, char *err, size_t errlen);
  * with a message in err on failure. */
 hsa_http *hsa_http_new(struct ev_loop *loop, hsa_log *log,
                        hsa_agent_stats *stats, const char *addr,
-                       hsa_http_route_cb route, void *arg, char *err,
-                       size_t errlen);
+                       const hsa_http_limits *limits, hsa_http_route_cb route,
+                       void *arg, char *err, size_t errlen);
 /* The port actually bound (useful with port 0). */
 unsigned hsa_http_port(const hsa_http *h);
 /* Closes every connection and frees the server. */

@@ -247,7 +247,8 @@ char *hsa_json_event(const hs_event *ev, const hs_member *m, uint64_t id,
         goto fail;
     if (ev->type == HS_EVENT_UPDATE &&
         (put(o, "key", str_json(ev->key)) < 0 ||
-         put(o, "deleted", json_boolean(ev->deleted)) < 0))
+         put(o, "deleted", json_boolean(ev->deleted)) < 0 ||
+         put(o, "local", json_boolean(ev->local)) < 0))
         goto fail;
     if (m && (put(o, "heartbeat", json_integer(clamp64(m->heartbeat))) < 0 ||
               put(o, "phi", phi_json(m->phi)) < 0 ||

@@ -34,6 +34,22 @@ void hsa_agent_stats_http(hsa_agent_stats *st, unsigned code)
     st->http[HSA_HTTP_CODES - 1].count++;
 }
 
+const char *hsa_http_reject_name(hsa_http_reject r)
+{
+    static const char *const names[HSA_REJ_COUNT] = {
+        [HSA_REJ_CONNECTION_LIMIT] = "connection_limit",
+        [HSA_REJ_CLIENT_LIMIT] = "client_limit",
+        [HSA_REJ_IDLE_SHED] = "idle_shed",
+        [HSA_REJ_HEADER_TIMEOUT] = "header_timeout",
+        [HSA_REJ_BODY_TIMEOUT] = "body_timeout",
+        [HSA_REJ_IDLE_TIMEOUT] = "idle_timeout",
+        [HSA_REJ_BAD_REQUEST] = "bad_request",
+        [HSA_REJ_MALFORMED] = "malformed",
+        [HSA_REJ_ACCEPT_ERROR] = "accept_error",
+    };
+    return (unsigned)r < HSA_REJ_COUNT ? names[r] : "unknown";
+}
+
 static void family(hsa_buf *b, const char *name, const char *type,
                    const char *help)
 {
@@ -235,6 +251,14 @@ int hsa_metrics_render(hsa_buf *b, const hs_stats *st, const hs_member_list *l,
             "replay cache was full).",
             st->replay_evicted_early);
 
+    counter(b, "hearsay_join_failures_total",
+            "Join rounds that reached no peer (logged at WARN with the "
+            "reason).",
+            ag->join_failures);
+    gauge(b, "hearsay_joined",
+          "1 once a peer has exchanged state with this node.",
+          (double)ag->joined);
+
     /* The agent. */
     /* The codes the API answers with are listed from the first scrape, so
      * rate() over any of them works at once; codes beyond those (none
@@ -294,6 +318,17 @@ int hsa_metrics_render(hsa_buf *b, const hs_stats *st, const hs_member_list *l,
     gauge(b, "hearsay_agent_handler_queue_length",
           "Event-handler runs waiting for a slot.",
           (double)ag->handlers_queued);
+    gauge(b, "hearsay_agent_http_connections", "HTTP connections open now.",
+          (double)ag->http_connections);
+    counter(b, "hearsay_agent_http_connections_total",
+            "HTTP connections accepted.", ag->http_connections_total);
+    family(b, "hearsay_agent_http_rejected_total", "counter",
+           "HTTP connections or requests refused or closed by a limit or "
+           "a timeout, by reason.");
+    for (int r = 0; r < HSA_REJ_COUNT; r++)
+        sample_u64(b, "hearsay_agent_http_rejected_total", "reason",
+                   hsa_http_reject_name((hsa_http_reject)r),
+                   ag->http_rejected[r]);
     counter(b, "hearsay_agent_http_unauthorized_total",
             "HTTP write requests refused (401): missing or wrong token.",
             ag->http_unauthorized);

@@ -14,6 +14,25 @@
 
 #define HSA_HTTP_CODES 16
 
+/* Why the HTTP server refused or closed a connection or a request
+ * (hearsay_agent_http_rejected_total{reason=...}; names in
+ * hsa_http_reject_name). */
+typedef enum hsa_http_reject {
+    HSA_REJ_CONNECTION_LIMIT, /* every slot busy, none idle: 503 */
+    HSA_REJ_CLIENT_LIMIT,     /* that address has its share: 429 */
+    HSA_REJ_IDLE_SHED,        /* an idle connection closed to make room */
+    HSA_REJ_HEADER_TIMEOUT,   /* request head too slow: 408 */
+    HSA_REJ_BODY_TIMEOUT,     /* request body too slow: 408 */
+    HSA_REJ_IDLE_TIMEOUT,     /* silent too long (libmicrohttpd's timer) */
+    HSA_REJ_BAD_REQUEST,      /* bad URL encoding, ambiguous framing: 400 */
+    HSA_REJ_MALFORMED,        /* closed by the HTTP parser itself */
+    HSA_REJ_ACCEPT_ERROR,     /* accept() failed: out of descriptors */
+    HSA_REJ_COUNT
+} hsa_http_reject;
+
+/* "connection_limit", "client_limit", ... (the metric's label values). */
+const char *hsa_http_reject_name(hsa_http_reject r);
+
 /* The agent's counters (monotonic unless marked gauge). */
 typedef struct hsa_agent_stats {
     struct {
@@ -38,6 +57,11 @@ typedef struct hsa_agent_stats {
     uint64_t keyring_write_errors; /* rewrites that failed (rolled back) */
     uint64_t config_reloads_ok;    /* SIGHUP reloads applied */
     uint64_t config_reloads_error; /* refused: the running config kept */
+    uint64_t http_connections;       /* gauge: open HTTP connections */
+    uint64_t http_connections_total; /* accepted and handed to the server */
+    uint64_t http_rejected[HSA_REJ_COUNT];
+    uint64_t join_failures; /* the node's failed join rounds (a copy) */
+    int joined;             /* the node has exchanged state with a peer */
 } hsa_agent_stats;
 
 /* Counts one response with status code (codes beyond the table's room are

@@ -330,7 +330,9 @@ HS_EXPORT hs_err hs_node_start(hs_node *node);
 HS_EXPORT hs_err hs_node_join(hs_node *node, const char *const *seeds,
                               size_t n_seeds);
 
-/* Sets or deletes one of this member's keys ("tags"). Keys are 1..128
+/* Sets or deletes one of this member's keys ("tags"); once started, each
+ * success is reported to this node's own callbacks as an UPDATE with
+ * `local` set (hs_event). Keys are 1..128
  * printable ASCII bytes without spaces, not starting with "hs."; values up
  * to 1024 bytes (copied). Before hs_node_start() keys are kept and
  * written when it runs. HS_EINVAL, HS_ERESERVED, HS_ETOOBIG, HS_EFULL,
@@ -387,6 +389,13 @@ typedef struct hs_event {
     hs_member_state state; /* the member's state after the event */
     const char *key;       /* UPDATE: the key; NULL otherwise */
     int deleted;           /* UPDATE: the key was deleted */
+    /* UPDATE of this node's own key by hs_node_set()/hs_node_del() on
+     * this node: 1. Peers learn the change by gossip and report it as an
+     * ordinary UPDATE (local 0); the node itself reports it once, right
+     * after the call succeeded (dispatched from the loop, never from
+     * inside the call). Keys set before hs_node_start() report nothing:
+     * they are part of the member as it first appears. */
+    int local;
 } hs_event;
 
 typedef void (*hs_event_cb)(hs_node *node, const hs_event *ev, void *arg);
@@ -447,6 +456,30 @@ HS_EXPORT hs_err hs_node_stats(hs_node *node, hs_stats *out);
  * buf is too small (HS_ADDRSTRLEN bytes always suffice). */
 HS_EXPORT hs_err hs_node_bound_addr(hs_node *node, char *buf, size_t len);
 HS_EXPORT hs_err hs_node_advertised_addr(hs_node *node, char *buf, size_t len);
+
+/* ---- Joining ------------------------------------------------------------- */
+
+/* How joining through the seeds goes. A node with seeds has "joined" once
+ * a peer has exchanged state with it (it received a SYN-ACK, an ACK or a
+ * PUSH: gossip from a member of the same cluster, with the same keys).
+ * Until then it keeps contacting the seeds every gossip round (the core's
+ * own rule: a node that knows nobody gossips with a seed), and reports
+ * failed rounds with a backoff: after 2 s (or four gossip intervals, if
+ * longer), then twice as long each time up to every 60 s, each logged at
+ * WARN with the reason and counted, and each also
+ * re-resolving DNS seeds at once rather than at the next
+ * resolve_interval_ms. A node without seeds is never "failing": it may
+ * be the first of its cluster. */
+typedef struct hs_join_status {
+    unsigned seeds;           /* seeds given: addresses and DNS names */
+    int joined;               /* a peer has exchanged state with this node */
+    uint64_t joined_after_ms; /* from hs_node_start() to that exchange */
+    uint64_t failed_rounds;   /* rounds that reached no peer */
+    char reason[200];         /* why the last round failed; "" if none */
+} hs_join_status;
+
+/* Fills *out (all zero before start). Any thread in own-thread mode. */
+HS_EXPORT hs_err hs_node_join_status(hs_node *node, hs_join_status *out);
 
 /* ---- Keys ---------------------------------------------------------------- */
 

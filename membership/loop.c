@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -38,6 +39,174 @@
 
 /* A callback slower than this holds up gossip and detection. */
 #define HS_SLOW_CALLBACK_US 10000
+
+/* Join reports (hs_join_status): the first after this, or four gossip
+ * intervals if longer (a round needs a few exchanges' time), then twice
+ * as long each time up to HS_JOIN_REPORT_MAX_MS. The seeds themselves
+ * are contacted every gossip round meanwhile (one SYN, a few dozen
+ * bytes); the backoff is for the log, the counter and re-resolution. */
+#define HS_JOIN_REPORT_FIRST_MS 2000
+#define HS_JOIN_REPORT_MAX_MS 60000
+
+/* ---- Joining (loop thread, mu held) -------------------------------------- */
+
+/* Whether a peer has exchanged state with this node: gossip that only a
+ * member of the same cluster, with the same keys, sends in answer. */
+static bool heard_peer(const hs_stats *st)
+{
+    /* By name, not number, so a renumbered message table keeps the rule. */
+    for (int t = 1; t < HS_MSG_TYPES; t++) {
+        const char *m = hs_msg_type_name(t);
+        if (st->msgs_recv[t] &&
+            (!strcmp(m, "synack") || !strcmp(m, "ack") || !strcmp(m, "push")))
+            return true;
+    }
+    return false;
+}
+
+/* The counters a failed round is explained with. */
+static void join_counters(const hs_node *n, hs_stats *out)
+{
+    *out = *hs_core_stats_get(n->core);
+    for (int i = 0; i < HS_REASONS; i++)
+        out->rejected[i] += n->rt.rejected[i];
+    out->resolve_errors = n->rt.resolve_errors;
+    out->send_errors = n->rt.send_errors;
+}
+
+static uint64_t join_delay_ms(const hs_node *n)
+{
+    uint64_t base = 4ull * n->cfg.gossip_interval_ms;
+    if (base < HS_JOIN_REPORT_FIRST_MS)
+        base = HS_JOIN_REPORT_FIRST_MS;
+    uint64_t d = base << (n->join_rounds < 6 ? n->join_rounds : 6);
+    return d < HS_JOIN_REPORT_MAX_MS ? d : HS_JOIN_REPORT_MAX_MS;
+}
+
+static void join_arm(hs_node *n)
+{
+    if (ev_is_active(&n->join_timer))
+        return;
+    ev_timer_set(&n->join_timer, (double)join_delay_ms(n) / 1000.0, 0.);
+    ev_timer_start(n->loop, &n->join_timer);
+    join_counters(n, &n->join_base);
+}
+
+/* Notes the first exchange with a peer; stops the reports. */
+static void join_check(hs_node *n)
+{
+    if (n->joined_ms || !heard_peer(hs_core_stats_get(n->core)))
+        return;
+    n->joined_ms = hs_rt_now_ms();
+    n->join_reason[0] = '\0';
+    if (n->join_wanted || n->join_failures)
+        hs_rt_log(n, n->join_failures ? HS_LOG_WARN : HS_LOG_INFO,
+                  "joined: first exchange with a peer %llu ms after start%s",
+                  (unsigned long long)(n->joined_ms - n->started_ms),
+                  n->join_failures ? " (after failed join rounds)" : "");
+    ev_timer_stop(n->loop, &n->join_timer);
+}
+
+/* Why a round reached no peer, from what changed during it. */
+static void join_explain(hs_node *n, char *buf, size_t len)
+{
+    hs_stats now;
+    join_counters(n, &now);
+    const hs_stats *b = &n->join_base;
+#define GREW(f) (now.f > b->f)
+    if (GREW(rejected[-HS_ECLUSTER]))
+        snprintf(buf, len,
+                 "datagrams from another cluster were dropped (is "
+                 "--cluster the same everywhere?)");
+    else if (GREW(rejected[-HS_EKEY]) || GREW(rejected[-HS_EAUTH]) ||
+             GREW(rejected[-HS_EPLAINTEXT]) || GREW(rejected[-HS_ESEALED]))
+        snprintf(buf, len,
+                 "datagrams that this node's keys do not open were "
+                 "refused (is the keyring the same everywhere?)");
+    else if (GREW(resolve_errors))
+        snprintf(buf, len, "seed names did not resolve");
+    else if (GREW(send_errors))
+        snprintf(buf, len, "sending to the seeds failed");
+    else
+        snprintf(buf, len,
+                 "no answer: nothing listening there, or a node of another "
+                 "cluster or with other keys (it drops what this node "
+                 "sends), or a firewall");
+#undef GREW
+}
+
+static void on_join_timer(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    hs_node *n = w->data;
+    unsigned names = hs_resolver_count(n->resolver); /* before mu */
+    pthread_mutex_lock(&n->mu);
+    bool refresh = false;
+    if (n->state == HS_NODE_RUNNING && n->core) {
+        join_check(n);
+        if (!n->joined_ms) {
+            char seeds[200] = "";
+            size_t off = 0;
+            for (unsigned i = 0; i < n->n_seeds && i < 4 && off < sizeof seeds;
+                 i++)
+                off += (size_t)snprintf(seeds + off, sizeof seeds - off, "%s%s",
+                                        i ? ", " : "", n->seeds[i]);
+            if (off < sizeof seeds && (n->n_seeds > 4 || names))
+                snprintf(seeds + off, sizeof seeds - off,
+                         "%s%u more, %u DNS name%s", off ? "; " : "",
+                         n->n_seeds > 4 ? n->n_seeds - 4 : 0, names,
+                         names == 1 ? "" : "s");
+            join_explain(n, n->join_reason, sizeof n->join_reason);
+            n->join_failures++;
+            n->join_rounds++;
+            uint64_t next = join_delay_ms(n);
+            hs_rt_log(n, HS_LOG_WARN,
+                      "join: no peer has answered %llu ms after start "
+                      "(round %llu; seeds %s): %s; still trying every "
+                      "gossip round, next report in %llu s",
+                      (unsigned long long)(hs_rt_now_ms() - n->started_ms),
+                      (unsigned long long)n->join_failures, seeds,
+                      n->join_reason, (unsigned long long)(next / 1000));
+            join_arm(n);
+            refresh = names > 0;
+        }
+    }
+    pthread_mutex_unlock(&n->mu);
+    if (refresh) /* outside mu: the resolver's lock comes first */
+        hs_resolver_refresh(n->resolver);
+}
+
+/* ---- This node's own key changes ---------------------------------------- */
+
+void hs_loop_local_event(hs_node *n, const char *key, bool deleted)
+{
+    char *k = NULL;
+    if (n->n_local_events >= HS_MAX_LOCAL_EVENTS || !(k = strdup(key))) {
+        n->rt.events_dropped++;
+        return;
+    }
+    if (!n->local_events) {
+        n->local_events = calloc(HS_MAX_LOCAL_EVENTS, sizeof *n->local_events);
+        if (!n->local_events) {
+            free(k);
+            n->rt.events_dropped++;
+            return;
+        }
+    }
+    n->local_events[n->n_local_events++] = (hs_local_event){k, deleted};
+}
+
+/* Takes the oldest local event, if any, into *out (the caller frees its
+ * key). With mu held. */
+static bool next_local_event(hs_node *n, hs_local_event *out)
+{
+    if (!n->n_local_events)
+        return false;
+    *out = n->local_events[0];
+    n->n_local_events--;
+    memmove(n->local_events, n->local_events + 1,
+            n->n_local_events * sizeof *n->local_events);
+    return true;
+}
 
 /* ---- Sending and the timer (loop thread, mu held) ----------------------- */
 
@@ -116,6 +285,8 @@ static void service(hs_node *n)
         return;
     send_all(n);
     rearm(n, hs_rt_now_ms());
+    if (n->state == HS_NODE_RUNNING && n->join_wanted && !n->joined_ms)
+        join_arm(n);
 }
 
 /* ---- Events (loop thread, mu not held) ---------------------------------- */
@@ -127,24 +298,37 @@ static void dispatch(hs_node *n)
     n->dispatching = true;
     for (;;) {
         hs_core_event ce;
+        hs_local_event le = {0};
         hs_callback cbs[HS_MAX_CALLBACKS];
         unsigned k = 0;
         pthread_mutex_lock(&n->mu);
-        bool got = n->state != HS_NODE_STOPPED && n->core &&
-                   hs_core_next_event(n->core, &ce);
-        for (unsigned i = 0; got && i < n->n_callbacks; i++)
-            if (n->callbacks[i].mask & (1u << ce.type))
+        bool live = n->state != HS_NODE_STOPPED && n->core;
+        bool got = live && hs_core_next_event(n->core, &ce);
+        bool local = live && !got && next_local_event(n, &le);
+        hs_event ev;
+        if (got)
+            ev = (hs_event){.type = ce.type,
+                            .name = ce.name,
+                            .addr = ce.addr,
+                            .generation = ce.generation,
+                            .state = ce.state,
+                            .key = ce.type == HS_EVENT_UPDATE ? ce.key : NULL,
+                            .deleted = ce.deleted};
+        else if (local)
+            ev = (hs_event){.type = HS_EVENT_UPDATE,
+                            .name = n->name,
+                            .addr = n->advertised,
+                            .generation = n->core_cfg.generation,
+                            .state = HS_STATE_ALIVE,
+                            .key = le.key,
+                            .deleted = le.deleted,
+                            .local = 1};
+        for (unsigned i = 0; (got || local) && i < n->n_callbacks; i++)
+            if (n->callbacks[i].mask & (1u << ev.type))
                 cbs[k++] = n->callbacks[i];
         pthread_mutex_unlock(&n->mu);
-        if (!got)
+        if (!got && !local)
             break;
-        hs_event ev = {.type = ce.type,
-                       .name = ce.name,
-                       .addr = ce.addr,
-                       .generation = ce.generation,
-                       .state = ce.state,
-                       .key = ce.type == HS_EVENT_UPDATE ? ce.key : NULL,
-                       .deleted = ce.deleted};
         for (unsigned j = 0; j < k; j++) {
             uint64_t t0 = hs_rt_now_us();
             cbs[j].cb(n, &ev, cbs[j].arg);
@@ -160,6 +344,7 @@ static void dispatch(hs_node *n)
                 pthread_mutex_unlock(&n->mu);
             }
         }
+        free(le.key);
     }
     n->dispatching = false;
 }
@@ -190,6 +375,7 @@ static void shutdown_node(hs_node *n, hs_err status)
     n->stopped_ms = hs_rt_now_ms();
     ev_io_stop(n->loop, &n->io);
     ev_timer_stop(n->loop, &n->timer);
+    ev_timer_stop(n->loop, &n->join_timer);
     ev_async_stop(n->loop, &n->wake);
     ev_async_stop(n->loop, &n->resolved);
     close(n->fd);
@@ -302,10 +488,20 @@ static void on_readable(struct ev_loop *loop, ev_io *w, int revents)
         err = hs_core_receive(n->core, now, from, buf, len);
         if (err == HS_EVERSION)
             other_version(n, from, buf, len);
-        if (err != HS_OK && err != HS_ESELF)
+        if (err == HS_ECLUSTER)
+            /* A node configured for another cluster is trying to join
+             * through this one: it cannot tell why nobody answers, so
+             * this side says it (at most once per 10 s). */
+            hs_rt_warn(n, HS_WARN_REJECT,
+                       "dropped a datagram from %s: %s (this node's cluster "
+                       "is \"%s\")",
+                       from, hs_strerror(err), n->cluster);
+        else if (err != HS_OK && err != HS_ESELF && err != HS_EVERSION)
             hs_rt_log(n, HS_LOG_DEBUG, "dropped a datagram from %s: %s", from,
                       hs_strerror(err));
     }
+    if (n->core && !n->joined_ms)
+        join_check(n);
     service(n);
     pthread_mutex_unlock(&n->mu);
     dispatch(n);
@@ -364,7 +560,7 @@ static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
     pthread_mutex_unlock(&n->mu);
     /* After mu: the resolver's lock comes first (node_impl.h). */
     if (kick)
-        hs_resolver_kick(n->resolver);
+        hs_resolver_refresh(n->resolver);
     if (finish) {
         shutdown_node(n, HS_OK);
         return;
@@ -460,7 +656,9 @@ void hs_loop_init(hs_node *n)
     ev_init(&n->timer, on_timer);
     ev_async_init(&n->wake, on_wake);
     ev_async_init(&n->resolved, on_resolved);
+    ev_init(&n->join_timer, on_join_timer);
     n->io.data = n->timer.data = n->wake.data = n->resolved.data = n;
+    n->join_timer.data = n;
 }
 
 hs_err hs_loop_start(hs_node *n)
@@ -470,6 +668,8 @@ hs_err hs_loop_start(hs_node *n)
     ev_async_start(n->loop, &n->wake);
     ev_async_start(n->loop, &n->resolved);
     rearm(n, hs_rt_now_ms());
+    if (n->join_wanted)
+        join_arm(n);
     if (!n->own_loop)
         return HS_OK;
     /* The node's thread takes no signals: they stay with the
@@ -483,6 +683,7 @@ hs_err hs_loop_start(hs_node *n)
         hs_rt_log(n, HS_LOG_ERROR, "pthread_create: %s", strerror(rc));
         ev_io_stop(n->loop, &n->io);
         ev_timer_stop(n->loop, &n->timer);
+        ev_timer_stop(n->loop, &n->join_timer);
         ev_async_stop(n->loop, &n->wake);
         ev_async_stop(n->loop, &n->resolved);
         return HS_ENOMEM;

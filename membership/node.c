@@ -244,6 +244,9 @@ static void node_destroy(hs_node *n)
         free(n->pending[i].value);
     }
     free(n->pending);
+    for (unsigned i = 0; i < n->n_local_events; i++)
+        free(n->local_events[i].key);
+    free(n->local_events);
     free(n->seeds);
     free(n->rbuf);
     hs_guard_free(n);
@@ -608,6 +611,8 @@ HS_EXPORT hs_err hs_node_set(hs_node *n, const char *key, const void *value,
         err = set_pending(n, key, value, len);
     } else if (n->state == HS_NODE_RUNNING) {
         err = hs_core_set(n->core, key, value, len, hs_rt_now_ms());
+        if (err == HS_OK)
+            hs_loop_local_event(n, key, false);
         hs_loop_wake(n);
     }
     pthread_mutex_unlock(&n->mu);
@@ -624,6 +629,8 @@ HS_EXPORT hs_err hs_node_del(hs_node *n, const char *key)
         err = del_pending(n, key);
     } else if (n->state == HS_NODE_RUNNING) {
         err = hs_core_del(n->core, key, hs_rt_now_ms());
+        if (err == HS_OK)
+            hs_loop_local_event(n, key, true);
         hs_loop_wake(n);
     }
     pthread_mutex_unlock(&n->mu);
@@ -734,6 +741,9 @@ HS_EXPORT hs_err hs_node_join(hs_node *n, const char *const *seeds,
             if (n->core)
                 hs_core_add_seed(n->core, ps[i].canon);
         }
+        /* Watch the join (loop.c); the loop arms the report timer. */
+        if (n_seeds)
+            n->join_wanted = true;
         hs_loop_wake(n);
     }
     unsigned room = HS_MAX_SEEDS_TOTAL - n->n_seeds;
@@ -796,6 +806,7 @@ HS_EXPORT hs_err hs_node_stats(hs_node *n, hs_stats *out)
     out->round_us_sum = n->rt.round_us_sum;
     out->round_us_max = n->rt.round_us_max;
     out->callbacks_slow = n->rt.callbacks_slow;
+    out->events_dropped += n->rt.events_dropped; /* own key changes */
     /* The runtime refuses some datagrams before the core sees them. */
     for (int i = 0; i < HS_REASONS; i++)
         out->rejected[i] += n->rt.rejected[i];
@@ -803,6 +814,23 @@ HS_EXPORT hs_err hs_node_stats(hs_node *n, hs_stats *out)
     out->datagrams_opened = n->rt.datagrams_opened;
     out->replay_evicted_early =
         n->replay ? hs_replay_evicted_early(n->replay) : 0;
+    pthread_mutex_unlock(&n->mu);
+    return HS_OK;
+}
+
+HS_EXPORT hs_err hs_node_join_status(hs_node *n, hs_join_status *out)
+{
+    if (!n || !out)
+        return HS_EINVAL;
+    unsigned names = hs_resolver_count(n->resolver); /* before mu */
+    memset(out, 0, sizeof *out);
+    pthread_mutex_lock(&n->mu);
+    out->seeds = n->n_seeds + names;
+    out->joined = n->joined_ms != 0;
+    out->joined_after_ms = n->joined_ms ? n->joined_ms - n->started_ms : 0;
+    out->failed_rounds = n->join_failures;
+    if (!n->joined_ms)
+        snprintf(out->reason, sizeof out->reason, "%s", n->join_reason);
     pthread_mutex_unlock(&n->mu);
     return HS_OK;
 }

@@ -66,6 +66,16 @@ enum {
     HS_WARN_KINDS_ = 7
 };
 
+/* This node's own key changes, reported to its callbacks (loop.c). The
+ * queue is drained on the next wake-up; the bound only matters for a
+ * caller that writes keys faster than its own loop runs. */
+#define HS_MAX_LOCAL_EVENTS 1024
+
+typedef struct hs_local_event {
+    char *key;
+    bool deleted;
+} hs_local_event;
+
 /* The per-source rate limiter's table: HS_RATE_SETS sets of HS_RATE_WAYS
  * slots, a source hashed (with a per-node secret, so a sender cannot
  * choose its set) to one set and, when absent, taking the set's least
@@ -124,6 +134,15 @@ struct hs_node {
     uint64_t warn_at[HS_WARN_KINDS_];
     uint64_t warn_suppressed[HS_WARN_KINDS_];
     bool thread_started, thread_joined;
+    hs_local_event *local_events; /* own key changes to report */
+    unsigned n_local_events;
+    /* joining (loop.c): seeds given and the join not yet seen */
+    bool join_wanted;
+    uint64_t joined_ms;     /* when a peer first exchanged state; 0: not */
+    uint64_t join_failures; /* rounds that reached no peer */
+    unsigned join_rounds;   /* rounds reported, for the backoff */
+    char join_reason[200];
+    hs_stats join_base; /* counters at the start of the round */
     pthread_t loop_tid; /* own thread: set by the thread itself */
     int fd;             /* written on start/stop only; -1 when closed */
 
@@ -144,6 +163,7 @@ struct hs_node {
     ev_async wake;     /* an API call queued something: flush */
     ev_async resolved; /* the resolver has answers */
     uint64_t alone_checked_ms; /* last look for a live peer (loop.c) */
+    ev_timer join_timer; /* the next join report, while not joined */
     uint8_t *rbuf;     /* receive buffer */
     bool dispatching;
     pthread_t thread;
@@ -207,6 +227,10 @@ void hs_loop_wake(hs_node *n);
 /* hs_node_stop(): from any thread in own-thread mode, from the loop
  * thread otherwise. Joins the own thread unless called on it. */
 void hs_loop_stop(hs_node *n);
+
+/* Queues an UPDATE of this node's own key for its callbacks. With mu
+ * held, running. */
+void hs_loop_local_event(hs_node *n, const char *key, bool deleted);
 
 /* true when called on the node's own thread (own-thread mode only). */
 bool hs_loop_on_node_thread(hs_node *n);

@@ -376,10 +376,10 @@ out:
     return err;
 }
 
-void hs_resolver_kick(hs_resolver *r)
+void hs_resolver_refresh(hs_resolver *r)
 {
     pthread_mutex_lock(&r->mu);
-    if (!r->stopping && r->running && !r->busy && r->n_names) {
+    if (r->running && !r->stopping && r->n_names) {
         r->due_now = true;
         pthread_cond_signal(&r->cv);
     }

@@ -62,9 +62,11 @@ hs_err hs_resolver_start(hs_resolver *r, struct ev_loop *loop,
 hs_err hs_resolver_add(hs_resolver *r, const char *host, unsigned port,
                        unsigned max_names);
 
-/* Has every name resolved again now, unless a pass is under way or no
- * name was added (the node is alone: its seeds may have moved). */
-void hs_resolver_kick(hs_resolver *r);
+/* Has every name resolved again now, without waiting for the interval
+ * (a join round that reached nobody, or the node is alone: its seeds may
+ * have moved). No-op before start or when there are no names. Never with
+ * the node's lock held. */
+void hs_resolver_refresh(hs_resolver *r);
 
 /* Number of names added. */
 unsigned hs_resolver_count(hs_resolver *r);

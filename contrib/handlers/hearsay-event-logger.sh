@@ -17,7 +17,7 @@
 #   HEARSAY_MEMBER_NAME, HEARSAY_MEMBER_ADDR, HEARSAY_MEMBER_STATE,
 #   HEARSAY_MEMBER_GENERATION, HEARSAY_MEMBER_TAG_<KEY>
 #   HEARSAY_TAG_<KEY>    this node's own tags
-#   HEARSAY_KEY, HEARSAY_KEY_DELETED   (member-update only)
+#   HEARSAY_KEY, HEARSAY_KEY_DELETED, HEARSAY_KEY_LOCAL   (member-update only)
 #   HEARSAY_HTTP_ADDR    this node's HTTP API, so `hearsay members` just works
 set -eu
 

@@ -12,7 +12,8 @@ printed.
 
 Cases: converge tags events fail_detect leave bad_flags http_errors
 promtool handlers cli sse_limits demo keys http_token metrics_docs
-sse_resume cli_filters generation. Python 3 standard library only
+sse_resume cli_filters generation http_parsing http_flood http_slow
+http_idle join_fail readyz local_events. Python 3 standard library only
 (generation also needs libfaketime).
 """
 import argparse
@@ -22,6 +23,7 @@ import http.client
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -1533,6 +1535,443 @@ def case_generation():
         gens = json.load(f)["generations"]
     check(gens.get("n2") == g2 and gens.get("n4") == n4.members()["n4"]["generation"],
           f"two names in one data dir: {gens}")
+# ---- The HTTP front door under load and abuse -------------------------------
+
+def _term_with_parent():
+    # PR_SET_PDEATHSIG = 1, with SIGTERM: `timeout` passes it on to its
+    # child, where SIGKILL would orphan the loop.
+    _libc.prctl(1, signal.SIGTERM, 0, 0, 0)
+
+
+def busy_loops(n=3, seconds=60):
+    """n CPU-bound shell loops, each under `timeout` (so bounded in time),
+    so the daemon and the clients race for the cores as on a loaded host.
+    Stopped by PID with SIGTERM, which `timeout` forwards to its loop."""
+    procs = [subprocess.Popen(["timeout", str(seconds), "sh", "-c", "while :; do :; done"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              preexec_fn=_term_with_parent) for _ in range(n)]
+    OTHER_PIDS.extend(p.pid for p in procs)
+    return procs
+
+
+def stop_loops(procs):
+    for p in procs:
+        if p.poll() is None:
+            p.terminate()
+    for p in procs:
+        try:
+            p.wait(5)
+        except subprocess.TimeoutExpired:
+            p.kill()
+
+
+def raise_fd_limit():
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = min(hard, 8192) if hard != resource.RLIM_INFINITY else 8192
+    if soft < want:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+
+
+def open_conns(port, n, sources, hold_request=None):
+    """n TCP connections to port, spread over the source addresses given
+    (127.0.0.2, ...: the whole of 127/8 is loopback), each optionally with a
+    partial request written. Returns the sockets (failures skipped)."""
+    socks = []
+    for i in range(n):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.settimeout(5)
+        try:
+            s.bind((sources[i % len(sources)], 0))
+            s.connect(("127.0.0.1", port))
+            if hold_request:
+                s.sendall(hold_request)
+            socks.append(s)
+        except OSError:
+            s.close()
+    return socks
+
+
+def close_all(socks):
+    for s in socks:
+        try:
+            s.close()
+        except OSError:
+            pass
+
+
+def health_within(d, timeout, what):
+    """Seconds until /healthz answers 200 (bounded)."""
+    t0 = time.monotonic()
+    wait_until(lambda: d.req("GET", "/healthz", timeout=2)[0] == 200, timeout, what)
+    return time.monotonic() - t0
+
+
+def rejected(d):
+    text = metrics_of(d)
+    return {r: metric(text, "hearsay_agent_http_rejected_total", {"reason": r})
+            for r in ("connection_limit", "client_limit", "idle_shed", "header_timeout",
+                      "body_timeout", "idle_timeout", "bad_request", "malformed",
+                      "accept_error")}
+
+
+def case_http_flood():
+    """About 270 connections opened and closed at once used to leave the API
+    dark for good (MHD's listening socket out of its epoll set). 600
+    connections from ten addresses, held a second and closed, three times,
+    with three busy loops on the cores: /healthz answers after each."""
+    raise_fd_limit()
+    d = Daemon("f1").wait_ready()
+    sources = [f"127.0.0.{i}" for i in range(2, 12)]
+    loops = busy_loops()
+    try:
+        figures = []
+        for rnd in range(3):
+            socks = open_conns(d.hport, 600, sources)
+            time.sleep(1)
+            close_all(socks)
+            took = health_within(d, 15, f"/healthz answers after flood round {rnd + 1}")
+            figures.append((len(socks), took))
+            log(f"flood round {rnd + 1}: {len(socks)} connections opened, held 1 s, "
+                f"closed; /healthz answered {took:.2f} s later")
+        # The issue's own numbers: 300 from one address past a limit of
+        # 256 (per-address limit off), three times.
+        d2 = Daemon("f2", extra=["--http-max-connections", "256",
+                                 "--http-max-connections-per-ip", "0"]).wait_ready()
+        for rnd in range(3):
+            socks = open_conns(d2.hport, 300, ["127.0.0.1"])
+            time.sleep(1)
+            close_all(socks)
+            took = health_within(d2, 15, f"f2: /healthz answers after round {rnd + 1}")
+            log(f"f2 round {rnd + 1}: {len(socks)} connections from 127.0.0.1 past a "
+                f"limit of 256, held 1 s, closed; /healthz answered {took:.2f} s later")
+        log(f"f2 figures: rejected={rejected(d2)}")
+    finally:
+        stop_loops(loops)
+    r = rejected(d)
+    text = metrics_of(d)
+    log(f"flood figures: accepted={metric(text, 'hearsay_agent_http_connections_total')} "
+        f"rejected={r}")
+    # Every reason is listed from the first scrape, zeros included.
+    check(all(v is not None for v in r.values()), f"every reason listed: {r}")
+    # Clients that connected and hung up without a byte are not "malformed".
+    check(r["malformed"] == 0, f"silent hang-ups are not malformed requests: {r}")
+    # Recovery: the connections are gone from the server's count.
+    wait_until(lambda: metric(metrics_of(d), "hearsay_agent_http_connections") <= 2, 15,
+               "the open-connection gauge falls back once the flood stops")
+
+
+def case_http_slow():
+    """Slowloris: a header byte every second keeps MHD's idle timer happy
+    forever; the header deadline closes it, with a 408."""
+    d = Daemon("s1", extra=["--http-header-timeout", "2s", "--http-body-timeout", "2s"]
+               ).wait_ready()
+    loops = busy_loops(seconds=40)
+    try:
+        def slowloris(first, drip, bound):
+            s = socket.create_connection(("127.0.0.1", d.hport), timeout=1)
+            s.sendall(first)
+            t0 = time.monotonic()
+            got = b""
+            try:
+                while time.monotonic() - t0 < bound:
+                    try:
+                        chunk = s.recv(4096)
+                        if not chunk:
+                            return time.monotonic() - t0, got
+                        got += chunk
+                    except socket.timeout:
+                        pass
+                    except OSError:
+                        return time.monotonic() - t0, got
+                    try:
+                        s.sendall(drip)
+                    except OSError:
+                        return time.monotonic() - t0, got
+                return None, got
+            finally:
+                s.close()
+        took, got = slowloris(b"GET /healthz HTTP/1.1\r\nHost: x\r\n", b"X", 20)
+        check(took is not None, "a header byte every second kept the connection open for 20 s")
+        check(got.startswith(b"HTTP/1.1 408") and b'"error"' in got, f"408 answer: {got[:200]!r}")
+        first = got.split(b"\r\n")[0].decode()
+        log(f"slow head: closed after {took:.1f} s with {first}")
+        took, got = slowloris(b"PUT /v1/tags/slow HTTP/1.1\r\nHost: x\r\nContent-Length: 1000"
+                              b"\r\n\r\n", b"v", 20)
+        check(took is not None, "a body byte every second kept the connection open for 20 s")
+        check(b"408" in got.split(b"\r\n")[0], f"slow body answered 408: {got[:200]!r}")
+        first = got.split(b"\r\n")[0].decode()
+        log(f"slow body: closed after {took:.1f} s with {first}")
+        # A kept-alive connection with nothing begun: closed at the deadline
+        # too, but silently (a 408 there could be taken for the answer to
+        # a request sent at that moment).
+        s = socket.create_connection(("127.0.0.1", d.hport), timeout=10)
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        got = b""
+        while b"}" not in got:
+            got += s.recv(4096)
+        t0 = time.monotonic()
+        rest = b""
+        try:
+            while True:
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                rest += chunk
+        finally:
+            s.close()
+        took = time.monotonic() - t0
+        check(got.startswith(b"HTTP/1.1 200") and rest == b"" and took < 9,
+              f"idle keep-alive closed silently after {took:.1f} s: {rest!r}")
+        log(f"idle keep-alive: closed silently after {took:.1f} s")
+    finally:
+        stop_loops(loops)
+    r = rejected(d)
+    check(r["header_timeout"] >= 2 and r["body_timeout"] >= 1, f"timeouts counted: {r}")
+    check("no complete request head within 2000 ms" in d.log(), "header timeout logged")
+    check(d.req("GET", "/healthz")[0] == 200, "still answering")
+
+
+def case_http_idle():
+    """1,000 idle connections (from 16 addresses) must not lock anyone out:
+    /healthz answers while they are held; one address past its share is
+    answered 429; the oldest idle connections are shed for newcomers, and
+    everything comes back by itself once the load stops."""
+    raise_fd_limit()
+    d = Daemon("i1").wait_ready()
+    sources = [f"127.0.0.{i}" for i in range(2, 18)]   # 16 x 63 = 1008 < 16 x 64
+    loops = busy_loops()
+    held = []
+    try:
+        held = open_conns(d.hport, 1000, sources)
+        log(f"holding {len(held)} idle connections")
+        check(len(held) >= 990, f"only {len(held)} connections opened")
+        t0 = time.monotonic()
+        oks = 0
+        for _ in range(10):
+            took = health_within(d, 10, "/healthz while 1,000 idle connections are held")
+            oks += 1
+        log(f"/healthz answered 10 times in {time.monotonic() - t0:.2f} s while they were held")
+        # One address past its share: a JSON 429, counted.
+        extra = open_conns(d.hport, 70, ["127.0.0.200"])
+        answers = []
+        for s in extra[64:]:
+            try:
+                s.settimeout(5)
+                answers.append(s.recv(4096))
+            except OSError as e:
+                answers.append(repr(e).encode())
+        close_all(extra)
+        check(answers and all(a.startswith(b"HTTP/1.1 429") for a in answers),
+              f"connections past the per-address limit get 429: {answers[:2]!r}")
+        body = answers[0].split(b"\r\n\r\n", 1)[1]
+        check("per client address" in json.loads(body)["error"], f"429 body {body!r}")
+        r = rejected(d)
+        log(f"while held: rejected={r}")
+        check(r["idle_shed"] >= 400, f"idle connections shed for newcomers: {r}")
+        check(r["client_limit"] >= 6, f"per-address refusals counted: {r}")
+        check("closed an idle one" in d.log() and "it has 64 open" in d.log(),
+              "shedding and refusals logged")
+        # Rate-limited: one line per reason per 10 s, however many events.
+        check(d.log().count("closed an idle one") <= 3, "shedding log rate-limited")
+    finally:
+        close_all(held)
+        stop_loops(loops)
+    wait_until(lambda: metric(metrics_of(d), "hearsay_agent_http_connections") <= 2, 15,
+               "the open-connection gauge falls back once the load stops")
+    # Back to normal by itself: a fresh batch from one address is served.
+    for _ in range(20):
+        check(d.req("GET", "/healthz")[0] == 200, "served after the load")
+
+
+def case_http_parsing():
+    """Decoded NULs and bad escapes in the URL are 400s; ambiguous framing is
+    refused; a garbage request line is closed and counted."""
+    (n1,) = cluster(1)
+
+    def bad(method, path, body=None, needle=None):
+        code, hdr, data = n1.req(method, path, body=body)
+        check(code == 400, f"{method} {path}: HTTP {code}, want 400: {data[:200]!r}")
+        check(hdr.get("content-type", "").startswith("application/json"),
+              f"{method} {path}: content-type {hdr.get('content-type')}")
+        err = json.loads(data)["error"]
+        if needle:
+            check(needle in err, f"{method} {path}: {err!r} lacks {needle!r}")
+    check(n1.req("PUT", "/v1/tags/a", body=b"original")[0] == 200, "PUT a")
+    bad("PUT", "/v1/tags/a%00b", body=b"evil", needle="NUL")
+    check(n1.members()["n1"]["tags"].get("a") == "original", "tag a untouched by a%00b")
+    bad("DELETE", "/v1/tags/a%00", needle="NUL")
+    check(n1.members()["n1"]["tags"].get("a") == "original", "tag a not deleted by a%00")
+    bad("GET", "/v1/members/n1%00zzz", needle="NUL")
+    bad("GET", "/v1/members/n1%zz", needle="percent-encoding")
+    bad("GET", "/v1/members/n1%4", needle="percent-encoding")
+    bad("GET", "/v1/members?state=alive%00dead", needle="NUL")
+    bad("GET", "/v1/events?type=join%00", needle="NUL")
+    # Well-formed escapes still work.
+    check(n1.req("GET", "/v1/members/%6e1")[0] == 200, "an escaped name is decoded")
+
+    def raw(data, timeout=5):
+        s = socket.create_connection(("127.0.0.1", n1.hport), timeout=timeout)
+        s.sendall(data)
+        got = b""
+        try:
+            while True:
+                chunk = s.recv(4096)
+                if not chunk:
+                    return got, True
+                got += chunk
+        except socket.timeout:
+            return got, False
+        finally:
+            s.close()
+    # A raw NUL byte in the request line cuts the C string the same way.
+    for line in (b"GET /v1/members/n1\x00zzz HTTP/1.1", b"PUT /v1/tags/a\x00b HTTP/1.1",
+                 b"GET /v1/members?state=alive\x00x HTTP/1.1"):
+        got, _ = raw(line + b"\r\nHost: x\r\nContent-Length: 4\r\n\r\nevil")
+        check(got.startswith(b"HTTP/1.1 400") and b"NUL" in got, f"{line!r}: {got[:200]!r}")
+    check(n1.members()["n1"]["tags"].get("a") == "original", "tag a untouched by a raw NUL")
+    got, closed = raw(b"PUT /v1/tags/cl HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n"
+                      b"Content-Length: 5\r\n\r\nhello")
+    check(got.startswith(b"HTTP/1.1 400") and b"conflicting Content-Length" in got,
+          f"two Content-Lengths: {got[:300]!r}")
+    check(closed, "the connection is closed after an ambiguous request")
+    check("cl" not in n1.members()["n1"]["tags"], "no tag from the ambiguous request")
+    got, closed = raw(b"PUT /v1/tags/te HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n"
+                      b"Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n")
+    check(got.startswith(b"HTTP/1.1 400") and b"ambiguous" in got,
+          f"Content-Length with Transfer-Encoding: {got[:300]!r}")
+    before = rejected(n1)["malformed"]
+    got, closed = raw(b"GARBAGE\r\n\r\n")
+    check(closed, f"a garbage request line: the connection is closed ({got!r})")
+    wait_until(lambda: rejected(n1)["malformed"] >= before + 1, 5,
+               "the garbage request line counted as malformed")
+    r = rejected(n1)
+    check(r["bad_request"] >= 12, f"400s counted: {r}")
+    check("refused PUT /v1/tags/a" in n1.log(), "a refusal logged")
+
+
+# ---- Joining and readiness --------------------------------------------------
+
+def readyz(d):
+    code, _, body = d.req("GET", "/readyz")
+    return code, json.loads(body)
+
+
+def case_readyz():
+    # Without seeds: ready at once. With a live seed: ready once joined.
+    n1 = Daemon("r1").wait_ready()
+    code, doc = readyz(n1)
+    check(code == 200 and doc["status"] == "ready", f"no seeds: {code} {doc}")
+    n2 = Daemon("r2", join=[n1]).wait_ready()
+    wait_until(lambda: readyz(n2)[0] == 200, 10, "r2 ready after joining r1")
+    code, doc = readyz(n2)
+    check(doc["status"] == "ready" and doc.get("peers_heard", 0) >= 1, f"r2: {doc}")
+    code, _, _ = n2.req("POST", "/readyz")
+    check(code == 405, f"POST /readyz: {code}")
+    text = metrics_of(n2)
+    check(metric(text, "hearsay_join_failures_total") == 0, "no failed join round")
+    check(metric(text, "hearsay_joined") == 1, "hearsay_joined is 1")
+
+
+def case_join_fail():
+    """A --join that reaches nobody is reported: WARN per failed round, a
+    counter, /readyz 503 with the reason, and --join-timeout exits 1."""
+    dead_port = free_port(socket.SOCK_DGRAM)   # nothing listens there
+    lone = Daemon("j1", join=[f"127.0.0.1:{dead_port}"]).wait_ready()
+    code, doc = readyz(lone)
+    check(code == 503 and doc["status"] == "not ready" and doc["reason"],
+          f"unreachable seed: {code} {doc}")
+    check(lone.req("GET", "/healthz")[0] == 200, "alive (liveness) all the same")
+    wait_until(lambda: metric(metrics_of(lone), "hearsay_join_failures_total") >= 2, 15,
+               "failed join rounds counted")
+    wait_until(lambda: "no peer has answered" in lone.log(), 5, "a failed round logged")
+    line = [l for l in lone.log().splitlines() if "no peer has answered" in l][0]
+    check(" WARN " in line and f"127.0.0.1:{dead_port}" in line, f"WARN with the seed: {line}")
+    code, doc = readyz(lone)
+    check("nothing listening" in doc["reason"], f"reason: {doc}")
+    check(metric(metrics_of(lone), "hearsay_joined") == 0, "hearsay_joined is 0")
+
+    # Another cluster's node at the seed address: its answers never come.
+    other = Daemon("j2", extra=["--cluster", "blue"]).wait_ready()
+    wrong = Daemon("j3", join=[other], extra=["--cluster", "green"]).wait_ready()
+    # The wrong key: both sealed, with different keys.
+    ka, kb = secret_file("ka", keygen() + "\n"), secret_file("kb", keygen() + "\n")
+    sa = Daemon("j4", extra=["--keyring", ka]).wait_ready()
+    sb = Daemon("j5", join=[sa], extra=["--keyring", kb]).wait_ready()
+    for d in (wrong, sb):
+        wait_until(lambda: metric(metrics_of(d), "hearsay_join_failures_total") >= 1, 15,
+                   f"{d.name}: a failed join round")
+        code, doc = readyz(d)
+        check(code == 503, f"{d.name} not ready: {code} {doc}")
+    # The seed side says why it drops them (counted and logged there).
+    wait_until(lambda: metric(metrics_of(other), "hearsay_rejected_total",
+                              {"reason": "ECLUSTER"}) >= 1, 10, "ECLUSTER counted at j2")
+    wait_until(lambda: "message for another cluster" in other.log(), 10,
+               "another cluster's datagrams logged at j2")
+    wait_until(lambda: "refused a datagram" in sa.log(), 10, "wrong key logged at j4")
+
+    # A seed that comes up later: the node joins by itself and turns ready.
+    late_port = free_port(socket.SOCK_DGRAM)
+    waiting = Daemon("j6", join=[f"127.0.0.1:{late_port}"]).wait_ready()
+    time.sleep(1.5)
+    check(readyz(waiting)[0] == 503, "j6 not ready before its seed exists")
+    seed_args = ["--bind", f"127.0.0.1:{late_port}"]
+    seed = Daemon("j7", extra=seed_args)
+    seed.wait_ready()
+    wait_until(lambda: readyz(waiting)[0] == 200, 30, "j6 ready once its seed is up")
+    check("joined: first exchange with a peer" in waiting.log(), "the join logged")
+
+    # --join-timeout: give up, exit 1, say why.
+    t0 = time.monotonic()
+    quitter = Daemon("j8", join=[f"127.0.0.1:{dead_port}"], extra=["--join-timeout", "2s"])
+    rc = quitter.wait_exit(20)
+    took = time.monotonic() - t0
+    quitter.signalled = True
+    check(rc == 1, f"--join-timeout exit code {rc}")
+    check("not joined within 2s" in quitter.log(), f"why it gave up:\n{quitter.log()[-2000:]}")
+    log(f"--join-timeout 2s: exited {rc} after {took:.1f} s")
+    # --join-timeout does nothing once joined.
+    fine = Daemon("j9", join=[other], extra=["--cluster", "blue", "--join-timeout", "3s"])
+    fine.wait_ready()
+    time.sleep(4)
+    check(fine.proc.poll() is None, "a joined node keeps running past --join-timeout")
+
+
+def case_local_events():
+    """A node's own tag changes appear on its own event stream, marked local,
+    and reach its event handlers with HEARSAY_KEY_LOCAL=1."""
+    out = os.path.join(TMP, "updates.txt")
+    handler = ("member-update=echo \"$HEARSAY_MEMBER_NAME $HEARSAY_KEY "
+               f"$HEARSAY_KEY_DELETED $HEARSAY_KEY_LOCAL\" >> {out}")
+    n1, n2 = cluster(2, per_node=lambda i: ["--event-handler", handler] if i == 0 else [])
+    c1 = SSEClient(n1.hport)
+    wait_until(lambda: c1.status == 200, 5, "stream open")
+    check(n1.req("PUT", "/v1/tags/color", body=b"red")[0] == 200, "PUT color")
+    e = c1.wait_event("update", "n1", timeout=5)["json"]
+    check(e["key"] == "color" and e["local"] is True and e["deleted"] is False,
+          f"local update event: {e}")
+    check(e["tags"].get("color") == "red", f"tags after the event: {e}")
+    check(n1.req("DELETE", "/v1/tags/color")[0] == 200, "DELETE color")
+    wait_until(lambda: any(x["json"].get("deleted") for x in c1.find("update", "n1")), 5,
+               "a local delete event")
+    d = [x["json"] for x in c1.find("update", "n1") if x["json"]["deleted"]][0]
+    check(d["local"] is True and d["key"] == "color", f"local delete: {d}")
+    # A peer's change is not local.
+    check(n2.req("PUT", "/v1/tags/size", body=b"9")[0] == 200, "PUT on n2")
+    p = c1.wait_event("update", "n2", timeout=10)["json"]
+    check(p["local"] is False, f"a peer's update is not local: {p}")
+    def handled():
+        try:
+            with open(out) as f:
+                return f.read().splitlines()
+        except OSError:
+            return []
+    wait_until(lambda: "n1 color 0 1" in handled() and "n1 color 1 1" in handled()
+               and "n2 size 0 0" in handled(), 10, "handlers saw local and peer updates")
+    # A failed write emits nothing.
+    n = len(c1.find("update", "n1"))
+    check(n1.req("PUT", "/v1/tags/hs.x", body=b"1")[0] == 400, "reserved key refused")
+    time.sleep(0.5)
+    check(len(c1.find("update", "n1")) == n, "no event for a refused write")
 
 
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}

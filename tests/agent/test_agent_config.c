@@ -276,6 +276,57 @@ static void test_config_file(void **state)
     unlink(p);
 }
 
+/* The HTTP limits and --join-timeout: defaults, flags, config keys and
+ * the values refused. */
+static void test_http_limits_and_join(void **state)
+{
+    hsa_settings s;
+    assert_int_equal(parse(&s, ARGC("--name", "n1"), ARGV("--name", "n1")), 0);
+    assert_int_equal(s.http_max_connections, 512);
+    assert_int_equal(s.http_max_per_ip, 64);
+    assert_int_equal(s.http_header_timeout_ms, 10000);
+    assert_int_equal(s.http_body_timeout_ms, 30000);
+    assert_int_equal(s.http_idle_timeout_ms, 30000);
+    assert_int_equal(s.join_timeout_ms, 0);
+    hsa_settings_free(&s);
+
+    char **argv = ARGV(
+        "--http-max-connections", "2000", "--http-max-connections-per-ip=0",
+        "--http-header-timeout", "3s", "--http-body-timeout", "1500ms",
+        "--http-idle-timeout", "1m", "--join-timeout", "45s");
+    assert_int_equal(parse(&s, 12, argv), 0);
+    assert_int_equal(s.http_max_connections, 2000);
+    assert_int_equal(s.http_max_per_ip, 0);
+    assert_int_equal(s.http_header_timeout_ms, 3000);
+    assert_int_equal(s.http_body_timeout_ms, 1500);
+    assert_int_equal(s.http_idle_timeout_ms, 60000);
+    assert_int_equal(s.join_timeout_ms, 45000);
+    hsa_settings_free(&s);
+
+    const char *path = tmpfile_with("{\"http_max_connections\": 100, "
+                                    "\"http-max-connections-per-ip\": 8, "
+                                    "\"http_header_timeout\": \"2s\", "
+                                    "\"join_timeout\": \"1m\"}");
+    char p[64];
+    snprintf(p, sizeof p, "%s", path);
+    assert_int_equal(parse(&s, 3, ARGV("--config", p)), 0);
+    assert_int_equal(s.http_max_connections, 100);
+    assert_int_equal(s.http_max_per_ip, 8);
+    assert_int_equal(s.http_header_timeout_ms, 2000);
+    assert_int_equal(s.join_timeout_ms, 60000);
+    hsa_settings_free(&s);
+    unlink(p);
+
+    expect_error(3, ARGV("--http-max-connections", "0"), "greater than 0");
+    expect_error(3, ARGV("--http-max-connections", "100000"), "at most 65536");
+    expect_error(3, ARGV("--http-header-timeout", "0"), "greater than 0");
+    expect_error(3, ARGV("--http-body-timeout", "soon"), "not a duration");
+    expect_error(3, ARGV("--http-idle-timeout", "0s"), "greater than 0");
+    expect_error(3, ARGV("--http-max-connections-per-ip", "-1"),
+                 "not a whole number");
+    expect_error(3, ARGV("--join-timeout", "x"), "not a duration");
+}
+
 static void config_error(const char *text, const char *needle)
 {
     char p[64];
@@ -569,6 +620,7 @@ int main(void)
         cmocka_unit_test(test_flag_errors),
         cmocka_unit_test(test_srv_and_check),
         cmocka_unit_test(test_config_file),
+        cmocka_unit_test(test_http_limits_and_join),
         cmocka_unit_test(test_config_errors),
         cmocka_unit_test(test_small_parsers),
         cmocka_unit_test(test_security_settings),

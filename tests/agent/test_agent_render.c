@@ -141,6 +141,7 @@ static void test_event_and_error_json(void **state)
                         "update");
     assert_string_equal(json_string_value(json_object_get(j, "key")), "role");
     assert_true(json_is_true(json_object_get(j, "deleted")));
+    assert_true(json_is_false(json_object_get(j, "local")));
     assert_non_null(json_object_get(j, "tags"));
     assert_non_null(json_object_get(j, "time"));
     assert_null(strchr(s, '\n')); /* one SSE data line */

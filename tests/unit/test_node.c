@@ -50,6 +50,7 @@ typedef struct rec_event {
     char key[129];
     uint64_t generation;
     int deleted;
+    int local;
 } rec_event;
 
 typedef struct recorder {
@@ -64,16 +65,20 @@ static void record(hs_node *node, const hs_event *ev, void *arg)
     (void)node;
     recorder *r = arg;
     pthread_mutex_lock(&r->mu);
-    if (r->n < MAX_EVENTS) {
+    /* The hammer threads' own writes (thousands of local updates of
+     * "load") would crowd every other event out of the record. */
+    bool hammered = ev->local && ev->key && !strcmp(ev->key, "load");
+    if (r->n < MAX_EVENTS && !hammered) {
         rec_event *e = &r->ev[r->n++];
         e->type = ev->type;
         snprintf(e->name, sizeof e->name, "%s", ev->name);
         snprintf(e->key, sizeof e->key, "%s", ev->key ? ev->key : "");
         e->generation = ev->generation;
         e->deleted = ev->deleted;
+        e->local = ev->local;
     }
     if ((ev->type == HS_EVENT_UPDATE) != (ev->key != NULL) || !ev->name ||
-        !ev->addr)
+        !ev->addr || (ev->local && ev->type != HS_EVENT_UPDATE))
         r->bad++;
     pthread_mutex_unlock(&r->mu);
 }
@@ -1038,6 +1043,147 @@ static void stop_from_a_callback(void **state)
     }
 }
 
+/* ---- Own key changes and joining ----------------------------------------- */
+
+typedef struct update_probe {
+    int node;         /* whose recorder */
+    const char *name; /* whose key */
+    const char *key;
+    int deleted, local;
+} update_probe;
+
+static int count_updates(cluster *c, const update_probe *p)
+{
+    recorder *r = &c->rec[p->node];
+    int k = 0;
+    pthread_mutex_lock(&r->mu);
+    for (size_t i = 0; i < r->n; i++)
+        k += r->ev[i].type == HS_EVENT_UPDATE &&
+             !strcmp(r->ev[i].name, p->name) && !strcmp(r->ev[i].key, p->key) &&
+             r->ev[i].deleted == p->deleted && r->ev[i].local == p->local;
+    pthread_mutex_unlock(&r->mu);
+    return k;
+}
+
+static bool has_update(cluster *c, void *arg)
+{
+    return count_updates(c, arg) > 0;
+}
+
+static void own_key_changes(bool own_thread)
+{
+    cluster *c = cluster_new(own_thread ? "local-t" : "local-l", own_thread);
+    hs_config cfg;
+    test_config(c, &cfg, 0);
+    assert_int_equal(hs_node_new(&cfg, c->loop, &c->nodes[0]), HS_OK);
+    assert_int_equal(hs_node_on(c->nodes[0], ~0u, record, &c->rec[0]), HS_OK);
+    /* Before start: part of the member as it first appears, no event. */
+    assert_int_equal(hs_node_set(c->nodes[0], "early", "1", 1), HS_OK);
+    assert_int_equal(hs_node_start(c->nodes[0]), HS_OK);
+    assert_int_equal(
+        hs_node_bound_addr(c->nodes[0], c->addr[0], sizeof c->addr[0]), HS_OK);
+    c->n = 1;
+    node_up(c, 1, NULL);
+    assert_converges(c);
+
+    assert_int_equal(hs_node_set(c->nodes[0], "color", "red", 3), HS_OK);
+    update_probe mine = {0, "n0", "color", 0, 1};
+    assert_true(run_until(c, has_update, &mine, WAIT_MS));
+    /* Peers hear it by gossip, as an ordinary update. */
+    update_probe theirs = {1, "n0", "color", 0, 0};
+    assert_true(run_until(c, has_update, &theirs, WAIT_MS));
+    assert_int_equal(hs_node_del(c->nodes[0], "color"), HS_OK);
+    update_probe gone = {0, "n0", "color", 1, 1};
+    assert_true(run_until(c, has_update, &gone, WAIT_MS));
+    /* A refused write reports nothing; nor does the early key. */
+    assert_int_equal(hs_node_set(c->nodes[0], "hs.x", "1", 1), HS_ERESERVED);
+    assert_int_equal(hs_node_del(c->nodes[0], "absent"), HS_ENOTFOUND);
+    run_for(c, 300);
+    assert_int_equal(count_updates(c, &mine), 1);
+    assert_int_equal(count_updates(c, &gone), 1);
+    update_probe early = {0, "n0", "early", 0, 1};
+    assert_int_equal(count_updates(c, &early), 0);
+    update_probe nolocal = {0, "n1", "color", 0, 1};
+    assert_int_equal(count_updates(c, &nolocal), 0);
+    cluster_free(c);
+}
+
+static void own_key_changes_are_local_events(void **state)
+{
+    (void)state;
+    own_key_changes(false);
+    own_key_changes(true);
+}
+
+static bool join_failed_twice(cluster *c, void *arg)
+{
+    hs_join_status js;
+    hs_node_join_status(c->nodes[*(int *)arg], &js);
+    return js.failed_rounds >= 2;
+}
+
+static bool joined(cluster *c, void *arg)
+{
+    hs_join_status js;
+    hs_node_join_status(c->nodes[*(int *)arg], &js);
+    return js.joined;
+}
+
+static void join_failures_are_reported(void **state)
+{
+    (void)state;
+    /* A port nobody listens on (for now). */
+    int s = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t al = sizeof a;
+    assert_int_equal(bind(s, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(getsockname(s, (struct sockaddr *)&a, &al), 0);
+    close(s);
+    char seed[40], bind_at[40];
+    snprintf(seed, sizeof seed, "127.0.0.1:%u", ntohs(a.sin_port));
+    snprintf(bind_at, sizeof bind_at, "%s", seed);
+
+    cluster *c = cluster_new("joinrep", false);
+    hs_config cfg;
+    test_config(c, &cfg, 0);
+    assert_int_equal(hs_node_new(&cfg, c->loop, &c->nodes[0]), HS_OK);
+    hs_join_status js;
+    assert_int_equal(hs_node_join_status(c->nodes[0], &js), HS_OK);
+    assert_int_equal(js.seeds, 0);
+    assert_int_equal(js.failed_rounds, 0);
+    assert_int_equal(hs_node_start(c->nodes[0]), HS_OK);
+    const char *seeds[] = {seed};
+    assert_int_equal(hs_node_join(c->nodes[0], seeds, 1), HS_OK);
+    c->n = 1;
+    int who = 0;
+    assert_true(run_until(c, join_failed_twice, &who, 30000));
+    assert_int_equal(hs_node_join_status(c->nodes[0], &js), HS_OK);
+    assert_int_equal(js.seeds, 1);
+    assert_false(js.joined);
+    assert_true(strstr(js.reason, "no answer") != NULL);
+    assert_true(log_has(&c->log, "join: no peer has answered"));
+    assert_true(log_has(&c->log, seed));
+
+    /* The seed comes up: joined by itself, the failures stay counted. */
+    hs_config sc;
+    test_config(c, &sc, 1);
+    sc.bind = bind_at;
+    assert_int_equal(hs_node_new(&sc, c->loop, &c->nodes[1]), HS_OK);
+    assert_int_equal(hs_node_start(c->nodes[1]), HS_OK);
+    c->n = 2;
+    assert_true(run_until(c, joined, &who, WAIT_MS));
+    assert_int_equal(hs_node_join_status(c->nodes[0], &js), HS_OK);
+    assert_true(js.joined && js.joined_after_ms > 0 && js.failed_rounds >= 2);
+    assert_string_equal(js.reason, "");
+    assert_true(log_has(&c->log, "joined: first exchange with a peer"));
+    /* The seed had no seeds: it never failed a round. */
+    assert_int_equal(hs_node_join_status(c->nodes[1], &js), HS_OK);
+    assert_int_equal(js.seeds, 0);
+    assert_int_equal(js.failed_rounds, 0);
+    cluster_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1056,6 +1202,8 @@ int main(void)
         cmocka_unit_test(bad_configs_and_addresses_are_errors),
         cmocka_unit_test(own_thread_under_concurrent_queries),
         cmocka_unit_test(stop_from_a_callback),
+        cmocka_unit_test(own_key_changes_are_local_events),
+        cmocka_unit_test(join_failures_are_reported),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

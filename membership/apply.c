@@ -52,8 +52,8 @@ static void apply_entries(hs_core *c, hs_mrec *m, const hs_wire_delta *d,
                 m->n_kv - m->n_tombs >= c->cfg.max_keys)
                 err = HS_EFULL;
             else
-                err = hs_kv_put(m, e->key, e->value, e->value_len,
-                                e->tombstone, e->version, c->now);
+                err = hs_kv_put(m, e->key, e->value, e->value_len, e->tombstone,
+                                e->version, c->now);
             if (err != HS_OK) {
                 /* Stop here: what was applied is still a gap-free prefix. */
                 hs_core_reject(c, err);
@@ -141,9 +141,8 @@ static void about_us(hs_core *c, const hs_wire_delta *d)
 
 static void apply_delta(hs_core *c, const hs_wire_delta *d)
 {
-    if (d->to_version > MAX_SANE_VERSION ||
-        d->heartbeat > MAX_SANE_VERSION || d->generation == 0 ||
-        d->generation > (UINT64_C(1) << 62)) {
+    if (d->to_version > MAX_SANE_VERSION || d->heartbeat > MAX_SANE_VERSION ||
+        d->generation == 0 || d->generation > (UINT64_C(1) << 62)) {
         hs_core_reject(c, HS_EMALFORMED);
         return;
     }
@@ -244,8 +243,8 @@ static void apply_delta(hs_core *c, const hs_wire_delta *d)
                 c->next_check = due;
         }
         m->hb_version = d->heartbeat;
-        m->seen_version = d->heartbeat > d->to_version ? d->heartbeat
-                                                       : d->to_version;
+        m->seen_version =
+            d->heartbeat > d->to_version ? d->heartbeat : d->to_version;
         apply_entries(c, m, d, false, whole);
         return;
     }
@@ -275,8 +274,8 @@ void hs_apply_leaves(hs_core *c, const hs_wire_msg *msg)
         if (!d->left_version || strcmp(d->name, c->name) == 0)
             continue;
         hs_mrec *m = hs_members_find(&c->members, d->name);
-        if (m && m->state != HS_STATE_REAPED && m->generation == d->generation &&
-            d->from_version <= m->max_version)
+        if (m && m->state != HS_STATE_REAPED &&
+            m->generation == d->generation && d->from_version <= m->max_version)
             hs_apply_left(c, m, d->left_version);
     }
 }

@@ -33,15 +33,15 @@ hs_err hs_builder_init(hs_core *c, hs_builder *b, hs_wire_type type)
     /* One allocation for every array: a message is built for every
      * datagram sent. Each element size of the first three is a multiple of
      * 8 and pos is 4-byte, so each array stays aligned. */
-    char *p = malloc(b->cap * (sizeof *b->digest + sizeof *b->deltas +
-                               sizeof *b->entries) +
-                     b->cap_pos * (sizeof *b->pos + sizeof *b->low));
+    char *p = malloc(
+        b->cap * (sizeof *b->digest + sizeof *b->deltas + sizeof *b->entries) +
+        b->cap_pos * (sizeof *b->pos + sizeof *b->low));
     if (!p)
         return HS_ENOMEM;
     b->digest = (hs_wire_digest_entry *)p;
     b->deltas = (hs_wire_delta *)(p + b->cap * sizeof *b->digest);
-    b->entries = (hs_wire_entry *)((char *)b->deltas +
-                                   b->cap * sizeof *b->deltas);
+    b->entries =
+        (hs_wire_entry *)((char *)b->deltas + b->cap * sizeof *b->deltas);
     b->pos = (uint32_t *)((char *)b->entries + b->cap * sizeof *b->entries);
     b->low = (uint8_t *)(b->pos + b->cap_pos);
     b->msg.type = type;
@@ -53,18 +53,17 @@ hs_err hs_builder_init(hs_core *c, hs_builder *b, hs_wire_type type)
      * request came from, and a node that does not know us learns our
      * address from our own delta, which every exchange between differing
      * views carries first. 15-25 bytes saved on most datagrams. */
-    b->msg.sender.addr =
-        (type == HS_WIRE_SYN && c->cfg.mode == HS_MODE_PULL) ||
-                type == HS_WIRE_LEAVE
-            ? c->addr
-            : "";
+    b->msg.sender.addr = (type == HS_WIRE_SYN && c->cfg.mode == HS_MODE_PULL) ||
+                                 type == HS_WIRE_LEAVE
+                             ? c->addr
+                             : "";
     b->msg.range_lo = "";
     b->msg.range_hi = "";
     b->msg.deltas = b->deltas;
     b->budget = c->cfg.max_datagram;
     b->used = hs_wire_base_size(&b->msg);
-    b->max_entries = c->cfg.max_entries_per_msg ? c->cfg.max_entries_per_msg
-                                                : UINT32_MAX;
+    b->max_entries =
+        c->cfg.max_entries_per_msg ? c->cfg.max_entries_per_msg : UINT32_MAX;
     if (b->max_entries > b->cap)
         b->max_entries = (uint32_t)b->cap;
     return HS_OK;
@@ -208,8 +207,7 @@ static void pack_depth(hs_builder *b, const hs_cand *ks, size_t n)
 /* Breadth: the oldest pending version across all members goes next, so
  * every member advances a little. First decide how many entries each
  * member gets, then emit them, since a delta's entries are contiguous. */
-static void pack_breadth(hs_core *c, hs_builder *b, const hs_cand *ks,
-                         size_t n)
+static void pack_breadth(hs_core *c, hs_builder *b, const hs_cand *ks, size_t n)
 {
     uint32_t *take = calloc(n ? n : 1, sizeof *take);
     uint32_t *next = calloc(n ? n : 1, sizeof *next);
@@ -258,8 +256,7 @@ static void pack_breadth(hs_core *c, hs_builder *b, const hs_cand *ks,
         if (!d)
             break;
         uint32_t at = hs_kv_after(ks[i].m, ks[i].from);
-        for (uint32_t k = 0; k < take[i] && delta_push(b, d, ks[i].m, at);
-             k++)
+        for (uint32_t k = 0; k < take[i] && delta_push(b, d, ks[i].m, at); k++)
             at++;
         delta_close(b, d, at >= ks[i].m->n_kv);
     }

@@ -130,8 +130,8 @@ size_t hs_digest_size_in(hs_core *c, const char *lo, const char *hi)
  * contiguous window of it at a random place, with the range narrowed to
  * match. (Always taking the window at the start of the range meant the
  * answer never covered the second half of a page.) */
-void hs_digest_range(hs_core *c, hs_builder *b, const char *lo,
-                     const char *hi, size_t room)
+void hs_digest_range(hs_core *c, hs_builder *b, const char *lo, const char *hi,
+                     size_t room)
 {
     size_t n = c->members.n_sorted;
     size_t i0 = *lo ? hs_members_lower_bound(&c->members, lo) : 0;

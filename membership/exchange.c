@@ -142,8 +142,7 @@ static void fill_answer(hs_core *c, hs_builder *b, const hs_wire_msg *msg,
                         msg->range_hi, beats);
     b->budget += reserve;
     if (ours)
-        hs_digest_range(c, b, msg->range_lo, msg->range_hi,
-                        hs_builder_room(b));
+        hs_digest_range(c, b, msg->range_lo, msg->range_hi, hs_builder_room(b));
     hs_rumor_add(c, b, msg->range_lo, msg->range_hi, false);
 }
 

@@ -53,7 +53,7 @@ typedef struct hs_cand {
     bool unknown; /* the peer does not know the member */
     bool keys;    /* what the peer lacks includes a user key */
     bool reset;
-    bool beat;    /* carry our newest heartbeat even with no entry */
+    bool beat; /* carry our newest heartbeat even with no entry */
 } hs_cand;
 
 /* ---- view.c ---- */
@@ -86,8 +86,8 @@ void hs_verdict_add(hs_core *c, const hs_mrec *m);
 void hs_digest_page(hs_core *c, hs_builder *b, size_t room);
 hs_wire_digest_entry hs_digest_of(const hs_mrec *m);
 /* Our digest over a peer's range [lo, hi], or a window of it that fits. */
-void hs_digest_range(hs_core *c, hs_builder *b, const char *lo,
-                     const char *hi, size_t room);
+void hs_digest_range(hs_core *c, hs_builder *b, const char *lo, const char *hi,
+                     size_t room);
 /* Bytes our digest over [lo, hi] would take, range names included. */
 size_t hs_digest_size_in(hs_core *c, const char *lo, const char *hi);
 /* Heartbeats a digest tells us of (when sets differ, the only path). */

@@ -142,8 +142,7 @@ bool hs_core_adapt_detector(hs_core *c)
     if (fabs(first - c->phi.first_interval_ms) <
             0.02 * c->phi.first_interval_ms &&
         fabs(sd - c->phi.min_stddev_ms) < 0.02 * c->phi.min_stddev_ms + 1 &&
-        fabs(max_iv - c->phi.max_interval_ms) <
-            0.02 * c->phi.max_interval_ms)
+        fabs(max_iv - c->phi.max_interval_ms) < 0.02 * c->phi.max_interval_ms)
         return false;
     c->phi.first_interval_ms = first;
     c->phi.min_stddev_ms = sd;

@@ -122,8 +122,8 @@ void hs_peers_choose(hs_core *c, hs_targets *t)
     if (n_dead && hs_core_rand01(c) < (double)n_dead / (double)(n_live + 1))
         pick_random(c, t, 1, is_dead, n_dead);
     if (c->n_seeds && !t->seed &&
-        (n_live == 0 || hs_core_rand01(c) < (double)c->n_seeds /
-                                                (double)(n_live + n_dead + 1)))
+        (n_live == 0 || hs_core_rand01(c) <
+                            (double)c->n_seeds / (double)(n_live + n_dead + 1)))
         target_add(c, t, c->seeds[hs_core_rand(c) % c->n_seeds]);
     for (uint32_t i = 0; i < c->n_candidates; i++)
         target_add(c, t, c->candidates[i]);

@@ -90,7 +90,8 @@ bool hs_view_same_members(hs_core *c, const hs_wire_view *v)
 {
     const hs_wire_view *mine = hs_view_get(c);
     /* An answer's view carries the members hash alone (hs_view_put). */
-    return v->members == mine->members && (!v->count || v->count == mine->count);
+    return v->members == mine->members &&
+           (!v->count || v->count == mine->count);
 }
 
 bool hs_view_same_state(hs_core *c, const hs_wire_view *v)
@@ -217,8 +218,7 @@ static bool follows(hs_core *c, const hs_mrec *m, uint8_t low)
     if (m->state == HS_STATE_SUSPECT)
         return true;
     hs_phi tmp;
-    double phi =
-        hs_phi_value(hs_mrec_phi(m, &tmp), &c->phi, (double)c->now);
+    double phi = hs_phi_value(hs_mrec_phi(m, &tmp), &c->phi, (double)c->now);
     return c->rhythm_known && phi >= c->cfg.phi_threshold * HS_FOLLOW_PHI;
 }
 
@@ -310,8 +310,8 @@ void hs_beats_answer(hs_core *c, hs_builder *b, const hs_wire_beats *theirs)
         theirs->span <= b->cap_pos) {
         for (uint32_t i = 0; i < theirs->span; i++) {
             b->pos[i] = theirs->first + i;
-            b->low[i] = (uint8_t)c->members.sorted[theirs->first + i]
-                            ->hb_version;
+            b->low[i] =
+                (uint8_t)c->members.sorted[theirs->first + i]->hb_version;
         }
         k = theirs->span;
     }

@@ -4,10 +4,12 @@
  * front are reclaimed lazily, when they are more than half the buffer, so a
  * queue that is written and drained in turns does not creep.
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "agent/buf.h"
 
@@ -139,4 +141,19 @@ void hsa_buf_free(hsa_buf *b)
     b->data = NULL;
     b->len = b->cap = b->off = 0;
     b->oom = false;
+}
+
+int hsa_write_all(int fd, const void *buf, size_t n)
+{
+    const char *p = buf;
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
 }

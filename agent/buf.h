@@ -58,4 +58,8 @@ char *hsa_buf_steal(hsa_buf *b, size_t *len);
 
 void hsa_buf_free(hsa_buf *b);
 
+/* Writes all n bytes to fd, retrying short writes and EINTR. 0, or -1 with
+ * errno set. (The state file and the keyring rewrite both need it.) */
+int hsa_write_all(int fd, const void *p, size_t n);
+
 #endif /* HSA_BUF_H */

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "agent/buf.h"
 #include "agent/json.h"
 #include "agent/keyring.h"
 
@@ -199,20 +200,6 @@ int hsa_keyring_load(const char *path, char (*keys)[HS_KEY_TEXT_LEN], size_t *n,
 
 /* ---- Rewriting ---------------------------------------------------------- */
 
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 int hsa_keyring_save(const char *path, const hs_key_info *keys, size_t n,
                      char *err, size_t errlen)
 {
@@ -251,7 +238,7 @@ int hsa_keyring_save(const char *path, const hs_key_info *keys, size_t n,
         return -1;
     }
     int rc = -1;
-    if (fchmod(fd, 0600) < 0 || write_all(fd, text, (size_t)off) < 0 ||
+    if (fchmod(fd, 0600) < 0 || hsa_write_all(fd, text, (size_t)off) < 0 ||
         fsync(fd) < 0) {
         snprintf(err, errlen, "cannot rewrite keyring %s: %s", path,
                  strerror(errno));

@@ -21,6 +21,7 @@
 
 #include <jansson.h>
 
+#include "agent/buf.h"
 #include "agent/state.h"
 
 #define STATE_FORMAT 1
@@ -148,20 +149,6 @@ static hsa_state_rc load(const char *path, json_t **out, char *err,
     return rc;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 /* tmp + fsync + rename + fsync(dir): the file is the old one or the new
  * one after a crash at any point, never a torn mix. */
 static hsa_state_rc save(int dfd, const char *path, json_t *doc, char *err,
@@ -184,8 +171,8 @@ static hsa_state_rc save(int dfd, const char *path, json_t *doc, char *err,
         snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
         goto out;
     }
-    if (fchmod(fd, 0600) < 0 || write_all(fd, text, strlen(text)) < 0 ||
-        write_all(fd, "\n", 1) < 0 || fsync(fd) < 0) {
+    if (fchmod(fd, 0600) < 0 || hsa_write_all(fd, text, strlen(text)) < 0 ||
+        hsa_write_all(fd, "\n", 1) < 0 || fsync(fd) < 0) {
         snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
         close(fd);
         unlink(tmp);

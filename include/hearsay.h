@@ -241,11 +241,11 @@ typedef struct hs_config {
      * local pause guard are tuned for a 1 s rhythm; they are scaled by the
      * slower of these two intervals / 1000, so shorter intervals detect
      * proportionally faster (docs/embedding.md). */
-    uint32_t gossip_interval_ms;    /* default 250 */
+    uint32_t gossip_interval_ms;    /* default 500 */
     uint32_t heartbeat_interval_ms; /* default 500; 0: no heartbeats */
     uint32_t fanout;                /* peers per round, default 1 */
     double phi_threshold;           /* default 8; 0 disables suspicion */
-    uint32_t dead_after_ms;         /* suspect -> dead, default 1000 */
+    uint32_t dead_after_ms;         /* suspect -> dead, default 500 */
     uint32_t reap_dead_after_ms;    /* dead -> forgotten, default 24 h */
     uint32_t reap_left_after_ms;    /* left -> forgotten, default 1 h */
     uint32_t tombstone_gc_ms;       /* deleted keys kept, default 30 min */

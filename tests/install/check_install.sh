@@ -31,7 +31,7 @@ extra_headers=$(find "$prefix/include" -type f ! -name hearsay.h)
 [ -z "$extra_headers" ] || fail "private headers installed: $extra_headers"
 
 # ---- pkg-config ------------------------------------------------------------
-pc=$(find "$prefix" -name hearsay.pc | head -n 1)
+pc=$(find "$prefix" -name hearsay.pc -print -quit)
 [ -n "$pc" ] || fail "hearsay.pc not installed"
 export PKG_CONFIG_PATH=$(dirname "$pc")
 pkg-config --exists hearsay || fail "pkg-config cannot read $pc"
@@ -46,7 +46,7 @@ read -r -a xflags <<<"$extra"
 "$cc" -std=c11 -Wall -Wextra -Werror "${xflags[@]}" "${cflags[@]}" \
   "$examples/ev_watch.c" "${libs[@]}" -lev -o "$work/ev_watch"
 export LD_LIBRARY_PATH=$libdir
-"$work/hs_watch" --version | grep -q "libhearsay" || fail "hs_watch --version"
+grep -q "libhearsay" <<<"$("$work/hs_watch" --version)" || fail "hs_watch --version"
 echo "pkg-config build: ok ($(pkg-config --modversion hearsay))"
 
 # ---- find_package(hearsay) -----------------------------------------------
@@ -63,7 +63,7 @@ cmake -S "$work/consumer" -B "$work/consumer/build" \
   -DCMAKE_C_FLAGS="$extra" -DCMAKE_EXE_LINKER_FLAGS="$extra" \
   -DEXAMPLES="$examples" >/dev/null
 cmake --build "$work/consumer/build" >/dev/null
-"$work/consumer/build/hs_watch" --version | grep -q "libhearsay" ||
+grep -q "libhearsay" <<<"$("$work/consumer/build/hs_watch" --version)" ||
   fail "find_package build does not run"
 echo "find_package build: ok"
 

@@ -25,7 +25,7 @@ for t in dpkg-buildpackage lintian dh fakeroot; do
   command -v "$t" >/dev/null || skip "$t is missing (scripts/setup.sh installs it)"
 done
 for p in "${PKGS[@]}"; do
-  if dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed'; then
+  if grep -q 'ok installed' <<<"$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)"; then
     skip "$p is already installed on this machine"
   fi
 done
@@ -69,7 +69,7 @@ step "lintian"
 lint=$(lintian --display-info --pedantic "$WORK"/hearsay_${VERSION}_*.changes 2>&1 |
        grep -v 'running with root privileges' || true)
 [ -n "$lint" ] && echo "$lint"
-if echo "$lint" | grep -q '^[EW]: '; then
+if grep -q '^[EW]: ' <<<"$lint"; then
   echo "FAIL: lintian errors or warnings (above); fix them or override them" \
        "with a reason in debian/*.lintian-overrides" >&2
   exit 1
@@ -87,12 +87,17 @@ v=$(/usr/bin/hearsayd --version)
 echo "  $v"
 case "$v" in "hearsayd $VERSION (libhearsay $VERSION)") ;;
   *) echo "FAIL: the package is $VERSION (debian/changelog), the programs say '$v'" >&2; exit 1;; esac
-/usr/bin/hearsay --help | head -1 | sed 's/^/  /'
-/usr/bin/hearsay --help | grep -q '^usage: hearsay' || { echo "FAIL: hearsay --help" >&2; exit 1; }
-/usr/bin/hearsayd --check --config /etc/hearsay/hearsayd.json | head -1 | sed 's/^/  check: /'
+help=$(/usr/bin/hearsay --help)
+sed -n '1s/^/  /p' <<<"$help"
+grep -q '^usage: hearsay' <<<"$help" || { echo "FAIL: hearsay --help" >&2; exit 1; }
+check=$(/usr/bin/hearsayd --check --config /etc/hearsay/hearsayd.json)
+sed -n '1s/^/  check: /p' <<<"$check"
 # The programs use the packaged library, not one of a build tree.
-ldd /usr/bin/hearsayd | grep -q "libhearsay.so.0 => /lib/.*\|libhearsay.so.0 => /usr/lib/" ||
-  { ldd /usr/bin/hearsayd; echo "FAIL: hearsayd does not use the packaged libhearsay" >&2; exit 1; }
+# (Into a variable first: with pipefail, `ldd | grep -q` fails whenever
+# grep's early exit makes ldd die of SIGPIPE.)
+deps=$(ldd /usr/bin/hearsayd)
+grep -q "libhearsay.so.0 => /lib/.*\|libhearsay.so.0 => /usr/lib/" <<<"$deps" ||
+  { echo "$deps"; echo "FAIL: hearsayd does not use the packaged libhearsay" >&2; exit 1; }
 for m in /usr/share/man/man8/hearsayd.8.gz /usr/share/man/man1/hearsay.1.gz \
          /lib/systemd/system/hearsayd.service /etc/hearsay/hearsayd.json; do
   [ -e "$m" ] || { echo "FAIL: $m is missing" >&2; exit 1; }

@@ -132,18 +132,6 @@ bool hs_wire__varint32(const uint8_t **p, const uint8_t *end, uint32_t *v)
     return false;
 }
 
-size_t hs_wire__count_varints(const uint8_t *p, const uint8_t *end)
-{
-    size_t n = 0;
-    uint32_t v;
-    while (p < end) {
-        if (!hs_wire__varint32(&p, end, &v))
-            return SIZE_MAX;
-        n++;
-    }
-    return n;
-}
-
 /* A name or key: 1..max bytes of 0x21..0x7e (0..max for an optional bound
  * or address). Length first, so an oversized field is HS_ETOOBIG whatever
  * its content. */
@@ -266,6 +254,8 @@ static hs_err check_positions(const ProtobufCBinaryData *gaps,
         return HS_EMALFORMED;
     if (low->len && !low->data)
         return HS_EMALFORMED;
+    if (gaps->len == 0) /* (and data may be NULL: no arithmetic on it) */
+        return low->len == 0 ? HS_OK : HS_EMALFORMED;
     const uint8_t *p = gaps->data, *end = p + gaps->len;
     uint64_t pos = (uint64_t)first; /* next position that may be listed */
     size_t n = 0;

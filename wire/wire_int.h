@@ -58,8 +58,4 @@ void hs_wire__body_parts(const hs_pb_envelope *env, hs_wire__parts *out);
  * it runs past end or past 5 bytes (positions fit in 32 bits). */
 bool hs_wire__varint32(const uint8_t **p, const uint8_t *end, uint32_t *v);
 
-/* Number of varints in [p, end), or SIZE_MAX when one is cut short or too
- * long. */
-size_t hs_wire__count_varints(const uint8_t *p, const uint8_t *end);
-
 #endif /* HS_WIRE_INT_H */

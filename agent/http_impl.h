@@ -1,8 +1,8 @@
 /*
- * http_impl.h — what http.c (requests, the server's lifecycle) and
- * http_conn.c (connections: admission, limits, deadlines) share: the
- * server's state, one connection's state, one request's. Private to
- * agent/http*.c.
+ * http_impl.h — what http.c (the server's lifecycle), http_conn.c
+ * (connections: admission, limits, deadlines) and http_request.c (one
+ * request, its checks and its answer) share: the server's state, one
+ * connection's state, one request's. Private to agent/http*.c.
  */
 #ifndef HSA_HTTP_IMPL_H
 #define HSA_HTTP_IMPL_H
@@ -116,6 +116,19 @@ struct hsa_http {
     ev_tstamp warned_at[HSA_REJ_COUNT];
     uint64_t suppressed[HSA_REJ_COUNT];
 };
+
+/* ---- http_request.c ------------------------------------------------------ */
+
+/* MHD's callbacks for a request: its first sight (the URI log callback,
+ * whose result is the request's context), every call of the access
+ * handler, and the "request completed" notification. */
+void *hsa_http_uri_cb(void *cls, const char *uri, struct MHD_Connection *conn);
+enum MHD_Result hsa_http_access_cb(void *cls, struct MHD_Connection *conn,
+                                   const char *url, const char *method,
+                                   const char *version, const char *upload,
+                                   size_t *upload_size, void **con_cls);
+void hsa_http_completed_cb(void *cls, struct MHD_Connection *conn,
+                           void **con_cls, enum MHD_RequestTerminationCode toe);
 
 /* ---- http_conn.c --------------------------------------------------------- */
 

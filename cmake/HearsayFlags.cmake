@@ -1,8 +1,10 @@
 # Compile and link flags shared by every hearsay target, as one interface
 # library. Linking hs_build_flags PRIVATE is how a target opts in.
+# -Wpedantic keeps the code ISO C11 (with _GNU_SOURCE's functions), so
+# another compiler or a stricter build does not find what ours let by.
 add_library(hs_build_flags INTERFACE)
 target_compile_options(hs_build_flags INTERFACE
-  -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+  -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes
   -Wformat=2 -Wno-unused-parameter -fno-strict-aliasing)
 target_compile_definitions(hs_build_flags INTERFACE _GNU_SOURCE)
 if(HS_WERROR)

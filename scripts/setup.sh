@@ -7,6 +7,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake pkg-config git
   clang libclang-rt-14-dev           # libFuzzer and the sanitizer runtimes
+  clang-format                       # scripts/format.sh and the format_check test
   libev-dev                          # event loop of the runtime
   libprotobuf-c-dev protobuf-c-compiler
   protobuf-compiler                  # protoc: checks hearsay.proto is standard

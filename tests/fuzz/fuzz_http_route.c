@@ -1,5 +1,5 @@
 /*
- * fuzz_http_route.c — hearsayd's HTTP routes (agent/api.c) on arbitrary
+ * fuzz_http_route.c — hearsayd's HTTP routes (agent/api*.c) on arbitrary
  * requests, without a socket: the server hands routes plain strings
  * (hsa_request), and so does this fuzzer.
  *

@@ -27,8 +27,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     static uint8_t out[HS_WIRE_MAX_DATAGRAM + 64];
     size_t len = 0;
-    hs_err err = hs_open(kr, rp, "fuzz", 1000, data, size, out, sizeof out,
-                         &len);
+    hs_err err =
+        hs_open(kr, rp, "fuzz", 1000, data, size, out, sizeof out, &len);
     switch (err) {
     case HS_OK:
     case HS_ETRUNCATED:
@@ -50,7 +50,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     hs_wire_msg *msg = NULL;
     if (hs_wire_decode(out, len, "fuzz", HS_WIRE_MAX_DATAGRAM, &msg) == HS_OK)
         hs_wire_msg_free(msg);
-    static uint8_t again[HS_WIRE_MAX_DATAGRAM + 128], back[HS_WIRE_MAX_DATAGRAM + 64];
+    static uint8_t again[HS_WIRE_MAX_DATAGRAM + 128],
+        back[HS_WIRE_MAX_DATAGRAM + 64];
     size_t alen, blen;
     if (hs_seal(kr, "fuzz", 1000, out, len, again, sizeof again, &alen) ==
         HS_OK) {

@@ -166,12 +166,17 @@ hs_err hs_core_config_check(const hs_core_config *cfg)
 }
 
 /* splitmix64: tiny, fast, and good enough to pick peers. */
-uint64_t hs_core_rand(hs_core *c)
+static uint64_t splitmix64(uint64_t *state)
 {
-    uint64_t z = (c->rng += 0x9e3779b97f4a7c15ULL);
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
     return z ^ (z >> 31);
+}
+
+uint64_t hs_core_rand(hs_core *c)
+{
+    return splitmix64(&c->rng);
 }
 
 double hs_core_rand01(hs_core *c)
@@ -204,7 +209,13 @@ hs_err hs_core_new(const hs_core_config *cfg, uint64_t now_ms, hs_core **out)
                                                       : 1.0);
     c->now = now_ms;
 
-    if ((err = hs_members_init(&c->members, cfg->graveyard)) != HS_OK)
+    /* The member index's key (member.c): from the seed, but from a stream
+     * of its own, so keying it changes none of the choices the PRNG makes
+     * and a seeded core stays reproducible. With a seed from the OS (the
+     * runtime's default) peers cannot know it. */
+    uint64_t key_state = cfg->seed ^ 0x6d656d6265722d6bULL; /* "member-k" */
+    uint64_t key[2] = {splitmix64(&key_state), splitmix64(&key_state)};
+    if ((err = hs_members_init(&c->members, cfg->graveyard, key)) != HS_OK)
         goto fail;
     if ((err = hs_members_add(&c->members, c->name, c->addr, cfg->generation,
                               &c->self)) != HS_OK)

@@ -706,6 +706,7 @@ static void fill_info(const hs_core *c, const hs_mrec *m, uint64_t now,
     out->state_since_ms = m->state_since;
     out->is_self = m->is_self;
     out->n_keys = m->n_kv - m->n_tombs;
+    out->rec = m;
     out->phi = 0;
     if (!m->is_self &&
         (m->state == HS_STATE_ALIVE || m->state == HS_STATE_SUSPECT))
@@ -756,6 +757,21 @@ hs_err hs_core_member_key(const hs_core *c, const char *name, uint32_t k,
         }
     }
     return HS_ENOTFOUND;
+}
+
+bool hs_core_key_next(const hs_member_info *info, uint32_t *pos,
+                      const char **key, const uint8_t **value, size_t *len)
+{
+    const hs_mrec *m = info->rec;
+    while (*pos < m->n_kv && m->kv[*pos].tombstone)
+        (*pos)++;
+    if (*pos >= m->n_kv)
+        return false;
+    const hs_kv *kv = &m->kv[(*pos)++];
+    *key = kv->key;
+    *value = kv->value;
+    *len = kv->len;
+    return true;
 }
 
 const hs_core_stats *hs_core_stats_get(const hs_core *c)

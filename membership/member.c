@@ -564,21 +564,30 @@ void hs_kv_clear(hs_mrec *m)
     m->n_tombs = 0;
 }
 
+/* One pass that compacts the array: removing each collected entry with
+ * its own memmove made collecting many tombstones quadratic. */
 uint32_t hs_kv_collect(hs_mrec *m, uint64_t upto, uint64_t before_ms)
 {
-    uint32_t n = 0;
-    for (uint32_t i = 0; i < m->n_kv && m->n_tombs > 0;) {
+    if (m->n_tombs == 0)
+        return 0;
+    uint32_t n = 0, w = 0;
+    for (uint32_t i = 0; i < m->n_kv; i++) {
         hs_kv *kv = &m->kv[i];
         if (kv->tombstone &&
             (kv->version <= upto || (before_ms && kv->tomb_ms <= before_ms))) {
             if (kv->version > m->gc_version)
                 m->gc_version = kv->version;
-            kv_remove_at(m, i);
+            free(kv->key);
+            free(kv->value);
+            m->n_tombs--;
             n++;
         } else {
-            i++;
+            if (w != i)
+                m->kv[w] = *kv;
+            w++;
         }
     }
+    m->n_kv = w;
     return n;
 }
 

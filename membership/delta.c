@@ -214,7 +214,7 @@ static void pack_breadth(hs_core *c, hs_builder *b, const hs_cand *ks, size_t n)
     if (!take || !next) {
         free(take);
         free(next);
-        hs_core_reject(c, HS_ENOMEM);
+        hs_core_nomem(c);
         pack_depth(b, ks, n);
         return;
     }
@@ -329,7 +329,7 @@ void hs_delta_for_digest(hs_core *c, hs_builder *b,
     if (!peer || !ks) {
         free(peer);
         free(ks);
-        hs_core_reject(c, HS_ENOMEM);
+        hs_core_nomem(c);
         return;
     }
     for (size_t i = 0; i < n_digest; i++)

@@ -311,10 +311,11 @@ hs_err hs_members_add(hs_members *t, const char *name, const char *addr,
     return HS_OK;
 }
 
-void hs_members_bury(hs_members *t, hs_mrec *m)
+hs_err hs_members_bury(hs_members *t, hs_mrec *m)
 {
+    hs_err err = HS_OK;
     if (m->state == HS_STATE_REAPED)
-        return;
+        return HS_OK;
     sorted_remove(t, m);
     hs_members_hot_del(t, m);
     hs_kv_clear(m);
@@ -335,10 +336,12 @@ void hs_members_bury(hs_members *t, hs_mrec *m)
             t->grave = g;
             t->grave_cap = cap;
             t->grave_head = 0;
+        } else {
+            err = HS_ENOMEM;
         }
     }
     if (t->grave_cap == 0)
-        return; /* no ring at all (out of memory): stays indexed, reaped */
+        return err; /* no ring at all (out of memory): stays indexed, reaped */
     if (t->n_grave == t->grave_cap) {
         hs_mrec *old = t->grave[t->grave_head];
         t->grave_head = (t->grave_head + 1) % t->grave_cap;
@@ -348,6 +351,7 @@ void hs_members_bury(hs_members *t, hs_mrec *m)
     }
     t->grave[(t->grave_head + t->n_grave) % t->grave_cap] = m;
     t->n_grave++;
+    return err;
 }
 
 hs_err hs_members_revive(hs_members *t, hs_mrec *m)

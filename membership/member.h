@@ -137,8 +137,10 @@ hs_err hs_members_add(hs_members *t, const char *name, const char *addr,
 
 /* Moves m to the graveyard: drops its keys and detector history, keeps name,
  * generation and max_version so stale gossip about it can be refused. When
- * the graveyard is full the oldest grave is forgotten entirely. */
-void hs_members_bury(hs_members *t, hs_mrec *m);
+ * the graveyard is full the oldest grave is forgotten entirely. HS_ENOMEM
+ * when the graveyard could not grow: m is buried all the same, an older
+ * grave forgotten early (or, with no ring at all, m stays indexed). */
+hs_err hs_members_bury(hs_members *t, hs_mrec *m);
 
 /* Brings a reaped member back (a newer incarnation appeared). */
 hs_err hs_members_revive(hs_members *t, hs_mrec *m);

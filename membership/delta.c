@@ -102,6 +102,11 @@ static hs_wire_delta delta_head(const hs_cand *k)
     return d;
 }
 
+static unsigned delta_bit(const hs_mrec *m)
+{
+    return (unsigned)(((uint64_t)(uintptr_t)m * 0x9e3779b97f4a7c15ULL) >> 54);
+}
+
 /* Starts a delta for k if its header fits. */
 static hs_wire_delta *delta_open(hs_builder *b, const hs_cand *k)
 {
@@ -117,6 +122,8 @@ static hs_wire_delta *delta_open(hs_builder *b, const hs_cand *k)
     }
     b->used += sz;
     b->msg.n_deltas++;
+    unsigned bit = delta_bit(k->m);
+    b->has_delta[bit / 64] |= UINT64_C(1) << (bit % 64);
     return d;
 }
 
@@ -293,6 +300,9 @@ static void pack_breadth(hs_core *c, hs_builder *b, const hs_cand *ks, size_t n)
 
 bool hs_delta_already_in(const hs_builder *b, const hs_mrec *m)
 {
+    unsigned bit = delta_bit(m);
+    if (!(b->has_delta[bit / 64] & (UINT64_C(1) << (bit % 64))))
+        return false;
     for (size_t i = 0; i < b->msg.n_deltas; i++)
         if (b->deltas[i].name == m->name)
             return true;

@@ -304,8 +304,8 @@ void hs_core_clear_seeds(hs_core *c)
  * runtime, the simulator) only ever holds a handful of items, while
  * allocating max_events up front pins 16384 x ~350 bytes = 5.6 MB per
  * core: 56 GB for the 10,000 cores of a large simulation. */
-static hs_err ring_grow(void **ring, uint32_t *cap, uint32_t head,
-                        uint32_t len, size_t item, uint32_t max)
+static hs_err ring_grow(void **ring, uint32_t *cap, uint32_t head, uint32_t len,
+                        size_t item, uint32_t max)
 {
     uint32_t ncap = *cap ? (*cap > max / 2 ? max : *cap * 2) : 16;
     if (ncap > max)

@@ -30,22 +30,22 @@ static uint64_t rotl64(uint64_t x, int b)
     return (x << b) | (x >> (64 - b));
 }
 
-#define SIPROUND                                                              \
-    do {                                                                      \
-        v0 += v1;                                                             \
-        v1 = rotl64(v1, 13);                                                  \
-        v1 ^= v0;                                                             \
-        v0 = rotl64(v0, 32);                                                  \
-        v2 += v3;                                                             \
-        v3 = rotl64(v3, 16);                                                  \
-        v3 ^= v2;                                                             \
-        v0 += v3;                                                             \
-        v3 = rotl64(v3, 21);                                                  \
-        v3 ^= v0;                                                             \
-        v2 += v1;                                                             \
-        v1 = rotl64(v1, 17);                                                  \
-        v1 ^= v2;                                                             \
-        v2 = rotl64(v2, 32);                                                  \
+#define SIPROUND                                                               \
+    do {                                                                       \
+        v0 += v1;                                                              \
+        v1 = rotl64(v1, 13);                                                   \
+        v1 ^= v0;                                                              \
+        v0 = rotl64(v0, 32);                                                   \
+        v2 += v3;                                                              \
+        v3 = rotl64(v3, 16);                                                   \
+        v3 ^= v2;                                                              \
+        v0 += v3;                                                              \
+        v3 = rotl64(v3, 21);                                                   \
+        v3 ^= v0;                                                              \
+        v2 += v1;                                                              \
+        v1 = rotl64(v1, 17);                                                   \
+        v1 ^= v2;                                                              \
+        v2 = rotl64(v2, 32);                                                   \
     } while (0)
 
 static uint64_t name_hash(const hs_members *t, const char *s)

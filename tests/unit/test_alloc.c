@@ -27,10 +27,10 @@
 
 /* ---- The failing allocator ---------------------------------------------- */
 
-static long fail_at = -1;   /* allocations left before the one that fails */
-static bool fail_all;       /* every allocation fails */
-static size_t injected;     /* failures handed out */
-static size_t seen;         /* allocations while armed */
+static long fail_at = -1; /* allocations left before the one that fails */
+static bool fail_all;     /* every allocation fails */
+static size_t injected;   /* failures handed out */
+static size_t seen;       /* allocations while armed */
 
 static bool should_fail(void)
 {

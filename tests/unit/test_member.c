@@ -150,9 +150,9 @@ static void test_index_is_keyed_per_node(void **state)
                          HS_OK);
     }
     for (size_t s = 0; s < a->members.n_slots; s++)
-        same += a->members.slots[s] && b->members.slots[s] &&
-                strcmp(a->members.slots[s]->name, b->members.slots[s]->name) ==
-                    0;
+        same +=
+            a->members.slots[s] && b->members.slots[s] &&
+            strcmp(a->members.slots[s]->name, b->members.slots[s]->name) == 0;
     /* 65 names (these and the node's own) in 128 slots: an unkeyed index
      * puts every one in the same slot in both; keyed ones agree on a few
      * by chance. */

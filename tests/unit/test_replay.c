@@ -81,9 +81,9 @@ static void test_chosen_nonces_do_not_degrade_lookups(void **state)
     for (uint32_t j = 0; j < FLOOD; j++) {
         fps[j] = set_nonce(j);
         forced = true;
-        assert_int_equal(hs_seal(kr, "replay", now, plain, plen, box,
-                                 sizeof box, &blen),
-                         HS_OK);
+        assert_int_equal(
+            hs_seal(kr, "replay", now, plain, plen, box, sizeof box, &blen),
+            HS_OK);
         forced = false;
         assert_int_equal(hs_open(kr, rp, "replay", now, box, blen, opened,
                                  sizeof opened, &olen),

@@ -34,15 +34,15 @@ hs_mrec *__wrap_hs_members_find(const hs_members *t, const char *name)
     return __real_hs_members_find(t, name);
 }
 
-hs_err __real_hs_core_member_key(const hs_core *c, const char *name,
-                                 uint32_t k, const char **key,
-                                 const uint8_t **value, size_t *len);
-hs_err __wrap_hs_core_member_key(const hs_core *c, const char *name,
-                                 uint32_t k, const char **key,
-                                 const uint8_t **value, size_t *len);
-hs_err __wrap_hs_core_member_key(const hs_core *c, const char *name,
-                                 uint32_t k, const char **key,
-                                 const uint8_t **value, size_t *len)
+hs_err __real_hs_core_member_key(const hs_core *c, const char *name, uint32_t k,
+                                 const char **key, const uint8_t **value,
+                                 size_t *len);
+hs_err __wrap_hs_core_member_key(const hs_core *c, const char *name, uint32_t k,
+                                 const char **key, const uint8_t **value,
+                                 size_t *len);
+hs_err __wrap_hs_core_member_key(const hs_core *c, const char *name, uint32_t k,
+                                 const char **key, const uint8_t **value,
+                                 size_t *len)
 {
     visits += (size_t)k + 1;
     return __real_hs_core_member_key(c, name, k, key, value, len);

@@ -45,8 +45,13 @@ def exported_names(header):
     for decl in re.findall(r"\bHS_EXPORT\b([^;{]*)", text):
         # The declarator's name is the identifier before the first "(" that
         # opens the parameter list; "(*name)(" for a function pointer.
-        m = re.search(r"\(\s*\*\s*([A-Za-z_]\w*)\s*\)\s*\(", decl) or re.search(
-            r"([A-Za-z_]\w*)\s*\(", decl)
+        # Attribute-like macros (HS_DEPRECATED("..."), __attribute__((...)))
+        # are skipped: upper-case or reserved names are never API names.
+        m = re.search(r"\(\s*\*\s*([A-Za-z_]\w*)\s*\)\s*\(", decl)
+        if not m:
+            m = next((c for c in re.finditer(r"([A-Za-z_]\w*)\s*\(", decl)
+                      if not re.fullmatch(r"[A-Z0-9_]+|__\w*", c.group(1))),
+                     None)
         if m:
             names.add(m.group(1))
         else:  # a variable

@@ -224,6 +224,10 @@ int hsa_metrics_render(hsa_buf *b, const hs_stats *st, const hs_member_list *l,
     counter(b, "hearsay_refutations_total",
             "Times a peer held this node dead (it beat at once).",
             st->refuted);
+    counter(b, "hearsay_alloc_failures_total",
+            "Allocations that failed and cost a round, an answer, a delta "
+            "or an event.",
+            st->alloc_failures);
     counter(b, "hearsay_sends_dropped_total",
             "Outgoing datagrams dropped: send queue full.", st->sends_dropped);
     counter(b, "hearsay_events_dropped_total",

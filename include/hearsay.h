@@ -187,6 +187,11 @@ typedef struct hs_stats {
                                 once */
     uint64_t name_conflicts; /* claims on this node's name by another live
                                 process: refuted, or yielded to */
+    uint64_t alloc_failures; /* allocations that failed and cost work no
+                                call could report: a round or an answer
+                                not sent, a delta or event dropped (also
+                                counted in rejected[] or *_dropped where
+                                they were before), and logged */
 } hs_stats;
 
 /* ======================================================================== */

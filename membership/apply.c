@@ -56,7 +56,10 @@ static void apply_entries(hs_core *c, hs_mrec *m, const hs_wire_delta *d,
                                 e->version, c->now);
             if (err != HS_OK) {
                 /* Stop here: what was applied is still a gap-free prefix. */
-                hs_core_reject(c, err);
+                if (err == HS_ENOMEM)
+                    hs_core_nomem(c);
+                else
+                    hs_core_reject(c, err);
                 stopped = true;
                 break;
             }
@@ -164,7 +167,7 @@ static void apply_delta(hs_core *c, const hs_wire_delta *d)
             return;
         }
         if (hs_members_revive(&c->members, m) != HS_OK) {
-            hs_core_reject(c, HS_ENOMEM);
+            hs_core_nomem(c);
             return;
         }
         restart_member(c, m, d->generation);
@@ -180,7 +183,7 @@ static void apply_delta(hs_core *c, const hs_wire_delta *d)
         }
         if (hs_members_add(&c->members, d->name, d->addr, d->generation, &m) !=
             HS_OK) {
-            hs_core_reject(c, HS_ENOMEM);
+            hs_core_nomem(c);
             return;
         }
         created = true;
@@ -220,7 +223,7 @@ static void apply_delta(hs_core *c, const hs_wire_delta *d)
     if (*d->addr && strcmp(d->addr, m->addr) != 0) {
         c->view_dirty = true; /* peers without an address are not picked */
         if (hs_member_set_addr(m, d->addr) != HS_OK)
-            hs_core_reject(c, HS_ENOMEM);
+            hs_core_nomem(c);
     }
     if (created && m->state == HS_STATE_ALIVE)
         hs_core_emit(c, HS_EVENT_JOIN, m, NULL, false);

@@ -166,12 +166,17 @@ hs_err hs_core_config_check(const hs_core_config *cfg)
 }
 
 /* splitmix64: tiny, fast, and good enough to pick peers. */
-uint64_t hs_core_rand(hs_core *c)
+static uint64_t splitmix64(uint64_t *state)
 {
-    uint64_t z = (c->rng += 0x9e3779b97f4a7c15ULL);
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
     return z ^ (z >> 31);
+}
+
+uint64_t hs_core_rand(hs_core *c)
+{
+    return splitmix64(&c->rng);
 }
 
 double hs_core_rand01(hs_core *c)
@@ -204,7 +209,13 @@ hs_err hs_core_new(const hs_core_config *cfg, uint64_t now_ms, hs_core **out)
                                                       : 1.0);
     c->now = now_ms;
 
-    if ((err = hs_members_init(&c->members, cfg->graveyard)) != HS_OK)
+    /* The member index's key (member.c): from the seed, but from a stream
+     * of its own, so keying it changes none of the choices the PRNG makes
+     * and a seeded core stays reproducible. With a seed from the OS (the
+     * runtime's default) peers cannot know it. */
+    uint64_t key_state = cfg->seed ^ 0x6d656d6265722d6bULL; /* "member-k" */
+    uint64_t key[2] = {splitmix64(&key_state), splitmix64(&key_state)};
+    if ((err = hs_members_init(&c->members, cfg->graveyard, key)) != HS_OK)
         goto fail;
     if ((err = hs_members_add(&c->members, c->name, c->addr, cfg->generation,
                               &c->self)) != HS_OK)
@@ -260,8 +271,11 @@ hs_err hs_core_add_seed(hs_core *c, const char *addr)
     if (c->n_seeds == HS_MAX_SEEDS)
         return HS_EFULL;
     char *s = strdup(addr);
-    if (!s)
+    if (!s) {
+        /* Counted here as well: callers re-adding a list may not look. */
+        hs_core_nomem(c);
         return HS_ENOMEM;
+    }
     c->seeds[c->n_seeds++] = s;
     /* A node that knows nobody yet contacts a new seed within an eighth
      * interval (at once when it has not gossiped yet) rather than at a
@@ -284,29 +298,30 @@ void hs_core_clear_seeds(hs_core *c)
 /* ---- Events and sends --------------------------------------------------- */
 
 /* Doubles a full ring (from 16) up to `max` items, unrolling it so the
- * oldest item lands at index 0; the caller resets its head. The queues
+ * oldest item lands at index 0; the caller resets its head. HS_EFULL at
+ * `max`, HS_ENOMEM when the allocation failed. The queues
  * grow on demand because a core that is drained after every call (the
  * runtime, the simulator) only ever holds a handful of items, while
  * allocating max_events up front pins 16384 x ~350 bytes = 5.6 MB per
  * core: 56 GB for the 10,000 cores of a large simulation. */
-static bool ring_grow(void **ring, uint32_t *cap, uint32_t head, uint32_t len,
-                      size_t item, uint32_t max)
+static hs_err ring_grow(void **ring, uint32_t *cap, uint32_t head, uint32_t len,
+                        size_t item, uint32_t max)
 {
     uint32_t ncap = *cap ? (*cap > max / 2 ? max : *cap * 2) : 16;
     if (ncap > max)
         ncap = max;
     if (ncap <= *cap)
-        return false;
+        return HS_EFULL;
     char *n = malloc((size_t)ncap * item);
     if (!n)
-        return false;
+        return HS_ENOMEM;
     for (uint32_t i = 0; i < len; i++)
         memcpy(n + (size_t)i * item,
                (char *)*ring + (size_t)((head + i) % *cap) * item, item);
     free(*ring);
     *ring = n;
     *cap = ncap;
-    return true;
+    return HS_OK;
 }
 
 void hs_core_emit(hs_core *c, hs_event_type type, const hs_mrec *m,
@@ -316,9 +331,12 @@ void hs_core_emit(hs_core *c, hs_event_type type, const hs_mrec *m,
         c->view_dirty = true; /* a state changed: recount peers */
     if (c->evq_len == c->evq_cap) {
         void *ring = c->evq;
-        if (!ring_grow(&ring, &c->evq_cap, c->evq_head, c->evq_len,
-                       sizeof *c->evq, c->cfg.max_events)) {
+        hs_err err = ring_grow(&ring, &c->evq_cap, c->evq_head, c->evq_len,
+                               sizeof *c->evq, c->cfg.max_events);
+        if (err != HS_OK) {
             c->stats.events_dropped++;
+            if (err == HS_ENOMEM)
+                c->stats.alloc_failures++;
             return;
         }
         c->evq = ring;
@@ -356,13 +374,22 @@ void hs_core_reject(hs_core *c, hs_err why)
         c->stats.rejected[slot]++;
 }
 
+void hs_core_nomem(hs_core *c)
+{
+    c->stats.alloc_failures++;
+    hs_core_reject(c, HS_ENOMEM);
+}
+
 void hs_core_send(hs_core *c, const char *to, const hs_wire_msg *msg)
 {
     if (c->outq_len == c->outq_cap) {
         void *ring = c->outq;
-        if (!ring_grow(&ring, &c->outq_cap, c->outq_head, c->outq_len,
-                       sizeof *c->outq, c->cfg.max_pending)) {
+        hs_err err = ring_grow(&ring, &c->outq_cap, c->outq_head, c->outq_len,
+                               sizeof *c->outq, c->cfg.max_pending);
+        if (err != HS_OK) {
             c->stats.sends_dropped++;
+            if (err == HS_ENOMEM)
+                c->stats.alloc_failures++;
             return;
         }
         c->outq = ring;
@@ -380,7 +407,10 @@ void hs_core_send(hs_core *c, const char *to, const hs_wire_msg *msg)
         free(buf);
         free(dst);
         c->stats.sends_dropped++;
-        hs_core_reject(c, err);
+        if (err == HS_ENOMEM)
+            hs_core_nomem(c);
+        else
+            hs_core_reject(c, err);
         return;
     }
     hs_outq_item *it = &c->outq[(c->outq_head + c->outq_len) % c->outq_cap];
@@ -547,7 +577,10 @@ hs_err hs_core_receive(hs_core *c, uint64_t now, const char *from,
         hs_core_claim(c, msg->sender.generation, 0);
     }
     if (err != HS_OK) {
-        hs_core_reject(c, err);
+        if (err == HS_ENOMEM)
+            hs_core_nomem(c); /* the decoder's: the datagram is lost */
+        else
+            hs_core_reject(c, err);
         hs_wire_msg_free(msg);
         update_deadline(c);
         return err;
@@ -695,6 +728,7 @@ static void fill_info(const hs_core *c, const hs_mrec *m, uint64_t now,
     out->state_since_ms = m->state_since;
     out->is_self = m->is_self;
     out->n_keys = m->n_kv - m->n_tombs;
+    out->rec = m;
     out->phi = 0;
     if (!m->is_self &&
         (m->state == HS_STATE_ALIVE || m->state == HS_STATE_SUSPECT))
@@ -745,6 +779,21 @@ hs_err hs_core_member_key(const hs_core *c, const char *name, uint32_t k,
         }
     }
     return HS_ENOTFOUND;
+}
+
+bool hs_core_key_next(const hs_member_info *info, uint32_t *pos,
+                      const char **key, const uint8_t **value, size_t *len)
+{
+    const hs_mrec *m = info->rec;
+    while (*pos < m->n_kv && m->kv[*pos].tombstone)
+        (*pos)++;
+    if (*pos >= m->n_kv)
+        return false;
+    const hs_kv *kv = &m->kv[(*pos)++];
+    *key = kv->key;
+    *value = kv->value;
+    *len = kv->len;
+    return true;
 }
 
 const hs_core_stats *hs_core_stats_get(const hs_core *c)

@@ -176,6 +176,7 @@ typedef struct hs_member_info {
     double phi;
     bool is_self;
     uint32_t n_keys; /* live user keys (tombstones excluded) */
+    const hs_mrec *rec; /* the record, for hs_core_key_next */
 } hs_member_info;
 
 /* Number of members in the view (self included, reaped excluded). */
@@ -188,10 +189,19 @@ hs_err hs_core_member_at(const hs_core *core, size_t i, uint64_t now_ms,
 hs_err hs_core_member_get(const hs_core *core, const char *name,
                           uint64_t now_ms, hs_member_info *out);
 
-/* The k-th live user key of a member (in version order). */
+/* The k-th live user key of a member (in version order). A lookup by name
+ * and a scan from the first key: O(k) a call, so a loop over every key
+ * uses hs_core_key_next instead. */
 hs_err hs_core_member_key(const hs_core *core, const char *name, uint32_t k,
                           const char **key, const uint8_t **value,
                           size_t *len);
+
+/* The live user keys of the member `info` describes, in version order, one
+ * a call: start with *pos = 0; each call fills the next key and advances
+ * *pos; false after the last. O(1) a key. info must still be valid (no
+ * non-const call on the core since it was filled). */
+bool hs_core_key_next(const hs_member_info *info, uint32_t *pos,
+                      const char **key, const uint8_t **value, size_t *len);
 
 /* ---- Statistics --------------------------------------------------------- */
 

@@ -123,6 +123,10 @@ void hs_core_emit(hs_core *c, hs_event_type type, const hs_mrec *m,
                   const char *key, bool deleted);
 void hs_core_send(hs_core *c, const char *to, const hs_wire_msg *msg);
 void hs_core_reject(hs_core *c, hs_err why);
+/* An allocation failed and the work it was for is lost (a round, an
+ * answer, part of a datagram): counted in alloc_failures, and in
+ * rejected[ENOMEM] as before. Never silent: every such path calls it. */
+void hs_core_nomem(hs_core *c);
 void hs_core_mark_hot(hs_core *c, hs_mrec *m, uint64_t old_max);
 void hs_core_heard(hs_core *c, hs_mrec *m);
 void hs_core_evidence(hs_core *c, hs_mrec *m, uint64_t version);

@@ -102,6 +102,11 @@ static hs_wire_delta delta_head(const hs_cand *k)
     return d;
 }
 
+static unsigned delta_bit(const hs_mrec *m)
+{
+    return (unsigned)(((uint64_t)(uintptr_t)m * 0x9e3779b97f4a7c15ULL) >> 54);
+}
+
 /* Starts a delta for k if its header fits. */
 static hs_wire_delta *delta_open(hs_builder *b, const hs_cand *k)
 {
@@ -117,6 +122,8 @@ static hs_wire_delta *delta_open(hs_builder *b, const hs_cand *k)
     }
     b->used += sz;
     b->msg.n_deltas++;
+    unsigned bit = delta_bit(k->m);
+    b->has_delta[bit / 64] |= UINT64_C(1) << (bit % 64);
     return d;
 }
 
@@ -204,36 +211,61 @@ static void pack_depth(hs_builder *b, const hs_cand *ks, size_t n)
         ;
 }
 
+/* The breadth heap orders candidates by their next entry's version, ties
+ * by index: the order a scan for the smallest would give. */
+static bool breadth_less(const hs_cand *ks, const uint32_t *next, uint32_t a,
+                         uint32_t b)
+{
+    uint64_t va = ks[a].m->kv[next[a]].version;
+    uint64_t vb = ks[b].m->kv[next[b]].version;
+    return va < vb || (va == vb && a < b);
+}
+
+static void breadth_sift(const hs_cand *ks, const uint32_t *next,
+                         uint32_t *heap, size_t len, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < len && breadth_less(ks, next, heap[l], heap[m]))
+            m = l;
+        if (r < len && breadth_less(ks, next, heap[r], heap[m]))
+            m = r;
+        if (m == i)
+            return;
+        uint32_t t = heap[i];
+        heap[i] = heap[m];
+        heap[m] = t;
+        i = m;
+    }
+}
+
 /* Breadth: the oldest pending version across all members goes next, so
  * every member advances a little. First decide how many entries each
- * member gets, then emit them, since a delta's entries are contiguous. */
+ * member gets, then emit them, since a delta's entries are contiguous.
+ * The next oldest comes from a heap: scanning every candidate for each
+ * entry cost candidates x entries a message. */
 static void pack_breadth(hs_core *c, hs_builder *b, const hs_cand *ks, size_t n)
 {
-    uint32_t *take = calloc(n ? n : 1, sizeof *take);
-    uint32_t *next = calloc(n ? n : 1, sizeof *next);
-    if (!take || !next) {
-        free(take);
-        free(next);
-        hs_core_reject(c, HS_ENOMEM);
+    uint32_t *take = NULL, *next = NULL, *heap = NULL;
+    if (n <= UINT32_MAX / 3)
+        take = calloc(3 * (n ? n : 1), sizeof *take);
+    if (!take) {
+        hs_core_nomem(c);
         pack_depth(b, ks, n);
         return;
     }
-    size_t used = b->used, count = 0;
-    for (size_t i = 0; i < n; i++)
+    next = take + (n ? n : 1);
+    heap = next + (n ? n : 1);
+    size_t used = b->used, count = 0, len = 0;
+    for (size_t i = 0; i < n; i++) {
         next[i] = hs_kv_after(ks[i].m, ks[i].from);
-    for (;;) {
-        size_t best = n;
-        uint64_t bv = 0;
-        for (size_t i = 0; i < n; i++) {
-            const hs_mrec *m = ks[i].m;
-            uint64_t v = next[i] < m->n_kv ? m->kv[next[i]].version : 0;
-            if (v && (best == n || v < bv)) {
-                best = i;
-                bv = v;
-            }
-        }
-        if (best == n || count >= b->max_entries)
-            break;
+        if (next[i] < ks[i].m->n_kv)
+            heap[len++] = (uint32_t)i;
+    }
+    for (size_t i = len / 2; i-- > 0;)
+        breadth_sift(ks, next, heap, len, i);
+    while (len > 0 && count < b->max_entries) {
+        uint32_t best = heap[0];
         hs_wire_entry e = entry_of(&ks[best].m->kv[next[best]]);
         size_t sz = hs_wire_entry_size(&e);
         if (take[best] == 0) {
@@ -246,6 +278,9 @@ static void pack_breadth(hs_core *c, hs_builder *b, const hs_cand *ks, size_t n)
         next[best]++;
         take[best]++;
         count++;
+        if (next[best] >= ks[best].m->n_kv)
+            heap[0] = heap[--len];
+        breadth_sift(ks, next, heap, len, 0);
     }
     for (size_t i = 0; i < n; i++) {
         /* Members with nothing but a newer heartbeat or a leave still get
@@ -260,12 +295,14 @@ static void pack_breadth(hs_core *c, hs_builder *b, const hs_cand *ks, size_t n)
             at++;
         delta_close(b, d, at >= ks[i].m->n_kv);
     }
-    free(take);
-    free(next);
+    free(take); /* next and heap share its allocation */
 }
 
 bool hs_delta_already_in(const hs_builder *b, const hs_mrec *m)
 {
+    unsigned bit = delta_bit(m);
+    if (!(b->has_delta[bit / 64] & (UINT64_C(1) << (bit % 64))))
+        return false;
     for (size_t i = 0; i < b->msg.n_deltas; i++)
         if (b->deltas[i].name == m->name)
             return true;
@@ -329,7 +366,7 @@ void hs_delta_for_digest(hs_core *c, hs_builder *b,
     if (!peer || !ks) {
         free(peer);
         free(ks);
-        hs_core_reject(c, HS_ENOMEM);
+        hs_core_nomem(c);
         return;
     }
     for (size_t i = 0; i < n_digest; i++)

@@ -58,7 +58,7 @@ static void send_syn(hs_core *c, const char *to)
 {
     hs_builder b;
     if (hs_builder_init(c, &b, HS_WIRE_SYN) != HS_OK) {
-        hs_core_reject(c, HS_ENOMEM);
+        hs_core_nomem(c);
         return;
     }
     hs_view_put(c, &b);
@@ -86,7 +86,7 @@ static void send_push(hs_core *c, const char *to)
 {
     hs_builder b;
     if (hs_builder_init(c, &b, HS_WIRE_PUSH) != HS_OK) {
-        hs_core_reject(c, HS_ENOMEM);
+        hs_core_nomem(c);
         return;
     }
     hs_view_put(c, &b);
@@ -111,7 +111,7 @@ static void remember_candidate(hs_core *c, const hs_wire_msg *syn)
         return;
     char *a = strdup(syn->sender.addr);
     if (!a) {
-        hs_core_reject(c, HS_ENOMEM);
+        hs_core_nomem(c);
         return;
     }
     c->candidates[c->n_candidates++] = a;
@@ -162,7 +162,7 @@ static void on_syn(hs_core *c, const char *from, const hs_wire_msg *syn)
 
     hs_builder b;
     if (hs_builder_init(c, &b, HS_WIRE_SYNACK) != HS_OK) {
-        hs_core_reject(c, HS_ENOMEM);
+        hs_core_nomem(c);
         return;
     }
     hs_view_put(c, &b);
@@ -194,7 +194,7 @@ static void answer_digest(hs_core *c, const char *from, const hs_wire_msg *msg,
 {
     hs_builder b;
     if (hs_builder_init(c, &b, HS_WIRE_ACK) != HS_OK) {
-        hs_core_reject(c, HS_ENOMEM);
+        hs_core_nomem(c);
         return;
     }
     fill_answer(c, &b, msg, ours, beats);

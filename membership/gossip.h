@@ -35,6 +35,10 @@ typedef struct hs_builder {
     size_t used, budget;
     uint32_t max_entries;
     bool truncated;
+    /* A 1024-bit filter of the members given a delta (bits stay set when
+     * one is withdrawn): hs_delta_already_in scans the deltas only on a
+     * hit, where callers ask it once per member they consider. */
+    uint64_t has_delta[16];
 } hs_builder;
 
 /* Starts a message of `type` from this node. HS_ENOMEM is counted by the

@@ -162,7 +162,9 @@ void hs_core_heard(hs_core *c, hs_mrec *m)
         if (iv > 0 && iv <= 2 * c->phi.max_interval_ms)
             observe_rhythm(c, iv);
     }
-    hs_mrec_phi_heartbeat(m, &c->phi, (double)c->now);
+    /* Out of memory the arrival still counts, as a start time. */
+    if (hs_mrec_phi_heartbeat(m, &c->phi, (double)c->now) == HS_ENOMEM)
+        hs_core_nomem(c);
     hs_core_watch(c, m);
     if (m->state == HS_STATE_SUSPECT || m->state == HS_STATE_DEAD) {
         m->state = HS_STATE_ALIVE;
@@ -232,7 +234,8 @@ void hs_core_check_members(hs_core *c)
             case HS_STATE_LEFT:
                 m->state_since = now;
                 hs_core_emit(c, HS_EVENT_REAP, m, NULL, false);
-                hs_members_bury(&c->members, m);
+                if (hs_members_bury(&c->members, m) != HS_OK)
+                    hs_core_nomem(c);
                 continue;
             default:
                 break;

@@ -180,8 +180,14 @@ static void on_join_timer(struct ev_loop *loop, ev_timer *w, int revents)
 void hs_loop_local_event(hs_node *n, const char *key, bool deleted)
 {
     char *k = NULL;
-    if (n->n_local_events >= HS_MAX_LOCAL_EVENTS || !(k = strdup(key))) {
+    if (n->n_local_events >= HS_MAX_LOCAL_EVENTS) {
         n->rt.events_dropped++;
+        return;
+    }
+    if (!(k = strdup(key))) {
+        n->rt.events_dropped++;
+        n->rt.alloc_failures++;
+        hs_rt_check_nomem(n);
         return;
     }
     if (!n->local_events) {
@@ -189,6 +195,8 @@ void hs_loop_local_event(hs_node *n, const char *key, bool deleted)
         if (!n->local_events) {
             free(k);
             n->rt.events_dropped++;
+            n->rt.alloc_failures++;
+            hs_rt_check_nomem(n);
             return;
         }
     }
@@ -231,6 +239,7 @@ static void send_all(hs_node *n)
         hs_err err = hs_guard_seal(n, &buf, &len);
         if (err != HS_OK) {
             n->rt.send_errors++;
+            n->rt.alloc_failures += err == HS_ENOMEM;
             hs_rt_warn(n, HS_WARN_SEND, "cannot seal a datagram to %s: %s",
                        d.to, hs_strerror(err));
             continue;
@@ -284,6 +293,7 @@ static void service(hs_node *n)
     if (n->state != HS_NODE_RUNNING && n->state != HS_NODE_LEAVING)
         return;
     send_all(n);
+    hs_rt_check_nomem(n);
     rearm(n, hs_rt_now_ms());
     if (n->state == HS_NODE_RUNNING && n->join_wanted && !n->joined_ms)
         join_arm(n);
@@ -399,6 +409,7 @@ static void refused(hs_node *n, const char *from, hs_err err)
 {
     if (err < 0 && err > HS_ERR_LAST_)
         n->rt.rejected[-err]++;
+    n->rt.alloc_failures += err == HS_ENOMEM; /* logged by service() */
     switch (err) {
     case HS_EKEY:
     case HS_EAUTH:
@@ -595,8 +606,12 @@ static void apply_resolved(void *arg, const hs_resolved *names, unsigned cnt)
         return;
     }
     hs_core_clear_seeds(n->core);
-    for (unsigned i = 0; i < n->n_seeds; i++)
-        hs_core_add_seed(n->core, n->seeds[i]);
+    for (unsigned i = 0; i < n->n_seeds; i++) {
+        hs_err err = hs_core_add_seed(n->core, n->seeds[i]);
+        if (err != HS_OK)
+            hs_rt_warn(n, HS_WARN_SEEDS, "seed %s: %s", n->seeds[i],
+                       hs_strerror(err));
+    }
     for (unsigned i = 0; i < cnt; i++) {
         const hs_resolved *x = &names[i];
         char port[12] = ""; /* none for an SRV name: its records carry them */

@@ -10,16 +10,72 @@
 
 #include "membership/member.h"
 
-/* FNV-1a: names are short and this is not exposed to hash flooding in a
- * way that matters (the member count is capped, chains stay short). */
-static uint64_t name_hash(const char *s)
+/*
+ * The name index is keyed: names come from peers, and with an unkeyed hash
+ * a sender can pick names that share a home slot, so that every lookup of
+ * them (and of whatever hashes near them) walks one long run of the
+ * open-addressing table: O(members) per delta, digest line and beat, under
+ * the node's lock. FNV-1a, which this index used, does not become safe by
+ * starting from a secret: its multiply only carries upward, so the low
+ * bits that choose a slot depend on the low bits of the start and of the
+ * name alone, and a flood built against them needs no secret at all.
+ * SipHash (Aumasson and Bernstein, 2012) is the keyed hash made for this
+ * job; the 1-3 variant (one round per word, three at the end), as Rust's
+ * and Python's tables use, costs little more than FNV on names of at most
+ * 64 bytes. The key comes from the core's seed (hs_members_init), so a
+ * simulation stays reproducible and every node of a cluster has its own.
+ */
+static uint64_t rotl64(uint64_t x, int b)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 1099511628211ULL;
+    return (x << b) | (x >> (64 - b));
+}
+
+#define SIPROUND                                                               \
+    do {                                                                       \
+        v0 += v1;                                                              \
+        v1 = rotl64(v1, 13);                                                   \
+        v1 ^= v0;                                                              \
+        v0 = rotl64(v0, 32);                                                   \
+        v2 += v3;                                                              \
+        v3 = rotl64(v3, 16);                                                   \
+        v3 ^= v2;                                                              \
+        v0 += v3;                                                              \
+        v3 = rotl64(v3, 21);                                                   \
+        v3 ^= v0;                                                              \
+        v2 += v1;                                                              \
+        v1 = rotl64(v1, 17);                                                   \
+        v1 ^= v2;                                                              \
+        v2 = rotl64(v2, 32);                                                   \
+    } while (0)
+
+static uint64_t name_hash(const hs_members *t, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t len = strlen(s);
+    uint64_t v0 = 0x736f6d6570736575ULL ^ t->key[0];
+    uint64_t v1 = 0x646f72616e646f6dULL ^ t->key[1];
+    uint64_t v2 = 0x6c7967656e657261ULL ^ t->key[0];
+    uint64_t v3 = 0x7465646279746573ULL ^ t->key[1];
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t m = 0;
+        for (int k = 7; k >= 0; k--)
+            m = m << 8 | p[i + (size_t)k];
+        v3 ^= m;
+        SIPROUND;
+        v0 ^= m;
     }
-    return h;
+    uint64_t b = (uint64_t)len << 56;
+    for (size_t k = 0; i + k < len; k++)
+        b |= (uint64_t)p[i + k] << (8 * k);
+    v3 ^= b;
+    SIPROUND;
+    v0 ^= b;
+    v2 ^= 0xff;
+    SIPROUND;
+    SIPROUND;
+    SIPROUND;
+    return v0 ^ v1 ^ v2 ^ v3;
 }
 
 static char *dup_str(const char *s)
@@ -34,9 +90,11 @@ static char *dup_str(const char *s)
 /* The table starts at 64 slots: a small cluster never grows it. */
 #define HS_MEMBERS_MIN_SLOTS 64
 
-hs_err hs_members_init(hs_members *t, size_t graveyard)
+hs_err hs_members_init(hs_members *t, size_t graveyard, const uint64_t key[2])
 {
     memset(t, 0, sizeof *t);
+    t->key[0] = key[0];
+    t->key[1] = key[1];
     t->n_slots = HS_MEMBERS_MIN_SLOTS;
     t->slots = calloc(t->n_slots, sizeof *t->slots);
     t->grave_max = graveyard ? graveyard : 1;
@@ -84,7 +142,17 @@ void hs_members_free(hs_members *t)
 
 static size_t home_slot(const hs_members *t, const char *name)
 {
-    return (size_t)name_hash(name) & (t->n_slots - 1);
+    return (size_t)name_hash(t, name) & (t->n_slots - 1);
+}
+
+size_t hs_members_probes(const hs_members *t, const char *name)
+{
+    size_t mask = t->n_slots - 1, n = 1;
+    for (size_t i = home_slot(t, name);; i = (i + 1) & mask, n++) {
+        hs_mrec *m = t->slots[i];
+        if (!m || strcmp(m->name, name) == 0)
+            return n;
+    }
 }
 
 hs_mrec *hs_members_find(const hs_members *t, const char *name)
@@ -97,9 +165,10 @@ hs_mrec *hs_members_find(const hs_members *t, const char *name)
     }
 }
 
-static void slot_insert(hs_mrec **slots, size_t n, hs_mrec *m)
+static void slot_insert(const hs_members *t, hs_mrec **slots, size_t n,
+                        hs_mrec *m)
 {
-    size_t i = (size_t)name_hash(m->name) & (n - 1);
+    size_t i = (size_t)name_hash(t, m->name) & (n - 1);
     while (slots[i])
         i = (i + 1) & (n - 1);
     slots[i] = m;
@@ -139,7 +208,7 @@ static hs_err hash_grow(hs_members *t)
         return HS_ENOMEM;
     for (size_t i = 0; i < t->n_slots; i++)
         if (t->slots[i])
-            slot_insert(ns, n, t->slots[i]);
+            slot_insert(t, ns, n, t->slots[i]);
     free(t->slots);
     t->slots = ns;
     t->n_slots = n;
@@ -234,7 +303,7 @@ hs_err hs_members_add(hs_members *t, const char *name, const char *addr,
         member_free(m);
         return HS_ENOMEM;
     }
-    slot_insert(t->slots, t->n_slots, m);
+    slot_insert(t, t->slots, t->n_slots, m);
     t->n_hashed++;
     if (nlen > t->max_name_len)
         t->max_name_len = nlen;
@@ -242,10 +311,11 @@ hs_err hs_members_add(hs_members *t, const char *name, const char *addr,
     return HS_OK;
 }
 
-void hs_members_bury(hs_members *t, hs_mrec *m)
+hs_err hs_members_bury(hs_members *t, hs_mrec *m)
 {
+    hs_err err = HS_OK;
     if (m->state == HS_STATE_REAPED)
-        return;
+        return HS_OK;
     sorted_remove(t, m);
     hs_members_hot_del(t, m);
     hs_kv_clear(m);
@@ -266,10 +336,12 @@ void hs_members_bury(hs_members *t, hs_mrec *m)
             t->grave = g;
             t->grave_cap = cap;
             t->grave_head = 0;
+        } else {
+            err = HS_ENOMEM;
         }
     }
     if (t->grave_cap == 0)
-        return; /* no ring at all (out of memory): stays indexed, reaped */
+        return err; /* no ring at all (out of memory): stays indexed, reaped */
     if (t->n_grave == t->grave_cap) {
         hs_mrec *old = t->grave[t->grave_head];
         t->grave_head = (t->grave_head + 1) % t->grave_cap;
@@ -279,6 +351,7 @@ void hs_members_bury(hs_members *t, hs_mrec *m)
     }
     t->grave[(t->grave_head + t->n_grave) % t->grave_cap] = m;
     t->n_grave++;
+    return err;
 }
 
 hs_err hs_members_revive(hs_members *t, hs_mrec *m)
@@ -495,21 +568,30 @@ void hs_kv_clear(hs_mrec *m)
     m->n_tombs = 0;
 }
 
+/* One pass that compacts the array: removing each collected entry with
+ * its own memmove made collecting many tombstones quadratic. */
 uint32_t hs_kv_collect(hs_mrec *m, uint64_t upto, uint64_t before_ms)
 {
-    uint32_t n = 0;
-    for (uint32_t i = 0; i < m->n_kv && m->n_tombs > 0;) {
+    if (m->n_tombs == 0)
+        return 0;
+    uint32_t n = 0, w = 0;
+    for (uint32_t i = 0; i < m->n_kv; i++) {
         hs_kv *kv = &m->kv[i];
         if (kv->tombstone &&
             (kv->version <= upto || (before_ms && kv->tomb_ms <= before_ms))) {
             if (kv->version > m->gc_version)
                 m->gc_version = kv->version;
-            kv_remove_at(m, i);
+            free(kv->key);
+            free(kv->value);
+            m->n_tombs--;
             n++;
         } else {
-            i++;
+            if (w != i)
+                m->kv[w] = *kv;
+            w++;
         }
     }
+    m->n_kv = w;
     return n;
 }
 

@@ -89,6 +89,7 @@ enum { HS_DET_NONE = 0, HS_DET_MARK = 1, HS_DET_PHI = 2 };
  * that are not reaped), the graveyard (reaped members, FIFO, bounded) and
  * the hot list (members with a rumor under way, see hs_core_mark_hot). */
 typedef struct hs_members {
+    uint64_t key[2];  /* the name hash's key (member.c says why) */
     hs_mrec **slots;  /* linear probing, NULL = empty */
     size_t n_slots;   /* power of two, load <= 3/4 */
     size_t n_hashed;  /* everything in the index, graveyard included */
@@ -116,10 +117,16 @@ typedef struct hs_members {
     bool changed;
 } hs_members;
 
-hs_err hs_members_init(hs_members *t, size_t graveyard);
+/* `key` keys the name index (SipHash-1-3, see member.c): names come from
+ * peers, so it must be secret to them; the core derives it from its seed. */
+hs_err hs_members_init(hs_members *t, size_t graveyard, const uint64_t key[2]);
 void hs_members_free(hs_members *t);
 
 hs_mrec *hs_members_find(const hs_members *t, const char *name);
+/* Slots a lookup of name inspects, the one that ends it included (1: the
+ * name, or an empty slot, sits at its home). What a flood of colliding
+ * names would drive up; tests/unit/test_member.c counts it. */
+size_t hs_members_probes(const hs_members *t, const char *name);
 
 /* Index of the first sorted member whose name is >= name. */
 size_t hs_members_lower_bound(const hs_members *t, const char *name);
@@ -130,8 +137,10 @@ hs_err hs_members_add(hs_members *t, const char *name, const char *addr,
 
 /* Moves m to the graveyard: drops its keys and detector history, keeps name,
  * generation and max_version so stale gossip about it can be refused. When
- * the graveyard is full the oldest grave is forgotten entirely. */
-void hs_members_bury(hs_members *t, hs_mrec *m);
+ * the graveyard is full the oldest grave is forgotten entirely. HS_ENOMEM
+ * when the graveyard could not grow: m is buried all the same, an older
+ * grave forgotten early (or, with no ring at all, m stays indexed). */
+hs_err hs_members_bury(hs_members *t, hs_mrec *m);
 
 /* Brings a reaped member back (a newer incarnation appeared). */
 hs_err hs_members_revive(hs_members *t, hs_mrec *m);

@@ -93,6 +93,21 @@ void hs_rt_warn(hs_node *n, int kind, const char *fmt, ...)
     n->warn_suppressed[kind] = 0;
 }
 
+void hs_rt_check_nomem(hs_node *n)
+{
+    uint64_t total = n->rt.alloc_failures;
+    if (n->core)
+        total += hs_core_stats_get(n->core)->alloc_failures;
+    if (total <= n->nomem_logged)
+        return;
+    hs_rt_warn(n, HS_WARN_NOMEM,
+               "out of memory: %" PRIu64 " allocation%s failed (a gossip "
+               "round, an answer, a delta or an event was dropped; "
+               "alloc_failures counts them)",
+               total - n->nomem_logged, total - n->nomem_logged == 1 ? "" : "s");
+    n->nomem_logged = total;
+}
+
 /* ---- Configuration ------------------------------------------------------ */
 
 HS_EXPORT void hs_config_init(hs_config *cfg)
@@ -439,7 +454,10 @@ HS_EXPORT hs_err hs_node_start(hs_node *n)
     if ((err = apply_pending(n, now)) != HS_OK)
         goto fail;
     for (unsigned i = 0; i < n->n_seeds; i++)
-        hs_core_add_seed(n->core, n->seeds[i]);
+        if ((err = hs_core_add_seed(n->core, n->seeds[i])) != HS_OK)
+            hs_rt_warn(n, HS_WARN_SEEDS, "seed %s: %s", n->seeds[i],
+                       hs_strerror(err));
+    err = HS_OK;
     n->started_ms = now;
     n->state = HS_NODE_RUNNING;
     if ((err = hs_loop_start(n)) != HS_OK) {
@@ -738,8 +756,11 @@ HS_EXPORT hs_err hs_node_join(hs_node *n, const char *const *seeds,
             if (!ps[i].numeric || has_seed(n, ps[i].canon))
                 continue;
             memcpy(n->seeds[n->n_seeds++], ps[i].canon, sizeof ps[i].canon);
-            if (n->core)
-                hs_core_add_seed(n->core, ps[i].canon);
+            hs_err serr = n->core ? hs_core_add_seed(n->core, ps[i].canon)
+                                  : HS_OK;
+            if (serr != HS_OK)
+                hs_rt_warn(n, HS_WARN_SEEDS, "join: seed %s: %s",
+                           ps[i].canon, hs_strerror(serr));
         }
         /* Watch the join (loop.c); the loop arms the report timer. */
         if (n_seeds)
@@ -814,6 +835,7 @@ HS_EXPORT hs_err hs_node_stats(hs_node *n, hs_stats *out)
     out->datagrams_opened = n->rt.datagrams_opened;
     out->replay_evicted_early =
         n->replay ? hs_replay_evicted_early(n->replay) : 0;
+    out->alloc_failures += n->rt.alloc_failures;
     pthread_mutex_unlock(&n->mu);
     return HS_OK;
 }

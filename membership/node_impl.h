@@ -63,7 +63,8 @@ enum {
     HS_WARN_REJECT = 4, /* datagrams refused by the keyring or replay check */
     HS_WARN_RATE = 5,   /* a source over its rate limit */
     HS_WARN_VERSION = 6, /* a peer speaking another protocol version */
-    HS_WARN_KINDS_ = 7
+    HS_WARN_NOMEM = 7,   /* allocation failures (alloc_failures grew) */
+    HS_WARN_KINDS_ = 8
 };
 
 /* This node's own key changes, reported to its callbacks (loop.c). The
@@ -133,6 +134,7 @@ struct hs_node {
     hs_err leave_status;
     uint64_t warn_at[HS_WARN_KINDS_];
     uint64_t warn_suppressed[HS_WARN_KINDS_];
+    uint64_t nomem_logged; /* alloc_failures (core's + runtime's) logged */
     bool thread_started, thread_joined;
     hs_local_event *local_events; /* own key changes to report */
     unsigned n_local_events;
@@ -184,6 +186,10 @@ void hs_rt_log(hs_node *n, int level, const char *fmt, ...)
  * through says how many were suppressed. With mu held. */
 void hs_rt_warn(hs_node *n, int kind, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* [mu] Logs (rate-limited) when the core's or the runtime's
+ * alloc_failures grew since the last call: an allocation failure cost a
+ * round, an answer or an event (node.c). */
+void hs_rt_check_nomem(hs_node *n);
 
 /* Wall-clock time (CLOCK_REALTIME) in Unix ms: sealed datagrams carry it
  * for the replay window. */

@@ -35,7 +35,7 @@ static void pick_scan(hs_core *c, hs_targets *t, uint32_t k,
     size_t n = c->members.n_sorted, nm = 0;
     size_t *idx = malloc((n ? n : 1) * sizeof *idx);
     if (!idx) {
-        hs_core_reject(c, HS_ENOMEM); /* this round goes to fewer peers */
+        hs_core_nomem(c); /* this round goes to fewer peers */
         return;
     }
     for (size_t i = 0; i < n; i++)

@@ -47,7 +47,7 @@ void hs_core_mark_hot(hs_core *c, hs_mrec *m, uint64_t old_max)
      * list cannot grow the write still spreads by anti-entropy. */
     bool keys = m->n_kv && m->kv[m->n_kv - 1].version > m->rumor_base;
     if (hs_members_hot_add(&c->members, m, keys) != HS_OK)
-        hs_core_reject(c, HS_ENOMEM);
+        hs_core_nomem(c);
 }
 
 #define RUMOR_MIN_ROOM 16

@@ -335,6 +335,8 @@ struct hs_replay {
     uint64_t *index;    /* fp + 1, 0 = empty; size idx_cap (power of 2) */
     uint32_t idx_cap;
     uint64_t evicted_early;
+    /* The index's key (idx_home), random per cache. */
+    unsigned char hash_key[crypto_shorthash_KEYBYTES];
 };
 
 hs_err hs_replay_new(uint32_t window_ms, uint32_t capacity, hs_replay **out)
@@ -347,6 +349,11 @@ hs_err hs_replay_new(uint32_t window_ms, uint32_t capacity, hs_replay **out)
         return HS_ENOMEM;
     r->window_ms = window_ms;
     r->cap = capacity;
+    if (sodium_init() < 0) { /* idempotent; the key below is its first use */
+        free(r);
+        return HS_EIO;
+    }
+    randombytes_buf(r->hash_key, sizeof r->hash_key);
     r->idx_cap = 16;
     while (r->idx_cap < capacity * 2u)
         r->idx_cap *= 2;
@@ -374,9 +381,18 @@ uint64_t hs_replay_evicted_early(const hs_replay *r)
     return r->evicted_early;
 }
 
+/* Keyed (SipHash-2-4, libsodium's crypto_shorthash): a fingerprint is
+ * nonce bytes the sender chose, so any key holder could otherwise pick
+ * nonces that share a home slot (with the multiplicative hash this
+ * replaced, any that differ only in their top bits) and make every lookup
+ * walk them all. Only authenticated datagrams get here, so this guards
+ * against a member, not a stranger; it costs well under the AEAD open. */
 static uint32_t idx_home(const hs_replay *r, uint64_t fp)
 {
-    return (uint32_t)(fp * 0x9e3779b97f4a7c15ULL >> 32) & (r->idx_cap - 1);
+    uint8_t in[8], out[crypto_shorthash_BYTES];
+    put_le64(in, fp);
+    crypto_shorthash(out, in, sizeof in, r->hash_key);
+    return (uint32_t)get_le64(out) & (r->idx_cap - 1);
 }
 
 static bool idx_has(const hs_replay *r, uint64_t fp)
@@ -387,6 +403,14 @@ static bool idx_has(const hs_replay *r, uint64_t fp)
         if (r->index[i] == fp + 1)
             return true;
     }
+}
+
+size_t hs_replay_probes(const hs_replay *r, uint64_t fp)
+{
+    size_t n = 1;
+    for (uint32_t i = idx_home(r, fp);; i = (i + 1) & (r->idx_cap - 1), n++)
+        if (r->index[i] == 0 || r->index[i] == fp + 1)
+            return n;
 }
 
 static void idx_put(hs_replay *r, uint64_t fp)

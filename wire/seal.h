@@ -119,6 +119,10 @@ void hs_replay_free(hs_replay *r);
 /* Nonces forgotten before their window ran out (a flood filled the cache):
  * the count of boxes whose replay could no longer be detected. */
 uint64_t hs_replay_evicted_early(const hs_replay *r);
+/* Index slots a lookup of nonce fingerprint fp inspects, the one that ends
+ * it included: what a flood of chosen nonces would drive up
+ * (tests/unit/test_replay.c counts it). */
+size_t hs_replay_probes(const hs_replay *r, uint64_t fp);
 
 /* Opens a sealed datagram into a plaintext one (flags 0) that
  * hs_wire_decode accepts. `replay` may be NULL (no replay check).

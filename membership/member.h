@@ -60,6 +60,11 @@ struct hs_mrec {
     uint64_t seen_version;
     uint64_t rumor_base;  /* versions above this are pushed unasked ... */
     uint64_t rumor_until; /* ... until this gossip round */
+    /* Announcements (announce.c): slot writes at or below an_floor were
+     * there when this node first saw this incarnation; an_seq is the
+     * highest announcement number seen of it (0: none yet). */
+    uint64_t an_floor;
+    uint64_t an_seq;
 
     hs_kv *kv;
     /* The detector: its history once the first heartbeat arrived, before

@@ -7,6 +7,8 @@
  *   DELETE /v1/tags/KEY                        delete it
  *   GET    /v1/events[?type=join,fail]         Server-Sent Events
  *   POST   /v1/leave                           leave gracefully, then exit
+ *   POST   /v1/user-events/NAME (body)         a user event (api_ops.c)
+ *   POST   /v1/members/NAME/force-leave[?force=1]  a dead member left
  *   GET    /v1/keys                            key ids (never the keys)
  *   POST   /v1/keys        {"key": K}          install a key
  *   PUT    /v1/keys/primary {"key": K}|{"id": I}  seal with it
@@ -374,6 +376,11 @@ static bool authorized(hsa_agent *a, const hsa_request *rq, hsa_reply *out)
     return false;
 }
 
+bool hsa_api_authorized(hsa_agent *a, const hsa_request *rq, hsa_reply *out)
+{
+    return authorized(a, rq, out);
+}
+
 /* ---- Keys --------------------------------------------------------------- */
 
 /* The keys as JSON: ids and which is primary, never the keys. */
@@ -621,6 +628,8 @@ void hsa_api_route(void *arg, const hsa_request *rq, hsa_reply *out)
     static const char keys_prefix[] = "/v1/keys/";
 
     if (hsa_dashboard_route(a, rq, out))
+        return;
+    if (hsa_api_ops_route(a, rq, out)) /* user events, force-leave */
         return;
     if (strcmp(p, "/healthz") == 0) {
         if (!is_get(m))

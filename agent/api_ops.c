@@ -61,7 +61,8 @@ static void post_user_event(hsa_agent *a, const hsa_request *rq,
         char n[32];
         snprintf(n, sizeof n, "%zu", rq->body_len);
         size_t len = 0;
-        json_ok(out, hsa_json_pairs(&len, "name", name, "payload_len", n), len);
+        char *body = hsa_json_pairs(&len, "name", name, "payload_len", n);
+        json_ok(out, body, len);
         return;
     }
     case HS_EINVAL:
@@ -133,10 +134,10 @@ static void post_force_leave(hsa_agent *a, const hsa_request *rq,
                  "force-leave of %.200s over HTTP (it was %s%s)", name,
                  hs_member_state_name(was), force ? ", forced" : "");
         size_t len = 0;
-        json_ok(out,
-                hsa_json_pairs(&len, "name", name, "status",
-                               was == HS_STATE_LEFT ? "already left" : "left"),
-                len);
+        char *body =
+            hsa_json_pairs(&len, "name", name, "status",
+                           was == HS_STATE_LEFT ? "already left" : "left");
+        json_ok(out, body, len);
         return;
     }
     case HS_ENOTFOUND:
@@ -155,8 +156,9 @@ static void post_force_leave(hsa_agent *a, const hsa_request *rq,
         if (was == HS_STATE_ALIVE || was == HS_STATE_SUSPECT)
             hsa_reply_error(out, 409,
                             "member '%.200s' is %s: force-leave is for dead "
-                            "members (add ?force=1 to force it; a live "
-                            "member comes back with its next heartbeat)",
+                            "members (force it with ?force=1, or hearsay "
+                            "force-leave --force; a live member comes back "
+                            "with its next heartbeat)",
                             name, hs_member_state_name(was));
         else
             hsa_reply_error(out, 409, "the node is leaving");

@@ -9,6 +9,8 @@
  *   hearsay leave                          graceful leave; the daemon exits
  *   hearsay keys list|install|use|remove   the daemon's keyring
  *   hearsay keygen                         a new 32-byte key, base64
+ *   hearsay event NAME [PAYLOAD|-]         a user event (cli_ops.c)
+ *   hearsay force-leave NAME [--force]     a dead member made left
  *
  * Every command takes --http ADDR (default $HEARSAY_HTTP_ADDR, then
  * 127.0.0.1:7947), --token-file FILE (default: $HEARSAY_HTTP_TOKEN, the
@@ -26,6 +28,7 @@
 #include <jansson.h>
 
 #include "agent/buf.h"
+#include "agent/cli_ops.h"
 #include "agent/config.h"
 #include "agent/keyring.h"
 #include "hearsay.h"
@@ -61,6 +64,8 @@ static const char usage_main[] =
     "  keys list                     the keyring's key ids, primary first\n"
     "  keys install|use|remove KEY   rotate keys (see hearsay keys --help)\n"
     "  keygen                        print a new random 32-byte key, base64\n"
+    "  event NAME [PAYLOAD|-]        send a user event to every member\n"
+    "  force-leave NAME [--force]    make a dead member left everywhere\n"
     "  version                       print the version\n"
     "\n"
     "options for every command:\n"
@@ -94,7 +99,7 @@ static const char usage_watch[] =
     "exits with status 1 if the stream ends.\n"
     "\n"
     "  --type T    only these event types (comma-separated: join, leave,\n"
-    "              fail, suspect, recover, update, restart, reap)\n"
+    "              fail, suspect, recover, update, restart, reap, user)\n"
     "  --json      print each event's JSON document instead\n";
 
 static const char usage_tag[] =
@@ -885,6 +890,16 @@ static int cmd_keys(cli *c, int argc, char **argv)
     return rc;
 }
 
+static int cmd_event(cli *c, int argc, char **argv)
+{
+    return hsa_cli_event(c->base, c->token, argc, argv);
+}
+
+static int cmd_force_leave(cli *c, int argc, char **argv)
+{
+    return hsa_cli_force_leave(c->base, c->token, argc, argv);
+}
+
 int main(int argc, char **argv)
 {
     cli c = {.prog = "hearsay"};
@@ -970,6 +985,10 @@ int main(int argc, char **argv)
         fn = cmd_leave;
     else if (strcmp(cmd, "keys") == 0)
         fn = cmd_keys;
+    else if (strcmp(cmd, "event") == 0)
+        fn = cmd_event;
+    else if (strcmp(cmd, "force-leave") == 0)
+        fn = cmd_force_leave;
     if (!fn) {
         fail("unknown command '%s' (see hearsay --help)", cmd);
         return 2;

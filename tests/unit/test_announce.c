@@ -435,6 +435,34 @@ static void force_leave_of_live_member(void **state)
     tn_free(&net);
 }
 
+/* A newcomer that learns of a force-left member from nodes that hold it
+ * left takes it for dead, not alive: no join, never listed alive. */
+static void newcomer_learns_force_left_as_dead(void **state)
+{
+    (void)state;
+    testnet net;
+    tn_init(&net, 5, 43, NULL);
+    tn_crash(&net, 4); /* joins later */
+    run_until_converged(&net, 30000);
+    tn_run_for(&net, 5000);
+    tn_crash(&net, 3);
+    wait_state_all(&net, 3, "n3", HS_STATE_DEAD, 60000);
+    assert_int_equal(hs_core_force_leave(net.nodes[0].core, "n3", false,
+                                         net.now),
+                     HS_OK);
+    wait_state_all(&net, 3, "n3", HS_STATE_LEFT, 30000);
+    /* Past the slot's minute: the newcomer can only learn of n3 from the
+     * others' copies of it. */
+    tn_run_for(&net, 70000);
+    tn_start(&net, 4, 1);
+    tn_run_for(&net, 20000);
+    int st = tn_state(&net, 4, "n3");
+    assert_true(st == HS_STATE_DEAD || st == HS_STATE_LEFT);
+    assert_int_equal(tn_count_events(&net, 4, HS_EVENT_JOIN, "n3"), 0);
+    assert_int_equal(tn_count_events(&net, 4, HS_EVENT_JOIN, "n1"), 1);
+    tn_free(&net);
+}
+
 /* A member cut off long enough to be held dead and then force-left comes
  * back when the partition heals: its own later heartbeat wins. */
 static void later_heartbeat_wins(void **state)
@@ -583,6 +611,7 @@ int main(void)
         cmocka_unit_test(user_events_are_validated),
         cmocka_unit_test(force_leave_turns_dead_into_left),
         cmocka_unit_test(force_leave_of_live_member),
+        cmocka_unit_test(newcomer_learns_force_left_as_dead),
         cmocka_unit_test(later_heartbeat_wins),
         cmocka_unit_test(own_leave_after_force_leave),
     };

@@ -178,6 +178,8 @@ hs_err hs_announce_apply(hs_core *c, hs_mrec *m, const hs_wire_entry *e,
     if (!a)
         return HS_OK; /* held and relayed; only acting on it is lost */
     err = hs_wire_announce_decode(e->value, e->value_len, a);
+    if (err == HS_OK && a->seq > UINT32_MAX)
+        err = HS_EMALFORMED; /* no member gets that far (see member.h) */
     if (err != HS_OK) {
         /* Kept (so replicas stay equal) but not acted on. */
         hs_core_reject(c, err);
@@ -187,9 +189,9 @@ hs_err hs_announce_apply(hs_core *c, hs_mrec *m, const hs_wire_entry *e,
     bool fresh = a->seq > m->an_seq;
     bool above = e->version > m->an_floor;
     if (fresh) {
-        if (above && m->an_seq && a->seq > m->an_seq + 1)
+        if (above && m->an_seq && a->seq > (uint64_t)m->an_seq + 1)
             c->stats.announcements_lost += a->seq - m->an_seq - 1;
-        m->an_seq = a->seq;
+        m->an_seq = (uint32_t)a->seq;
     }
     if (a->kind == HS_WIRE_AN_USER) {
         if (a->ltime > c->an_ltime)
@@ -287,7 +289,7 @@ hs_err hs_core_user_event(hs_core *c, const char *name, const void *payload,
     if (err == HS_OK) {
         c->an_seq = a->seq;
         c->an_ltime = a->ltime;
-        c->self->an_seq = a->seq;
+        c->self->an_seq = (uint32_t)a->seq;
         c->stats.user_events_sent++;
         emit_user(c, c->self, a, true);
     }
@@ -325,7 +327,7 @@ hs_err hs_core_force_leave(hs_core *c, const char *name, bool force,
     snprintf(a.name, sizeof a.name, "%s", name);
     if ((err = write_slot(c, &a)) == HS_OK) {
         c->an_seq = a.seq;
-        c->self->an_seq = a.seq;
+        c->self->an_seq = (uint32_t)a.seq;
         c->stats.force_leaves_sent++;
         force_left(c, x, x->hb_version);
     }

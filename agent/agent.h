@@ -61,6 +61,7 @@ struct hsa_agent {
     int argc;
     char **argv;
     hsa_notify notify; /* systemd readiness and watchdog (notify.c) */
+    ev_tstamp ops_warned_at; /* last refused operation logged (api_ops.c) */
 };
 
 /* Starts a graceful leave (signal or POST /v1/leave); `why` is logged.
@@ -82,5 +83,15 @@ void hsa_reload(hsa_agent *a);
 
 /* The HTTP routes (api.c); the hsa_http_route_cb of the server. */
 void hsa_api_route(void *agent, const hsa_request *rq, hsa_reply *out);
+
+/* Whether a write request carries the bearer token hearsayd requires
+ * (api.c); false with 401 in out. */
+bool hsa_api_authorized(hsa_agent *a, const hsa_request *rq, hsa_reply *out);
+
+/* User events and force-leave (api_ops.c): POST /v1/user-events/NAME and
+ * POST /v1/members/NAME/force-leave. True when rq was one of them (out is
+ * then the answer). */
+#define HSA_OPS_NAME_MAX 128
+bool hsa_api_ops_route(hsa_agent *a, const hsa_request *rq, hsa_reply *out);
 
 #endif /* HSA_AGENT_H */

@@ -7,6 +7,8 @@
  *   DELETE /v1/tags/KEY                        delete it
  *   GET    /v1/events[?type=join,fail]         Server-Sent Events
  *   POST   /v1/leave                           leave gracefully, then exit
+ *   POST   /v1/user-events/NAME (body)         a user event (api_ops.c)
+ *   POST   /v1/members/NAME/force-leave[?force=1]  a dead member left
  *   GET    /v1/keys                            key ids (never the keys)
  *   POST   /v1/keys        {"key": K}          install a key
  *   PUT    /v1/keys/primary {"key": K}|{"id": I}  seal with it
@@ -107,6 +109,11 @@ static bool authorized(hsa_agent *a, const hsa_request *rq, hsa_reply *out)
     return false;
 }
 
+bool hsa_api_authorized(hsa_agent *a, const hsa_request *rq, hsa_reply *out)
+{
+    return authorized(a, rq, out);
+}
+
 /* ---- Routes ------------------------------------------------------------- */
 
 /* Methods, as bits, so a route can take several. HEAD goes with GET
@@ -192,6 +199,11 @@ void hsa_api_route(void *arg, const hsa_request *rq, hsa_reply *out)
     const char *p = rq->path ? rq->path : "";
 
     if (hsa_dashboard_route(a, rq, out))
+        return;
+    /* User events and force-leave (api_ops.c): a name in the middle of
+     * the path (/v1/members/NAME/force-leave), which a prefix row cannot
+     * say; that file checks its method and token itself. */
+    if (hsa_api_ops_route(a, rq, out))
         return;
     const char *rest = "";
     const route *r = find_route(p, &rest);

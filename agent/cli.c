@@ -9,6 +9,8 @@
  *   hearsay leave                          graceful leave; the daemon exits
  *   hearsay keys list|install|use|remove   the daemon's keyring
  *   hearsay keygen                         a new 32-byte key, base64
+ *   hearsay event NAME [PAYLOAD|-]         a user event (cli_ops.c)
+ *   hearsay force-leave NAME [--force]     a dead member made left
  *
  * Every command takes --http ADDR (default $HEARSAY_HTTP_ADDR, then
  * 127.0.0.1:7947), --token-file FILE (default: $HEARSAY_HTTP_TOKEN, the
@@ -43,6 +45,8 @@ static const char usage_main[] =
     "  keys list                     the keyring's key ids, primary first\n"
     "  keys install|use|remove KEY   rotate keys (see hearsay keys --help)\n"
     "  keygen                        print a new random 32-byte key, base64\n"
+    "  event NAME [PAYLOAD|-]        send a user event to every member\n"
+    "  force-leave NAME [--force]    make a dead member left everywhere\n"
     "  version                       print the version\n"
     "\n"
     "options for every command:\n"
@@ -76,6 +80,7 @@ static const struct command {
     {"members", hsa_cli_members, true}, {"watch", hsa_cli_watch, true},
     {"tag", hsa_cli_tag, true},         {"leave", hsa_cli_leave, true},
     {"keys", hsa_cli_keys, true},       {"keygen", hsa_cli_keygen, false},
+    {"event", hsa_cli_event, true},     {"force-leave", hsa_cli_force_leave, true},
     {"version", cmd_version, false},    {"help", cmd_help, false},
 };
 

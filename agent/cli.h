@@ -3,7 +3,7 @@
  * the connection settings, a command's options, the HTTP client and the
  * one-line error. cli.c holds main() and the table of commands; each
  * command lives in the file of its topic (cli_members.c, cli_watch.c,
- * cli_node.c, cli_keys.c) and is one hsa_cli_cmd. Private to agent/.
+ * cli_node.c, cli_keys.c, cli_ops.c) and is one hsa_cli_cmd. Private to agent/.
  */
 #ifndef HSA_CLI_H
 #define HSA_CLI_H
@@ -38,6 +38,8 @@ hsa_cli_cmd hsa_cli_tag;     /* cli_node.c */
 hsa_cli_cmd hsa_cli_leave;   /* cli_node.c */
 hsa_cli_cmd hsa_cli_keys;    /* cli_keys.c */
 hsa_cli_cmd hsa_cli_keygen;  /* cli_keys.c */
+hsa_cli_cmd hsa_cli_event;   /* cli_ops.c */
+hsa_cli_cmd hsa_cli_force_leave; /* cli_ops.c */
 
 /* ---- Options (cli_args.c) ------------------------------------------------ */
 
@@ -51,12 +53,14 @@ enum {
     HSA_CLI_TYPE = 1 << 1,    /* --type T */
     HSA_CLI_JSON = 1 << 2,    /* --json */
     HSA_CLI_FILTERS = 1 << 3, /* --tag K=V (repeatable) and --name RE */
+    HSA_CLI_FORCE = 1 << 4,   /* --force */
 };
 
 typedef struct hsa_cli_args {
     const char *state;
     const char *type;
     bool json;
+    bool force;
     const char *tags[MAX_TAG_FILTERS];
     int ntags;
     const char *name;

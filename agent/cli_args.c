@@ -30,6 +30,7 @@ int hsa_cli_parse_args(hsa_cli *c, int argc, char **argv, const char *usage,
     bool allow_type = allow & HSA_CLI_TYPE;
     bool allow_json = allow & HSA_CLI_JSON;
     bool filters = allow & HSA_CLI_FILTERS;
+    bool allow_force = allow & HSA_CLI_FORCE;
     bool only_pos = false; /* after "--": everything is an argument */
     for (int i = 0; i < argc; i++) {
         const char *s = argv[i];
@@ -112,6 +113,8 @@ int hsa_cli_parse_args(hsa_cli *c, int argc, char **argv, const char *usage,
             }
         } else if (allow_json && strcmp(s, "--json") == 0) {
             a->json = true;
+        } else if (allow_force && strcmp(s, "--force") == 0) {
+            a->force = true;
         } else {
             hsa_cli_fail("unknown option '%s' (see --help)", s);
             return 2;

@@ -18,7 +18,7 @@ static const char usage[] =
     "exits with status 1 if the stream ends.\n"
     "\n"
     "  --type T    only these event types (comma-separated: join, leave,\n"
-    "              fail, suspect, recover, update, restart, reap)\n"
+    "              fail, suspect, recover, update, restart, reap, user)\n"
     "  --json      print each event's JSON document instead\n";
 
 typedef struct sse_parser {

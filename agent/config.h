@@ -43,6 +43,9 @@ typedef struct hsa_tagkv {
 typedef struct hsa_handler_spec {
     unsigned mask;
     char *cmd;
+    /* user:NAME filters: "NAME\0NAME\0\0" inside cmd's allocation (freed
+     * with it); NULL: every user event (when mask has HS_EVENT_USER). */
+    const char *users;
 } hsa_handler_spec;
 
 /* Node knobs the user set explicitly (bits of hsa_settings.set). */

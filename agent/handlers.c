@@ -122,6 +122,14 @@ char **hsa_handler_env(const hs_event *ev, const hs_member *m, const char *self,
                 hs_member_state_name(ev->state));
     snprintf(num, sizeof num, "%llu", (unsigned long long)ev->generation);
     env_add_str(&b, &n, "HEARSAY_MEMBER_GENERATION", num);
+    if (ev->type == HS_EVENT_USER && ev->user_name) {
+        /* serf's SERF_USER_EVENT and SERF_USER_LTIME; the payload is on
+         * stdin. */
+        env_add_str(&b, &n, "HEARSAY_USER_EVENT", ev->user_name);
+        snprintf(num, sizeof num, "%llu", (unsigned long long)ev->user_ltime);
+        env_add_str(&b, &n, "HEARSAY_USER_LTIME", num);
+        env_add_str(&b, &n, "HEARSAY_USER_LOCAL", ev->local ? "1" : "0");
+    }
     if (ev->type == HS_EVENT_UPDATE) {
         env_add_str(&b, &n, "HEARSAY_KEY", ev->key);
         env_add_str(&b, &n, "HEARSAY_KEY_DELETED", ev->deleted ? "1" : "0");
@@ -166,6 +174,11 @@ static void put_field(hsa_buf *b, const char *p, size_t n)
 char *hsa_handler_input(const hs_event *ev, const hs_member *m, size_t *len)
 {
     hsa_buf b = HSA_BUF_INIT;
+    if (ev->type == HS_EVENT_USER && ev->user_name) {
+        /* A user event's handler reads its payload, as serf's does. */
+        hsa_buf_append(&b, ev->user_payload, ev->user_payload_len);
+        return hsa_buf_steal(&b, len);
+    }
     put_field(&b, ev->name, strlen(ev->name));
     hsa_buf_append(&b, "\t", 1);
     put_field(&b, ev->addr ? ev->addr : "", ev->addr ? strlen(ev->addr) : 0);
@@ -515,11 +528,32 @@ int hsa_handlers_wants(const hsa_handlers *h, hs_event_type t)
     return 0;
 }
 
+/* Whether spec s takes event type t (named `user`, for a user event). */
+static bool spec_takes(const hsa_handler_spec *s, hs_event_type t,
+                       const char *user)
+{
+    if (!(s->mask & (1u << t)))
+        return false;
+    if (t != HS_EVENT_USER || !s->users)
+        return true;
+    for (const char *n = s->users; *n; n += strlen(n) + 1)
+        if (user && strcmp(n, user) == 0)
+            return true;
+    return false;
+}
+
 void hsa_handlers_run(hsa_handlers *h, hs_event_type t, char *const *env,
                       const char *input, size_t len)
 {
+    hsa_handlers_run_named(h, t, NULL, env, input, len);
+}
+
+void hsa_handlers_run_named(hsa_handlers *h, hs_event_type t,
+                            const char *user, char *const *env,
+                            const char *input, size_t len)
+{
     for (size_t i = 0; i < h->n_specs; i++) {
-        if (!(h->specs[i].mask & (1u << t)))
+        if (!spec_takes(&h->specs[i], t, user))
             continue;
         if (h->queued >= h->queue_max) {
             h->stats->handler_dropped++;

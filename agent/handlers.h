@@ -41,6 +41,12 @@ int hsa_handlers_wants(const hsa_handlers *h, hs_event_type t);
 void hsa_handlers_run(hsa_handlers *h, hs_event_type t, char *const *env,
                       const char *input, size_t len);
 
+/* The same for a user event named `user`: handlers filtered with
+ * user:NAME run only for their names. */
+void hsa_handlers_run_named(hsa_handlers *h, hs_event_type t,
+                            const char *user, char *const *env,
+                            const char *input, size_t len);
+
 /* Replaces the handler list (borrowed, as in hsa_handlers_new) after a
  * configuration reload. Runs already started finish as they are; queued
  * runs of a handler that no longer exists are dropped when their turn

@@ -50,7 +50,11 @@ static void finish(hsa_agent *a, int exit_code);
 
 static void log_event(hsa_agent *a, const hs_event *ev)
 {
-    if (ev->type == HS_EVENT_UPDATE)
+    if (ev->type == HS_EVENT_USER && ev->user_name)
+        hsa_logf(&a->log, HS_LOG_INFO,
+                 "user event %s from %s (%zu bytes, ltime %" PRIu64 ")",
+                 ev->user_name, ev->name, ev->user_payload_len, ev->user_ltime);
+    else if (ev->type == HS_EVENT_UPDATE)
         hsa_logf(&a->log, HS_LOG_INFO, "member %s: %s %s%s", ev->name,
                  hsa_event_env_name(ev->type), ev->key ? ev->key : "?",
                  ev->deleted ? " (deleted)" : "");
@@ -76,7 +80,8 @@ static void run_handlers(hsa_agent *a, const hs_event *ev, const hs_member *m)
                                  a->http ? a->http_addr : NULL);
     char *input = hsa_handler_input(ev, m, &len);
     if (env && input)
-        hsa_handlers_run(a->handlers, ev->type, env, input, len);
+        hsa_handlers_run_named(a->handlers, ev->type, ev->user_name, env,
+                               input, len);
     else
         hsa_logf(&a->log, HS_LOG_ERROR,
                  "event handlers: out of memory, %s of %s not run",

@@ -64,6 +64,7 @@ typedef struct hsa_request {
     const char *state;         /* ?state= filter, NULL if absent */
     const char *type;          /* ?type= filter, NULL if absent */
     const char *authorization; /* the Authorization header, NULL if absent */
+    const char *force;         /* ?force= (force-leave), NULL if absent */
     const char *body;
     size_t body_len;
     hsa_http_req *conn;

@@ -278,6 +278,8 @@ enum MHD_Result hsa_http_access_cb(void *cls, struct MHD_Connection *conn,
             MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "state"),
         .type =
             MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "type"),
+        .force =
+            MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "force"),
         .authorization = MHD_lookup_connection_value(
             conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
         .body = hsa_buf_head(&r->body),

@@ -229,6 +229,55 @@ void hsa_time_iso(char *buf, size_t len)
              tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000L);
 }
 
+/* Standard base64 with padding, NUL-terminated; NULL on out of memory. */
+static char *base64(const uint8_t *p, size_t n)
+{
+    static const char tab[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    char *out = malloc((n + 2) / 3 * 4 + 1);
+    if (!out)
+        return NULL;
+    size_t o = 0;
+    for (size_t i = 0; i < n; i += 3) {
+        uint32_t v = (uint32_t)p[i] << 16;
+        if (i + 1 < n)
+            v |= (uint32_t)p[i + 1] << 8;
+        if (i + 2 < n)
+            v |= p[i + 2];
+        out[o++] = tab[(v >> 18) & 63];
+        out[o++] = tab[(v >> 12) & 63];
+        out[o++] = i + 1 < n ? tab[(v >> 6) & 63] : '=';
+        out[o++] = i + 2 < n ? tab[v & 63] : '=';
+    }
+    out[o] = '\0';
+    return out;
+}
+
+/* A user event's own fields: the event's name (the member's is "origin"),
+ * its payload as text when it is UTF-8 (else null) and always as base64,
+ * its Lamport time. */
+static int put_user(json_t *o, const hs_event *ev)
+{
+    char *b64 = base64(ev->user_payload, ev->user_payload_len);
+    if (!b64)
+        return -1;
+    /* jansson refuses bytes that are not UTF-8: then the text is null. */
+    json_t *text = json_stringn((const char *)ev->user_payload,
+                                ev->user_payload_len);
+    int r = put(o, "origin", str_json(ev->name)) < 0 ||
+                    put(o, "name", str_json(ev->user_name)) < 0 ||
+                    put(o, "payload", text ? text : json_null()) < 0 ||
+                    put(o, "payload_base64", json_string(b64)) < 0 ||
+                    put(o, "payload_len",
+                        json_integer((json_int_t)ev->user_payload_len)) < 0 ||
+                    put(o, "ltime", json_integer(clamp64(ev->user_ltime))) < 0 ||
+                    put(o, "local", json_boolean(ev->local)) < 0
+                ? -1
+                : 0;
+    free(b64);
+    return r;
+}
+
 char *hsa_json_event(const hs_event *ev, const hs_member *m, uint64_t id,
                      size_t *len)
 {
@@ -249,6 +298,8 @@ char *hsa_json_event(const hs_event *ev, const hs_member *m, uint64_t id,
         (put(o, "key", str_json(ev->key)) < 0 ||
          put(o, "deleted", json_boolean(ev->deleted)) < 0 ||
          put(o, "local", json_boolean(ev->local)) < 0))
+        goto fail;
+    if (ev->type == HS_EVENT_USER && ev->user_name && put_user(o, ev) < 0)
         goto fail;
     if (m && (put(o, "heartbeat", json_integer(clamp64(m->heartbeat))) < 0 ||
               put(o, "phi", phi_json(m->phi)) < 0 ||

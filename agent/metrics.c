@@ -228,6 +228,23 @@ int hsa_metrics_render(hsa_buf *b, const hs_stats *st, const hs_member_list *l,
             "Allocations that failed and cost a round, an answer, a delta "
             "or an event.",
             st->alloc_failures);
+    counter(b, "hearsay_user_events_sent_total",
+            "User events this node sent.", st->user_events_sent);
+    counter(b, "hearsay_user_events_delivered_total",
+            "User events from other members delivered here.",
+            st->user_events_delivered);
+    counter(b, "hearsay_user_events_rate_limited_total",
+            "User events and force-leaves refused: over the rate limit.",
+            st->user_events_rate_limited);
+    counter(b, "hearsay_announcements_lost_total",
+            "User events and force-leaves of other members never seen "
+            "here (overwritten before they arrived).",
+            st->announcements_lost);
+    counter(b, "hearsay_force_leaves_sent_total",
+            "Force-leaves this node announced.", st->force_leaves_sent);
+    counter(b, "hearsay_force_leaves_applied_total",
+            "Members marked left here by a force-leave.",
+            st->force_leaves_applied);
     counter(b, "hearsay_sends_dropped_total",
             "Outgoing datagrams dropped: send queue full.", st->sends_dropped);
     counter(b, "hearsay_events_dropped_total",

@@ -106,6 +106,7 @@ static const struct {
     [HS_EVENT_RESTART] = {"member-restart", "restart", NULL},
     [HS_EVENT_REAP] = {"member-reap", "reap", NULL},
     [HS_EVENT_CONFLICT] = {"member-conflict", "conflict", NULL},
+    [HS_EVENT_USER] = {"user", "user", NULL}, /* serf's SERF_EVENT=user */
 };
 
 const char *hsa_event_env_name(hs_event_type t)
@@ -146,7 +147,7 @@ int hsa_event_mask_parse(const char *list, unsigned *mask, char *err,
                      "unknown event type '%.*s' (one of member-join, "
                      "member-leave, member-fail, member-suspect, "
                      "member-recover, member-update, member-restart, "
-                     "member-reap, member-conflict, or *)",
+                     "member-reap, member-conflict, user, or *)",
                      (int)(n > 64 ? 64 : n), p);
             return -1;
         }
@@ -158,36 +159,81 @@ int hsa_event_mask_parse(const char *list, unsigned *mask, char *err,
     return 0;
 }
 
+/* Whether [p, end) is one filter item: lowercase letters, '-' and '*',
+ * or "user:NAME" with NAME printable (0x21..0x7e) but for ',' and '='. */
+static bool filter_item(const char *p, const char *end)
+{
+    if (end - p > 5 && strncmp(p, "user:", 5) == 0) {
+        for (p += 5; p < end; p++)
+            if (*p < 0x21 || *p > 0x7e || *p == '=')
+                return false;
+        return true;
+    }
+    for (; p < end; p++)
+        if (!(islower((unsigned char)*p) || *p == '-' || *p == '*'))
+            return false;
+    return true;
+}
+
 /* "[EVENTS=]CMD". The part before the first '=' is a filter only if it
- * looks like one (lowercase letters, '-', ',' and '*'), so commands such as
- * "VAR=1 /bin/x" still run unfiltered; a filter-looking prefix with an
- * unknown name is an error rather than a silently different command. */
+ * looks like one (comma-separated items of lowercase letters, '-' and '*',
+ * or serf's "user:NAME" for the user events named NAME), so commands such
+ * as "VAR=1 /bin/x" still run unfiltered; a filter-looking prefix with an
+ * unknown name is an error rather than a silently different command.
+ * "user" alone takes every user event; "user:NAME" items take those
+ * names only (kept after the command, in the same allocation, as
+ * out->users: "NAME\0NAME\0\0"). */
 int hsa_handler_spec_parse(const char *spec, hsa_handler_spec *out, char *err,
                            size_t errlen)
 {
     const char *eq = strchr(spec, '=');
     const char *cmd = spec;
     unsigned mask = (1u << HS_EVENT_TYPES) - 1;
+    char list[256], names[256];
+    size_t n_names = 0;
+    bool all_users = false;
     if (eq && eq > spec) {
         bool filter = true;
-        for (const char *p = spec; p < eq; p++) {
-            if (!(islower((unsigned char)*p) || *p == '-' || *p == ',' ||
-                  *p == '*')) {
-                filter = false;
-                break;
-            }
+        for (const char *p = spec; p < eq && filter;) {
+            const char *end = memchr(p, ',', (size_t)(eq - p));
+            if (!end)
+                end = eq;
+            filter = end > p && filter_item(p, end);
+            p = end + 1;
         }
         if (filter) {
-            char list[256];
-            size_t n = (size_t)(eq - spec);
+            size_t n = (size_t)(eq - spec), o = 0;
             if (n >= sizeof list) {
                 snprintf(err, errlen, "event filter too long");
                 return -1;
             }
-            memcpy(list, spec, n);
-            list[n] = '\0';
+            /* user:NAME items become "user" for the mask, and their
+             * names are kept. */
+            for (const char *p = spec; p < eq;) {
+                const char *end = memchr(p, ',', (size_t)(eq - p));
+                if (!end)
+                    end = eq;
+                size_t len = (size_t)(end - p);
+                if (len > 5 && strncmp(p, "user:", 5) == 0) {
+                    memcpy(names + n_names, p + 5, len - 5);
+                    n_names += len - 5;
+                    names[n_names++] = '\0';
+                    memcpy(list + o, "user", 4);
+                    o += 4;
+                } else {
+                    if (len == 4 && strncmp(p, "user", 4) == 0)
+                        all_users = true;
+                    memcpy(list + o, p, len);
+                    o += len;
+                }
+                list[o++] = ',';
+                p = end + 1;
+            }
+            list[o ? o - 1 : 0] = '\0';
             if (hsa_event_mask_parse(list, &mask, err, errlen) < 0)
                 return -1;
+            if (mask == (1u << HS_EVENT_TYPES) - 1)
+                all_users = true; /* "*" takes every user event too */
             cmd = eq + 1;
         }
     }
@@ -197,10 +243,20 @@ int hsa_handler_spec_parse(const char *spec, hsa_handler_spec *out, char *err,
         snprintf(err, errlen, "empty command");
         return -1;
     }
-    out->cmd = strdup(cmd);
+    if (all_users)
+        n_names = 0;
+    size_t cl = strlen(cmd);
+    out->cmd = malloc(cl + 1 + n_names + 1);
     if (!out->cmd) {
         snprintf(err, errlen, "out of memory");
         return -1;
+    }
+    memcpy(out->cmd, cmd, cl + 1);
+    out->users = NULL;
+    if (n_names) {
+        memcpy(out->cmd + cl + 1, names, n_names);
+        out->cmd[cl + 1 + n_names] = '\0';
+        out->users = out->cmd + cl + 1;
     }
     out->mask = mask;
     return 0;

@@ -122,12 +122,17 @@ typedef enum hs_event_type {
      * claim (took a higher generation) and keeps the name. state LEFT: a
      * live member already held the name when this node joined; this node
      * yielded and gossips no more (hearsayd exits with status 2). */
-    HS_EVENT_CONFLICT = 8
+    HS_EVENT_CONFLICT = 8,
+    /* A user event (hs_node_user_event()) from member `name`, the origin:
+     * once per event at every member that knew the origin when the event
+     * was sent, the origin included (with `local` set). The user_* fields
+     * of hs_event carry it. */
+    HS_EVENT_USER = 9
 } hs_event_type;
-#define HS_EVENT_TYPES 9
+#define HS_EVENT_TYPES 10
 
 /* "join", "update", "suspect", "recover", "fail", "leave", "restart",
- * "reap"; "unknown" otherwise. */
+ * "reap", "conflict", "user"; "unknown" otherwise. */
 HS_EXPORT const char *hs_event_type_name(hs_event_type t);
 
 /* Message types on the wire, for statistics: index 1..5 are syn, synack,
@@ -192,6 +197,18 @@ typedef struct hs_stats {
                                 not sent, a delta or event dropped (also
                                 counted in rejected[] or *_dropped where
                                 they were before), and logged */
+    /* User events and force-leave (appended; see hs_node_user_event): */
+    uint64_t user_events_sent;      /* accepted by hs_node_user_event() */
+    uint64_t user_events_delivered; /* from other members, reported here */
+    uint64_t user_events_rate_limited; /* user events and force-leaves
+                                          refused with HS_ERATE */
+    uint64_t announcements_lost;    /* user events and force-leaves of other
+                                       members never seen here (gaps in
+                                       their numbers: overwritten before
+                                       they arrived) */
+    uint64_t force_leaves_sent;     /* by hs_node_force_leave() */
+    uint64_t force_leaves_applied;  /* members marked left by a force-leave
+                                       (this node's or a peer's) */
 } hs_stats;
 
 /* ======================================================================== */
@@ -401,6 +418,17 @@ typedef struct hs_event {
      * inside the call). Keys set before hs_node_start() report nothing:
      * they are part of the member as it first appears. */
     int local;
+    /* USER only (NULL / 0 otherwise). The event's name (1..128 printable
+     * bytes), its payload (user_payload_len bytes, up to 512, then a NUL
+     * not counted, so text prints as a string) and its Lamport time: every
+     * node's clock is raised past each event it sees and each event sent
+     * takes the next tick, so an event sent after another was seen has a
+     * larger ltime (concurrent ones may tie). `local` is 1 at the origin,
+     * which reports its own event once, right after the call. */
+    const char *user_name;
+    const uint8_t *user_payload;
+    size_t user_payload_len;
+    uint64_t user_ltime;
 } hs_event;
 
 typedef void (*hs_event_cb)(hs_node *node, const hs_event *ev, void *arg);
@@ -539,6 +567,42 @@ HS_EXPORT hs_err hs_node_keys(hs_node *node, hs_key_info *out, size_t cap,
 HS_EXPORT hs_err hs_node_key_add(hs_node *node, const char *key);
 HS_EXPORT hs_err hs_node_key_use(hs_node *node, const char *key);
 HS_EXPORT hs_err hs_node_key_remove(hs_node *node, const char *key);
+
+/* ---- User events and force-leave ----------------------------------------
+ *
+ * Both travel as announcements: reserved entries of this node's own state
+ * ("hs.an.0".."hs.an.31", never listed among its tags), spread, retried and
+ * deduplicated by gossip like any write, and deleted by this node 60 s
+ * after it wrote them (docs/protocol.md, "Announcements"). Together they
+ * are limited to 4 a second per node on average with bursts of 16
+ * (HS_ERATE past that); a node that falls more than 32 announcements
+ * behind one sender loses the oldest, counted in announcements_lost. */
+
+/* Sends user event `name` with `len` bytes of payload (copied) to every
+ * member: each reports it once as HS_EVENT_USER, this node right after the
+ * call (local 1). A member that first learns of this node after the event
+ * (a newcomer, or a member restarted since) does not report it: events are
+ * news, not state. name: 1..128 bytes of 0x21..0x7e; payload: up to 512
+ * bytes, any (NULL when len is 0). HS_EINVAL, HS_ETOOBIG (payload over 512,
+ * or the event cannot fit max_datagram), HS_ERATE, HS_ESTATE (not started,
+ * left or stopped), HS_ENOMEM. Any thread in own-thread mode. */
+HS_EXPORT hs_err hs_node_user_event(hs_node *node, const char *name,
+                                    const void *payload, size_t len);
+
+/* Declares member `name` gone: every member that holds it at its current
+ * generation, with no heartbeat newer than this node has, marks it left
+ * (HS_EVENT_LEAVE), and reaps it after reap_left_after_ms as after a
+ * graceful leave, so its handlers see a leave rather than waiting a day
+ * for a dead member's reap. Its own later heartbeat still wins: if it is
+ * alive after all it comes back (HS_EVENT_RECOVER), and if it hears of the
+ * force-leave it beats at once. Meant for dead members; an alive or
+ * suspect one is refused with HS_ESTATE unless `force`. HS_ENOTFOUND
+ * (unknown or already reaped), HS_EINVAL (bad name, or this node's own:
+ * use hs_node_leave()), HS_ERATE, HS_ESTATE (also: not started, left or
+ * stopped), HS_ENOMEM. A member already left: HS_OK, nothing sent. Any
+ * thread in own-thread mode. */
+HS_EXPORT hs_err hs_node_force_leave(hs_node *node, const char *name,
+                                     bool force);
 
 /* This member's name and generation. */
 HS_EXPORT const char *hs_node_name(const hs_node *node);

@@ -49,7 +49,8 @@ static void apply_entries(hs_core *c, hs_mrec *m, const hs_wire_delta *d,
             bool fresh = at < 0 || m->kv[at].tombstone;
             hs_err err = HS_OK;
             if (!e->tombstone && fresh &&
-                m->n_kv - m->n_tombs >= c->cfg.max_keys)
+                m->n_kv - m->n_tombs >= c->cfg.max_keys &&
+                hs_announce_user_keys(m) >= c->cfg.max_keys)
                 err = HS_EFULL;
             else
                 err = hs_kv_put(m, e->key, e->value, e->value_len, e->tombstone,
@@ -65,6 +66,14 @@ static void apply_entries(hs_core *c, hs_mrec *m, const hs_wire_delta *d,
             }
             if (announce && !(e->tombstone && at < 0))
                 hs_core_emit(c, HS_EVENT_UPDATE, m, e->key, e->tombstone);
+        } else if (hs_announce_slot_of(e->key) >= 0) {
+            /* An announcement (announce.c): held, relayed, acted on. */
+            hs_err err = hs_announce_apply(c, m, e, announce);
+            if (err != HS_OK) {
+                hs_core_reject(c, err);
+                stopped = true;
+                break;
+            }
         }
         /* A reserved key this version does not know is skipped, but its
          * version still counts so the member does not stall. */
@@ -94,12 +103,17 @@ static void apply_entries(hs_core *c, hs_mrec *m, const hs_wire_delta *d,
 
 void hs_apply_left(hs_core *c, hs_mrec *m, uint64_t version)
 {
-    if (m->state == HS_STATE_LEFT)
+    if (m->state == HS_STATE_LEFT && m->left_version)
         return;
+    /* Left by a force-leave already: its own leave makes it final, with no
+     * second LEAVE event. */
+    bool forced = m->state == HS_STATE_LEFT;
     if (!m->left_version)
         m->left_version = version ? version : 1;
     if (m->left_version <= m->max_version)
         set_written(c, m, m->left_version);
+    if (forced)
+        return;
     m->state = HS_STATE_LEFT;
     m->state_since = c->now;
     hs_core_emit(c, HS_EVENT_LEAVE, m, NULL, false);
@@ -119,6 +133,7 @@ static void restart_member(hs_core *c, hs_mrec *m, uint64_t generation)
     m->rumor_base = 0;
     m->rumor_until = 0;
     m->seen_version = 0;
+    hs_announce_first_sight(m, 0);
     hs_view_touch(c);
 }
 
@@ -201,6 +216,8 @@ static void apply_delta(hs_core *c, const hs_wire_delta *d)
             hs_core_emit(c, HS_EVENT_RESTART, m, NULL, false);
             c->news = true;
             c->stats.deltas_gap++;
+            /* Whatever it announced up to here is old news once it comes. */
+            hs_announce_first_sight(m, d->heartbeat);
             return;
         }
     } else if (d->reset) {
@@ -220,6 +237,10 @@ static void apply_delta(hs_core *c, const hs_wire_delta *d)
         m->state = first_state(d);
         m->state_since = c->now;
     }
+    if (created || restarted)
+        hs_announce_first_sight(m, d->heartbeat > d->to_version
+                                       ? d->heartbeat
+                                       : d->to_version);
     if (*d->addr && strcmp(d->addr, m->addr) != 0) {
         c->view_dirty = true; /* peers without an address are not picked */
         if (hs_member_set_addr(m, d->addr) != HS_OK)

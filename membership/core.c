@@ -23,7 +23,9 @@ static const char *const state_names[] = {"alive", "suspect", "dead", "left",
                                           "reaped"};
 static const char *const event_names[] = {
     "join", "update", "suspect", "recover", "fail", "leave", "restart", "reap",
-    "conflict"};
+    "conflict", "user"};
+_Static_assert(sizeof event_names / sizeof *event_names == HS_EVENT_TYPES,
+               "one name per event type");
 
 HS_EXPORT const char *hs_member_state_name(hs_member_state s)
 {
@@ -184,7 +186,6 @@ double hs_core_rand01(hs_core *c)
     return (double)(hs_core_rand(c) >> 11) * 0x1.0p-53;
 }
 
-static void update_deadline(hs_core *c);
 static void self_heartbeat(hs_core *c);
 
 hs_err hs_core_new(const hs_core_config *cfg, uint64_t now_ms, hs_core **out)
@@ -222,6 +223,7 @@ hs_err hs_core_new(const hs_core_config *cfg, uint64_t now_ms, hs_core **out)
         goto fail;
     c->self->is_self = true;
     c->view_dirty = true;
+    hs_announce_init(c);
 
     /* Start the first round at a random point of the interval so nodes
      * started together do not gossip in lock-step. */
@@ -231,7 +233,7 @@ hs_err hs_core_new(const hs_core_config *cfg, uint64_t now_ms, hs_core **out)
     c->next_gc = now_ms + cfg->tombstone_gc_ms / 4 + 1000;
     if (cfg->heartbeat_interval_ms)
         self_heartbeat(c);
-    update_deadline(c);
+    hs_core_update_deadline(c);
     *out = c;
     return HS_OK;
 fail:
@@ -252,14 +254,16 @@ void hs_core_free(hs_core *c)
     free(c->out_cur.to);
     free(c->out_cur.buf);
     free(c->outq);
+    for (uint32_t i = 0; i < c->evq_len; i++)
+        free(c->evq[(c->evq_head + i) % c->evq_cap].user);
     free(c->evq);
+    free(c->ev_user);
     hs_core_clear_seeds(c);
     for (uint32_t i = 0; i < c->n_candidates; i++)
         free(c->candidates[i]);
     free(c);
 }
 
-static void update_deadline(hs_core *c);
 
 hs_err hs_core_add_seed(hs_core *c, const char *addr)
 {
@@ -283,7 +287,7 @@ hs_err hs_core_add_seed(hs_core *c, const char *addr)
      * hs_core_tick). */
     if (c->members.n_sorted <= 1) {
         c->news = true;
-        update_deadline(c);
+        hs_core_update_deadline(c);
     }
     return HS_OK;
 }
@@ -324,10 +328,10 @@ static hs_err ring_grow(void **ring, uint32_t *cap, uint32_t head, uint32_t len,
     return HS_OK;
 }
 
-void hs_core_emit(hs_core *c, hs_event_type type, const hs_mrec *m,
-                  const char *key, bool deleted)
+hs_core_event *hs_core_emit(hs_core *c, hs_event_type type, const hs_mrec *m,
+                            const char *key, bool deleted)
 {
-    if (type != HS_EVENT_UPDATE)
+    if (type != HS_EVENT_UPDATE && type != HS_EVENT_USER)
         c->view_dirty = true; /* a state changed: recount peers */
     if (c->evq_len == c->evq_cap) {
         void *ring = c->evq;
@@ -337,7 +341,7 @@ void hs_core_emit(hs_core *c, hs_event_type type, const hs_mrec *m,
             c->stats.events_dropped++;
             if (err == HS_ENOMEM)
                 c->stats.alloc_failures++;
-            return;
+            return NULL;
         }
         c->evq = ring;
         c->evq_head = 0;
@@ -355,13 +359,17 @@ void hs_core_emit(hs_core *c, hs_event_type type, const hs_mrec *m,
         snprintf(ev->key, sizeof ev->key, "%s", key);
     ev->deleted = deleted;
     c->stats.events[type]++;
+    return ev;
 }
 
 bool hs_core_next_event(hs_core *c, hs_core_event *out)
 {
+    free(c->ev_user);
+    c->ev_user = NULL;
     if (c->evq_len == 0)
         return false;
     *out = c->evq[c->evq_head];
+    c->ev_user = out->user;
     c->evq_head = (c->evq_head + 1) % c->evq_cap;
     c->evq_len--;
     return true;
@@ -454,7 +462,7 @@ static void self_heartbeat(hs_core *c)
     s->hb_version = ++s->max_version;
 }
 
-static void advance(hs_core *c, uint64_t now)
+void hs_core_advance(hs_core *c, uint64_t now)
 {
     if (now <= c->now)
         return;
@@ -478,7 +486,7 @@ static uint64_t round_due(const hs_core *c)
     return c->next_gossip;
 }
 
-static void update_deadline(hs_core *c)
+void hs_core_update_deadline(hs_core *c)
 {
     uint64_t d = round_due(c);
     if (c->cfg.heartbeat_interval_ms && c->next_heartbeat < d)
@@ -508,7 +516,7 @@ static void collect_tombstones(hs_core *c)
 
 void hs_core_tick(hs_core *c, uint64_t now)
 {
-    advance(c, now);
+    hs_core_advance(c, now);
     now = c->now;
     if (c->yielded) {
         /* Another live member holds our name: nothing more to say. */
@@ -516,6 +524,7 @@ void hs_core_tick(hs_core *c, uint64_t now)
         return;
     }
     hs_core_check_claims(c);
+    hs_announce_tick(c);
     if (c->cfg.heartbeat_interval_ms && now >= c->next_heartbeat) {
         self_heartbeat(c);
         c->next_heartbeat += c->cfg.heartbeat_interval_ms;
@@ -554,7 +563,7 @@ void hs_core_tick(hs_core *c, uint64_t now)
                 c->next_gossip = now + c->cfg.gossip_interval_ms;
         }
     }
-    update_deadline(c);
+    hs_core_update_deadline(c);
 }
 
 uint64_t hs_core_next_deadline(const hs_core *c)
@@ -565,7 +574,7 @@ uint64_t hs_core_next_deadline(const hs_core *c)
 hs_err hs_core_receive(hs_core *c, uint64_t now, const char *from,
                        const uint8_t *buf, size_t len)
 {
-    advance(c, now);
+    hs_core_advance(c, now);
     hs_wire_msg *msg = NULL;
     hs_err err =
         hs_wire_decode(buf, len, c->cluster, c->cfg.max_datagram, &msg);
@@ -582,7 +591,7 @@ hs_err hs_core_receive(hs_core *c, uint64_t now, const char *from,
         else
             hs_core_reject(c, err);
         hs_wire_msg_free(msg);
-        update_deadline(c);
+        hs_core_update_deadline(c);
         return err;
     }
     if ((unsigned)msg->type < HS_WIRE_TYPE_SLOTS) {
@@ -591,7 +600,7 @@ hs_err hs_core_receive(hs_core *c, uint64_t now, const char *from,
     }
     hs_gossip_handle(c, from ? from : "", msg);
     hs_wire_msg_free(msg);
-    update_deadline(c);
+    hs_core_update_deadline(c);
     return HS_OK;
 }
 
@@ -606,7 +615,7 @@ static bool key_is_reserved(const char *key)
  * with the longest names, one delta with the longest name and address, and
  * the entry. An entry that cannot fit one datagram could never be sent and
  * would stop its member's state at a gap forever, so it is refused. */
-static bool entry_fits(const hs_core *c, const char *key, size_t len)
+bool hs_core_entry_fits(const hs_core *c, const char *key, size_t len)
 {
     char longname[HS_WIRE_MAX_NAME + 1], longaddr[HS_WIRE_MAX_ADDR + 1];
     memset(longname, 'x', HS_WIRE_MAX_NAME);
@@ -650,17 +659,17 @@ static hs_err check_write(hs_core *c, const char *key)
 hs_err hs_core_set(hs_core *c, const char *key, const void *value, size_t len,
                    uint64_t now)
 {
-    advance(c, now);
+    hs_core_advance(c, now);
     hs_err err = check_write(c, key);
     if (err != HS_OK)
         return err;
-    if (len > HS_WIRE_MAX_VALUE || !entry_fits(c, key, len))
+    if (len > HS_WIRE_MAX_VALUE || !hs_core_entry_fits(c, key, len))
         return HS_ETOOBIG;
     if (len && !value)
         return HS_EINVAL;
     hs_mrec *s = c->self;
     int at = hs_kv_find(s, key);
-    if (at < 0 && s->n_kv - s->n_tombs >= c->cfg.max_keys)
+    if (at < 0 && hs_announce_user_keys(s) >= c->cfg.max_keys)
         return HS_EFULL;
     uint64_t old = s->max_version;
     err = hs_kv_put(s, key, value, len, false, old + 1, c->now);
@@ -669,13 +678,13 @@ hs_err hs_core_set(hs_core *c, const char *key, const void *value, size_t len,
     s->max_version = s->wr_version = old + 1;
     hs_view_touch(c);
     hs_core_mark_hot(c, s, old);
-    update_deadline(c);
+    hs_core_update_deadline(c);
     return HS_OK;
 }
 
 hs_err hs_core_del(hs_core *c, const char *key, uint64_t now)
 {
-    advance(c, now);
+    hs_core_advance(c, now);
     hs_err err = check_write(c, key);
     if (err != HS_OK)
         return err;
@@ -690,13 +699,13 @@ hs_err hs_core_del(hs_core *c, const char *key, uint64_t now)
     s->max_version = s->wr_version = old + 1;
     hs_view_touch(c);
     hs_core_mark_hot(c, s, old);
-    update_deadline(c);
+    hs_core_update_deadline(c);
     return HS_OK;
 }
 
 hs_err hs_core_leave(hs_core *c, uint64_t now)
 {
-    advance(c, now);
+    hs_core_advance(c, now);
     hs_mrec *s = c->self;
     if (s->state == HS_STATE_LEFT)
         return HS_ESTATE;
@@ -710,7 +719,7 @@ hs_err hs_core_leave(hs_core *c, uint64_t now)
     s->state_since = c->now;
     hs_core_mark_hot(c, s, old);
     hs_gossip_send_leave(c);
-    update_deadline(c);
+    hs_core_update_deadline(c);
     return HS_OK;
 }
 
@@ -727,7 +736,7 @@ static void fill_info(const hs_core *c, const hs_mrec *m, uint64_t now,
     out->max_version = m->max_version;
     out->state_since_ms = m->state_since;
     out->is_self = m->is_self;
-    out->n_keys = m->n_kv - m->n_tombs;
+    out->n_keys = hs_announce_user_keys(m);
     out->rec = m;
     out->phi = 0;
     if (!m->is_self &&
@@ -769,8 +778,8 @@ hs_err hs_core_member_key(const hs_core *c, const char *name, uint32_t k,
     if (!m || m->state == HS_STATE_REAPED)
         return HS_ENOTFOUND;
     for (uint32_t i = 0; i < m->n_kv; i++) {
-        if (m->kv[i].tombstone)
-            continue;
+        if (m->kv[i].tombstone || key_is_reserved(m->kv[i].key))
+            continue; /* announcement slots are not the member's keys */
         if (k-- == 0) {
             *key = m->kv[i].key;
             *value = m->kv[i].value;
@@ -785,8 +794,9 @@ bool hs_core_key_next(const hs_member_info *info, uint32_t *pos,
                       const char **key, const uint8_t **value, size_t *len)
 {
     const hs_mrec *m = info->rec;
-    while (*pos < m->n_kv && m->kv[*pos].tombstone)
-        (*pos)++;
+    while (*pos < m->n_kv &&
+           (m->kv[*pos].tombstone || key_is_reserved(m->kv[*pos].key)))
+        (*pos)++; /* announcement slots are not the member's keys */
     if (*pos >= m->n_kv)
         return false;
     const hs_kv *kv = &m->kv[(*pos)++];

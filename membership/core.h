@@ -144,6 +144,17 @@ typedef struct hs_datagram {
 
 bool hs_core_next_datagram(hs_core *core, hs_datagram *out);
 
+/* A user event's content (HS_EVENT_USER), owned by the core: valid until
+ * the next hs_core_next_event() or hs_core_free(). */
+typedef struct hs_core_user {
+    uint64_t ltime; /* the origin's Lamport time */
+    uint64_t seq;   /* the origin's announcement number (per generation) */
+    size_t len;     /* payload bytes */
+    bool local;     /* sent by this node (hs_core_user_event) */
+    char name[HS_WIRE_MAX_NAME + 1];
+    uint8_t payload[];
+} hs_core_user;
+
 /* An event. Strings are copies owned by the event. */
 typedef struct hs_core_event {
     hs_event_type type;
@@ -154,6 +165,7 @@ typedef struct hs_core_event {
     char addr[HS_WIRE_MAX_ADDR + 1];
     char key[HS_WIRE_MAX_KEY + 1]; /* UPDATE only; "" otherwise */
     bool deleted;                  /* UPDATE: the key was deleted */
+    hs_core_user *user;            /* USER only (name: the origin) */
 } hs_core_event;
 
 bool hs_core_next_event(hs_core *core, hs_core_event *out);
@@ -161,6 +173,30 @@ bool hs_core_next_event(hs_core *core, hs_core_event *out);
 /* The time the core next needs a tick. Always > the last now given, and at
  * most one gossip interval away. */
 uint64_t hs_core_next_deadline(const hs_core *core);
+
+/* ---- Announcements (announce.c) ---------------------------------------- */
+
+/* Announcement slots per member, and how long the owner keeps one
+ * (docs/protocol.md, "Announcements"). */
+#define HS_AN_SLOTS 32
+#define HS_AN_TTL_MS 60000u
+
+/* Spreads a user event to every member once, and reports it here at once
+ * (HS_EVENT_USER, user->local set). name: 1..128 bytes of 0x21..0x7e;
+ * payload: up to HS_WIRE_MAX_PAYLOAD bytes. HS_EINVAL, HS_ETOOBIG (also when
+ * it cannot fit max_datagram), HS_ERATE (more than 4 a second on average,
+ * bursts of 16; shared with force-leaves), HS_ESTATE after leave,
+ * HS_ENOMEM. */
+hs_err hs_core_user_event(hs_core *core, const char *name, const void *payload,
+                          size_t len, uint64_t now_ms);
+/* Marks member `name` left cluster-wide (event LEAVE here and everywhere),
+ * unless it is heard from again. HS_ENOTFOUND (unknown or reaped),
+ * HS_EINVAL (bad name, or this node's own), HS_ESTATE for an alive or
+ * suspect member without `force` (and after leave), HS_ERATE, HS_ETOOBIG
+ * (max_datagram too small), HS_ENOMEM. A member already left: HS_OK and
+ * nothing announced. */
+hs_err hs_core_force_leave(hs_core *core, const char *name, bool force,
+                           uint64_t now_ms);
 
 /* ---- Queries ------------------------------------------------------------ */
 

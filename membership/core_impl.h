@@ -113,14 +113,33 @@ struct hs_core {
     bool rival_live;      /* its heartbeat advanced while we watched */
     bool yielded;         /* a live member holds our name: we are silent */
 
+    /* Announcements (announce.c): own slots' expiry times (0: free), the
+     * next slot to write, the last number used this generation, the
+     * Lamport clock, and the rate limit's token bucket. */
+    uint64_t an_until[HS_AN_SLOTS];
+    uint32_t an_next;
+    uint64_t an_seq;
+    uint64_t an_ltime;
+    double an_tokens;
+    uint64_t an_refill;
+    hs_core_user *ev_user; /* the user content of the event last handed out */
+
     hs_core_stats stats;
 };
 
 /* core.c */
+/* The time is now `now` (never backwards; a late call is a pause). */
+void hs_core_advance(hs_core *c, uint64_t now);
+void hs_core_update_deadline(hs_core *c);
+/* Whether one entry of `len` value bytes under `key` fits a datagram with
+ * the longest names (else it could never be sent). */
+bool hs_core_entry_fits(const hs_core *c, const char *key, size_t len);
 uint64_t hs_core_rand(hs_core *c);
 double hs_core_rand01(hs_core *c);
-void hs_core_emit(hs_core *c, hs_event_type type, const hs_mrec *m,
-                  const char *key, bool deleted);
+/* Queues an event; the queued copy, or NULL when the queue was full
+ * (counted in events_dropped). */
+hs_core_event *hs_core_emit(hs_core *c, hs_event_type type, const hs_mrec *m,
+                            const char *key, bool deleted);
 void hs_core_send(hs_core *c, const char *to, const hs_wire_msg *msg);
 void hs_core_reject(hs_core *c, hs_err why);
 /* An allocation failed and the work it was for is lost (a round, an
@@ -149,6 +168,27 @@ void hs_core_claim(hs_core *c, uint64_t generation, uint64_t heartbeat);
 void hs_core_take_generation(hs_core *c, uint64_t generation, bool refute);
 /* A claim watched long enough without a heartbeat was our own past. */
 void hs_core_check_claims(hs_core *c);
+
+/* announce.c */
+/* The slot index of an announcement key ("hs.an.N"), or -1. */
+int hs_announce_slot_of(const char *key);
+/* Left by a force-leave (no leave of its own): a newer heartbeat or write
+ * of it brings it back. */
+bool hs_announce_forced(const hs_mrec *m);
+/* Live keys of m that are not reserved (what max_keys limits). */
+uint32_t hs_announce_user_keys(const hs_mrec *m);
+void hs_announce_init(hs_core *c);
+/* m is first seen (or restarted) by a delta that spoke of versions up to
+ * floor: slot writes at or below it are not news. */
+void hs_announce_first_sight(hs_mrec *m, uint64_t floor);
+/* Stores the slot write e of m (version above m's max_version) and acts
+ * on it: a user event is delivered when `announce` (m was known before
+ * this delta), a force-leave always applies. HS_ENOMEM only when it could
+ * not be stored (the caller stops there: prefixes stay gap-free). */
+hs_err hs_announce_apply(hs_core *c, hs_mrec *m, const hs_wire_entry *e,
+                         bool announce);
+/* Deletes own slots whose time is up. */
+void hs_announce_tick(hs_core *c);
 
 /* exchange.c */
 void hs_gossip_round(hs_core *c);

@@ -96,7 +96,8 @@ static hs_wire_delta delta_head(const hs_cand *k)
                        .left_version = m->left_version,
                        .reset = k->reset,
                        .heartbeat = m->hb_version,
-                       .dead = m->state == HS_STATE_DEAD};
+                       .dead = m->state == HS_STATE_DEAD ||
+                               hs_announce_forced(m)};
     if (d.to_version < d.from_version)
         d.to_version = d.from_version;
     return d;

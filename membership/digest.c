@@ -105,7 +105,7 @@ void hs_digest_apply_beats(hs_core *c, const hs_wire_msg *msg)
             continue;
         /* A leave is nobody's newest write but the leaver's last: it is
          * marked first, so the heartbeat beside it is no sign of life. */
-        if (e->left && m->state != HS_STATE_LEFT && e->max_version)
+        if (e->left && !m->left_version && e->max_version)
             hs_apply_left(c, m, e->max_version);
         if (e->heartbeat)
             hs_beat_seen(c, m, e->heartbeat);

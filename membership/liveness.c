@@ -153,7 +153,7 @@ bool hs_core_adapt_detector(hs_core *c)
 /* An arrival for m's detector (see hs_core_evidence). */
 void hs_core_heard(hs_core *c, hs_mrec *m)
 {
-    if (m->is_self || m->state == HS_STATE_LEFT)
+    if (m->is_self || (m->state == HS_STATE_LEFT && !hs_announce_forced(m)))
         return;
     hs_phi tmp;
     const hs_phi *phi = hs_mrec_phi(m, &tmp);
@@ -166,7 +166,8 @@ void hs_core_heard(hs_core *c, hs_mrec *m)
     if (hs_mrec_phi_heartbeat(m, &c->phi, (double)c->now) == HS_ENOMEM)
         hs_core_nomem(c);
     hs_core_watch(c, m);
-    if (m->state == HS_STATE_SUSPECT || m->state == HS_STATE_DEAD) {
+    if (m->state == HS_STATE_SUSPECT || m->state == HS_STATE_DEAD ||
+        m->state == HS_STATE_LEFT) { /* LEFT: force-left, heard from again */
         m->state = HS_STATE_ALIVE;
         m->state_since = c->now;
         hs_core_emit(c, HS_EVENT_RECOVER, m, NULL, false);

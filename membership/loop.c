@@ -324,6 +324,13 @@ static void dispatch(hs_node *n)
                             .state = ce.state,
                             .key = ce.type == HS_EVENT_UPDATE ? ce.key : NULL,
                             .deleted = ce.deleted};
+        if (got && ce.user) { /* HS_EVENT_USER (announce.c) */
+            ev.user_name = ce.user->name;
+            ev.user_payload = ce.user->payload;
+            ev.user_payload_len = ce.user->len;
+            ev.user_ltime = ce.user->ltime;
+            ev.local = ce.user->local;
+        }
         else if (local)
             ev = (hs_event){.type = HS_EVENT_UPDATE,
                             .name = n->name,

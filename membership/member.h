@@ -27,7 +27,7 @@
  * index is an open-addressing table of pointers (no chain link per
  * record), small fields are packed together, and the detector's history
  * (64 bytes plus its window) is allocated only when the member's first
- * heartbeat arrives: a record without heartbeats is one 160-byte chunk
+ * heartbeat arrives: a record without heartbeats is one 176-byte chunk
  * for a 10-byte name and a 16-byte address.
  */
 #ifndef HS_MEMBER_H
@@ -60,6 +60,9 @@ struct hs_mrec {
     uint64_t seen_version;
     uint64_t rumor_base;  /* versions above this are pushed unasked ... */
     uint64_t rumor_until; /* ... until this gossip round */
+    /* Announcements (announce.c): slot writes at or below an_floor were
+     * there when this node first saw this incarnation (an_seq below). */
+    uint64_t an_floor;
 
     hs_kv *kv;
     /* The detector: its history once the first heartbeat arrived, before
@@ -75,6 +78,9 @@ struct hs_mrec {
     uint32_t rumor_start; /* round the rumor_base was set (mod 2^32) */
     uint32_t key_start;   /* round the newest user key arrived (mod 2^32) */
     uint32_t hot_slot; /* 1 + index in hs_members.hot; 0: not listed */
+    /* The highest announcement number seen of this incarnation (0: none
+     * yet). 32 bits: at 4 a second, 34 years of announcements. */
+    uint32_t an_seq;
 
     uint8_t state; /* hs_member_state */
     bool is_self;

@@ -655,6 +655,37 @@ HS_EXPORT hs_err hs_node_del(hs_node *n, const char *key)
     return err;
 }
 
+/* ---- User events and force-leave ---------------------------------------- */
+
+HS_EXPORT hs_err hs_node_user_event(hs_node *n, const char *name,
+                                    const void *payload, size_t len)
+{
+    if (!n)
+        return HS_EINVAL;
+    pthread_mutex_lock(&n->mu);
+    hs_err err = HS_ESTATE;
+    if (n->state == HS_NODE_RUNNING) {
+        err = hs_core_user_event(n->core, name, payload, len, hs_rt_now_ms());
+        hs_loop_wake(n); /* the origin's own report, and the new write */
+    }
+    pthread_mutex_unlock(&n->mu);
+    return err;
+}
+
+HS_EXPORT hs_err hs_node_force_leave(hs_node *n, const char *name, bool force)
+{
+    if (!n)
+        return HS_EINVAL;
+    pthread_mutex_lock(&n->mu);
+    hs_err err = HS_ESTATE;
+    if (n->state == HS_NODE_RUNNING) {
+        err = hs_core_force_leave(n->core, name, force, hs_rt_now_ms());
+        hs_loop_wake(n);
+    }
+    pthread_mutex_unlock(&n->mu);
+    return err;
+}
+
 /* ---- Seeds -------------------------------------------------------------- */
 
 /* A DNS name as a seed host: letters, digits, '-', '_' and '.'. */

@@ -137,8 +137,9 @@ void hs_beat_seen(hs_core *c, hs_mrec *m, uint64_t v)
     /* A leaver's heartbeat stays where it was when we learned the leave: a
      * later one (it beat on in a partition) would tell peers that still
      * hold it dead that it is alive, on its way to left. */
-    if (m->state == HS_STATE_LEFT || m->state == HS_STATE_REAPED)
-        return;
+    if ((m->state == HS_STATE_LEFT && !hs_announce_forced(m)) ||
+        m->state == HS_STATE_REAPED)
+        return; /* (a force-left member's own heartbeat still counts) */
     m->hb_version = v;
     hs_core_evidence(c, m, v);
 }

@@ -3,11 +3,12 @@
 #
 #   scripts/fuzz.sh [SECONDS] [TARGET...]    default 60 s, every target
 #
-# Every fuzz_* target the build makes is run (six today: wire decoding,
+# Every fuzz_* target the build makes is run (seven today: wire decoding,
 # seal/open, keyring parsing, datagrams into a live core, the HTTP routes,
-# the daemon's flags/config/keyring/token parsing), so six minutes at the
-# default. The committed corpus in tests/fuzz/corpus/TARGET/ is read, never
-# written: new inputs go to a scratch directory. A crash fails the script
+# the daemon's flags/config/keyring/token parsing, announcement slot
+# values), so seven minutes at the default. The committed corpus in
+# tests/fuzz/corpus/TARGET/ is read, never written: new inputs go to a
+# scratch directory. A crash fails the script
 # and leaves the reproducer in $HS_FUZZ_BUILD/artifacts/ (default
 # build-fuzz/).
 set -euo pipefail

@@ -254,4 +254,45 @@ bool hs_wire_valid_name(const char *s, size_t max);
  * "unknown" for anything else. */
 const char *hs_wire_type_name(int type);
 
+
+/* ---- Announcements (wire/announce.c) ------------------------------------
+ *
+ * The value of one announcement slot of a member's state (the Announcement
+ * message of hearsay.proto; docs/protocol.md, "Announcements"). It travels
+ * inside an ordinary Entry, so it is bounded by HS_WIRE_MAX_VALUE as every
+ * value is; its own bounds are these. */
+#define HS_WIRE_MAX_PAYLOAD 512 /* a user event's payload (serf's default) */
+/* The largest encoded announcement: seq and ltime at 10 bytes, a name and
+ * a payload at their bounds with their tags and length prefixes. */
+#define HS_WIRE_MAX_ANNOUNCE 700
+
+typedef enum hs_wire_announce_kind {
+    HS_WIRE_AN_USER = 1,       /* a user event */
+    HS_WIRE_AN_FORCE_LEAVE = 2 /* a member declared gone */
+} hs_wire_announce_kind;
+
+/* Fixed size, no pointers: decoding allocates nothing the caller keeps. */
+typedef struct hs_wire_announce {
+    hs_wire_announce_kind kind;
+    uint64_t seq;                     /* >= 1 */
+    char name[HS_WIRE_MAX_NAME + 1];  /* event name, or the member's */
+    uint64_t ltime;                   /* USER: >= 1 */
+    uint8_t payload[HS_WIRE_MAX_PAYLOAD];
+    size_t payload_len;               /* USER */
+    uint64_t generation;              /* FORCE_LEAVE: >= 1 */
+    uint64_t heartbeat;               /* FORCE_LEAVE */
+} hs_wire_announce;
+
+/* Encodes a into buf. HS_EINVAL for an announcement a receiver would
+ * refuse (bad name, seq 0, ...), HS_ENOSPC when cap is too small
+ * (HS_WIRE_MAX_ANNOUNCE always suffices). */
+hs_err hs_wire_announce_encode(const hs_wire_announce *a, uint8_t *buf,
+                               size_t cap, size_t *len);
+/* Decodes and checks one slot value: HS_OK, HS_ETOOBIG (longer than
+ * HS_WIRE_MAX_ANNOUNCE, a name or payload over its bound) or HS_EMALFORMED
+ * (not protobuf, no body, a name outside 0x21..0x7e, seq, ltime or
+ * generation 0). Unknown fields are ignored. */
+hs_err hs_wire_announce_decode(const uint8_t *buf, size_t len,
+                               hs_wire_announce *out);
+
 #endif /* HS_WIRE_H */

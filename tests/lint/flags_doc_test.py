@@ -19,7 +19,8 @@ import subprocess
 import sys
 
 FLAG = re.compile(r"(?<![\w-])--([a-z][a-z0-9-]*[a-z0-9])")
-CLI_COMMANDS = ["members", "watch", "tag", "leave", "keys", "keygen", "version"]
+CLI_COMMANDS = ["members", "watch", "tag", "leave", "keys", "keygen", "version",
+                "event", "force-leave"]
 
 
 def run(*argv):

@@ -51,6 +51,8 @@ void tn_free(testnet *net)
 {
     for (int i = 0; i < net->n; i++) {
         hs_core_free(net->nodes[i].core);
+        for (size_t k = 0; k < net->nodes[i].n_events; k++)
+            free(net->nodes[i].events[k].user);
         free(net->nodes[i].events);
     }
     for (size_t i = 0; i < net->nq; i++)
@@ -131,6 +133,16 @@ static void drain(testnet *net, int i)
                 realloc(nd->events, nd->cap_events * sizeof *nd->events);
             if (!nd->events)
                 abort();
+        }
+        if (ev.user) {
+            /* The core keeps a user event's content only until its next
+             * event: the log keeps a copy (freed by tn_free). */
+            size_t sz = sizeof *ev.user + ev.user->len + 1;
+            hs_core_user *u = malloc(sz);
+            if (!u)
+                abort();
+            memcpy(u, ev.user, sz);
+            ev.user = u;
         }
         nd->events[nd->n_events++] = ev;
     }

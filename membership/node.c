@@ -177,7 +177,7 @@ static hs_err configure(hs_node *n, const hs_config *cfg)
         /* The core packs into what is left after sealing. */
         if (cfg->max_datagram < HS_WIRE_MIN_DATAGRAM + HS_SEAL_OVERHEAD) {
             hs_rt_log(n, HS_LOG_ERROR,
-                      "config: max_datagram must be at least %d with keys "
+                      "config: max-datagram must be at least %d with keys "
                       "(sealing adds %d bytes)",
                       HS_WIRE_MIN_DATAGRAM + HS_SEAL_OVERHEAD,
                       HS_SEAL_OVERHEAD);
@@ -189,8 +189,8 @@ static hs_err configure(hs_node *n, const hs_config *cfg)
     if (hs_core_config_check(cc) != HS_OK) {
         hs_rt_log(n, HS_LOG_ERROR,
                   "config: out of range (cluster name, mode, intervals > 0, "
-                  "fanout 1..16, max_datagram %d..%d, phi_threshold 0..1000, "
-                  "max_members, max_keys and max_pending_sends >= 1, "
+                  "fanout 1..16, max-datagram %d..%d, phi-threshold 0..1000, "
+                  "max-members, max-keys and max-pending-sends >= 1, "
                   "generation < 2^62)",
                   HS_WIRE_MIN_DATAGRAM, HS_WIRE_MAX_DATAGRAM);
         return HS_EINVAL;

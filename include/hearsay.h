@@ -11,6 +11,22 @@
  *     failure. Results come back through out-parameters.
  *   - hs_strerror() turns any code into a static, human-readable string.
  *   - Nothing in this header exposes protobuf-c, libev or internal structs.
+ *
+ * The ABI promise: a program built against this header keeps working with
+ * a later 0.x library. What makes it true:
+ *   - Configuration and statistics are opaque and addressed by name or by
+ *     a stable position in a table (hs_option_at, hs_stat_at): options
+ *     and counters are added without any layout changing.
+ *   - Structs the library hands out by pointer, one at a time (hs_event,
+ *     hs_member_list, hs_option, hs_stat_info), only ever grow at the end.
+ *   - Structs a program allocates (hs_join_status, hs_key_info arrays) or
+ *     indexes as arrays (hs_member, hs_tag) never change size or layout;
+ *     what they lack comes by new functions.
+ *   - Enum values, error codes and constants keep their values; new ones
+ *     are appended.
+ * tests/abi holds this header as released and checks each rule against
+ * the current one, and a program built against it against the current
+ * shared library.
  */
 #ifndef HEARSAY_H
 #define HEARSAY_H
@@ -458,7 +474,8 @@ HS_EXPORT hs_err hs_node_set(hs_node *node, const char *key, const void *value,
                              size_t len);
 HS_EXPORT hs_err hs_node_del(hs_node *node, const char *key);
 
-/* A key/value pair of a member. */
+/* A key/value pair of a member. Indexed as an array (hs_member.tags): its
+ * layout is frozen. */
 typedef struct hs_tag {
     const char *key;
     const uint8_t *value; /* value_len bytes, then a NUL not counted in
@@ -466,7 +483,8 @@ typedef struct hs_tag {
     size_t value_len;
 } hs_tag;
 
-/* A snapshot of one member. */
+/* A snapshot of one member. Indexed as an array (hs_member_list.members):
+ * its layout is frozen. */
 typedef struct hs_member {
     const char *name;
     const char *addr;
@@ -498,7 +516,8 @@ HS_EXPORT hs_err hs_node_member(hs_node *node, const char *name,
  * string and tag in it (one allocation). NULL is a no-op. Any thread. */
 HS_EXPORT void hs_member_list_free(hs_member_list *list);
 
-/* An event, valid only during the callback. */
+/* An event, valid only during the callback. Handed out by pointer: fields
+ * may be appended. */
 typedef struct hs_event {
     hs_event_type type;
     const char *name;
@@ -588,6 +607,7 @@ HS_EXPORT hs_err hs_node_advertised_addr(hs_node *node, char *buf, size_t len);
  * re-resolving DNS seeds at once rather than at the next
  * resolve-interval. A node without seeds is never "failing": it may
  * be the first of its cluster. */
+/* Allocated by the caller: the layout is frozen. */
 typedef struct hs_join_status {
     unsigned seeds;           /* seeds given: addresses and DNS names */
     bool joined;              /* a peer has exchanged state with this node */
@@ -624,7 +644,8 @@ HS_EXPORT hs_err hs_key_generate(char *buf, size_t cap);
  * base64 32-byte key, HS_ENOSPC if cap < HS_KEY_ID_LEN. */
 HS_EXPORT hs_err hs_key_id(const char *key, char *buf, size_t cap);
 
-/* One key of a node's keyring. */
+/* One key of a node's keyring. The caller allocates the array: the
+ * layout is frozen. */
 typedef struct hs_key_info {
     char key[HS_KEY_TEXT_LEN]; /* base64 text */
     char id[HS_KEY_ID_LEN];    /* hs_key_id() of it */

@@ -33,6 +33,9 @@
 /* Replies larger than this are refused: the largest real one is the member
  * list of a 16384-member cluster with tags, well under this. */
 #define MAX_REPLY (256u * 1024 * 1024)
+/* The library's limits in the help text, as the header publishes them. */
+#define STR_(x) #x
+#define XSTR_(x) STR_(x)
 #define CONNECT_TIMEOUT_MS 3000L
 #define REQUEST_TIMEOUT_MS 30000L
 /* hearsayd answers POST /v1/leave when the leave is done: its
@@ -102,8 +105,10 @@ static const char usage_tag[] =
     "       hearsay tag del KEY [--http ADDR]\n"
     "\n"
     "Sets or deletes one of this node's tags; the change gossips to the\n"
-    "cluster. Keys: 1..128 printable ASCII bytes, no spaces, not starting\n"
-    "with \"hs.\". Values: up to 1024 bytes. A value that starts with\n"
+    "cluster. Keys: 1.." XSTR_(HS_KEY_MAX) " printable ASCII bytes, no spaces, "
+    "not starting\n"
+    "with \"" HS_KEY_RESERVED "\". Values: up to " XSTR_(HS_VALUE_MAX) " bytes. "
+    "A value that starts with\n"
     "\"--\" goes after a \"--\": hearsay tag set opts -- --fast.\n";
 
 static const char usage_leave[] =

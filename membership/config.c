@@ -47,8 +47,8 @@ typedef struct opt_row {
     size_t width; /* its size: 4 or 8 for numbers, 0 for strings */
 } opt_row;
 
-#define F(field) offsetof(struct hs_config, field), \
-                 sizeof(((struct hs_config *)0)->field)
+#define F(field)                                                               \
+    offsetof(struct hs_config, field), sizeof(((struct hs_config *)0)->field)
 #define U32 UINT32_MAX
 
 static const char *const modes[] = {"push-pull", "pull", "push", NULL};
@@ -58,19 +58,19 @@ static const char *const levels[] = {"error", "warn", "info", "debug", NULL};
  * their own, so a program prints them as it likes. */
 static const opt_row rows[] = {
     {{"name", HS_OPT_STR, "NAME",
-      "unique member name: 1..128 printable ASCII bytes without spaces",
-      NULL, 0, 0, 0, 0, NULL},
+      "unique member name: 1..128 printable ASCII bytes without spaces", NULL,
+      0, 0, 0, 0, NULL},
      F(name)},
     {{"cluster", HS_OPT_STR, "NAME",
-      "cluster name; messages of other clusters are dropped", "default", 0,
-      0, 0, 0, NULL},
+      "cluster name; messages of other clusters are dropped", "default", 0, 0,
+      0, 0, NULL},
      F(cluster)},
     {{"bind", HS_OPT_ADDR, "HOST:PORT", "gossip (UDP) address",
       "127.0.0.1:7946", 0, 0, 0, 0, NULL},
      F(bind)},
     {{"advertise", HS_OPT_ADDR, "HOST:PORT",
-      "address peers use to reach this node (default: the bound one)", NULL,
-      0, 0, 0, 0, NULL},
+      "address peers use to reach this node (default: the bound one)", NULL, 0,
+      0, 0, 0, NULL},
      F(advertise)},
     {{"generation", HS_OPT_UINT, "N",
       "this incarnation's generation; 0: wall-clock ms at creation", "0", 0,
@@ -92,18 +92,17 @@ static const opt_row rows[] = {
       NULL},
      F(fanout)},
     {{"phi-threshold", HS_OPT_DOUBLE, "PHI",
-      "suspicion level that makes a member suspect; 0 disables", "8", 0, 0,
-      0, 1000, NULL},
+      "suspicion level that makes a member suspect; 0 disables", "8", 0, 0, 0,
+      1000, NULL},
      F(phi_threshold)},
-    {{"dead-after", HS_OPT_MS, "DUR", "suspect for this long: dead", "500ms",
-      0, U32, 0, 0, NULL},
+    {{"dead-after", HS_OPT_MS, "DUR", "suspect for this long: dead", "500ms", 0,
+      U32, 0, 0, NULL},
      F(dead_after_ms)},
     {{"reap-dead-after", HS_OPT_MS, "DUR",
       "dead members are forgotten after this", "24h", 0, U32, 0, 0, NULL},
      F(reap_dead_after_ms)},
     {{"reap-left-after", HS_OPT_MS, "DUR",
-      "members that left are forgotten after this", "1h", 0, U32, 0, 0,
-      NULL},
+      "members that left are forgotten after this", "1h", 0, U32, 0, 0, NULL},
      F(reap_left_after_ms)},
     {{"tombstone-gc", HS_OPT_MS, "DUR", "deleted tags are remembered this long",
       "30m", 0, U32, 0, 0, NULL},
@@ -120,8 +119,8 @@ static const opt_row rows[] = {
     /* Pods behind a headless service come and go over minutes; 30 s keeps
      * the seed list current at one lookup per node per half minute. */
     {{"resolve-interval", HS_OPT_MS, "DUR",
-      "seed DNS names are re-resolved this often; 0: once", "30s", 0, U32, 0,
-      0, NULL},
+      "seed DNS names are re-resolved this often; 0: once", "30s", 0, U32, 0, 0,
+      NULL},
      F(resolve_interval_ms)},
     {{"log-level", HS_OPT_ENUM, "LEVEL", "error, warn, info or debug", "warn",
       0, 3, 0, 0, levels},
@@ -141,8 +140,8 @@ static const opt_row rows[] = {
     /* A peer sends a few datagrams per gossip interval; 1000 a second
      * leaves room for 10 ms intervals and a seed's bursts. */
     {{"max-source-rate", HS_OPT_UINT, "N",
-      "datagrams accepted per second from one address; 0: no limit", "1000",
-      0, U32, 0, 0, NULL},
+      "datagrams accepted per second from one address; 0: no limit", "1000", 0,
+      U32, 0, 0, NULL},
      F(max_datagrams_per_sec_per_source)},
     {{"max-pending-sends", HS_OPT_UINT, "N",
       "outgoing datagrams queued; more are dropped", "1024", 1, U32, 0, 0,

@@ -16,7 +16,7 @@
 struct hs_config {
     /* Strings: owned by the configuration (config.c frees them). In a
      * node's copy they point at the node's own buffers instead. */
-    char *name;      /* NULL until set: required */
+    char *name; /* NULL until set: required */
     char *cluster;
     char *bind;
     char *advertise; /* NULL: none */

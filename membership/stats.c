@@ -21,9 +21,11 @@ typedef struct stat_row {
 } stat_row;
 
 #define LEN(field) (sizeof(((struct hs_stats *)0)->field) / sizeof(uint64_t))
-#define ROW(field, kind, index, unit, help)                                  \
-    {{#field, kind, index, LEN(field), unit, help},                          \
-     offsetof(struct hs_stats, field)}
+#define ROW(field, kind, index, unit, help)                                    \
+    {                                                                          \
+        {#field, kind, index, LEN(field), unit, help},                         \
+            offsetof(struct hs_stats, field)                                   \
+    }
 #define C HS_STAT_COUNTER
 #define G HS_STAT_GAUGE
 #define S HS_STAT_SCALAR
@@ -119,14 +121,12 @@ size_t hs_stats_values_total(void)
     return n;
 }
 
-HS_EXPORT uint64_t hs_stats_value(const hs_stats *st, size_t stat,
-                                  size_t index)
+HS_EXPORT uint64_t hs_stats_value(const hs_stats *st, size_t stat, size_t index)
 {
     if (!st || stat >= N_ROWS || index >= rows[stat].pub.len)
         return 0;
     uint64_t v;
-    memcpy(&v, (const char *)st + rows[stat].off + index * sizeof v,
-           sizeof v);
+    memcpy(&v, (const char *)st + rows[stat].off + index * sizeof v, sizeof v);
     return v;
 }
 

@@ -54,15 +54,15 @@ struct hs_stats {
                                       cache): replays of those datagrams
                                       could not have been detected */
     /* Protocol v2: */
-    uint64_t view_matches;   /* exchanges whose views agreed on the members,
-                                so heartbeats went by position */
+    uint64_t view_matches;    /* exchanges whose views agreed on the members,
+                                 so heartbeats went by position */
     uint64_t view_mismatches; /* ... that did not: digests by name */
     uint64_t convictions_followed; /* members declared dead on a peer's
                                       conviction (our detector leaning) */
-    uint64_t refuted;        /* peers that held this node dead; it beat at
-                                once */
-    uint64_t name_conflicts; /* claims on this node's name by another live
-                                process: refuted, or yielded to */
+    uint64_t refuted;              /* peers that held this node dead; it beat at
+                                      once */
+    uint64_t name_conflicts;       /* claims on this node's name by another live
+                                      process: refuted, or yielded to */
 };
 
 #endif /* HS_STATS_H */

@@ -91,8 +91,7 @@ static void stats_as_released(const hs_stats *st)
         uint64_t v = 0;
         check(hs_stats_get(st, r->name, r->len - 1, &v) == HS_OK,
               "statistic \"%s\"[%zu] unreadable", r->name, r->len - 1);
-        check(hs_stats_value(st, i, 0) == (hs_stats_get(st, r->name, 0, &v),
-                                           v),
+        check(hs_stats_value(st, i, 0) == (hs_stats_get(st, r->name, 0, &v), v),
               "statistic \"%s\": by position and by name differ", r->name);
     }
 }
@@ -185,9 +184,8 @@ static void two_nodes(void)
     check(sa.joins >= 1 && sb.joins >= 1, "no JOIN events (a %d, b %d)",
           sa.joins, sb.joins);
     check(hs_node_set(b, "abi", "2", 1) == HS_OK, "set after start");
-    for (int i = 0; i < 300 && __atomic_load_n(&sa.updates, __ATOMIC_SEQ_CST) <
-                                   1;
-         i++)
+    for (int i = 0;
+         i < 300 && __atomic_load_n(&sa.updates, __ATOMIC_SEQ_CST) < 1; i++)
         sleep_ms(100);
     check(sa.updates >= 1, "no UPDATE of key abi at a");
 
@@ -218,8 +216,7 @@ static void two_nodes(void)
               "rounds");
         check(hs_stats_get(st, "msgs_sent", 1, &syn) == HS_OK && syn > 0,
               "msgs_sent[syn]");
-        check(hs_stats_get(st, "rejected", (size_t)-HS_ECLUSTER, &cl) ==
-                  HS_OK,
+        check(hs_stats_get(st, "rejected", (size_t)-HS_ECLUSTER, &cl) == HS_OK,
               "rejected[ECLUSTER]");
         stats_as_released(st);
         hs_stats_free(st);

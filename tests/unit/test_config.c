@@ -57,8 +57,7 @@ static void every_option_is_described_and_round_trips(void **state)
         for (const char *p = o->name; *p; p++)
             assert_true((*p >= 'a' && *p <= 'z') || *p == '-');
         char buf[HS_NAME_MAX + 1];
-        assert_int_equal(hs_config_get_str(c, o->name, buf, sizeof buf),
-                         HS_OK);
+        assert_int_equal(hs_config_get_str(c, o->name, buf, sizeof buf), HS_OK);
         assert_string_equal(buf, o->dflt ? o->dflt : "");
         if (o->dflt)
             assert_int_equal(hs_config_set_str(c, o->name, o->dflt), HS_OK);
@@ -107,11 +106,9 @@ static void bounds_and_types_are_enforced(void **state)
             assert_int_equal(hs_config_set_double(c, o->name, o->max_double),
                              HS_OK);
             assert_int_equal(
-                hs_config_set_double(c, o->name, o->max_double + 1),
-                HS_EINVAL);
+                hs_config_set_double(c, o->name, o->max_double + 1), HS_EINVAL);
             assert_int_equal(
-                hs_config_set_double(c, o->name, o->min_double - 1),
-                HS_EINVAL);
+                hs_config_set_double(c, o->name, o->min_double - 1), HS_EINVAL);
             assert_int_equal(hs_config_set_uint(c, o->name, 1), HS_EINVAL);
             assert_int_equal(hs_config_get_uint(c, o->name, &u), HS_EINVAL);
             break;
@@ -123,8 +120,8 @@ static void bounds_and_types_are_enforced(void **state)
         /* A refused value leaves the option as it was before it. */
         if (o->dflt) {
             assert_int_equal(hs_config_set_str(c, o->name, o->dflt), HS_OK);
-            assert_int_equal(
-                hs_config_get_str(c, o->name, after, sizeof after), HS_OK);
+            assert_int_equal(hs_config_get_str(c, o->name, after, sizeof after),
+                             HS_OK);
             assert_string_equal(before, after);
         }
     }
@@ -172,11 +169,9 @@ static void text_is_parsed_by_type(void **state)
     assert_true(d == 9.5);
     assert_int_equal(hs_config_set_str(c, "phi-threshold", "9x"), HS_EINVAL);
     assert_int_equal(hs_config_set_str(c, "fanout", "-1"), HS_EINVAL);
-    assert_int_equal(hs_config_set_str(c, "advertise", "10.0.0.1:7946"),
-                     HS_OK);
+    assert_int_equal(hs_config_set_str(c, "advertise", "10.0.0.1:7946"), HS_OK);
     assert_int_equal(hs_config_set_str(c, "advertise", NULL), HS_OK);
-    assert_int_equal(hs_config_get_str(c, "advertise", buf, sizeof buf),
-                     HS_OK);
+    assert_int_equal(hs_config_get_str(c, "advertise", buf, sizeof buf), HS_OK);
     assert_string_equal(buf, "");
 
     /* A copy is independent of its original. */

@@ -26,67 +26,76 @@
 #include "agent/log.h"
 
 /* The agent's options, in the order of --help after the library's knobs
- * (hsa_usage). The agent's own defaults are written here and set in
- * hsa_settings_parse. "name" and "log-level" replace the library's
- * options of those names (lib_override). */
+ * (hsa_usage), in the library table's shape: name, value, help, default.
+ * hsa_settings_parse applies the defaults from here, and --help prints
+ * them, so each is written once. "name" and "log-level" replace the
+ * library's options of those names (lib_override). */
 static const hsa_opt opts[] = {
     {"name", HSA_O_NAME, HSA_K_STR, "NAME",
-     "unique member name (default: the host name)", NULL},
+     "unique member name (default: the host name)", NULL, NULL},
     {"join", HSA_O_JOIN, HSA_K_LIST, "HOST:PORT",
      "a seed to join through: IP:PORT, a DNS NAME:PORT, or srv+NAME for "
-     "DNS SRV records (names are re-resolved); repeatable", NULL},
+     "DNS SRV records (names are re-resolved); repeatable",
+     NULL, NULL},
     {"http", HSA_O_HTTP, HSA_K_HTTP, "HOST:PORT",
-     "HTTP API address, or \"off\" (default " HSA_DEFAULT_HTTP ")", NULL},
+     "HTTP API address, or \"off\"", HSA_DEFAULT_HTTP, NULL},
     {"tag", HSA_O_TAG, HSA_K_TAG, "KEY=VALUE",
-     "a tag of this member; repeatable", NULL},
+     "a tag of this member; repeatable", NULL, NULL},
     {"event-handler", HSA_O_EVENT_HANDLER, HSA_K_HANDLER, "[EVENTS=]CMD",
      "run CMD (via /bin/sh -c) on events, e.g. \"member-join,member-fail="
-     "/path/x\"; repeatable", NULL},
+     "/path/x\"; repeatable",
+     NULL, NULL},
     {"keyring", HSA_O_KEYRING, HSA_K_STR, "FILE",
      "seal gossip with these keys: one base64 key per line, the first "
-     "used to seal (mode 0600; see docs/security.md)", NULL},
+     "used to seal (mode 0600; see docs/security.md)",
+     NULL, NULL},
     {"http-token-file", HSA_O_HTTP_TOKEN_FILE, HSA_K_STR, "FILE",
      "bearer token the API's write endpoints require (mode 0600; "
-     "needed when --http is not loopback)", NULL},
+     "needed when --http is not loopback)",
+     NULL, NULL},
     {"data-dir", HSA_O_DATA_DIR, HSA_K_STR, "DIR",
      "keep the last generation used per name in DIR/state.json, so a "
-     "restart never goes back (default: none)", NULL},
+     "restart never goes back (default: none)",
+     NULL, NULL},
     {"config", HSA_O_CONFIG, HSA_K_STR, "FILE",
-     "JSON config file; flags override it", NULL},
+     "JSON config file; flags override it", NULL, NULL},
     {"log-level", HSA_O_LOG_LEVEL, HSA_K_LEVEL, "LEVEL",
-     "error, warn, info or debug (default info)", NULL},
+     "error, warn, info or debug", "info", NULL},
     {"leave-timeout", HSA_O_LEAVE_TIMEOUT, HSA_K_DURATION, "DUR",
-     "on SIGINT/SIGTERM/POST /v1/leave, exit within this (default 5s)", NULL},
+     "on SIGINT/SIGTERM/POST /v1/leave, exit within this", "5s", NULL},
     {"handler-timeout", HSA_O_HANDLER_TIMEOUT, HSA_K_DURATION, "DUR",
-     "event handlers running longer are killed (default 30s)", NULL},
+     "event handlers running longer are killed", "30s", NULL},
     {"handler-concurrency", HSA_O_HANDLER_CONCURRENCY, HSA_K_U32, "N",
-     "event handlers running at once (default 4)", NULL},
+     "event handlers running at once", "4", NULL},
     {"handler-queue", HSA_O_HANDLER_QUEUE, HSA_K_U32, "N",
-     "event handler runs waiting; more are dropped (default 1024)", NULL},
+     "event handler runs waiting; more are dropped", "1024", NULL},
     {"sse-max-clients", HSA_O_SSE_MAX_CLIENTS, HSA_K_U32, "N",
-     "GET /v1/events clients at once (default 64)", NULL},
+     "GET /v1/events clients at once", "64", NULL},
     {"sse-keepalive", HSA_O_SSE_KEEPALIVE, HSA_K_DURATION, "DUR",
-     "keep-alive comment interval on the event stream (default 15s)", NULL},
+     "keep-alive comment interval on the event stream", "15s", NULL},
     {"check", HSA_O_CHECK, HSA_K_FLAG, NULL,
      "validate the flags and config file, print the effective settings and "
-     "exit (0 valid, 2 not); binds nothing", NULL},
+     "exit (0 valid, 2 not); binds nothing",
+     NULL, NULL},
     {"http-max-connections", HSA_O_HTTP_MAX_CONNECTIONS, HSA_K_U32, "N",
-     "HTTP connections at once, event streams included (default 512)", NULL},
+     "HTTP connections at once, event streams included", "512", NULL},
     {"http-max-connections-per-ip", HSA_O_HTTP_MAX_PER_IP, HSA_K_U32, "N",
-     "HTTP connections at once from one client address; 0: no limit "
-     "(default 64)", NULL},
+     "HTTP connections at once from one client address; 0: no limit", "64",
+     NULL},
     {"http-header-timeout", HSA_O_HTTP_HEADER_TIMEOUT, HSA_K_DURATION, "DUR",
-     "a request's head must arrive within this (default 10s)", NULL},
+     "a request's head must arrive within this", "10s", NULL},
     {"http-body-timeout", HSA_O_HTTP_BODY_TIMEOUT, HSA_K_DURATION, "DUR",
-     "a request's body must arrive within this of its head (default 30s)", NULL},
+     "a request's body must arrive within this of its head", "30s", NULL},
     {"http-idle-timeout", HSA_O_HTTP_IDLE_TIMEOUT, HSA_K_DURATION, "DUR",
-     "HTTP connections silent this long are closed (default 30s)", NULL},
+     "HTTP connections silent this long are closed", "30s", NULL},
     {"join-timeout", HSA_O_JOIN_TIMEOUT, HSA_K_DURATION, "DUR",
      "exit 1 if no peer has answered within this of the start; 0: wait "
-     "forever (default 0)", NULL},
-    {"help", HSA_O_HELP, HSA_K_FLAG, NULL, "show this help and exit", NULL},
-    {"version", HSA_O_VERSION, HSA_K_FLAG, NULL, "show the version and exit",
+     "forever",
+     "0", NULL},
+    {"help", HSA_O_HELP, HSA_K_FLAG, NULL, "show this help and exit", NULL,
      NULL},
+    {"version", HSA_O_VERSION, HSA_K_FLAG, NULL, "show the version and exit",
+     NULL, NULL},
 };
 #define N_OPTS (sizeof opts / sizeof *opts)
 
@@ -120,8 +129,8 @@ static const hsa_opt *lib_override(const char *name)
 
 static hsa_opt from_lib(const hs_option *lo)
 {
-    return (hsa_opt){lo->name, HSA_O_LIB, HSA_K_LIB, lo->metavar, lo->help,
-                     lo};
+    return (hsa_opt){lo->name, HSA_O_LIB, HSA_K_LIB, lo->metavar,
+                     lo->help, lo->dflt,  lo};
 }
 
 /* ---- Applying one value ----------------------------------------------- */
@@ -185,8 +194,8 @@ static int apply_lib(hsa_settings *s, const hs_option *lo, const char *v,
             snprintf(err, errlen,
                      "%s: invalid configuration: '%.200s' is not 1..%d "
                      "printable ASCII bytes without spaces",
-                     where, v, lo->type == HS_OPT_ADDR ? HS_ADDRSTRLEN - 1
-                                                       : HS_NAME_MAX);
+                     where, v,
+                     lo->type == HS_OPT_ADDR ? HS_ADDRSTRLEN - 1 : HS_NAME_MAX);
             return -1;
         }
         break;
@@ -548,22 +557,15 @@ int hsa_settings_parse(hsa_settings *s, int argc, char **argv, char *err,
                        size_t errlen)
 {
     memset(s, 0, sizeof *s);
-    s->log_level = HS_LOG_INFO;
-    s->leave_timeout_ms = 5000;
-    s->handler_timeout_ms = 30000;
-    s->handler_concurrency = 4;
-    s->handler_queue = 1024;
-    s->sse_max_clients = 64;
-    s->sse_keepalive_ms = 15000;
-    s->http_max_connections = 512;
-    s->http_max_per_ip = 64;
-    s->http_header_timeout_ms = 10000;
-    s->http_body_timeout_ms = 30000;
-    s->http_idle_timeout_ms = 30000;
-    s->http = strdup(HSA_DEFAULT_HTTP);
-    if (!s->http || hs_config_new(&s->node) != HS_OK) {
+    if (hs_config_new(&s->node) != HS_OK) {
         snprintf(err, errlen, "out of memory");
         return -1;
+    }
+    /* The agent's defaults, from its table (the library's are in s->node). */
+    for (size_t i = 0; i < N_OPTS; i++) {
+        if (opts[i].dflt && hsa_opt_apply(s, &opts[i], opts[i].dflt,
+                                          opts[i].name, err, errlen) < 0)
+            return -1;
     }
 
     /* Pass 1: split argv into (option, value) pairs, so the config file
@@ -742,14 +744,14 @@ void hsa_usage(FILE *f)
         const hsa_opt *own = lib_override(lo->name);
         hsa_opt o = own ? *own : from_lib(lo);
         char d[96];
-        if (lo->dflt && !own)
-            snprintf(d, sizeof d, lo->type == HS_OPT_STR ? "\"%s\"" : "%s",
-                     lo->dflt);
-        usage_line(f, &o, lo->dflt && !own ? d : NULL);
+        if (o.dflt)
+            snprintf(d, sizeof d,
+                     !own && lo->type == HS_OPT_STR ? "\"%s\"" : "%s", o.dflt);
+        usage_line(f, &o, o.dflt ? d : NULL);
     }
     for (size_t i = 0; i < N_OPTS; i++)
         if (!hs_option_find(opts[i].name))
-            usage_line(f, &opts[i], NULL);
+            usage_line(f, &opts[i], opts[i].dflt);
     fputs("\n"
           "Every option can also be set in the --config JSON file, keyed "
           "by its\n"

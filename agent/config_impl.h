@@ -3,7 +3,8 @@
  * (the JSON file) and parse.c (value parsers): the option table's types and
  * the one setter every value goes through. The node's knobs are not in the
  * agent's table: they come from the library's (hs_option_at), so a knob
- * the library gains is a flag and a config key at once. Private to agent/config*.c.
+ * the library gains is a flag and a config key at once. Private to
+ * agent/config*.c.
  */
 #ifndef HSA_CONFIG_IMPL_H
 #define HSA_CONFIG_IMPL_H
@@ -53,13 +54,16 @@ typedef enum hsa_opt_id {
 } hsa_opt_id;
 
 /* One option of hearsayd: the agent's own, or (kind HSA_K_LIB) one of the
- * library's, described by the library's table. */
+ * library's, described by the library's table. The same shape as the
+ * library's hs_option: a name, a placeholder for its value, a help line
+ * without the default, and the default as a flag would give it. */
 typedef struct hsa_opt {
     const char *name;
     hsa_opt_id id;
     hsa_opt_kind kind;
     const char *metavar;
     const char *help;
+    const char *dflt;     /* applied before the file and flags; NULL: none */
     const hs_option *lib; /* HSA_K_LIB only */
 } hsa_opt;
 

@@ -24,6 +24,10 @@
 
 #include "membership/node_impl.h"
 
+/* The limits the header publishes are the runtime's. */
+_Static_assert(HS_SEEDS_MAX == HS_MAX_SEEDS_TOTAL, "seed limit");
+_Static_assert(HS_CALLBACKS_MAX == HS_MAX_CALLBACKS, "callback limit");
+
 /* ---- Time and logging --------------------------------------------------- */
 
 uint64_t hs_rt_now_ms(void)

@@ -155,13 +155,14 @@ typedef enum hs_event_type {
 #define HS_EVENT_TYPES 9
 
 /* "join", "update", "suspect", "recover", "fail", "leave", "restart",
- * "reap"; "unknown" otherwise. */
+ * "reap", "conflict"; "unknown" otherwise. Static; any thread. */
 HS_EXPORT const char *hs_event_type_name(hs_event_type t);
 
 /* Message types on the wire, for statistics: index 1..5 are syn, synack,
  * ack, push, leave (hs_msg_type_name); index 0 is unused. */
 #define HS_MSG_TYPES 6
-/* "syn", "synack", "ack", "push", "leave"; "unknown" otherwise. */
+/* "syn", "synack", "ack", "push", "leave"; "unknown" otherwise. Static;
+ * any thread. */
 HS_EXPORT const char *hs_msg_type_name(int type);
 
 /* Rejection reasons are hs_err codes: index -err of the statistic
@@ -196,7 +197,7 @@ HS_EXPORT const char *hs_msg_type_name(int type);
  *   uint64_t rounds;
  *   hs_node_stat(node, "rounds", 0, &rounds);
  *
- *   hs_stats *st;                       // many values, one lock
+ *   hs_stats *st;                       (many values under one lock)
  *   hs_node_stats(node, &st);
  *   hs_stats_get(st, "msgs_sent", 1, &syns);
  *   hs_stats_free(st);
@@ -243,7 +244,7 @@ typedef struct hs_stats hs_stats;
  * the runtime's). The caller owns *out. HS_EINVAL, HS_ENOMEM. Safe from
  * any thread in own-thread mode. */
 HS_EXPORT hs_err hs_node_stats(hs_node *node, hs_stats **out);
-/* NULL is a no-op. */
+/* Frees a snapshot from hs_node_stats(). NULL is a no-op. */
 HS_EXPORT void hs_stats_free(hs_stats *st);
 
 /* Value `index` (0 for a scalar) of the statistic `name` in a snapshot.

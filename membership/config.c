@@ -44,7 +44,7 @@ _Static_assert(sizeof HS_KEY_RESERVED == sizeof HS_KEY_PREFIX,
 typedef struct opt_row {
     hs_option pub;
     size_t off;   /* of the field in struct hs_config */
-    size_t width; /* its size: 4 or 8 for numbers, 0 for strings */
+    size_t width; /* its size: 4 or 8 (a number, or a string's pointer) */
 } opt_row;
 
 #define F(field)                                                               \
@@ -218,6 +218,12 @@ static void store_uint(hs_config *cfg, const opt_row *r, uint64_t v)
     }
 }
 
+/* A string option: the field is a char * the configuration owns. */
+static bool is_text(const opt_row *r)
+{
+    return r->pub.type == HS_OPT_STR || r->pub.type == HS_OPT_ADDR;
+}
+
 static bool is_uint(hs_option_type t)
 {
     return t == HS_OPT_UINT || t == HS_OPT_MS || t == HS_OPT_ENUM;
@@ -374,7 +380,7 @@ HS_EXPORT void hs_config_free(hs_config *cfg)
     if (!cfg)
         return;
     for (size_t i = 0; i < N_ROWS; i++)
-        if (rows[i].width == 0)
+        if (is_text(&rows[i]))
             free(*(char **)field(cfg, &rows[i]));
     for (size_t i = 0; i < cfg->n_keys; i++) {
         if (cfg->keys[i]) {
@@ -420,15 +426,16 @@ HS_EXPORT hs_err hs_config_dup(const hs_config *src, hs_config **out)
     *cfg = *src;
     /* Nothing below is owned yet, so a failure frees only what was made. */
     for (size_t i = 0; i < N_ROWS; i++)
-        if (rows[i].width == 0)
+        if (is_text(&rows[i]))
             *(char **)field(cfg, &rows[i]) = NULL;
     cfg->keys = NULL;
     cfg->n_keys = 0;
     hs_err err = HS_ENOMEM;
     for (size_t i = 0; i < N_ROWS; i++) {
+        if (!is_text(&rows[i]))
+            continue;
         const char *s = *(char *const *)field(src, &rows[i]);
-        if (rows[i].width == 0 && s &&
-            !(*(char **)field(cfg, &rows[i]) = strdup(s)))
+        if (s && !(*(char **)field(cfg, &rows[i]) = strdup(s)))
             goto fail;
     }
     if ((err = hs_config_set_keys(cfg, (const char *const *)src->keys,

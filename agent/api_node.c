@@ -16,18 +16,19 @@ static void tag_error(hsa_reply *out, hs_err e, const char *key)
     switch (e) {
     case HS_EINVAL:
         hsa_reply_error(out, 400,
-                        "invalid tag key '%.200s': 1..128 printable ASCII "
+                        "invalid tag key '%.200s': 1..%d printable ASCII "
                         "bytes, no spaces",
-                        key);
+                        key, HS_KEY_MAX);
         break;
     case HS_ERESERVED:
         hsa_reply_error(out, 400,
                         "tag key '%.200s' is reserved (keys starting with "
-                        "\"hs.\" belong to hearsay)",
+                        "\"" HS_KEY_RESERVED "\" belong to hearsay)",
                         key);
         break;
     case HS_ETOOBIG:
-        hsa_reply_error(out, 413, "tag value too large (at most 1024 bytes)");
+        hsa_reply_error(out, 413, "tag value too large (at most %d bytes)",
+                        HS_VALUE_MAX);
         break;
     case HS_ENOTFOUND:
         hsa_reply_error(out, 404, "no tag '%.200s' on this node", key);

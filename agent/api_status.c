@@ -29,10 +29,7 @@ void hsa_api_get_ready(hsa_agent *a, const hsa_request *rq, const char *rest,
                        hsa_reply *out)
 {
     hs_join_status js;
-    hs_stats st;
     hs_err e = hs_node_join_status(a->node, &js);
-    if (e == HS_OK)
-        e = hs_node_stats(a->node, &st);
     if (e != HS_OK) {
         hsa_reply_error(out, 500, "readiness: %s", hs_strerror(e));
         return;
@@ -53,8 +50,11 @@ void hsa_api_get_ready(hsa_agent *a, const hsa_request *rq, const char *rest,
     uint64_t heard = 0;
     for (int t = 1; t < HS_MSG_TYPES; t++) {
         const char *mt = hs_msg_type_name(t);
-        if (!strcmp(mt, "synack") || !strcmp(mt, "ack") || !strcmp(mt, "push"))
-            heard += st.msgs_recv[t];
+        uint64_t v = 0;
+        if ((!strcmp(mt, "synack") || !strcmp(mt, "ack") ||
+             !strcmp(mt, "push")) &&
+            hs_node_stat(a->node, "msgs_recv", (size_t)t, &v) == HS_OK)
+            heard += v;
     }
     json_t *doc = json_pack(
         "{s:s, s:s, s:b, s:I, s:I, s:I, s:s?}", "status",
@@ -70,12 +70,13 @@ void hsa_api_get_ready(hsa_agent *a, const hsa_request *rq, const char *rest,
 void hsa_api_get_metrics(hsa_agent *a, const hsa_request *rq, const char *rest,
                          hsa_reply *out)
 {
-    hs_stats st;
+    hs_stats *st = NULL;
     hs_member_list *l = NULL;
     hs_err e = hs_node_stats(a->node, &st);
     if (e == HS_OK)
         e = hs_node_members(a->node, &l);
     if (e != HS_OK) {
+        hs_stats_free(st);
         hsa_reply_error(out, 500, "metrics: %s", hs_strerror(e));
         return;
     }
@@ -85,8 +86,9 @@ void hsa_api_get_metrics(hsa_agent *a, const hsa_request *rq, const char *rest,
         a->stats.joined = js.joined;
     }
     hsa_buf b = HSA_BUF_INIT;
-    hsa_metrics_render(&b, &st, l, &a->stats);
+    hsa_metrics_render(&b, st, l, &a->stats);
     hs_member_list_free(l);
+    hs_stats_free(st);
     size_t len = 0;
     char *body = hsa_buf_steal(&b, &len);
     if (!body) {

@@ -12,13 +12,19 @@
  * --leave-timeout at most, plus the time to exit. */
 #define LEAVE_TIMEOUT_MS 300000L
 
+/* The library's limits in the help text, as the header publishes them. */
+#define STR_(x) #x
+#define XSTR_(x) STR_(x)
+
 static const char usage_tag[] =
     "usage: hearsay tag set KEY VALUE [--http ADDR]\n"
     "       hearsay tag del KEY [--http ADDR]\n"
     "\n"
     "Sets or deletes one of this node's tags; the change gossips to the\n"
-    "cluster. Keys: 1..128 printable ASCII bytes, no spaces, not starting\n"
-    "with \"hs.\". Values: up to 1024 bytes. A value that starts with\n"
+    "cluster. Keys: 1.." XSTR_(HS_KEY_MAX) " printable ASCII bytes, no spaces, "
+    "not starting\n"
+    "with \"" HS_KEY_RESERVED "\". Values: up to " XSTR_(HS_VALUE_MAX) " bytes. "
+    "A value that starts with\n"
     "\"--\" goes after a \"--\": hearsay tag set opts -- --fast.\n";
 
 static const char usage_leave[] =

@@ -1,14 +1,17 @@
 /*
- * config.c — hearsayd's options (see config.h): the table that lists every
- * option once, the setter every value goes through, the command line, and
- * --help.
+ * config.c — hearsayd's options (see config.h): the agent's own table, the
+ * library's knobs taken from the library's table, the setter every value
+ * goes through, the command line, and --help.
  *
- * The table gives each option its name (the flag without "--", and the key
- * in the config file), the kind of value it takes and its help line. Flags
- * and config keys (config_file.c) share hsa_opt_apply(), so a value means
- * the same thing, and is refused with the same message, wherever it is
- * written. --help prints the node knobs' defaults from hs_config_init(), so
- * it cannot drift from the library.
+ * Two tables of one shape, and no third copy: the library describes its
+ * knobs (name, type, default, bounds, help) through hs_option_at(), and
+ * every one of them is a flag and a config key of the same name; this
+ * file lists only what the daemon adds (HTTP, handlers, files, timeouts)
+ * and the two library options it handles itself (name: the host name by
+ * default; log-level: the agent logs too, at info by default). Flags and
+ * config keys (config_file.c) share hsa_opt_apply(), so a value means the
+ * same thing, and is refused with the same message, wherever it is
+ * written; --help prints the library's defaults, so it cannot drift.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -22,114 +25,256 @@
 #include "agent/config_impl.h"
 #include "agent/log.h"
 
-/* Order is the order of --help. Node knobs get "(default X)" appended from
- * the library (print_default); the agent's own defaults are written here
- * and set in hsa_settings_parse. */
+/* The agent's options, in the order of --help after the library's knobs
+ * (hsa_usage), in the library table's shape: name, value, help, default.
+ * hsa_settings_parse applies the defaults from here, and --help prints
+ * them, so each is written once. "name" and "log-level" replace the
+ * library's options of those names (lib_override). */
 static const hsa_opt opts[] = {
     {"name", HSA_O_NAME, HSA_K_STR, "NAME",
-     "unique member name (default: the host name)"},
-    {"bind", HSA_O_BIND, HSA_K_ADDR, "HOST:PORT", "gossip (UDP) address"},
-    {"advertise", HSA_O_ADVERTISE, HSA_K_ADDR, "HOST:PORT",
-     "address peers use to reach this node (default: the bound one)"},
+     "unique member name (default: the host name)", NULL, NULL},
     {"join", HSA_O_JOIN, HSA_K_LIST, "HOST:PORT",
      "a seed to join through: IP:PORT, a DNS NAME:PORT, or srv+NAME for "
-     "DNS SRV records (names are re-resolved); repeatable"},
-    {"cluster", HSA_O_CLUSTER, HSA_K_STR, "NAME",
-     "cluster name; messages of other clusters are dropped"},
+     "DNS SRV records (names are re-resolved); repeatable",
+     NULL, NULL},
     {"http", HSA_O_HTTP, HSA_K_HTTP, "HOST:PORT",
-     "HTTP API address, or \"off\" (default " HSA_DEFAULT_HTTP ")"},
+     "HTTP API address, or \"off\"", HSA_DEFAULT_HTTP, NULL},
     {"tag", HSA_O_TAG, HSA_K_TAG, "KEY=VALUE",
-     "a tag of this member; repeatable"},
+     "a tag of this member; repeatable", NULL, NULL},
     {"event-handler", HSA_O_EVENT_HANDLER, HSA_K_HANDLER, "[EVENTS=]CMD",
      "run CMD (via /bin/sh -c) on events, e.g. \"member-join,member-fail="
-     "/path/x\"; repeatable"},
+     "/path/x\"; repeatable",
+     NULL, NULL},
     {"keyring", HSA_O_KEYRING, HSA_K_STR, "FILE",
      "seal gossip with these keys: one base64 key per line, the first "
-     "used to seal (mode 0600; see docs/security.md)"},
+     "used to seal (mode 0600; see docs/security.md)",
+     NULL, NULL},
     {"http-token-file", HSA_O_HTTP_TOKEN_FILE, HSA_K_STR, "FILE",
      "bearer token the API's write endpoints require (mode 0600; "
-     "needed when --http is not loopback)"},
+     "needed when --http is not loopback)",
+     NULL, NULL},
     {"data-dir", HSA_O_DATA_DIR, HSA_K_STR, "DIR",
      "keep the last generation used per name in DIR/state.json, so a "
-     "restart never goes back (default: none)"},
+     "restart never goes back (default: none)",
+     NULL, NULL},
     {"config", HSA_O_CONFIG, HSA_K_STR, "FILE",
-     "JSON config file; flags override it"},
+     "JSON config file; flags override it", NULL, NULL},
     {"log-level", HSA_O_LOG_LEVEL, HSA_K_LEVEL, "LEVEL",
-     "error, warn, info or debug (default info)"},
-    {"mode", HSA_O_MODE, HSA_K_MODE, "MODE",
-     "gossip exchange: push-pull, pull or push"},
-    {"gossip-interval", HSA_O_GOSSIP_INTERVAL, HSA_K_DURATION, "DUR",
-     "time between gossip rounds"},
-    {"heartbeat-interval", HSA_O_HEARTBEAT_INTERVAL, HSA_K_DURATION, "DUR",
-     "time between heartbeat increments"},
-    {"phi-threshold", HSA_O_PHI_THRESHOLD, HSA_K_DOUBLE, "PHI",
-     "suspicion level that makes a member suspect; 0 disables"},
-    {"dead-after", HSA_O_DEAD_AFTER, HSA_K_DURATION, "DUR",
-     "suspect for this long: dead"},
-    {"fanout", HSA_O_FANOUT, HSA_K_U32, "N", "peers per gossip round"},
-    {"max-datagram", HSA_O_MAX_DATAGRAM, HSA_K_U32, "BYTES",
-     "largest datagram sent"},
-    {"reap-dead-after", HSA_O_REAP_DEAD_AFTER, HSA_K_DURATION, "DUR",
-     "dead members are forgotten after this"},
-    {"reap-left-after", HSA_O_REAP_LEFT_AFTER, HSA_K_DURATION, "DUR",
-     "members that left are forgotten after this"},
-    {"tombstone-gc", HSA_O_TOMBSTONE_GC, HSA_K_DURATION, "DUR",
-     "deleted tags are remembered this long"},
-    {"max-members", HSA_O_MAX_MEMBERS, HSA_K_U32, "N",
-     "largest cluster accepted"},
-    {"max-keys", HSA_O_MAX_KEYS, HSA_K_U32, "N", "most keys per member"},
-    {"resolve-interval", HSA_O_RESOLVE_INTERVAL, HSA_K_DURATION, "DUR",
-     "seed DNS names are re-resolved this often"},
-    {"replay-window", HSA_O_REPLAY_WINDOW, HSA_K_DURATION, "DUR",
-     "sealed datagrams stamped further away are refused as replays"},
-    {"max-source-rate", HSA_O_MAX_SOURCE_RATE, HSA_K_U32, "N",
-     "datagrams accepted per second from one address; 0: no limit"},
-    {"max-pending-sends", HSA_O_MAX_PENDING_SENDS, HSA_K_U32, "N",
-     "outgoing datagrams queued; more are dropped"},
+     "error, warn, info or debug", "info", NULL},
     {"leave-timeout", HSA_O_LEAVE_TIMEOUT, HSA_K_DURATION, "DUR",
-     "on SIGINT/SIGTERM/POST /v1/leave, exit within this (default 5s)"},
+     "on SIGINT/SIGTERM/POST /v1/leave, exit within this", "5s", NULL},
     {"handler-timeout", HSA_O_HANDLER_TIMEOUT, HSA_K_DURATION, "DUR",
-     "event handlers running longer are killed (default 30s)"},
+     "event handlers running longer are killed", "30s", NULL},
     {"handler-concurrency", HSA_O_HANDLER_CONCURRENCY, HSA_K_U32, "N",
-     "event handlers running at once (default 4)"},
+     "event handlers running at once", "4", NULL},
     {"handler-queue", HSA_O_HANDLER_QUEUE, HSA_K_U32, "N",
-     "event handler runs waiting; more are dropped (default 1024)"},
+     "event handler runs waiting; more are dropped", "1024", NULL},
     {"sse-max-clients", HSA_O_SSE_MAX_CLIENTS, HSA_K_U32, "N",
-     "GET /v1/events clients at once (default 64)"},
+     "GET /v1/events clients at once", "64", NULL},
     {"sse-keepalive", HSA_O_SSE_KEEPALIVE, HSA_K_DURATION, "DUR",
-     "keep-alive comment interval on the event stream (default 15s)"},
+     "keep-alive comment interval on the event stream", "15s", NULL},
     {"check", HSA_O_CHECK, HSA_K_FLAG, NULL,
      "validate the flags and config file, print the effective settings and "
-     "exit (0 valid, 2 not); binds nothing"},
+     "exit (0 valid, 2 not); binds nothing",
+     NULL, NULL},
     {"http-max-connections", HSA_O_HTTP_MAX_CONNECTIONS, HSA_K_U32, "N",
-     "HTTP connections at once, event streams included (default 512)"},
+     "HTTP connections at once, event streams included", "512", NULL},
     {"http-max-connections-per-ip", HSA_O_HTTP_MAX_PER_IP, HSA_K_U32, "N",
-     "HTTP connections at once from one client address; 0: no limit "
-     "(default 64)"},
+     "HTTP connections at once from one client address; 0: no limit", "64",
+     NULL},
     {"http-header-timeout", HSA_O_HTTP_HEADER_TIMEOUT, HSA_K_DURATION, "DUR",
-     "a request's head must arrive within this (default 10s)"},
+     "a request's head must arrive within this", "10s", NULL},
     {"http-body-timeout", HSA_O_HTTP_BODY_TIMEOUT, HSA_K_DURATION, "DUR",
-     "a request's body must arrive within this of its head (default 30s)"},
+     "a request's body must arrive within this of its head", "30s", NULL},
     {"http-idle-timeout", HSA_O_HTTP_IDLE_TIMEOUT, HSA_K_DURATION, "DUR",
-     "HTTP connections silent this long are closed (default 30s)"},
+     "HTTP connections silent this long are closed", "30s", NULL},
     {"join-timeout", HSA_O_JOIN_TIMEOUT, HSA_K_DURATION, "DUR",
      "exit 1 if no peer has answered within this of the start; 0: wait "
-     "forever (default 0)"},
-    {"help", HSA_O_HELP, HSA_K_FLAG, NULL, "show this help and exit"},
-    {"version", HSA_O_VERSION, HSA_K_FLAG, NULL, "show the version and exit"},
+     "forever",
+     "0", NULL},
+    {"help", HSA_O_HELP, HSA_K_FLAG, NULL, "show this help and exit", NULL,
+     NULL},
+    {"version", HSA_O_VERSION, HSA_K_FLAG, NULL, "show the version and exit",
+     NULL, NULL},
 };
 #define N_OPTS (sizeof opts / sizeof *opts)
 
+/* Library options the daemon does not offer as flags: the generation
+ * comes from the clock or --data-dir (hearsayd.c), and the PRNG seed is
+ * only for reproducible tests. */
+static const char *const lib_hidden[] = {"generation", "seed"};
+
+/* Library knobs hearsayd refuses at 0 though the library takes it: a
+ * daemon whose heartbeat never advances is declared dead by every peer. */
+static const char *const lib_nonzero[] = {"heartbeat-interval"};
+
+static bool in_list(const char *const *list, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(list[i], name) == 0)
+            return true;
+    return false;
+}
+
+#define IN(list, name) in_list(list, sizeof list / sizeof *list, name)
+
+/* The agent's own entry that replaces the library option `name`. */
+static const hsa_opt *lib_override(const char *name)
+{
+    for (size_t i = 0; i < N_OPTS; i++)
+        if (strcmp(opts[i].name, name) == 0)
+            return &opts[i];
+    return NULL;
+}
+
+static hsa_opt from_lib(const hs_option *lo)
+{
+    return (hsa_opt){lo->name, HSA_O_LIB, HSA_K_LIB, lo->metavar,
+                     lo->help, lo->dflt,  lo};
+}
+
 /* ---- Applying one value ----------------------------------------------- */
 
-const hsa_opt *hsa_opt_find(const char *name, size_t len)
+int hsa_opt_find(const char *name, size_t len, hsa_opt *out)
 {
+    char buf[64];
     for (size_t i = 0; i < N_OPTS; i++) {
         if (strlen(opts[i].name) == len &&
-            strncmp(opts[i].name, name, len) == 0)
-            return &opts[i];
+            strncmp(opts[i].name, name, len) == 0) {
+            *out = opts[i];
+            return 0;
+        }
     }
-    return NULL;
+    if (len >= sizeof buf)
+        return -1;
+    memcpy(buf, name, len);
+    buf[len] = '\0';
+    const hs_option *lo = hs_option_find(buf);
+    if (!lo || IN(lib_hidden, buf))
+        return -1;
+    *out = from_lib(lo);
+    return 0;
+}
+
+/* A library bound as a flag would take it: "1s", "512". */
+static void bound_text(const hs_option *lo, uint64_t v, char *buf, size_t len)
+{
+    if (lo->type == HS_OPT_MS && v <= UINT32_MAX)
+        hsa_format_duration((uint32_t)v, buf, len);
+    else
+        snprintf(buf, len, "%llu", (unsigned long long)v);
+}
+
+/* One value of a library knob: parsed here, with the daemon's messages
+ * (the same as for its own options), then range-checked by the library
+ * against its table. */
+static int apply_lib(hsa_settings *s, const hs_option *lo, const char *v,
+                     const char *where, char *err, size_t errlen)
+{
+    char host[256], lim[32];
+    uint16_t port;
+    uint32_t u = 0;
+    hs_err e = HS_EINVAL;
+    switch (lo->type) {
+    case HS_OPT_STR:
+    case HS_OPT_ADDR:
+        if (!*v) {
+            snprintf(err, errlen, "%s: empty value", where);
+            return -1;
+        }
+        if (lo->type == HS_OPT_ADDR &&
+            hsa_split_hostport(v, host, sizeof host, &port) < 0) {
+            snprintf(err, errlen,
+                     "%s: '%.200s' is not HOST:PORT (IPv6 as [ADDR]:PORT)",
+                     where, v);
+            return -1;
+        }
+        e = hs_config_set_str(s->node, lo->name, v);
+        if (e == HS_EINVAL) {
+            snprintf(err, errlen,
+                     "%s: invalid configuration: '%.200s' is not 1..%d "
+                     "printable ASCII bytes without spaces",
+                     where, v,
+                     lo->type == HS_OPT_ADDR ? HS_ADDRSTRLEN - 1 : HS_NAME_MAX);
+            return -1;
+        }
+        break;
+    case HS_OPT_ENUM:
+        /* "pushpull" was accepted before the names had dashes. */
+        if (strcmp(lo->name, "mode") == 0 && strcmp(v, "pushpull") == 0)
+            v = "push-pull";
+        e = hs_config_set_str(s->node, lo->name, v);
+        if (e == HS_EINVAL) {
+            char list[128] = "";
+            for (size_t i = 0; lo->choices[i]; i++)
+                snprintf(list + strlen(list), sizeof list - strlen(list),
+                         "%s%s", i ? ", " : "", lo->choices[i]);
+            snprintf(err, errlen, "%s: unknown %s '%.100s' (%s)", where,
+                     lo->name, v, list);
+            return -1;
+        }
+        break;
+    case HS_OPT_DOUBLE: {
+        char *end;
+        errno = 0;
+        double d = strtod(v, &end);
+        if (errno || end == v || *end || !isfinite(d) || d < 0) {
+            snprintf(err, errlen, "%s: '%.100s' is not a non-negative number",
+                     where, v);
+            return -1;
+        }
+        e = hs_config_set_double(s->node, lo->name, d);
+        if (e == HS_EINVAL) {
+            snprintf(err, errlen, "%s: invalid configuration: at most %g",
+                     where, lo->max_double);
+            return -1;
+        }
+        break;
+    }
+    case HS_OPT_UINT:
+    case HS_OPT_MS:
+        if (lo->type == HS_OPT_MS && hsa_parse_duration_ms(v, &u) < 0) {
+            snprintf(err, errlen,
+                     "%s: '%.100s' is not a duration (like 250ms, 2s, 5m, "
+                     "1h; a bare number is milliseconds)",
+                     where, v);
+            return -1;
+        }
+        if (lo->type == HS_OPT_UINT && hsa_parse_u32(v, &u) < 0) {
+            snprintf(err, errlen, "%s: '%.100s' is not a whole number", where,
+                     v);
+            return -1;
+        }
+        if (u == 0 && (lo->min == 1 || IN(lib_nonzero, lo->name))) {
+            snprintf(err, errlen, "%s: must be greater than 0", where);
+            return -1;
+        }
+        e = hs_config_set_uint(s->node, lo->name, u);
+        if (e == HS_EINVAL && u < lo->min) {
+            bound_text(lo, lo->min, lim, sizeof lim);
+            /* Durations read as such ("at least 1s"); a count below its
+             * floor is the library's limit ("512..65507"). */
+            if (lo->type == HS_OPT_MS)
+                snprintf(err, errlen, "%s: must be at least %s", where, lim);
+            else
+                snprintf(err, errlen,
+                         "%s: invalid configuration: must be at least %s",
+                         where, lim);
+            return -1;
+        }
+        if (e == HS_EINVAL) {
+            bound_text(lo, lo->max, lim, sizeof lim);
+            snprintf(err, errlen, "%s: invalid configuration: at most %s",
+                     where, lim);
+            return -1;
+        }
+        break;
+    }
+    if (e != HS_OK) {
+        snprintf(err, errlen, "%s: %s", where, hs_strerror(e));
+        return -1;
+    }
+    return 0;
 }
 
 static int set_str(char **slot, const char *v, char *err, size_t errlen)
@@ -196,6 +341,8 @@ int hsa_opt_apply(hsa_settings *s, const hsa_opt *o, const char *v,
     uint16_t port;
     uint32_t u = 0;
     switch (o->kind) {
+    case HSA_K_LIB:
+        return apply_lib(s, o->lib, v, where, err, errlen);
     case HSA_K_FLAG:
         if (o->id == HSA_O_HELP)
             s->show_help = true;
@@ -212,8 +359,6 @@ int hsa_opt_apply(hsa_settings *s, const hsa_opt *o, const char *v,
         switch (o->id) {
         case HSA_O_NAME:
             return set_str(&s->name, v, err, errlen);
-        case HSA_O_CLUSTER:
-            return set_str(&s->cluster, v, err, errlen);
         case HSA_O_KEYRING:
             return set_str(&s->keyring, v, err, errlen);
         case HSA_O_HTTP_TOKEN_FILE:
@@ -226,7 +371,6 @@ int hsa_opt_apply(hsa_settings *s, const hsa_opt *o, const char *v,
             break;
         }
         break;
-    case HSA_K_ADDR:
     case HSA_K_HTTP:
     case HSA_K_LIST:
         if (o->kind == HSA_K_HTTP && strcmp(v, "off") == 0) {
@@ -248,10 +392,6 @@ int hsa_opt_apply(hsa_settings *s, const hsa_opt *o, const char *v,
                      where, v);
             return -1;
         }
-        if (o->id == HSA_O_BIND)
-            return set_str(&s->bind, v, err, errlen);
-        if (o->id == HSA_O_ADVERTISE)
-            return set_str(&s->advertise, v, err, errlen);
         if (o->id == HSA_O_HTTP)
             return set_str(&s->http, v, err, errlen);
         if (s->n_join >= HSA_MAX_JOIN) {
@@ -315,21 +455,6 @@ int hsa_opt_apply(hsa_settings *s, const hsa_opt *o, const char *v,
             return -1;
         }
         return 0;
-    case HSA_K_MODE:
-        if (strcmp(v, "push-pull") == 0 || strcmp(v, "pushpull") == 0)
-            s->mode = HS_MODE_PUSH_PULL;
-        else if (strcmp(v, "pull") == 0)
-            s->mode = HS_MODE_PULL;
-        else if (strcmp(v, "push") == 0)
-            s->mode = HS_MODE_PUSH;
-        else {
-            snprintf(err, errlen,
-                     "%s: unknown mode '%.100s' (push, pull, push-pull)", where,
-                     v);
-            return -1;
-        }
-        s->set |= HSA_SET_MODE;
-        return 0;
     case HSA_K_DURATION:
         if (hsa_parse_duration_ms(v, &u) < 0) {
             snprintf(err, errlen,
@@ -346,31 +471,11 @@ int hsa_opt_apply(hsa_settings *s, const hsa_opt *o, const char *v,
             return -1;
         }
         break;
-    case HSA_K_DOUBLE: {
-        char *end;
-        errno = 0;
-        double d = strtod(v, &end);
-        if (errno || end == v || *end || !isfinite(d) || d < 0) {
-            snprintf(err, errlen, "%s: '%.100s' is not a non-negative number",
-                     where, v);
-            return -1;
-        }
-        s->phi_threshold = d;
-        s->set |= HSA_SET_PHI_THRESHOLD;
-        return 0;
-    }
     }
 
-    /* Numbers: intervals that would stop the node from working are refused
-     * here, with the flag's name; finer checks are the library's. */
+    /* Numbers: values that would stop the daemon from working are refused
+     * here, with the flag's name. */
     switch (o->id) {
-    case HSA_O_GOSSIP_INTERVAL:
-    case HSA_O_HEARTBEAT_INTERVAL:
-    case HSA_O_FANOUT:
-    case HSA_O_MAX_DATAGRAM:
-    case HSA_O_MAX_MEMBERS:
-    case HSA_O_MAX_KEYS:
-    case HSA_O_MAX_PENDING_SENDS:
     case HSA_O_LEAVE_TIMEOUT:
     case HSA_O_HANDLER_TIMEOUT:
     case HSA_O_HANDLER_CONCURRENCY:
@@ -389,66 +494,6 @@ int hsa_opt_apply(hsa_settings *s, const hsa_opt *o, const char *v,
         break;
     }
     switch (o->id) {
-    case HSA_O_GOSSIP_INTERVAL:
-        s->gossip_interval_ms = u;
-        s->set |= HSA_SET_GOSSIP_INTERVAL;
-        break;
-    case HSA_O_HEARTBEAT_INTERVAL:
-        s->heartbeat_interval_ms = u;
-        s->set |= HSA_SET_HEARTBEAT_INTERVAL;
-        break;
-    case HSA_O_DEAD_AFTER:
-        s->dead_after_ms = u;
-        s->set |= HSA_SET_DEAD_AFTER;
-        break;
-    case HSA_O_FANOUT:
-        s->fanout = u;
-        s->set |= HSA_SET_FANOUT;
-        break;
-    case HSA_O_MAX_DATAGRAM:
-        s->max_datagram = u;
-        s->set |= HSA_SET_MAX_DATAGRAM;
-        break;
-    case HSA_O_REAP_DEAD_AFTER:
-        s->reap_dead_after_ms = u;
-        s->set |= HSA_SET_REAP_DEAD_AFTER;
-        break;
-    case HSA_O_REAP_LEFT_AFTER:
-        s->reap_left_after_ms = u;
-        s->set |= HSA_SET_REAP_LEFT_AFTER;
-        break;
-    case HSA_O_TOMBSTONE_GC:
-        s->tombstone_gc_ms = u;
-        s->set |= HSA_SET_TOMBSTONE_GC;
-        break;
-    case HSA_O_MAX_MEMBERS:
-        s->max_members = u;
-        s->set |= HSA_SET_MAX_MEMBERS;
-        break;
-    case HSA_O_MAX_KEYS:
-        s->max_keys = u;
-        s->set |= HSA_SET_MAX_KEYS;
-        break;
-    case HSA_O_RESOLVE_INTERVAL:
-        s->resolve_interval_ms = u;
-        s->set |= HSA_SET_RESOLVE_INTERVAL;
-        break;
-    case HSA_O_REPLAY_WINDOW:
-        if (u < 1000) {
-            snprintf(err, errlen, "%s: must be at least 1s", where);
-            return -1;
-        }
-        s->replay_window_ms = u;
-        s->set |= HSA_SET_REPLAY_WINDOW;
-        break;
-    case HSA_O_MAX_SOURCE_RATE:
-        s->max_source_rate = u;
-        s->set |= HSA_SET_MAX_SOURCE_RATE;
-        break;
-    case HSA_O_MAX_PENDING_SENDS:
-        s->max_pending_sends = u;
-        s->set |= HSA_SET_MAX_PENDING_SENDS;
-        break;
     case HSA_O_LEAVE_TIMEOUT:
         s->leave_timeout_ms = u;
         break;
@@ -502,7 +547,8 @@ int hsa_opt_apply(hsa_settings *s, const hsa_opt *o, const char *v,
 /* ---- Entry points ------------------------------------------------------ */
 
 typedef struct flagval {
-    const hsa_opt *o;
+    hsa_opt opt;
+    const hsa_opt *o; /* &opt */
     const char *value;
     char where[80];
 } flagval;
@@ -511,22 +557,15 @@ int hsa_settings_parse(hsa_settings *s, int argc, char **argv, char *err,
                        size_t errlen)
 {
     memset(s, 0, sizeof *s);
-    s->log_level = HS_LOG_INFO;
-    s->leave_timeout_ms = 5000;
-    s->handler_timeout_ms = 30000;
-    s->handler_concurrency = 4;
-    s->handler_queue = 1024;
-    s->sse_max_clients = 64;
-    s->sse_keepalive_ms = 15000;
-    s->http_max_connections = 512;
-    s->http_max_per_ip = 64;
-    s->http_header_timeout_ms = 10000;
-    s->http_body_timeout_ms = 30000;
-    s->http_idle_timeout_ms = 30000;
-    s->http = strdup(HSA_DEFAULT_HTTP);
-    if (!s->http) {
+    if (hs_config_new(&s->node) != HS_OK) {
         snprintf(err, errlen, "out of memory");
         return -1;
+    }
+    /* The agent's defaults, from its table (the library's are in s->node). */
+    for (size_t i = 0; i < N_OPTS; i++) {
+        if (opts[i].dflt && hsa_opt_apply(s, &opts[i], opts[i].dflt,
+                                          opts[i].name, err, errlen) < 0)
+            return -1;
     }
 
     /* Pass 1: split argv into (option, value) pairs, so the config file
@@ -552,13 +591,12 @@ int hsa_settings_parse(hsa_settings *s, int argc, char **argv, char *err,
         const char *name = a + 2;
         const char *eq = strchr(name, '=');
         size_t nl = eq ? (size_t)(eq - name) : strlen(name);
-        const hsa_opt *o = hsa_opt_find(name, nl);
-        if (!o) {
+        if (hsa_opt_find(name, nl, &fv[nfv].opt) < 0) {
             snprintf(err, errlen, "unknown option '--%.*s' (see --help)",
                      (int)(nl > 100 ? 100 : nl), name);
             goto out;
         }
-        fv[nfv].o = o;
+        const hsa_opt *o = fv[nfv].o = &fv[nfv].opt;
         snprintf(fv[nfv].where, sizeof fv[nfv].where, "--%s", o->name);
         if (o->kind == HSA_K_FLAG) {
             if (eq) {
@@ -622,9 +660,6 @@ out:
 void hsa_settings_free(hsa_settings *s)
 {
     free(s->name);
-    free(s->cluster);
-    free(s->bind);
-    free(s->advertise);
     free(s->http);
     free(s->keyring);
     free(s->http_token_file);
@@ -641,123 +676,52 @@ void hsa_settings_free(hsa_settings *s)
     for (size_t i = 0; i < s->n_handlers; i++)
         free(s->handlers[i].cmd);
     free(s->handlers);
+    hs_config_free(s->node);
     memset(s, 0, sizeof *s);
 }
 
-void hsa_settings_to_config(const hsa_settings *s, hs_config *cfg)
+int hsa_settings_to_config(const hsa_settings *s, hs_config **out, char *err,
+                           size_t errlen)
 {
-    cfg->name = s->name;
-    if (s->cluster)
-        cfg->cluster = s->cluster;
-    if (s->bind)
-        cfg->bind = s->bind;
-    if (s->advertise)
-        cfg->advertise = s->advertise;
-    if (s->set & HSA_SET_MODE)
-        cfg->mode = s->mode;
-    if (s->set & HSA_SET_GOSSIP_INTERVAL)
-        cfg->gossip_interval_ms = s->gossip_interval_ms;
-    if (s->set & HSA_SET_HEARTBEAT_INTERVAL)
-        cfg->heartbeat_interval_ms = s->heartbeat_interval_ms;
-    if (s->set & HSA_SET_PHI_THRESHOLD)
-        cfg->phi_threshold = s->phi_threshold;
-    if (s->set & HSA_SET_DEAD_AFTER)
-        cfg->dead_after_ms = s->dead_after_ms;
-    if (s->set & HSA_SET_FANOUT)
-        cfg->fanout = s->fanout;
-    if (s->set & HSA_SET_MAX_DATAGRAM)
-        cfg->max_datagram = s->max_datagram;
-    if (s->set & HSA_SET_REAP_DEAD_AFTER)
-        cfg->reap_dead_after_ms = s->reap_dead_after_ms;
-    if (s->set & HSA_SET_REAP_LEFT_AFTER)
-        cfg->reap_left_after_ms = s->reap_left_after_ms;
-    if (s->set & HSA_SET_TOMBSTONE_GC)
-        cfg->tombstone_gc_ms = s->tombstone_gc_ms;
-    if (s->set & HSA_SET_MAX_MEMBERS)
-        cfg->max_members = s->max_members;
-    if (s->set & HSA_SET_MAX_KEYS)
-        cfg->max_keys = s->max_keys;
-    if (s->set & HSA_SET_RESOLVE_INTERVAL)
-        cfg->resolve_interval_ms = s->resolve_interval_ms;
-    if (s->set & HSA_SET_REPLAY_WINDOW)
-        cfg->replay_window_ms = s->replay_window_ms;
-    if (s->set & HSA_SET_MAX_SOURCE_RATE)
-        cfg->max_datagrams_per_sec_per_source = s->max_source_rate;
-    if (s->set & HSA_SET_MAX_PENDING_SENDS)
-        cfg->max_pending_sends = s->max_pending_sends;
-    cfg->log_level = s->log_level;
-}
-
-/* The library's default for a node knob, as "(default X)"; "" for the
- * agent's own options (their help line says it). */
-static void print_default(char *buf, size_t len, hsa_opt_id id,
-                          const hs_config *d)
-{
-    char v[64] = "";
-    static const char *const modes[] = {"push-pull", "pull", "push"};
-    switch (id) {
-    case HSA_O_BIND:
-        snprintf(v, sizeof v, "%s", d->bind ? d->bind : "?");
-        break;
-    case HSA_O_CLUSTER:
-        snprintf(v, sizeof v, "\"%s\"", d->cluster ? d->cluster : "?");
-        break;
-    case HSA_O_MODE:
-        snprintf(v, sizeof v, "%s",
-                 (unsigned)d->mode < 3 ? modes[d->mode] : "?");
-        break;
-    case HSA_O_GOSSIP_INTERVAL:
-        hsa_format_duration(d->gossip_interval_ms, v, sizeof v);
-        break;
-    case HSA_O_HEARTBEAT_INTERVAL:
-        hsa_format_duration(d->heartbeat_interval_ms, v, sizeof v);
-        break;
-    case HSA_O_PHI_THRESHOLD:
-        snprintf(v, sizeof v, "%g", d->phi_threshold);
-        break;
-    case HSA_O_DEAD_AFTER:
-        hsa_format_duration(d->dead_after_ms, v, sizeof v);
-        break;
-    case HSA_O_FANOUT:
-        snprintf(v, sizeof v, "%u", d->fanout);
-        break;
-    case HSA_O_MAX_DATAGRAM:
-        snprintf(v, sizeof v, "%zu", d->max_datagram);
-        break;
-    case HSA_O_REAP_DEAD_AFTER:
-        hsa_format_duration(d->reap_dead_after_ms, v, sizeof v);
-        break;
-    case HSA_O_REAP_LEFT_AFTER:
-        hsa_format_duration(d->reap_left_after_ms, v, sizeof v);
-        break;
-    case HSA_O_TOMBSTONE_GC:
-        hsa_format_duration(d->tombstone_gc_ms, v, sizeof v);
-        break;
-    case HSA_O_MAX_MEMBERS:
-        snprintf(v, sizeof v, "%u", d->max_members);
-        break;
-    case HSA_O_MAX_KEYS:
-        snprintf(v, sizeof v, "%u", d->max_keys);
-        break;
-    case HSA_O_RESOLVE_INTERVAL:
-        hsa_format_duration(d->resolve_interval_ms, v, sizeof v);
-        break;
-    case HSA_O_REPLAY_WINDOW:
-        hsa_format_duration(d->replay_window_ms, v, sizeof v);
-        break;
-    case HSA_O_MAX_SOURCE_RATE:
-        snprintf(v, sizeof v, "%u", d->max_datagrams_per_sec_per_source);
-        break;
-    case HSA_O_MAX_PENDING_SENDS:
-        snprintf(v, sizeof v, "%u", d->max_pending_sends);
-        break;
-    default:
-        break;
+    hs_config *c = NULL;
+    hs_err e = hs_config_dup(s->node, &c);
+    if (e == HS_OK && s->name)
+        e = hs_config_set_str(c, "name", s->name);
+    if (e == HS_EINVAL)
+        snprintf(err, errlen,
+                 "invalid configuration: name '%.200s' is not 1..%d printable "
+                 "ASCII bytes without spaces",
+                 s->name, HS_NAME_MAX);
+    else if (e == HS_OK)
+        e = hs_config_set_uint(c, "log-level", (uint64_t)s->log_level);
+    if (e != HS_OK) {
+        if (e != HS_EINVAL || !s->name)
+            snprintf(err, errlen, "node configuration: %s", hs_strerror(e));
+        hs_config_free(c);
+        *out = NULL;
+        return -1;
     }
-    snprintf(buf, len, "%s%s%s", v[0] ? " (default " : "", v, v[0] ? ")" : "");
+    *out = c;
+    return 0;
 }
 
-void hsa_usage(FILE *f, const hs_config *defaults)
+void hsa_settings_knob(const hsa_settings *s, const char *name, char *buf,
+                       size_t len)
+{
+    if (!s->node || hs_config_get_str(s->node, name, buf, len) != HS_OK)
+        snprintf(buf, len, "?");
+}
+
+static void usage_line(FILE *f, const hsa_opt *o, const char *dflt)
+{
+    char left[64];
+    snprintf(left, sizeof left, "--%s%s%s", o->name, o->metavar ? " " : "",
+             o->metavar ? o->metavar : "");
+    fprintf(f, "  %-28s %s%s%s%s\n", left, o->help, dflt ? " (default " : "",
+            dflt ? dflt : "", dflt ? ")" : "");
+}
+
+void hsa_usage(FILE *f)
 {
     fputs("usage: hearsayd [--name NAME] [--bind HOST:PORT] "
           "[--join HOST:PORT]... [options]\n"
@@ -771,14 +735,23 @@ void hsa_usage(FILE *f, const hs_config *defaults)
           "\n"
           "options:\n",
           f);
-    for (size_t i = 0; i < N_OPTS; i++) {
-        char left[64], dflt[96];
-        snprintf(left, sizeof left, "--%s%s%s", opts[i].name,
-                 opts[i].metavar ? " " : "",
-                 opts[i].metavar ? opts[i].metavar : "");
-        print_default(dflt, sizeof dflt, opts[i].id, defaults);
-        fprintf(f, "  %-28s %s%s\n", left, opts[i].help, dflt);
+    /* The library's knobs first, in its order, with its defaults (text
+     * ones quoted: "default" is a cluster name); then the agent's. */
+    for (size_t i = 0; i < hs_option_count(); i++) {
+        const hs_option *lo = hs_option_at(i);
+        if (IN(lib_hidden, lo->name))
+            continue;
+        const hsa_opt *own = lib_override(lo->name);
+        hsa_opt o = own ? *own : from_lib(lo);
+        char d[96];
+        if (o.dflt)
+            snprintf(d, sizeof d,
+                     !own && lo->type == HS_OPT_STR ? "\"%s\"" : "%s", o.dflt);
+        usage_line(f, &o, o.dflt ? d : NULL);
     }
+    for (size_t i = 0; i < N_OPTS; i++)
+        if (!hs_option_find(opts[i].name))
+            usage_line(f, &opts[i], opts[i].dflt);
     fputs("\n"
           "Every option can also be set in the --config JSON file, keyed "
           "by its\n"

@@ -6,8 +6,9 @@
  * Precedence: built-in defaults < config file < flags. Scalars given as
  * flags replace the file's; the repeatable ones (--join, --event-handler)
  * add to the file's lists; --tag KEY=VALUE replaces the file's value for
- * KEY. Node knobs that are not given at all are left to the library's own
- * defaults (hs_config_init), so there is one source of truth for those.
+ * KEY. Node knobs are the library's options (hs_option_at): their names,
+ * defaults and bounds come from its table, and those not given are left
+ * to its defaults, so there is one source of truth for those.
  */
 #ifndef HSA_CONFIG_H
 #define HSA_CONFIG_H
@@ -48,31 +49,8 @@ typedef struct hsa_handler_spec {
     const char *users;
 } hsa_handler_spec;
 
-/* Node knobs the user set explicitly (bits of hsa_settings.set). */
-enum {
-    HSA_SET_MODE = 1u << 0,
-    HSA_SET_GOSSIP_INTERVAL = 1u << 1,
-    HSA_SET_HEARTBEAT_INTERVAL = 1u << 2,
-    HSA_SET_PHI_THRESHOLD = 1u << 3,
-    HSA_SET_DEAD_AFTER = 1u << 4,
-    HSA_SET_FANOUT = 1u << 5,
-    HSA_SET_MAX_DATAGRAM = 1u << 6,
-    HSA_SET_REAP_DEAD_AFTER = 1u << 7,
-    HSA_SET_REAP_LEFT_AFTER = 1u << 8,
-    HSA_SET_TOMBSTONE_GC = 1u << 9,
-    HSA_SET_MAX_MEMBERS = 1u << 10,
-    HSA_SET_MAX_KEYS = 1u << 11,
-    HSA_SET_RESOLVE_INTERVAL = 1u << 12,
-    HSA_SET_REPLAY_WINDOW = 1u << 13,
-    HSA_SET_MAX_SOURCE_RATE = 1u << 14,
-    HSA_SET_MAX_PENDING_SENDS = 1u << 15,
-};
-
 typedef struct hsa_settings {
     char *name; /* default: the host name */
-    char *cluster;
-    char *bind;
-    char *advertise;
     char *http;            /* NULL: the API is off ("--http off") */
     char *keyring;         /* --keyring FILE: sealed gossip */
     char *http_token_file; /* bearer token for the API's write endpoints */
@@ -86,24 +64,9 @@ typedef struct hsa_settings {
     size_t n_handlers;
     int log_level; /* HS_LOG_*, default HS_LOG_INFO */
 
-    /* Node knobs; only those in `set` are passed on. */
-    unsigned set;
-    hs_gossip_mode mode;
-    uint32_t gossip_interval_ms;
-    uint32_t heartbeat_interval_ms;
-    double phi_threshold;
-    uint32_t dead_after_ms;
-    uint32_t fanout;
-    uint32_t max_datagram;
-    uint32_t reap_dead_after_ms;
-    uint32_t reap_left_after_ms;
-    uint32_t tombstone_gc_ms;
-    uint32_t max_members;
-    uint32_t max_keys;
-    uint32_t resolve_interval_ms;
-    uint32_t replay_window_ms;
-    uint32_t max_source_rate;
-    uint32_t max_pending_sends;
+    /* The library's knobs as given (flags over the file over the
+     * library's defaults); name and log-level are the fields above. */
+    hs_config *node;
 
     /* Agent knobs, with their defaults set by hsa_settings_parse. */
     uint32_t leave_timeout_ms;
@@ -137,13 +100,20 @@ int hsa_settings_apply_json(hsa_settings *s, const char *name, const char *text,
                             size_t len, char *err, size_t errlen);
 void hsa_settings_free(hsa_settings *s);
 
-/* Copies the explicitly set node knobs and the identity into cfg, which the
- * caller has initialised with hs_config_init(). Strings are borrowed from s. */
-void hsa_settings_to_config(const hsa_settings *s, hs_config *cfg);
+/* A node configuration from s: the knobs given, the name and the log
+ * level. The caller owns *out (hs_config_free). 0, or -1 with err set
+ * (a name the library refuses, out of memory). */
+int hsa_settings_to_config(const hsa_settings *s, hs_config **out, char *err,
+                           size_t errlen);
 
-/* The --help text; node knobs show their defaults from `defaults` (as
- * filled by hs_config_init()). */
-void hsa_usage(FILE *f, const hs_config *defaults);
+/* A library knob of s as text ("500ms"), as hs_config_get_str writes it;
+ * "?" if there is no such knob. */
+void hsa_settings_knob(const hsa_settings *s, const char *name, char *buf,
+                       size_t len);
+
+/* The --help text: the agent's options and the library's knobs, with the
+ * library's defaults. */
+void hsa_usage(FILE *f);
 
 /* "join,fail" or "member-join,member-failed" or "*" to a mask of
  * 1 << HS_EVENT_*. 0 on success, -1 with a message otherwise. */

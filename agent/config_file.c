@@ -12,8 +12,10 @@
  * repeatable options (join, tag, event-handler); and jansson reports a
  * parse error with its line and column. Every value goes through the same
  * setter as the flag of the same name (config.c), so it means the same and
- * is refused with the same words. Duplicate keys are an error, not "last
- * wins", so a copy-paste mistake cannot silently change a setting.
+ * is refused with the same words; the node's knobs are keyed by the
+ * library's option names (hs_option_at), as their flags are. Duplicate
+ * keys are an error, not "last wins", so a copy-paste mistake cannot
+ * silently change a setting.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -121,8 +123,9 @@ int hsa_settings_apply_json(hsa_settings *s, const char *path, const char *doc,
         /* Keys are the flag names; underscores are accepted for dashes. */
         for (size_t i = 0; i <= kl; i++)
             name[i] = key[i] == '_' ? '-' : key[i];
-        const hsa_opt *o = hsa_opt_find(name, kl);
-        if (!o) {
+        hsa_opt opt;
+        const hsa_opt *o = &opt;
+        if (hsa_opt_find(name, kl, &opt) < 0) {
             snprintf(err, errlen, "%s: unknown key (see hearsayd --help)",
                      where);
             goto out;

@@ -1,7 +1,10 @@
 /*
  * config_impl.h — what config.c (options, flags) shares with config_file.c
  * (the JSON file) and parse.c (value parsers): the option table's types and
- * the one setter every value goes through. Private to agent/config*.c.
+ * the one setter every value goes through. The node's knobs are not in the
+ * agent's table: they come from the library's (hs_option_at), so a knob
+ * the library gains is a flag and a config key at once. Private to
+ * agent/config*.c.
  */
 #ifndef HSA_CONFIG_IMPL_H
 #define HSA_CONFIG_IMPL_H
@@ -11,16 +14,14 @@
 typedef enum hsa_opt_kind {
     HSA_K_FLAG,     /* no value: --help, --version, --check */
     HSA_K_STR,      /* a string */
-    HSA_K_ADDR,     /* host:port */
     HSA_K_HTTP,     /* host:port or "off" */
     HSA_K_LIST,     /* repeatable host:port (--join) */
     HSA_K_TAG,      /* repeatable KEY=VALUE */
     HSA_K_HANDLER,  /* repeatable [EVENTS=]CMD */
     HSA_K_LEVEL,    /* log level */
-    HSA_K_MODE,     /* push|pull|push-pull */
     HSA_K_DURATION, /* ms, or with a unit */
     HSA_K_U32,      /* a count */
-    HSA_K_DOUBLE,   /* a non-negative real */
+    HSA_K_LIB,      /* one of the library's options (hs_option_at) */
 } hsa_opt_kind;
 
 typedef enum hsa_opt_id {
@@ -28,9 +29,6 @@ typedef enum hsa_opt_id {
     HSA_O_VERSION,
     HSA_O_CONFIG,
     HSA_O_NAME,
-    HSA_O_CLUSTER,
-    HSA_O_BIND,
-    HSA_O_ADVERTISE,
     HSA_O_JOIN,
     HSA_O_HTTP,
     HSA_O_TAG,
@@ -39,22 +37,6 @@ typedef enum hsa_opt_id {
     HSA_O_HTTP_TOKEN_FILE,
     HSA_O_DATA_DIR,
     HSA_O_LOG_LEVEL,
-    HSA_O_MODE,
-    HSA_O_GOSSIP_INTERVAL,
-    HSA_O_HEARTBEAT_INTERVAL,
-    HSA_O_PHI_THRESHOLD,
-    HSA_O_DEAD_AFTER,
-    HSA_O_FANOUT,
-    HSA_O_MAX_DATAGRAM,
-    HSA_O_REAP_DEAD_AFTER,
-    HSA_O_REAP_LEFT_AFTER,
-    HSA_O_TOMBSTONE_GC,
-    HSA_O_MAX_MEMBERS,
-    HSA_O_MAX_KEYS,
-    HSA_O_RESOLVE_INTERVAL,
-    HSA_O_REPLAY_WINDOW,
-    HSA_O_MAX_SOURCE_RATE,
-    HSA_O_MAX_PENDING_SENDS,
     HSA_O_LEAVE_TIMEOUT,
     HSA_O_HANDLER_TIMEOUT,
     HSA_O_HANDLER_CONCURRENCY,
@@ -68,18 +50,25 @@ typedef enum hsa_opt_id {
     HSA_O_HTTP_BODY_TIMEOUT,
     HSA_O_HTTP_IDLE_TIMEOUT,
     HSA_O_JOIN_TIMEOUT,
+    HSA_O_LIB, /* the library's option `lib` */
 } hsa_opt_id;
 
+/* One option of hearsayd: the agent's own, or (kind HSA_K_LIB) one of the
+ * library's, described by the library's table. The same shape as the
+ * library's hs_option: a name, a placeholder for its value, a help line
+ * without the default, and the default as a flag would give it. */
 typedef struct hsa_opt {
     const char *name;
     hsa_opt_id id;
     hsa_opt_kind kind;
     const char *metavar;
     const char *help;
+    const char *dflt;     /* applied before the file and flags; NULL: none */
+    const hs_option *lib; /* HSA_K_LIB only */
 } hsa_opt;
 
-/* The option named name[0..len), or NULL. */
-const hsa_opt *hsa_opt_find(const char *name, size_t len);
+/* The option named name[0..len) into *out: 0, or -1 if there is none. */
+int hsa_opt_find(const char *name, size_t len, hsa_opt *out);
 
 /* Applies one value of option o to s. `where` names its origin in messages
  * ("--fanout", or "config x.json: \"fanout\""). 0, or -1 with err set. */

@@ -112,12 +112,27 @@ static json_t *count(uint64_t v)
     return json_integer(v > (uint64_t)INT64_MAX ? INT64_MAX : (json_int_t)v);
 }
 
+/* Value i of statistic `name`; 0 if this library has no such one. */
+static uint64_t stat_of(const hs_stats *st, const char *name, size_t i)
+{
+    uint64_t v = 0;
+    hs_stats_get(st, name, i, &v);
+    return v;
+}
+
+static size_t stat_len(const char *name)
+{
+    const hs_stat_info *si = hs_stat_find(name);
+    return si ? si->len : 0;
+}
+
 /* {type: n} over the gossip message types, as /metrics labels them. */
-static json_t *by_type(const uint64_t *v)
+static json_t *by_type(const hs_stats *st, const char *which)
 {
     json_t *o = json_object();
-    for (int t = 1; o && t < HS_MSG_TYPES; t++) {
-        if (json_object_set_new(o, hs_msg_type_name(t), count(v[t])) < 0) {
+    for (size_t t = 1; o && t < stat_len(which); t++) {
+        if (json_object_set_new(o, hs_msg_type_name((int)t),
+                                count(stat_of(st, which, t))) < 0) {
             json_decref(o);
             return NULL;
         }
@@ -128,36 +143,40 @@ static json_t *by_type(const uint64_t *v)
 static char *stats_json(hsa_agent *a, const hs_stats *st, size_t *len)
 {
     json_t *rej = json_object(), *ev = json_object();
-    for (int r = 1; rej && r < HS_REASONS; r++) {
-        if (json_object_set_new(rej, hs_err_name(-r), count(st->rejected[r])))
+    for (size_t r = 1; rej && r < stat_len("rejected"); r++) {
+        if (json_object_set_new(rej, hs_err_name(-(int)r),
+                                count(stat_of(st, "rejected", r))))
             json_decref(rej), rej = NULL;
     }
-    for (int t = 0; ev && t < HS_EVENT_TYPES; t++) {
+    for (size_t t = 0; ev && t < stat_len("events"); t++) {
         if (json_object_set_new(ev, hs_event_type_name((hs_event_type)t),
-                                count(st->events[t])))
+                                count(stat_of(st, "events", t))))
             json_decref(ev), ev = NULL;
     }
     /* The knobs as the node runs them: the library's defaults under the
-     * flags given, as hearsayd built its hs_config. */
-    hs_config c;
-    hs_config_init(&c);
-    hsa_settings_to_config(a->cfg, &c);
+     * flags given, as hearsayd built its configuration. */
+    uint64_t gi = 0, hi = 0, da = 0;
+    double phi = 0;
+    hs_config_get_uint(a->cfg->node, "gossip-interval", &gi);
+    hs_config_get_uint(a->cfg->node, "heartbeat-interval", &hi);
+    hs_config_get_uint(a->cfg->node, "dead-after", &da);
+    hs_config_get_double(a->cfg->node, "phi-threshold", &phi);
     /* "o" steals a reference even when the pack fails, so every part
      * built above is released either way (a NULL part fails the pack). */
     json_t *doc = json_pack(
         "{s:s, s:f, s:{s:f, s:I, s:I, s:I}, s:o, s:o, s:o, s:o, s:o, s:o, "
         "s:o, s:o, s:o}",
-        "name", c.name ? c.name : "", "start_time", a->stats.start_time,
-        "config", "phi_threshold", c.phi_threshold, "gossip_interval_ms",
-        (json_int_t)c.gossip_interval_ms, "heartbeat_interval_ms",
-        (json_int_t)c.heartbeat_interval_ms, "dead_after_ms",
-        (json_int_t)c.dead_after_ms, "gossip_rounds", count(st->rounds),
-        "messages_sent", by_type(st->msgs_sent), "messages_received",
-        by_type(st->msgs_recv), "sent_bytes", by_type(st->bytes_sent),
-        "received_bytes", by_type(st->bytes_recv), "rejected",
+        "name", a->cfg->name ? a->cfg->name : "", "start_time",
+        a->stats.start_time, "config", "phi_threshold", phi,
+        "gossip_interval_ms", (json_int_t)gi, "heartbeat_interval_ms",
+        (json_int_t)hi, "dead_after_ms", (json_int_t)da, "gossip_rounds",
+        count(stat_of(st, "rounds", 0)), "messages_sent",
+        by_type(st, "msgs_sent"), "messages_received",
+        by_type(st, "msgs_recv"), "sent_bytes", by_type(st, "bytes_sent"),
+        "received_bytes", by_type(st, "bytes_recv"), "rejected",
         rej ? rej : json_null(), "events", ev ? ev : json_null(),
-        "truncated_messages", count(st->truncated_msgs), "pauses",
-        count(st->pauses));
+        "truncated_messages", count(stat_of(st, "truncated_msgs", 0)), "pauses",
+        count(stat_of(st, "pauses", 0)));
     if (doc && (!rej || !ev)) {
         json_decref(doc);
         doc = NULL;
@@ -170,14 +189,15 @@ static char *stats_json(hsa_agent *a, const hs_stats *st, size_t *len)
 
 static void get_stats(hsa_agent *a, hsa_reply *out)
 {
-    hs_stats st;
+    hs_stats *st = NULL;
     hs_err e = hs_node_stats(a->node, &st);
     if (e != HS_OK) {
         hsa_reply_error(out, 500, "stats: %s", hs_strerror(e));
         return;
     }
     size_t len = 0;
-    char *body = stats_json(a, &st, &len);
+    char *body = stats_json(a, st, &len);
+    hs_stats_free(st);
     if (!body) {
         hsa_reply_error(out, 500, "out of memory");
         return;

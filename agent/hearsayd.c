@@ -315,11 +315,18 @@ static bool agent_ready(void *arg, char *status, size_t len)
         snprintf(status, len, "running alone (no seeds)");
         return true;
     }
-    hs_stats st;
+    hs_stats *st;
     if (hs_node_stats(a->node, &st) != HS_OK)
         return false;
     /* Wire types 2..4: syn-ack, ack, push (hs_msg_type_name). */
-    if (st.msgs_recv[2] + st.msgs_recv[3] + st.msgs_recv[4] > 0) {
+    uint64_t answers = 0;
+    for (size_t t = 2; t <= 4; t++) {
+        uint64_t v = 0;
+        hs_stats_get(st, "msgs_recv", t, &v);
+        answers += v;
+    }
+    hs_stats_free(st);
+    if (answers > 0) {
         snprintf(status, len, "joined: exchanged state with a peer");
         return true;
     }
@@ -381,26 +388,20 @@ static int pick_generation(hsa_agent *a, hs_config *hc)
                  "of \"%s\" (%" PRIu64 ") in %s/%s: using %" PRIu64
                  " instead; is the clock behind?",
                  now, cfg->name, last, cfg->data_dir, HSA_STATE_FILE, gen);
-    hc->generation = gen;
+    if (hs_config_set_uint(hc, "generation", gen) != HS_OK) {
+        hsa_logf(&a->log, HS_LOG_ERROR, "generation %" PRIu64 " out of range",
+                 gen);
+        return 2;
+    }
     return 0;
 }
 
-static int run(hsa_agent *a)
+/* The node, from hc and the keyring file (read here, copied and wiped
+ * by the library). Returns 0, or the exit code. */
+static int new_node(hsa_agent *a, hs_config *hc)
 {
     hsa_settings *cfg = a->cfg;
     char err[600];
-    hs_config hc;
-    hs_config_init(&hc);
-    hsa_settings_to_config(cfg, &hc);
-    hc.log_cb = hsa_log_line;
-    hc.log_arg = &a->log;
-    int rc = check_http_access(a);
-    if (rc)
-        return rc;
-    if ((rc = pick_generation(a, &hc)) != 0)
-        return rc;
-
-    /* The keyring: read here, copied (and wiped) by the library. */
     char(*keys)[HS_KEY_TEXT_LEN] = NULL;
     const char *key_ptrs[HS_KEYS_MAX];
     size_t n_keys = 0;
@@ -418,10 +419,10 @@ static int run(hsa_agent *a)
         }
         for (size_t i = 0; i < n_keys; i++)
             key_ptrs[i] = keys[i];
-        hc.keys = key_ptrs;
-        hc.n_keys = n_keys;
     }
-    hs_err e = hs_node_new(&hc, a->loop, &a->node);
+    hs_err e = hs_config_set_keys(hc, key_ptrs, n_keys);
+    if (e == HS_OK)
+        e = hs_node_new(hc, a->loop, &a->node);
     if (keys) {
         hsa_wipe(keys, HS_KEYS_MAX * sizeof *keys);
         free(keys);
@@ -431,6 +432,29 @@ static int run(hsa_agent *a)
                  hs_strerror(e));
         return 2;
     }
+    return 0;
+}
+
+static int run(hsa_agent *a)
+{
+    hsa_settings *cfg = a->cfg;
+    char err[600];
+    hs_config *hc = NULL;
+    if (hsa_settings_to_config(cfg, &hc, err, sizeof err) < 0) {
+        hsa_logf(&a->log, HS_LOG_ERROR, "%s", err);
+        return 2;
+    }
+    hs_config_set_log(hc, hsa_log_line, &a->log);
+    int rc = check_http_access(a);
+    if (rc == 0)
+        rc = pick_generation(a, hc);
+    if (rc == 0)
+        rc = new_node(a, hc);
+    hs_config_free(hc);
+    if (rc)
+        return rc;
+    hs_err e;
+
     if ((e = hs_node_on(a->node, ~0u, on_event, a)) != HS_OK) {
         hsa_logf(&a->log, HS_LOG_ERROR, "cannot watch events: %s",
                  hs_strerror(e));
@@ -480,9 +504,12 @@ static int run(hsa_agent *a)
             return 2;
         }
     }
+    char bind[HS_ADDRSTRLEN], cluster[HS_NAME_MAX + 1];
+    hsa_settings_knob(cfg, "bind", bind, sizeof bind);
+    hsa_settings_knob(cfg, "cluster", cluster, sizeof cluster);
     if ((e = hs_node_start(a->node)) != HS_OK) {
-        hsa_logf(&a->log, HS_LOG_ERROR, "cannot start gossip on %s: %s",
-                 hc.bind ? hc.bind : "the default address", hs_strerror(e));
+        hsa_logf(&a->log, HS_LOG_ERROR, "cannot start gossip on %s: %s", bind,
+                 hs_strerror(e));
         return e == HS_EADDR ? 2 : 1;
     }
     if (cfg->n_join &&
@@ -514,7 +541,7 @@ static int run(hsa_agent *a)
              "running: gossip on %s (advertised as %s), cluster \"%s\", "
              "generation %" PRIu64 ", HTTP API %s%s, %zu seed(s), %zu event "
              "handler(s)",
-             bound, adv, hc.cluster ? hc.cluster : "default",
+             bound, adv, cluster,
              hs_node_generation(a->node), a->http ? "on http://" : "off",
              a->http ? a->http_addr : "", cfg->n_join, cfg->n_handlers);
     report_sealing(a, bound);
@@ -564,9 +591,7 @@ int main(int argc, char **argv)
         return 2;
     }
     if (cfg.show_help) {
-        hs_config defaults;
-        hs_config_init(&defaults);
-        hsa_usage(stdout, &defaults);
+        hsa_usage(stdout);
         hsa_settings_free(&cfg);
         return 0;
     }

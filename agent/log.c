@@ -86,10 +86,10 @@ void hsa_logf(hsa_log *log, int level, const char *fmt, ...)
     va_end(ap);
 }
 
-void hsa_log_line(void *arg, int level, const char *line)
+void hsa_log_line(void *arg, hs_log_level level, const char *line)
 {
     hsa_log *log = arg;
-    if (level > log->level)
+    if ((int)level > log->level)
         return;
     /* The library's lines start "hearsay[NAME] level: "; ours already say
      * who and how bad, so that prefix goes. */

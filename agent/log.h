@@ -32,7 +32,7 @@ void hsa_vlogf(hsa_log *log, int level, const char *fmt, va_list ap)
 /* Writes an already formatted line (no newline): the shape of the library's
  * hs_log_cb, so `hsa_log_line` can be passed as log_cb with the hsa_log as
  * its argument. */
-void hsa_log_line(void *log, int level, const char *line);
+void hsa_log_line(void *log, hs_log_level level, const char *line);
 
 /* "error", "warn", "info", "debug" (also "warning") to HS_LOG_*. 0 on
  * success, -1 for anything else. */

@@ -100,13 +100,31 @@ static void sample_f(hsa_buf *b, const char *name, const char *label,
         hsa_buf_printf(b, " %.10g\n", v);
 }
 
-/* A family labelled by message type (1..HS_MSG_TYPES-1). */
+/* Value i of the library's statistic `name` (hs_stats_get); 0 for one
+ * this library does not have. */
+static uint64_t stat_of(const hs_stats *st, const char *name, size_t i)
+{
+    uint64_t v = 0;
+    hs_stats_get(st, name, i, &v);
+    return v;
+}
+
+/* The length of an array statistic as this library has it: a newer one
+ * may count more reasons than the header the agent was built with. */
+static size_t stat_len(const char *name)
+{
+    const hs_stat_info *si = hs_stat_find(name);
+    return si ? si->len : 0;
+}
+
+/* A family labelled by message type (1..len-1) from the statistic `stat`. */
 static void by_msg_type(hsa_buf *b, const char *name, const char *help,
-                        const uint64_t *v)
+                        const hs_stats *st, const char *which)
 {
     family(b, name, "counter", help);
-    for (int t = 1; t < HS_MSG_TYPES; t++)
-        sample_u64(b, name, "type", hs_msg_type_name(t), v[t]);
+    for (size_t t = 1; t < stat_len(which); t++)
+        sample_u64(b, name, "type", hs_msg_type_name((int)t),
+                   stat_of(st, which, t));
 }
 
 static void counter(hsa_buf *b, const char *name, const char *help, uint64_t v)
@@ -157,120 +175,120 @@ int hsa_metrics_render(hsa_buf *b, const hs_stats *st, const hs_member_list *l,
     }
 
     by_msg_type(b, "hearsay_messages_sent_total",
-                "Gossip messages sent, by type.", st->msgs_sent);
+                "Gossip messages sent, by type.", st, "msgs_sent");
     by_msg_type(b, "hearsay_messages_received_total",
                 "Gossip messages received and decoded, by type.",
-                st->msgs_recv);
+                st, "msgs_recv");
     by_msg_type(b, "hearsay_sent_bytes_total",
                 "Bytes of gossip datagrams sent, by message type.",
-                st->bytes_sent);
+                st, "bytes_sent");
     by_msg_type(b, "hearsay_received_bytes_total",
                 "Bytes of gossip datagrams received, by message type.",
-                st->bytes_recv);
+                st, "bytes_recv");
 
     family(b, "hearsay_rejected_total", "counter",
            "Datagrams or deltas dropped, by reason (hearsay error name).");
-    for (int r = 1; r < HS_REASONS; r++)
-        sample_u64(b, "hearsay_rejected_total", "reason", hs_err_name(-r),
-                   st->rejected[r]);
+    for (size_t r = 1; r < stat_len("rejected"); r++)
+        sample_u64(b, "hearsay_rejected_total", "reason", hs_err_name(-(int)r),
+                   stat_of(st, "rejected", r));
 
     family(b, "hearsay_events_total", "counter",
            "Membership events reported, by type.");
-    for (int t = 0; t < HS_EVENT_TYPES; t++)
+    for (size_t t = 0; t < stat_len("events"); t++)
         sample_u64(b, "hearsay_events_total", "type",
-                   hs_event_type_name((hs_event_type)t), st->events[t]);
+                   hs_event_type_name((hs_event_type)t), stat_of(st, "events", t));
 
     counter(b, "hearsay_gossip_rounds_total", "Gossip rounds started.",
-            st->rounds);
+            stat_of(st, "rounds", 0));
     family(b, "hearsay_gossip_round_duration_seconds", "summary",
            "Time spent running gossip rounds.");
     sample_f(b, "hearsay_gossip_round_duration_seconds_sum", NULL, NULL,
-             (double)st->round_us_sum / 1e6);
+             (double)stat_of(st, "round_us_sum", 0) / 1e6);
     sample_u64(b, "hearsay_gossip_round_duration_seconds_count", NULL, NULL,
-               st->rounds);
+               stat_of(st, "rounds", 0));
     gauge(b, "hearsay_gossip_round_duration_max_seconds",
-          "Slowest gossip round since start.", (double)st->round_us_max / 1e6);
+          "Slowest gossip round since start.", (double)stat_of(st, "round_us_max", 0) / 1e6);
 
     counter(b, "hearsay_deltas_applied_total",
             "Member deltas that advanced a member's state.",
-            st->deltas_applied);
+            stat_of(st, "deltas_applied", 0));
     counter(b, "hearsay_entries_applied_total",
-            "Key/value entries applied from deltas.", st->entries_applied);
+            "Key/value entries applied from deltas.", stat_of(st, "entries_applied", 0));
     counter(b, "hearsay_deltas_gap_total",
             "Deltas that could not be applied yet (a version gap).",
-            st->deltas_gap);
+            stat_of(st, "deltas_gap", 0));
     counter(b, "hearsay_resets_sent_total",
             "From-scratch state copies sent to peers behind tombstone GC.",
-            st->resets_sent);
+            stat_of(st, "resets_sent", 0));
     counter(b, "hearsay_truncated_messages_total",
             "Messages that had more to say than the datagram could hold.",
-            st->truncated_msgs);
+            stat_of(st, "truncated_msgs", 0));
     counter(b, "hearsay_pauses_total",
-            "Local pauses detected (and not blamed on peers).", st->pauses);
+            "Local pauses detected (and not blamed on peers).", stat_of(st, "pauses", 0));
     counter(b, "hearsay_view_agreements_total",
             "Exchanges answered whose views held the same members "
             "(heartbeats by position).",
-            st->view_matches);
+            stat_of(st, "view_matches", 0));
     counter(b, "hearsay_view_disagreements_total",
             "Exchanges answered whose views differed (digests by name).",
-            st->view_mismatches);
+            stat_of(st, "view_mismatches", 0));
     counter(b, "hearsay_convictions_followed_total",
             "Members declared dead on a peer's conviction.",
-            st->convictions_followed);
+            stat_of(st, "convictions_followed", 0));
     counter(b, "hearsay_name_conflicts_total",
             "Claims on this node's name by another live process "
             "(refuted, or yielded to).",
-            st->name_conflicts);
+            stat_of(st, "name_conflicts", 0));
     counter(b, "hearsay_refutations_total",
             "Times a peer held this node dead (it beat at once).",
-            st->refuted);
+            stat_of(st, "refuted", 0));
     counter(b, "hearsay_alloc_failures_total",
             "Allocations that failed and cost a round, an answer, a delta "
             "or an event.",
-            st->alloc_failures);
+            stat_of(st, "alloc_failures", 0));
     counter(b, "hearsay_user_events_sent_total",
-            "User events this node sent.", st->user_events_sent);
+            "User events this node sent.", stat_of(st, "user_events_sent", 0));
     counter(b, "hearsay_user_events_delivered_total",
             "User events from other members delivered here.",
-            st->user_events_delivered);
+            stat_of(st, "user_events_delivered", 0));
     counter(b, "hearsay_user_events_rate_limited_total",
             "User events and force-leaves refused: over the rate limit.",
-            st->user_events_rate_limited);
+            stat_of(st, "user_events_rate_limited", 0));
     counter(b, "hearsay_announcements_lost_total",
             "User events and force-leaves of other members never seen "
             "here (overwritten before they arrived).",
-            st->announcements_lost);
+            stat_of(st, "announcements_lost", 0));
     counter(b, "hearsay_force_leaves_sent_total",
-            "Force-leaves this node announced.", st->force_leaves_sent);
+            "Force-leaves this node announced.", stat_of(st, "force_leaves_sent", 0));
     counter(b, "hearsay_force_leaves_applied_total",
             "Members marked left here by a force-leave.",
-            st->force_leaves_applied);
+            stat_of(st, "force_leaves_applied", 0));
     counter(b, "hearsay_sends_dropped_total",
-            "Outgoing datagrams dropped: send queue full.", st->sends_dropped);
+            "Outgoing datagrams dropped: send queue full.", stat_of(st, "sends_dropped", 0));
     counter(b, "hearsay_events_dropped_total",
-            "Events dropped: event queue full.", st->events_dropped);
+            "Events dropped: event queue full.", stat_of(st, "events_dropped", 0));
     counter(b, "hearsay_tombstones_collected_total",
-            "Deleted-key tombstones collected.", st->tombstones_collected);
+            "Deleted-key tombstones collected.", stat_of(st, "tombstones_collected", 0));
     gauge(b, "hearsay_max_datagram_sent_bytes",
-          "Largest datagram sent since start.", (double)st->max_datagram_sent);
+          "Largest datagram sent since start.", (double)stat_of(st, "max_datagram_sent", 0));
     counter(b, "hearsay_send_errors_total", "sendto() failures.",
-            st->send_errors);
+            stat_of(st, "send_errors", 0));
     counter(b, "hearsay_receive_errors_total", "recvfrom() failures.",
-            st->recv_errors);
+            stat_of(st, "recv_errors", 0));
     counter(b, "hearsay_resolve_errors_total",
-            "Seed names that did not resolve.", st->resolve_errors);
+            "Seed names that did not resolve.", stat_of(st, "resolve_errors", 0));
     counter(b, "hearsay_slow_callbacks_total",
-            "Event callbacks that took over 10 ms.", st->callbacks_slow);
+            "Event callbacks that took over 10 ms.", stat_of(st, "callbacks_slow", 0));
     gauge(b, "hearsay_keyring_keys",
           "Keys in the keyring; 0 means gossip is plaintext.",
-          (double)st->keyring_keys);
+          (double)stat_of(st, "keyring_keys", 0));
     counter(b, "hearsay_datagrams_opened_total",
             "Sealed datagrams that authenticated and opened.",
-            st->datagrams_opened);
+            stat_of(st, "datagrams_opened", 0));
     counter(b, "hearsay_replay_evicted_early_total",
             "Nonces forgotten before their replay window ran out (the "
             "replay cache was full).",
-            st->replay_evicted_early);
+            stat_of(st, "replay_evicted_early", 0));
 
     counter(b, "hearsay_join_failures_total",
             "Join rounds that reached no peer (logged at WARN with the "

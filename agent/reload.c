@@ -65,13 +65,12 @@ static int check_all(const hsa_settings *cfg, hsa_log *log, size_t *n_keys,
     const char *key_ptrs[HS_KEYS_MAX];
     struct ev_loop *loop = NULL;
     hs_node *node = NULL;
-    hs_config hc;
-    hs_config_init(&hc);
-    hsa_settings_to_config(cfg, &hc);
-    hc.log_cb = hsa_log_line;
-    hc.log_arg = log;
+    hs_config *hc = NULL;
     *n_keys = 0;
 
+    if (hsa_settings_to_config(cfg, &hc, err, errlen) < 0)
+        goto out;
+    hs_config_set_log(hc, hsa_log_line, log);
     if (hsa_http_access_check(cfg, token, sizeof token, err, errlen) < 0)
         goto out;
     if (cfg->keyring) {
@@ -83,14 +82,16 @@ static int check_all(const hsa_settings *cfg, hsa_log *log, size_t *n_keys,
             goto out;
         for (size_t i = 0; i < *n_keys; i++)
             key_ptrs[i] = keys[i];
-        hc.keys = key_ptrs;
-        hc.n_keys = *n_keys;
+        if (hs_config_set_keys(hc, key_ptrs, *n_keys) != HS_OK) {
+            snprintf(err, errlen, "out of memory");
+            goto out;
+        }
     }
     if (!(loop = ev_loop_new(EVFLAG_AUTO))) {
         snprintf(err, errlen, "cannot initialise libev");
         goto out;
     }
-    hs_err e = hs_node_new(&hc, loop, &node);
+    hs_err e = hs_node_new(hc, loop, &node);
     if (e != HS_OK) {
         snprintf(err, errlen, "invalid configuration: %s", hs_strerror(e));
         goto out;
@@ -113,6 +114,7 @@ out:
         hs_node_free(node);
     if (loop)
         ev_loop_destroy(loop);
+    hs_config_free(hc);
     if (keys) {
         hsa_wipe(keys, HS_KEYS_MAX * sizeof *keys);
         free(keys);
@@ -123,16 +125,14 @@ out:
 
 static void print_summary(FILE *f, const hsa_settings *cfg, size_t n_keys)
 {
-    hs_config hc;
-    hs_config_init(&hc);
-    hsa_settings_to_config(cfg, &hc);
-    char d[32];
-    static const char *const modes[] = {"push-pull", "pull", "push"};
+    char d[HS_NAME_MAX + 1];
     fprintf(f, "%-19s%s\n", "name", cfg->name);
-    fprintf(f, "%-19s%s\n", "cluster", hc.cluster ? hc.cluster : "?");
-    fprintf(f, "%-19s%s\n", "bind", hc.bind ? hc.bind : "?");
-    fprintf(f, "%-19s%s\n", "advertise",
-            hc.advertise ? hc.advertise : "(the bound address)");
+    hsa_settings_knob(cfg, "cluster", d, sizeof d);
+    fprintf(f, "%-19s%s\n", "cluster", d);
+    hsa_settings_knob(cfg, "bind", d, sizeof d);
+    fprintf(f, "%-19s%s\n", "bind", d);
+    hsa_settings_knob(cfg, "advertise", d, sizeof d);
+    fprintf(f, "%-19s%s\n", "advertise", d[0] ? d : "(the bound address)");
     fprintf(f, "%-19s%s\n", "http", cfg->http ? cfg->http : "off");
     fprintf(f, "%-19s%s\n", "config", cfg->config ? cfg->config : "(none)");
     fprintf(f, "%-19s%s\n", "log-level", hsa_log_level_name(cfg->log_level));
@@ -149,15 +149,13 @@ static void print_summary(FILE *f, const hsa_settings *cfg, size_t n_keys)
         fprintf(f, "keyring           (none: gossip in plaintext)\n");
     fprintf(f, "%-19s%s\n", "http-token-file",
             cfg->http_token_file ? cfg->http_token_file : "(none)");
-    fprintf(f, "%-19s%s\n", "mode",
-            (unsigned)hc.mode < 3 ? modes[hc.mode] : "?");
-    hsa_format_duration(hc.gossip_interval_ms, d, sizeof d);
-    fprintf(f, "%-19s%s\n", "gossip-interval", d);
-    hsa_format_duration(hc.heartbeat_interval_ms, d, sizeof d);
-    fprintf(f, "%-19s%s\n", "heartbeat-interval", d);
-    fprintf(f, "%-19s%g\n", "phi-threshold", hc.phi_threshold);
-    hsa_format_duration(hc.dead_after_ms, d, sizeof d);
-    fprintf(f, "%-19s%s\n", "dead-after", d);
+    static const char *const knobs[] = {"mode", "gossip-interval",
+                                        "heartbeat-interval", "phi-threshold",
+                                        "dead-after"};
+    for (size_t i = 0; i < sizeof knobs / sizeof *knobs; i++) {
+        hsa_settings_knob(cfg, knobs[i], d, sizeof d);
+        fprintf(f, "%-19s%s\n", knobs[i], d);
+    }
     hsa_format_duration(cfg->leave_timeout_ms, d, sizeof d);
     fprintf(f, "%-19s%s\n", "leave-timeout", d);
 }
@@ -200,14 +198,16 @@ static void note_restart_only(hsa_agent *a, const hsa_settings *o,
 {
     const char *changed[8];
     size_t k = 0;
+    char x[HS_NAME_MAX + 1], y[HS_NAME_MAX + 1];
     if (str_differs(o->name, n->name))
         changed[k++] = "name";
-    if (str_differs(o->bind, n->bind))
-        changed[k++] = "bind";
-    if (str_differs(o->advertise, n->advertise))
-        changed[k++] = "advertise";
-    if (str_differs(o->cluster, n->cluster))
-        changed[k++] = "cluster";
+    static const char *const named[] = {"bind", "advertise", "cluster"};
+    for (size_t i = 0; i < sizeof named / sizeof *named; i++) {
+        hsa_settings_knob(o, named[i], x, sizeof x);
+        hsa_settings_knob(n, named[i], y, sizeof y);
+        if (strcmp(x, y) != 0)
+            changed[k++] = named[i];
+    }
     if (str_differs(o->http, n->http))
         changed[k++] = "http";
     bool joins = o->n_join != n->n_join;
@@ -215,21 +215,20 @@ static void note_restart_only(hsa_agent *a, const hsa_settings *o,
         joins = strcmp(o->join[i], n->join[i]) != 0;
     if (joins)
         changed[k++] = "join";
-    hs_config x, y;
-    hs_config_init(&x);
-    hs_config_init(&y);
-    hsa_settings_to_config(o, &x);
-    hsa_settings_to_config(n, &y);
-    if (x.mode != y.mode || x.gossip_interval_ms != y.gossip_interval_ms ||
-        x.heartbeat_interval_ms != y.heartbeat_interval_ms ||
-        x.phi_threshold != y.phi_threshold ||
-        x.dead_after_ms != y.dead_after_ms || x.fanout != y.fanout ||
-        x.max_datagram != y.max_datagram ||
-        x.reap_dead_after_ms != y.reap_dead_after_ms ||
-        x.reap_left_after_ms != y.reap_left_after_ms ||
-        x.tombstone_gc_ms != y.tombstone_gc_ms ||
-        x.max_members != y.max_members || x.max_keys != y.max_keys ||
-        x.resolve_interval_ms != y.resolve_interval_ms)
+    /* Every other library knob (the table says which there are; the log
+     * level is applied, and the addresses and cluster are named above). */
+    bool knobs = false;
+    for (size_t i = 0; !knobs && i < hs_option_count(); i++) {
+        const char *kn = hs_option_at(i)->name;
+        if (!strcmp(kn, "log-level") || !strcmp(kn, "name") ||
+            !strcmp(kn, "bind") || !strcmp(kn, "advertise") ||
+            !strcmp(kn, "cluster"))
+            continue;
+        hsa_settings_knob(o, kn, x, sizeof x);
+        hsa_settings_knob(n, kn, y, sizeof y);
+        knobs = strcmp(x, y) != 0;
+    }
+    if (knobs)
         changed[k++] = "timing/limit knobs";
     for (size_t i = 0; i < k; i++)
         hsa_logf(&a->log, HS_LOG_WARN,

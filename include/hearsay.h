@@ -11,6 +11,22 @@
  *     failure. Results come back through out-parameters.
  *   - hs_strerror() turns any code into a static, human-readable string.
  *   - Nothing in this header exposes protobuf-c, libev or internal structs.
+ *
+ * The ABI promise: a program built against this header keeps working with
+ * a later 0.x library. What makes it true:
+ *   - Configuration and statistics are opaque and addressed by name or by
+ *     a stable position in a table (hs_option_at, hs_stat_at): options
+ *     and counters are added without any layout changing.
+ *   - Structs the library hands out by pointer, one at a time (hs_event,
+ *     hs_member_list, hs_option, hs_stat_info), only ever grow at the end.
+ *   - Structs a program allocates (hs_join_status, hs_key_info arrays) or
+ *     indexes as arrays (hs_member, hs_tag) never change size or layout;
+ *     what they lack comes by new functions.
+ *   - Enum values, error codes and constants keep their values; new ones
+ *     are appended.
+ * tests/abi holds this header as released and checks each rule against
+ * the current one, and a program built against it against the current
+ * shared library.
  */
 #ifndef HEARSAY_H
 #define HEARSAY_H
@@ -73,7 +89,14 @@ typedef enum hs_err {
 #define HS_ERR_ENUM_(name, val, msg) HS_##name = (val),
     HS_ERRNO_MAP(HS_ERR_ENUM_)
 #undef HS_ERR_ENUM_
-    HS_ERR_LAST_ = -24 /* one below the lowest code; not an error */
+    /* One below the lowest code; not an error. Derived from the map (codes
+     * are 0, -1, -2, ... without gaps; errors.c asserts it), so appending a
+     * code moves it along. */
+    HS_ERR_LAST_ = -(int)(0
+#define HS_ERR_COUNT_(name, val, msg) +1
+                          HS_ERRNO_MAP(HS_ERR_COUNT_)
+#undef HS_ERR_COUNT_
+                          )
 } hs_err;
 
 /* A static string describing err. Never NULL, never to be freed; unknown
@@ -95,11 +118,16 @@ HS_EXPORT unsigned hs_version(void);
 /* Members, events, statistics                                              */
 /* ======================================================================== */
 
+struct ev_loop; /* libev's loop; this header does not include ev.h */
+
+/* One cluster member: this process's membership in one cluster. Opaque. */
+typedef struct hs_node hs_node;
+
 /* A member's state as this node sees it. */
 typedef enum hs_member_state {
     HS_STATE_ALIVE = 0,   /* heartbeats arrive as expected */
     HS_STATE_SUSPECT = 1, /* phi crossed the threshold */
-    HS_STATE_DEAD = 2,    /* suspect for longer than dead_after_ms */
+    HS_STATE_DEAD = 2,    /* suspect for longer than dead-after */
     HS_STATE_LEFT = 3     /* announced a graceful leave */
 } hs_member_state;
 
@@ -113,7 +141,7 @@ typedef enum hs_event_type {
     HS_EVENT_UPDATE = 1,  /* one of its keys changed (or was deleted) */
     HS_EVENT_SUSPECT = 2, /* phi crossed the threshold */
     HS_EVENT_RECOVER = 3, /* a suspect or dead member's heartbeat rose again */
-    HS_EVENT_FAIL = 4,    /* suspect for longer than dead_after_ms: dead */
+    HS_EVENT_FAIL = 4,    /* suspect for longer than dead-after: dead */
     HS_EVENT_LEAVE = 5,   /* it left gracefully */
     HS_EVENT_RESTART = 6, /* a higher generation replaced the old one */
     HS_EVENT_REAP = 7,    /* a dead or left member was forgotten */
@@ -132,194 +160,281 @@ typedef enum hs_event_type {
 #define HS_EVENT_TYPES 10
 
 /* "join", "update", "suspect", "recover", "fail", "leave", "restart",
- * "reap", "conflict", "user"; "unknown" otherwise. */
+ * "reap", "conflict", "user"; "unknown" otherwise. Static; any thread. */
 HS_EXPORT const char *hs_event_type_name(hs_event_type t);
 
 /* Message types on the wire, for statistics: index 1..5 are syn, synack,
  * ack, push, leave (hs_msg_type_name); index 0 is unused. */
 #define HS_MSG_TYPES 6
+/* "syn", "synack", "ack", "push", "leave"; "unknown" otherwise. Static;
+ * any thread. */
 HS_EXPORT const char *hs_msg_type_name(int type);
 
-/* Rejection reasons are hs_err codes: rejected[-err] counts datagrams or
- * deltas dropped for reason err (HS_ETRUNCATED, HS_ECLUSTER, ...). */
+/* Rejection reasons are hs_err codes: index -err of the statistic
+ * "rejected" counts datagrams or deltas dropped for reason err
+ * (HS_ETRUNCATED, HS_ECLUSTER, ...). The array's length at run time is
+ * hs_stat_info.len (a newer library may know more reasons than this
+ * header); HS_REASONS is this header's count. */
 #define HS_REASONS (-HS_ERR_LAST_)
 
-/* Counters of one node since it started. All monotonic except where said. */
-typedef struct hs_stats {
-    uint64_t msgs_sent[HS_MSG_TYPES];
-    uint64_t bytes_sent[HS_MSG_TYPES];
-    uint64_t msgs_recv[HS_MSG_TYPES];
-    uint64_t bytes_recv[HS_MSG_TYPES];
-    uint64_t rejected[HS_REASONS]; /* by -hs_err */
-    uint64_t events[HS_EVENT_TYPES];
-    uint64_t rounds;          /* gossip rounds started */
-    uint64_t deltas_applied;  /* member deltas that advanced a member */
-    uint64_t entries_applied; /* key/value entries applied */
-    uint64_t deltas_gap;      /* deltas that could not be applied yet */
-    uint64_t resets_sent;     /* from-scratch copies for peers behind GC */
-    uint64_t truncated_msgs;  /* messages that had more to say than room */
-    uint64_t pauses;          /* local pauses detected and forgiven */
-    uint64_t sends_dropped;   /* outgoing queue full */
-    uint64_t events_dropped;  /* event queue full */
-    uint64_t tombstones_collected;
-    uint64_t max_datagram_sent; /* gauge: largest datagram sent, bytes */
-    /* Filled by the runtime (zero in the bare core): */
-    uint64_t send_errors;    /* sendto() failures */
-    uint64_t recv_errors;    /* recvfrom() failures */
-    uint64_t resolve_errors; /* seed names that did not resolve */
-    uint64_t round_us_sum;   /* time in ticks that ran a gossip round
-                                (heartbeat and detector work of the
-                                same tick included), us */
-    uint64_t round_us_max;   /* gauge: slowest such tick, us */
-    uint64_t callbacks_slow; /* user callbacks that took over 10 ms */
-    /* Sealing (runtime; see hs_config.keys). Datagrams the runtime refuses
-     * before the core sees them are counted in rejected[] like the core's:
-     * ERATE (per-source rate limit), ETOOBIG (over max_datagram),
-     * EPLAINTEXT (plaintext with a keyring), EKEY, EAUTH, EREPLAY. */
-    uint64_t keyring_keys;     /* gauge: keys in the keyring; 0 = plaintext */
-    uint64_t datagrams_opened; /* sealed datagrams that authenticated */
-    uint64_t replay_evicted_early; /* nonces forgotten before their window
-                                      ran out (a flood filled the replay
-                                      cache): replays of those datagrams
-                                      could not have been detected */
-    /* Protocol v2 (appended): */
-    uint64_t view_matches;   /* exchanges whose views agreed on the members,
-                                so heartbeats went by position */
-    uint64_t view_mismatches; /* ... that did not: digests by name */
-    uint64_t convictions_followed; /* members declared dead on a peer's
-                                      conviction (our detector leaning) */
-    uint64_t refuted;        /* peers that held this node dead; it beat at
-                                once */
-    uint64_t name_conflicts; /* claims on this node's name by another live
-                                process: refuted, or yielded to */
-    uint64_t alloc_failures; /* allocations that failed and cost work no
-                                call could report: a round or an answer
-                                not sent, a delta or event dropped (also
-                                counted in rejected[] or *_dropped where
-                                they were before), and logged */
-    /* User events and force-leave (appended; see hs_node_user_event): */
-    uint64_t user_events_sent;      /* accepted by hs_node_user_event() */
-    uint64_t user_events_delivered; /* from other members, reported here */
-    uint64_t user_events_rate_limited; /* user events and force-leaves
-                                          refused with HS_ERATE */
-    uint64_t announcements_lost;    /* user events and force-leaves of other
-                                       members never seen here (gaps in
-                                       their numbers: overwritten before
-                                       they arrived) */
-    uint64_t force_leaves_sent;     /* by hs_node_force_leave() */
-    uint64_t force_leaves_applied;  /* members marked left by a force-leave
-                                       (this node's or a peer's) */
-} hs_stats;
+/* ---- Limits ---------------------------------------------------------------
+ * Sizes the library enforces (docs/protocol.md). Names and keys are
+ * printable ASCII without spaces; the constants count bytes, without the
+ * NUL. */
+#define HS_NAME_MAX 128          /* member and cluster names */
+#define HS_KEY_MAX 128           /* a key ("tag") name */
+#define HS_VALUE_MAX 1024        /* a key's value */
+#define HS_KEY_RESERVED "hs."    /* key names starting so are the library's */
+#define HS_DATAGRAM_MIN 512      /* smallest max-datagram accepted */
+#define HS_DATAGRAM_MAX 65507    /* largest: a UDP/IPv4 payload */
+#define HS_SEEDS_MAX 64          /* seeds per node, addresses and names */
+#define HS_CALLBACKS_MAX 16      /* event callbacks per node */
+
+/* ---- Statistics -----------------------------------------------------------
+ *
+ * A node's counters are read by name or by a stable index, never by a
+ * struct layout, so a library with more counters (or longer arrays) than
+ * the header a program was built with still gives that program the ones
+ * it knows. Each statistic is a scalar or an array of `len` values
+ * addressed by (name, index); see hs_stat_info. Indices into the table
+ * (hs_stat_at) never change meaning: new statistics are appended.
+ *
+ *   uint64_t rounds;
+ *   hs_node_stat(node, "rounds", 0, &rounds);
+ *
+ *   hs_stats *st;                       (many values under one lock)
+ *   hs_node_stats(node, &st);
+ *   hs_stats_get(st, "msgs_sent", 1, &syns);
+ *   hs_stats_free(st);
+ */
+
+/* What a statistic's value is. */
+typedef enum hs_stat_kind {
+    HS_STAT_COUNTER = 0, /* monotonic since the node started */
+    HS_STAT_GAUGE = 1    /* a level: may go down, or is a maximum */
+} hs_stat_kind;
+
+/* What an array statistic's index means. */
+typedef enum hs_stat_index {
+    HS_STAT_SCALAR = 0,   /* not an array: index 0 only */
+    HS_STAT_BY_MSG = 1,   /* message type: hs_msg_type_name(i) */
+    HS_STAT_BY_REASON = 2, /* -hs_err: hs_err_name(-i) */
+    HS_STAT_BY_EVENT = 3  /* hs_event_type: hs_event_type_name(i) */
+} hs_stat_index;
+
+/* One statistic, as the library describes it. Owned by the library and
+ * never freed; fields are only ever appended (a program only reads the
+ * ones its header has, and never allocates this struct). */
+typedef struct hs_stat_info {
+    const char *name;    /* "rounds", "msgs_sent", ... (snake_case) */
+    hs_stat_kind kind;
+    hs_stat_index index; /* what the index of an array means */
+    size_t len;          /* values: 1 for a scalar */
+    const char *unit;    /* "", "bytes" or "us" */
+    const char *help;    /* one line */
+} hs_stat_info;
+
+/* How many statistics this library has; their descriptions by index
+ * 0..count-1 (NULL past the end), or by name (NULL if unknown). Static
+ * data: any thread, before or without a node. */
+HS_EXPORT size_t hs_stat_count(void);
+HS_EXPORT const hs_stat_info *hs_stat_at(size_t i);
+HS_EXPORT const hs_stat_info *hs_stat_find(const char *name);
+
+/* A snapshot of one node's counters, taken at once (under one lock).
+ * Opaque; freed with hs_stats_free(). */
+typedef struct hs_stats hs_stats;
+
+/* Takes a snapshot of the node's counters (all zero before start except
+ * the runtime's). The caller owns *out. HS_EINVAL, HS_ENOMEM. Safe from
+ * any thread in own-thread mode. */
+HS_EXPORT hs_err hs_node_stats(hs_node *node, hs_stats **out);
+/* Frees a snapshot from hs_node_stats(). NULL is a no-op. */
+HS_EXPORT void hs_stats_free(hs_stats *st);
+
+/* Value `index` (0 for a scalar) of the statistic `name` in a snapshot.
+ * HS_ENOTFOUND for a name this library does not have, HS_EINVAL for an
+ * index past the statistic's len or a NULL argument. Any thread. */
+HS_EXPORT hs_err hs_stats_get(const hs_stats *st, const char *name,
+                              size_t index, uint64_t *out);
+/* The same by the statistic's position in hs_stat_at(); 0 for a position
+ * or index out of range. For loops over every statistic. */
+HS_EXPORT uint64_t hs_stats_value(const hs_stats *st, size_t stat,
+                                  size_t index);
+/* One value read straight from the node: hs_node_stats() and
+ * hs_stats_get() in one call, without the allocation. */
+HS_EXPORT hs_err hs_node_stat(hs_node *node, const char *name, size_t index,
+                              uint64_t *out);
 
 /* ======================================================================== */
 /* Nodes                                                                    */
 /* ======================================================================== */
 
-struct ev_loop; /* libev's loop; this header does not include ev.h */
 
-/* One cluster member: this process's membership in one cluster. Opaque. */
-typedef struct hs_node hs_node;
-
+/* How a gossip round exchanges state (option "mode"). */
 typedef enum hs_gossip_mode {
     HS_MODE_PUSH_PULL = 0, /* SYN -> SYN-ACK -> ACK (default) */
     HS_MODE_PULL = 1,      /* SYN(pull) -> SYN-ACK with deltas only */
     HS_MODE_PUSH = 2       /* unsolicited deltas of recent changes */
 } hs_gossip_mode;
 
-enum { HS_LOG_ERROR = 0, HS_LOG_WARN = 1, HS_LOG_INFO = 2, HS_LOG_DEBUG = 3 };
+/* Log levels (option "log-level"): a line is passed on when its level is
+ * at most the configured one. */
+typedef enum hs_log_level {
+    HS_LOG_ERROR = 0,
+    HS_LOG_WARN = 1,
+    HS_LOG_INFO = 2,
+    HS_LOG_DEBUG = 3
+} hs_log_level;
 
 /* Log sink: called with one complete line (no newline) at `level`, in the
  * form "hearsay[NAME] LEVEL: message". Called on the node's loop thread,
  * and on the calling thread when an hs_node_* call fails (the line says
  * why). It may run while the node holds its internal lock, so it must not
- * call hs_node_* functions: it is a sink. The default (NULL) writes to
- * stderr; only levels up to log_level are passed on. */
-typedef void (*hs_log_cb)(void *arg, int level, const char *line);
+ * call hs_node_* functions: it is a sink. The default (none) writes to
+ * stderr; only levels up to "log-level" are passed on. `arg` is the one
+ * given to hs_config_set_log(). */
+typedef void (*hs_log_cb)(void *arg, hs_log_level level, const char *line);
 
-/* Configuration. Always start from hs_config_init(): fields are only ever
- * appended, so a program compiled against an older header keeps working.
- * Strings are copied by hs_node_new(); the caller keeps ownership. */
-typedef struct hs_config {
-    const char *name;      /* required: unique member name (see docs) */
-    const char *cluster;   /* default "default" */
-    const char *bind;      /* numeric "ip:port" or "[ipv6]:port", port 0
-                              for any; default "127.0.0.1:7946". "[::]"
-                              is dual-stack (takes IPv4 peers too) */
-    const char *advertise; /* numeric "ip:port" peers use (port 0: the
-                              bound port); default: the bound address, or
-                              for a wildcard bind the first address of an
-                              interface that is up and not loopback
-                              (loopback, with a warning, if none is) */
-    uint64_t generation;   /* 0: wall-clock ms at hs_node_new(). A clock
-                              stepped back across a restart could then
-                              give a lower generation than the last run's:
-                              a program that must rule that out persists
-                              the last value and passes max(now, last + 1)
-                              itself */
-    uint64_t seed;         /* PRNG seed; 0: from the OS */
+/* ---- Configuration ----------------------------------------------------------
+ *
+ * A configuration is opaque and set option by option, by name, so that
+ * options can be added without changing any layout a program was built
+ * against (nng's way). Every option is described by one table in the
+ * library (hs_option_at): its name, type, default, bounds and a line of
+ * help; programs can list it to build their own flags or docs, as
+ * hearsayd does. The options are (defaults in the table; docs/embedding.md
+ * and docs/operations.md say more):
+ *
+ *   name                required: unique member name (HS_NAME_MAX)
+ *   cluster             cluster name; other clusters' messages are dropped
+ *   bind                numeric "ip:port" or "[ipv6]:port", port 0 for
+ *                       any; "[::]" is dual-stack (takes IPv4 peers too)
+ *   advertise           numeric "ip:port" peers use (port 0: the bound
+ *                       port); unset: the bound address, or for a wildcard
+ *                       bind the first address of an interface that is up
+ *                       and not loopback (loopback, with a warning)
+ *   generation          0: wall-clock ms at hs_node_new(). A clock stepped
+ *                       back across a restart could then give a lower
+ *                       generation than the last run's: a program that
+ *                       must rule that out persists the last value and
+ *                       sets max(now, last + 1) itself
+ *   seed                PRNG seed; 0: from the OS
+ *   mode                push-pull, pull or push (hs_gossip_mode)
+ *   gossip-interval, heartbeat-interval (ms; heartbeat 0: none). The
+ *                       detector's allowances and the local pause guard
+ *                       are tuned for a 1 s rhythm and scaled by the
+ *                       slower of the two / 1000
+ *   fanout, phi-threshold (0 disables suspicion), dead-after,
+ *   reap-dead-after, reap-left-after, tombstone-gc, max-datagram,
+ *   max-members, max-keys, resolve-interval (0: resolve each name once),
+ *   log-level, replay-window, replay-cache-size, max-source-rate,
+ *   max-pending-sends   (see each option's help)
+ *
+ * Sealing: a configuration with keys (hs_config_set_keys) seals every
+ * datagram; see there.
+ */
 
-    hs_gossip_mode mode;
-    /* The detector's allowances (minimum sigma, acceptable pause) and the
-     * local pause guard are tuned for a 1 s rhythm; they are scaled by the
-     * slower of these two intervals / 1000, so shorter intervals detect
-     * proportionally faster (docs/embedding.md). */
-    uint32_t gossip_interval_ms;    /* default 500 */
-    uint32_t heartbeat_interval_ms; /* default 500; 0: no heartbeats */
-    uint32_t fanout;                /* peers per round, default 1 */
-    double phi_threshold;           /* default 8; 0 disables suspicion */
-    uint32_t dead_after_ms;         /* suspect -> dead, default 500 */
-    uint32_t reap_dead_after_ms;    /* dead -> forgotten, default 24 h */
-    uint32_t reap_left_after_ms;    /* left -> forgotten, default 1 h */
-    uint32_t tombstone_gc_ms;       /* deleted keys kept, default 30 min */
-    size_t max_datagram;            /* default 1400 bytes */
-    uint32_t max_members;           /* default 16384 */
-    uint32_t max_keys;              /* per member, default 256 */
-    uint32_t resolve_interval_ms;   /* seed DNS re-resolution, default 30 s;
-                                       0: resolve each name once */
+/* Configuration of one node; opaque. */
+typedef struct hs_config hs_config;
 
-    hs_log_cb log_cb;
-    void *log_arg;
-    int log_level; /* HS_LOG_*, default HS_LOG_WARN */
+/* The type of an option's value. */
+typedef enum hs_option_type {
+    HS_OPT_STR = 0,    /* text */
+    HS_OPT_ADDR = 1,   /* text: "host:port" or "[ipv6]:port" */
+    HS_OPT_UINT = 2,   /* whole number */
+    HS_OPT_MS = 3,     /* whole number of milliseconds (a duration) */
+    HS_OPT_DOUBLE = 4, /* real number */
+    HS_OPT_ENUM = 5    /* one of `choices`, stored as its index */
+} hs_option_type;
 
-    /* ---- Encryption and admission (docs/security.md) ----
-     *
-     * keys: n_keys keys as base64 text (32 random bytes each, as
-     * hs_key_generate() and `hearsay keygen` make them), up to HS_KEYS_MAX.
-     * keys[0] is the primary: every datagram is sealed with it
-     * (XChaCha20-Poly1305, the cluster name bound as associated data); a
-     * datagram sealed with any of the keys is accepted. With keys, plaintext
-     * datagrams are refused (EPLAINTEXT); without, gossip is plaintext and
-     * sealed datagrams are refused (ESEALED). The choice is made here, once:
-     * keys can be rotated later (hs_node_key_add/use/remove) but a plaintext
-     * node cannot start sealing. The strings are copied (and the copies
-     * wiped when the node is freed); a malformed key is HS_EINVAL.
-     * Sealing adds HS_SEAL_BYTES to every datagram (key id, nonce, time
-     * stamp, tag), so max_datagram must then be at least 512 + 52. */
-    const char *const *keys;
-    size_t n_keys;
-    /* A sealed datagram carries its sender's wall-clock time: one stamped
-     * more than replay_window_ms away from this node's clock is refused as
-     * a replay (EREPLAY), and so is one whose nonce was already seen within
-     * the window (up to replay_cache_size nonces are remembered; more are
-     * counted in replay_evicted_early). Clocks must agree to within the
-     * window. Defaults 60 s and 16384; the window must be >= 1000 ms. */
-    uint32_t replay_window_ms;
-    uint32_t replay_cache_size;
-    /* Datagrams accepted per second from one source address (ip and port),
-     * with a burst of one second's worth; the excess is dropped before any
-     * decoding or decryption and counted as ERATE. Up to 2048 sources are
-     * tracked (the least recently heard is forgotten first). A peer sends
-     * a handful per gossip interval; the default, 1000, leaves room for
-     * 10 ms intervals. 0: no limit. */
-    uint32_t max_datagrams_per_sec_per_source;
-    /* Outgoing datagrams queued in the core between two sends; more are
-     * dropped and counted in sends_dropped. Default 1024. */
-    uint32_t max_pending_sends;
-} hs_config;
+/* One option, as the library describes it. Owned by the library, never
+ * freed; fields are only ever appended (a program reads the ones its
+ * header has and never allocates this struct). */
+typedef struct hs_option {
+    const char *name;    /* "gossip-interval" (also hearsayd's flag) */
+    hs_option_type type;
+    const char *metavar; /* placeholder for usage text: "DUR", "N", ... */
+    const char *help;    /* one line, no default in it */
+    const char *dflt;    /* the default as hs_config_get_str() prints it;
+                            NULL: none (unset) */
+    uint64_t min, max;   /* UINT, MS, ENUM: accepted range */
+    double min_double, max_double; /* DOUBLE: accepted range */
+    const char *const *choices;   /* ENUM: names by value, NULL-ended */
+} hs_option;
 
-HS_EXPORT void hs_config_init(hs_config *cfg);
+/* How many options there are; their descriptions by position (NULL past
+ * the end) or by name (NULL if unknown). Positions are stable: new options
+ * are appended. Static data: any thread. */
+HS_EXPORT size_t hs_option_count(void);
+HS_EXPORT const hs_option *hs_option_at(size_t i);
+HS_EXPORT const hs_option *hs_option_find(const char *name);
 
-/* Creates a node. `loop` is the libev loop it will run on: every call on the
+/* A configuration with every option at its default (hs_option.dflt), no
+ * keys and the default log sink. The caller owns *out and frees it with
+ * hs_config_free(). HS_EINVAL (out NULL), HS_ENOMEM. Any thread. */
+HS_EXPORT hs_err hs_config_new(hs_config **out);
+/* A copy of cfg (options, keys and log sink). HS_EINVAL, HS_ENOMEM. */
+HS_EXPORT hs_err hs_config_dup(const hs_config *cfg, hs_config **out);
+/* Frees cfg, wiping the copies of its keys. NULL is a no-op. */
+HS_EXPORT void hs_config_free(hs_config *cfg);
+
+/* Sets option `name` from text, parsed by the option's type: STR and ADDR
+ * as given (copied; NULL unsets an option without a default, e.g.
+ * advertise), UINT as a decimal number, MS as a duration ("250ms", "2s",
+ * "5m", "24h"; a bare number is ms), DOUBLE as a number, ENUM as one of
+ * its choices. HS_ENOTFOUND for an unknown name; HS_EINVAL for text the
+ * type does not accept or a value out of the option's range (the config
+ * is unchanged then); HS_ENOMEM. */
+HS_EXPORT hs_err hs_config_set_str(hs_config *cfg, const char *name,
+                                   const char *value);
+/* Sets a UINT, MS (in ms) or ENUM (by index) option. HS_ENOTFOUND,
+ * HS_EINVAL (another type, or out of range). */
+HS_EXPORT hs_err hs_config_set_uint(hs_config *cfg, const char *name,
+                                    uint64_t value);
+/* Sets a DOUBLE option. HS_ENOTFOUND, HS_EINVAL. */
+HS_EXPORT hs_err hs_config_set_double(hs_config *cfg, const char *name,
+                                      double value);
+
+/* Writes option `name` as text into buf, in the form hs_config_set_str()
+ * takes (durations in their largest exact unit: "500ms", "30s", "24h");
+ * "" for an unset option. HS_ENOTFOUND, HS_ENOSPC if len is too small
+ * (HS_NAME_MAX + 1 bytes always suffice), HS_EINVAL. */
+HS_EXPORT hs_err hs_config_get_str(const hs_config *cfg, const char *name,
+                                   char *buf, size_t len);
+/* Reads a UINT, MS or ENUM option. HS_ENOTFOUND, HS_EINVAL (type). */
+HS_EXPORT hs_err hs_config_get_uint(const hs_config *cfg, const char *name,
+                                    uint64_t *out);
+/* Reads a DOUBLE option. HS_ENOTFOUND, HS_EINVAL (type). */
+HS_EXPORT hs_err hs_config_get_double(const hs_config *cfg, const char *name,
+                                      double *out);
+
+/* Sets the log sink (NULL: stderr) and the argument passed to it. */
+HS_EXPORT hs_err hs_config_set_log(hs_config *cfg, hs_log_cb cb, void *arg);
+
+/* Encryption and admission (docs/security.md). Sets n_keys keys as
+ * base64 text (32 random bytes each, as hs_key_generate() and `hearsay
+ * keygen` make them), up to HS_KEYS_MAX, replacing earlier ones; n_keys 0
+ * clears them. keys[0] is the primary: every datagram is sealed with it
+ * (XChaCha20-Poly1305, the cluster name bound as associated data); a
+ * datagram sealed with any of the keys is accepted. With keys, plaintext
+ * datagrams are refused (EPLAINTEXT); without, gossip is plaintext and
+ * sealed datagrams are refused (ESEALED). The choice is made here, once:
+ * keys can be rotated later (hs_node_key_add/use/remove) but a plaintext
+ * node cannot start sealing. The strings are copied (and the copies wiped
+ * when freed); a malformed key is reported by hs_node_new() (HS_EINVAL).
+ * Sealing adds HS_SEAL_BYTES to every datagram, so max-datagram must then
+ * be at least HS_DATAGRAM_MIN + HS_SEAL_BYTES. A sealed datagram carries
+ * its sender's wall-clock time: one stamped more than replay-window away
+ * from this node's clock is refused as a replay (EREPLAY), and so is one
+ * whose nonce was already seen within the window (up to replay-cache-size
+ * nonces are remembered; more are counted in replay_evicted_early).
+ * HS_EINVAL (more than HS_KEYS_MAX, or a NULL key), HS_ENOMEM. */
+HS_EXPORT hs_err hs_config_set_keys(hs_config *cfg, const char *const *keys,
+                                    size_t n_keys);
+
+/* Creates a node from cfg (copied: the caller may free cfg at once).
+ * `loop` is the libev loop it will run on: every call on the
  * node must then come from that loop's thread, and callbacks run there. With
  * loop == NULL the node gets its own loop and thread (started by
  * hs_node_start()): every function may then be called from any thread and
@@ -333,30 +448,31 @@ HS_EXPORT hs_err hs_node_new(const hs_config *cfg, struct ev_loop *loop,
  * the node's thread). Keys set and seeds joined before take effect now.
  * HS_EADDR (bind or advertise address not numeric, or not local),
  * HS_EIO (bind failed, e.g. in use: the log says why), HS_ETOOBIG (a key
- * set before start does not fit max_datagram), HS_ENOMEM, HS_ESTATE
- * (already started or stopped). A failed start leaves the node as it was:
- * it may be started again. */
+ * set before start does not fit max-datagram), HS_ENOMEM (also: the own
+ * thread could not be created), HS_ESTATE (already started or stopped).
+ * A failed start leaves the node as it was, keys set and seeds joined
+ * before it included: it may be started again. */
 HS_EXPORT hs_err hs_node_start(hs_node *node);
 
 /* Adds seeds ("host:port"; host may be an IP literal, "[ipv6]", or a DNS
  * name) and starts gossiping with them; before hs_node_start() they are
  * kept for it. DNS names are resolved on a separate thread, never on the
- * loop, and re-resolved every resolve_interval_ms (and every 2 s while no
+ * loop, and re-resolved every resolve-interval (and every 2 s while no
  * other member is alive or suspect), so a Kubernetes headless service
  * works as a seed list; a name that fails to resolve is logged, counted in
  * resolve_errors and keeps its previous addresses. "srv+NAME" (no port)
  * names DNS SRV records: each target is a seed at the port its record
  * gives ("srv+_gossip._udp.hearsay.ns.svc.cluster.local"). The strings
  * are copied. HS_EADDR if an entry is malformed (nothing is added then),
- * HS_EFULL past 64 seeds in all, HS_ESTATE after leave or stop. */
+ * HS_EFULL past HS_SEEDS_MAX (64) seeds in all, HS_ESTATE after leave or stop. */
 HS_EXPORT hs_err hs_node_join(hs_node *node, const char *const *seeds,
                               size_t n_seeds);
 
 /* Sets or deletes one of this member's keys ("tags"); once started, each
  * success is reported to this node's own callbacks as an UPDATE with
  * `local` set (hs_event). Keys are 1..128
- * printable ASCII bytes without spaces, not starting with "hs."; values up
- * to 1024 bytes (copied). Before hs_node_start() keys are kept and
+ * printable ASCII bytes without spaces (HS_KEY_MAX), not starting with
+ * HS_KEY_RESERVED ("hs."); values up to HS_VALUE_MAX (1024) bytes (copied). Before hs_node_start() keys are kept and
  * written when it runs. HS_EINVAL, HS_ERESERVED, HS_ETOOBIG, HS_EFULL,
  * HS_ENOTFOUND (delete of an absent key), HS_ESTATE (after leave or
  * stop). */
@@ -364,7 +480,8 @@ HS_EXPORT hs_err hs_node_set(hs_node *node, const char *key, const void *value,
                              size_t len);
 HS_EXPORT hs_err hs_node_del(hs_node *node, const char *key);
 
-/* A key/value pair of a member. */
+/* A key/value pair of a member. Indexed as an array (hs_member.tags): its
+ * layout is frozen. */
 typedef struct hs_tag {
     const char *key;
     const uint8_t *value; /* value_len bytes, then a NUL not counted in
@@ -372,7 +489,8 @@ typedef struct hs_tag {
     size_t value_len;
 } hs_tag;
 
-/* A snapshot of one member. */
+/* A snapshot of one member. Indexed as an array (hs_member_list.members):
+ * its layout is frozen. */
 typedef struct hs_member {
     const char *name;
     const char *addr;
@@ -381,7 +499,7 @@ typedef struct hs_member {
     uint64_t heartbeat;
     double phi;            /* suspicion now; 0 for self, dead and left */
     uint64_t state_age_ms; /* time in the current state */
-    int is_self;
+    bool is_self;          /* this node */
     size_t n_tags;
     const hs_tag *tags;
 } hs_member;
@@ -400,9 +518,12 @@ HS_EXPORT hs_err hs_node_members(hs_node *node, hs_member_list **out);
 /* One member by name, as a list of one. HS_ENOTFOUND. */
 HS_EXPORT hs_err hs_node_member(hs_node *node, const char *name,
                                 hs_member_list **out);
+/* Frees a list from hs_node_members() or hs_node_member(), with every
+ * string and tag in it (one allocation). NULL is a no-op. Any thread. */
 HS_EXPORT void hs_member_list_free(hs_member_list *list);
 
-/* An event, valid only during the callback. */
+/* An event, valid only during the callback. Handed out by pointer: fields
+ * may be appended. */
 typedef struct hs_event {
     hs_event_type type;
     const char *name;
@@ -410,14 +531,14 @@ typedef struct hs_event {
     uint64_t generation;
     hs_member_state state; /* the member's state after the event */
     const char *key;       /* UPDATE: the key; NULL otherwise */
-    int deleted;           /* UPDATE: the key was deleted */
+    bool deleted;          /* UPDATE: the key was deleted */
     /* UPDATE of this node's own key by hs_node_set()/hs_node_del() on
-     * this node: 1. Peers learn the change by gossip and report it as an
-     * ordinary UPDATE (local 0); the node itself reports it once, right
+     * this node: true. Peers learn the change by gossip and report it as
+     * an ordinary UPDATE (local false); the node itself reports it once, right
      * after the call succeeded (dispatched from the loop, never from
      * inside the call). Keys set before hs_node_start() report nothing:
      * they are part of the member as it first appears. */
-    int local;
+    bool local;
     /* USER only (NULL / 0 otherwise). The event's name (1..128 printable
      * bytes), its payload (user_payload_len bytes, up to 512, then a NUL
      * not counted, so text prints as a string) and its Lamport time: every
@@ -431,10 +552,12 @@ typedef struct hs_event {
     uint64_t user_ltime;
 } hs_event;
 
+/* An event callback (hs_node_on): `ev` and every string in it are valid
+ * only during the call; `arg` is the one given with the callback. */
 typedef void (*hs_event_cb)(hs_node *node, const hs_event *ev, void *arg);
 
 /* Registers cb for the event types in `mask` (bit 1 << HS_EVENT_*; ~0u for
- * all). Up to 16 callbacks per node, never removed; register them before
+ * all). Up to HS_CALLBACKS_MAX (16) callbacks per node, never removed; register them before
  * hs_node_start() to see every event. Callbacks run on the node's loop
  * thread (its own thread with loop == NULL), one event at a time, without
  * any internal lock held and never from inside another hs_node_* call;
@@ -445,6 +568,8 @@ typedef void (*hs_event_cb)(hs_node *node, const hs_event *ev, void *arg);
 HS_EXPORT hs_err hs_node_on(hs_node *node, unsigned mask, hs_event_cb cb,
                             void *arg);
 
+/* Called once when an asynchronous operation (hs_node_leave) ends, with
+ * its status; `arg` is the one given with it. */
 typedef void (*hs_done_cb)(hs_node *node, hs_err status, void *arg);
 
 /* Leaves the cluster gracefully: marks this member left, tells a few peers
@@ -471,14 +596,10 @@ HS_EXPORT hs_err hs_node_stop(hs_node *node);
  * NULL is a no-op. */
 HS_EXPORT void hs_node_free(hs_node *node);
 
-/* Changes the level below which the node's log lines are dropped (as
- * hs_config.log_level), e.g. on a configuration reload. Takes effect for
- * the next line. Any thread. */
-HS_EXPORT hs_err hs_node_set_log_level(hs_node *node, int level);
-
-/* Copies the node's counters into *out (all zero before start except the
- * runtime's). Safe from any thread in own-thread mode. */
-HS_EXPORT hs_err hs_node_stats(hs_node *node, hs_stats *out);
+/* Changes the level above which the node's log lines are dropped (as
+ * option "log-level"), e.g. on a configuration reload. Takes effect for
+ * the next line. HS_EINVAL for a level outside hs_log_level. Any thread. */
+HS_EXPORT hs_err hs_node_set_log_level(hs_node *node, hs_log_level level);
 
 /* Room for any gossip address this library formats ("ip:port",
  * "[ipv6%scope]:port": at most 64 characters) and its NUL. */
@@ -501,11 +622,12 @@ HS_EXPORT hs_err hs_node_advertised_addr(hs_node *node, char *buf, size_t len);
  * longer), then twice as long each time up to every 60 s, each logged at
  * WARN with the reason and counted, and each also
  * re-resolving DNS seeds at once rather than at the next
- * resolve_interval_ms. A node without seeds is never "failing": it may
+ * resolve-interval. A node without seeds is never "failing": it may
  * be the first of its cluster. */
+/* Allocated by the caller: the layout is frozen. */
 typedef struct hs_join_status {
     unsigned seeds;           /* seeds given: addresses and DNS names */
-    int joined;               /* a peer has exchanged state with this node */
+    bool joined;              /* a peer has exchanged state with this node */
     uint64_t joined_after_ms; /* from hs_node_start() to that exchange */
     uint64_t failed_rounds;   /* rounds that reached no peer */
     char reason[200];         /* why the last round failed; "" if none */
@@ -539,11 +661,12 @@ HS_EXPORT hs_err hs_key_generate(char *buf, size_t cap);
  * base64 32-byte key, HS_ENOSPC if cap < HS_KEY_ID_LEN. */
 HS_EXPORT hs_err hs_key_id(const char *key, char *buf, size_t cap);
 
-/* One key of a node's keyring. */
+/* One key of a node's keyring. The caller allocates the array: the
+ * layout is frozen. */
 typedef struct hs_key_info {
     char key[HS_KEY_TEXT_LEN]; /* base64 text */
     char id[HS_KEY_ID_LEN];    /* hs_key_id() of it */
-    int primary;               /* the key datagrams are sealed with */
+    bool primary;              /* the key datagrams are sealed with */
 } hs_key_info;
 
 /* The node's keys, primary first, into out[0..cap); *count gets how many
@@ -604,7 +727,8 @@ HS_EXPORT hs_err hs_node_user_event(hs_node *node, const char *name,
 HS_EXPORT hs_err hs_node_force_leave(hs_node *node, const char *name,
                                      bool force);
 
-/* This member's name and generation. */
+/* This member's name (the node's copy: valid until hs_node_free) and
+ * generation (fixed by hs_node_new). NULL node: "" and 0. Any thread. */
 HS_EXPORT const char *hs_node_name(const hs_node *node);
 HS_EXPORT uint64_t hs_node_generation(const hs_node *node);
 

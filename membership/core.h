@@ -30,6 +30,7 @@
 
 #include "detector/phi.h"
 #include "hearsay.h"
+#include "membership/stats.h"
 #include "wire/wire.h"
 
 typedef struct hs_core hs_core;

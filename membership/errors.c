@@ -4,6 +4,20 @@
  */
 #include "hearsay.h"
 
+/* Codes are 0, -1, -2, ... without gaps, in map order: HS_ERR_LAST_ (and
+ * with it HS_REASONS, the length of the "rejected" statistic) is derived
+ * from the map's length, which is only right if so. */
+enum {
+#define HS_ERR_POS_(name, val, msg) HS_ERR_POS_##name,
+    HS_ERRNO_MAP(HS_ERR_POS_)
+#undef HS_ERR_POS_
+};
+#define HS_ERR_CHECK_(name, val, msg)                                         \
+    _Static_assert((val) == -(int)HS_ERR_POS_##name,                          \
+                   "error codes must be 0, -1, -2, ... in map order: " #name);
+HS_ERRNO_MAP(HS_ERR_CHECK_)
+#undef HS_ERR_CHECK_
+
 HS_EXPORT const char *hs_strerror(int err)
 {
     switch (err) {

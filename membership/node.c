@@ -1,6 +1,6 @@
 /*
- * node.c — the public node API: configuration and its translation into the
- * core's, creating and starting a node, local keys, seeds, callbacks,
+ * node.c — the public node API: the configuration's translation into the
+ * core's (the options themselves are in config.c), creating and starting a node, local keys, seeds, callbacks,
  * leave, stop, statistics and logging. The libev side (socket, timer, the
  * own thread, event dispatch) is in loop.c; member snapshots in snapshot.c.
  *
@@ -23,6 +23,10 @@
 #include <unistd.h>
 
 #include "membership/node_impl.h"
+
+/* The limits the header publishes are the runtime's. */
+_Static_assert(HS_SEEDS_MAX == HS_MAX_SEEDS_TOTAL, "seed limit");
+_Static_assert(HS_CALLBACKS_MAX == HS_MAX_CALLBACKS, "callback limit");
 
 /* ---- Time and logging --------------------------------------------------- */
 
@@ -110,43 +114,6 @@ void hs_rt_check_nomem(hs_node *n)
 
 /* ---- Configuration ------------------------------------------------------ */
 
-HS_EXPORT void hs_config_init(hs_config *cfg)
-{
-    if (!cfg)
-        return;
-    /* The protocol defaults live in one place, the core's. */
-    hs_core_config cc;
-    hs_core_config_init(&cc);
-    memset(cfg, 0, sizeof *cfg);
-    cfg->cluster = "default";
-    cfg->bind = "127.0.0.1:7946";
-    cfg->mode = cc.mode;
-    cfg->gossip_interval_ms = cc.gossip_interval_ms;
-    cfg->heartbeat_interval_ms = cc.heartbeat_interval_ms;
-    cfg->fanout = cc.fanout;
-    cfg->phi_threshold = cc.phi_threshold;
-    cfg->dead_after_ms = cc.dead_after_ms;
-    cfg->reap_dead_after_ms = cc.reap_dead_after_ms;
-    cfg->reap_left_after_ms = cc.reap_left_after_ms;
-    cfg->tombstone_gc_ms = cc.tombstone_gc_ms;
-    cfg->max_datagram = cc.max_datagram;
-    cfg->max_members = cc.max_members;
-    cfg->max_keys = cc.max_keys;
-    /* Pods behind a headless service come and go over minutes; 30 s keeps
-     * the seed list current at one lookup per node per half minute. */
-    cfg->resolve_interval_ms = 30000;
-    cfg->log_level = HS_LOG_WARN;
-    /* A minute: NTP keeps hosts far closer than that, and a replay inside
-     * the window is still caught by the nonce cache. 16384 nonces cover a
-     * minute of a node hearing ~270 datagrams a second (docs/security.md). */
-    cfg->replay_window_ms = 60000;
-    cfg->replay_cache_size = 16384;
-    /* A peer sends a few datagrams per gossip interval; 1000 a second
-     * leaves room for 10 ms intervals and a seed's bursts. */
-    cfg->max_datagrams_per_sec_per_source = 1000;
-    cfg->max_pending_sends = cc.max_pending;
-}
-
 static uint64_t os_seed(const hs_node *n)
 {
     uint64_t s = 0;
@@ -229,7 +196,7 @@ static hs_err configure(hs_node *n, const hs_config *cfg)
         /* The core packs into what is left after sealing. */
         if (cfg->max_datagram < HS_WIRE_MIN_DATAGRAM + HS_SEAL_OVERHEAD) {
             hs_rt_log(n, HS_LOG_ERROR,
-                      "config: max_datagram must be at least %d with keys "
+                      "config: max-datagram must be at least %d with keys "
                       "(sealing adds %d bytes)",
                       HS_WIRE_MIN_DATAGRAM + HS_SEAL_OVERHEAD,
                       HS_SEAL_OVERHEAD);
@@ -241,13 +208,16 @@ static hs_err configure(hs_node *n, const hs_config *cfg)
     if (hs_core_config_check(cc) != HS_OK) {
         hs_rt_log(n, HS_LOG_ERROR,
                   "config: out of range (cluster name, mode, intervals > 0, "
-                  "fanout 1..16, max_datagram %d..%d, phi_threshold 0..1000, "
-                  "max_members, max_keys and max_pending_sends >= 1, "
+                  "fanout 1..16, max-datagram %d..%d, phi-threshold 0..1000, "
+                  "max-members, max-keys and max-pending-sends >= 1, "
                   "generation < 2^62)",
                   HS_WIRE_MIN_DATAGRAM, HS_WIRE_MAX_DATAGRAM);
         return HS_EINVAL;
     }
-    return hs_guard_init(n, cfg);
+    err = hs_guard_init(n, cfg);
+    /* The keyring holds the keys now; the caller's copies are theirs. */
+    n->cfg.keys = NULL;
+    return err;
 }
 
 /* ---- Lifecycle ---------------------------------------------------------- */
@@ -413,6 +383,9 @@ static hs_err choose_advertised(hs_node *n, const hs_sockaddr *bound)
     return HS_OK;
 }
 
+/* Writes the keys set before start into the new core. They stay kept
+ * until the start has succeeded (drop_pending), so a start that fails
+ * later still leaves them for the next try. */
 static hs_err apply_pending(hs_node *n, uint64_t now)
 {
     for (size_t i = 0; i < n->n_pending; i++) {
@@ -424,6 +397,11 @@ static hs_err apply_pending(hs_node *n, uint64_t now)
             return err;
         }
     }
+    return HS_OK;
+}
+
+static void drop_pending(hs_node *n)
+{
     for (size_t i = 0; i < n->n_pending; i++) {
         free(n->pending[i].key);
         free(n->pending[i].value);
@@ -431,7 +409,6 @@ static hs_err apply_pending(hs_node *n, uint64_t now)
     free(n->pending);
     n->pending = NULL;
     n->n_pending = 0;
-    return HS_OK;
 }
 
 HS_EXPORT hs_err hs_node_start(hs_node *n)
@@ -462,8 +439,10 @@ HS_EXPORT hs_err hs_node_start(hs_node *n)
     n->state = HS_NODE_RUNNING;
     if ((err = hs_loop_start(n)) != HS_OK) {
         n->state = HS_NODE_NEW;
+        n->started_ms = 0;
         goto fail;
     }
+    drop_pending(n);
     hs_rt_log(
         n, HS_LOG_INFO,
         "started: bound %s, advertising %s, generation %" PRIu64 ", gossip %s",
@@ -834,20 +813,18 @@ HS_EXPORT hs_err hs_node_on(hs_node *n, unsigned mask, hs_event_cb cb,
     return err;
 }
 
-HS_EXPORT hs_err hs_node_set_log_level(hs_node *n, int level)
+HS_EXPORT hs_err hs_node_set_log_level(hs_node *n, hs_log_level level)
 {
-    if (!n || level < HS_LOG_ERROR || level > HS_LOG_DEBUG)
+    if (!n || (int)level < HS_LOG_ERROR || level > HS_LOG_DEBUG)
         return HS_EINVAL;
     /* Read without the lock by every log line, so atomic, not under mu. */
-    __atomic_store_n(&n->cfg.log_level, level, __ATOMIC_RELAXED);
+    __atomic_store_n(&n->cfg.log_level, (int)level, __ATOMIC_RELAXED);
     return HS_OK;
 }
 
-HS_EXPORT hs_err hs_node_stats(hs_node *n, hs_stats *out)
+/* The core's counters with the runtime's added in, into *out. With mu. */
+static void collect_stats(hs_node *n, hs_stats *out)
 {
-    if (!n || !out)
-        return HS_EINVAL;
-    pthread_mutex_lock(&n->mu);
     if (n->core)
         *out = *hs_core_stats_get(n->core);
     else
@@ -867,8 +844,36 @@ HS_EXPORT hs_err hs_node_stats(hs_node *n, hs_stats *out)
     out->replay_evicted_early =
         n->replay ? hs_replay_evicted_early(n->replay) : 0;
     out->alloc_failures += n->rt.alloc_failures;
+}
+
+HS_EXPORT hs_err hs_node_stats(hs_node *n, hs_stats **out)
+{
+    if (!out)
+        return HS_EINVAL;
+    *out = NULL;
+    if (!n)
+        return HS_EINVAL;
+    hs_stats *st = malloc(sizeof *st);
+    if (!st)
+        return HS_ENOMEM;
+    pthread_mutex_lock(&n->mu);
+    collect_stats(n, st);
     pthread_mutex_unlock(&n->mu);
+    *out = st;
     return HS_OK;
+}
+
+HS_EXPORT hs_err hs_node_stat(hs_node *n, const char *name, size_t index,
+                              uint64_t *out)
+{
+    if (!n || !out)
+        return HS_EINVAL;
+    /* On the stack: one value must not cost an allocation. */
+    hs_stats st;
+    pthread_mutex_lock(&n->mu);
+    collect_stats(n, &st);
+    pthread_mutex_unlock(&n->mu);
+    return hs_stats_get(&st, name, index, out);
 }
 
 HS_EXPORT hs_err hs_node_join_status(hs_node *n, hs_join_status *out)

@@ -24,6 +24,7 @@
 
 #include "hearsay.h"
 #include "membership/addr.h"
+#include "membership/config.h"
 #include "membership/core.h"
 #include "membership/resolve.h"
 #include "wire/seal.h"

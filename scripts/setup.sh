@@ -24,6 +24,7 @@ PACKAGES=(
   curl serf                          # bench/vs-serf: event streams, the peer
   chromium chromium-driver python3-selenium  # the dashboard's browser test
   faketime                           # agent_generation: a clock behind across a restart
+  abi-compliance-checker             # tests/abi: the released header against the current one
 )
 
 missing=()

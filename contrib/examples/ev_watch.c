@@ -64,13 +64,17 @@ int main(int argc, char **argv)
         return 2;
     }
     struct ev_loop *loop = ev_default_loop(0); /* ours to choose */
-    hs_config cfg;
-    hs_config_init(&cfg);
-    cfg.name = argv[1];
-    cfg.bind = argv[2];
-
+    /* Options by name: the library's table says which there are. */
+    hs_config *cfg = NULL;
     hs_node *node = NULL;
-    hs_err err = hs_node_new(&cfg, loop, &node);
+    hs_err err = hs_config_new(&cfg);
+    if (err == HS_OK)
+        err = hs_config_set_str(cfg, "name", argv[1]);
+    if (err == HS_OK)
+        err = hs_config_set_str(cfg, "bind", argv[2]);
+    if (err == HS_OK)
+        err = hs_node_new(cfg, loop, &node);
+    hs_config_free(cfg); /* the node has its own copy */
     if (err == HS_OK)
         err = hs_node_on(node, ~0u, on_event, NULL);
     if (err == HS_OK)

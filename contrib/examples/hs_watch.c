@@ -69,8 +69,11 @@ static void usage(FILE *to)
 
 int main(int argc, char **argv)
 {
-    hs_config cfg;
-    hs_config_init(&cfg);
+    hs_config *cfg = NULL;
+    if (hs_config_new(&cfg) != HS_OK)
+        return 1;
+    const char *name = NULL;
+    hs_err err = HS_OK;
     const char *seeds[MAX_SEEDS];
     const char *tags[MAX_SEEDS];
     size_t n_seeds = 0, n_tags = 0;
@@ -92,16 +95,17 @@ int main(int argc, char **argv)
            -1) {
         switch (c) {
         case 'n':
-            cfg.name = optarg;
+            name = optarg;
+            err = hs_config_set_str(cfg, "name", optarg);
             break;
         case 'b':
-            cfg.bind = optarg;
+            err = hs_config_set_str(cfg, "bind", optarg);
             break;
         case 'a':
-            cfg.advertise = optarg;
+            err = hs_config_set_str(cfg, "advertise", optarg);
             break;
         case 'c':
-            cfg.cluster = optarg;
+            err = hs_config_set_str(cfg, "cluster", optarg);
             break;
         case 'j':
             if (n_seeds < MAX_SEEDS)
@@ -115,23 +119,34 @@ int main(int argc, char **argv)
             seconds = strtol(optarg, NULL, 10);
             break;
         case 'v':
-            cfg.log_level = HS_LOG_DEBUG;
+            err = hs_config_set_uint(cfg, "log-level", HS_LOG_DEBUG);
             break;
         case 'V':
             printf("hs_watch, libhearsay %s (compiled against %d.%d.%d)\n",
                    hs_version_string(), HS_VERSION_MAJOR, HS_VERSION_MINOR,
                    HS_VERSION_PATCH);
+            hs_config_free(cfg);
             return 0;
         case 'h':
             usage(stdout);
+            hs_config_free(cfg);
             return 0;
         default:
             usage(stderr);
+            hs_config_free(cfg);
             return 2;
         }
+        if (err != HS_OK)
+            break;
     }
-    if (!cfg.name) {
+    if (err != HS_OK) {
+        fprintf(stderr, "hs_watch: bad option value: %s\n", hs_strerror(err));
+        hs_config_free(cfg);
+        return 2;
+    }
+    if (!name) {
         usage(stderr);
+        hs_config_free(cfg);
         return 2;
     }
 
@@ -144,7 +159,8 @@ int main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 
     hs_node *node;
-    hs_err err = hs_node_new(&cfg, NULL, &node); /* NULL: own thread */
+    err = hs_node_new(cfg, NULL, &node); /* NULL: own thread */
+    hs_config_free(cfg);                 /* the node keeps its own copy */
     if (err != HS_OK) {
         fprintf(stderr, "hs_watch: %s\n", hs_strerror(err));
         return 1;

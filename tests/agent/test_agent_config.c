@@ -56,6 +56,30 @@ static void expect_error(int argc, char **argv, const char *needle)
                  needle, rc, err);
 }
 
+/* A library knob of s as text, and as numbers (hs_config_get_*). */
+static const char *knob(const hsa_settings *s, const char *name)
+{
+    static char buf[4][HS_NAME_MAX + 1];
+    static unsigned next;
+    char *b = buf[next++ % 4];
+    assert_int_equal(hs_config_get_str(s->node, name, b, sizeof buf[0]), HS_OK);
+    return b;
+}
+
+static uint64_t knob_u(const hsa_settings *s, const char *name)
+{
+    uint64_t v = 0;
+    assert_int_equal(hs_config_get_uint(s->node, name, &v), HS_OK);
+    return v;
+}
+
+static double knob_d(const hsa_settings *s, const char *name)
+{
+    double v = 0;
+    assert_int_equal(hs_config_get_double(s->node, name, &v), HS_OK);
+    return v;
+}
+
 static void test_defaults(void **state)
 {
     hsa_settings s;
@@ -63,7 +87,11 @@ static void test_defaults(void **state)
     assert_string_equal(s.name, "n1");
     assert_string_equal(s.http, HSA_DEFAULT_HTTP);
     assert_int_equal(s.log_level, HS_LOG_INFO);
-    assert_int_equal(s.set, 0); /* node knobs left to the library */
+    /* Node knobs left to the library: each at the table's default. */
+    for (size_t i = 0; i < hs_option_count(); i++) {
+        const hs_option *o = hs_option_at(i);
+        assert_string_equal(knob(&s, o->name), o->dflt ? o->dflt : "");
+    }
     assert_int_equal(s.leave_timeout_ms, 5000);
     assert_int_equal(s.sse_max_clients, 64);
     assert_null(s.keyring);
@@ -75,6 +103,46 @@ static void test_defaults(void **state)
     gethostname(host, sizeof host);
     assert_string_equal(s.name, host);
     hsa_settings_free(&s);
+}
+
+/* Every knob in the library's table is a flag and a config key of its
+ * name, taking the table's default as a value; except the two the daemon
+ * sets itself. A knob added to the library needs nothing here. */
+static void test_library_knobs_are_flags(void **state)
+{
+    (void)state;
+    size_t flags = 0;
+    for (size_t i = 0; i < hs_option_count(); i++) {
+        const hs_option *o = hs_option_at(i);
+        char flag[80];
+        snprintf(flag, sizeof flag, "--%s", o->name);
+        if (!strcmp(o->name, "generation") || !strcmp(o->name, "seed")) {
+            expect_error(ARGC("--name", "n1", flag, "1"),
+                         ARGV("--name", "n1", flag, "1"), "unknown option");
+            continue;
+        }
+        if (!o->dflt || !strcmp(o->name, "name"))
+            continue;
+        hsa_settings s;
+        char dflt[64];
+        snprintf(dflt, sizeof dflt, "%s", o->dflt);
+        assert_int_equal(parse(&s, ARGC("--name", "n1", flag, dflt),
+                               ARGV("--name", "n1", flag, dflt)),
+                         0);
+        if (strcmp(o->name, "log-level") != 0)
+            assert_string_equal(knob(&s, o->name), o->dflt);
+        char doc[160], key[64];
+        snprintf(key, sizeof key, "%s", o->name);
+        for (char *p = key; *p; p++)
+            *p = *p == '-' ? '_' : *p;
+        snprintf(doc, sizeof doc, "{\"%s\": \"%s\"}", key, o->dflt);
+        assert_int_equal(hsa_settings_apply_json(&s, "k.json", doc,
+                                                 strlen(doc), err, sizeof err),
+                         0);
+        hsa_settings_free(&s);
+        flags++;
+    }
+    assert_true(flags >= 20);
 }
 
 static void test_all_kinds(void **state)
@@ -95,42 +163,47 @@ static void test_all_kinds(void **state)
         argc++;
     assert_int_equal(parse(&s, argc, argv), 0);
     assert_string_equal(s.name, "n2");
-    assert_string_equal(s.bind, "127.0.0.1:7001");
-    assert_string_equal(s.advertise, "[::1]:7001");
+    assert_string_equal(knob(&s, "bind"), "127.0.0.1:7001");
+    assert_string_equal(knob(&s, "advertise"), "[::1]:7001");
     assert_int_equal(s.n_join, 2);
     assert_string_equal(s.join[1], "seed.example:7946");
-    assert_string_equal(s.cluster, "prod");
+    assert_string_equal(knob(&s, "cluster"), "prod");
     assert_null(s.http);
     assert_int_equal(s.n_tags, 2);
     assert_string_equal(s.tags[1].key, "zone");
     assert_string_equal(s.tags[1].value, "a=b");
     assert_int_equal(s.log_level, HS_LOG_DEBUG);
-    assert_int_equal(s.mode, HS_MODE_PULL);
-    assert_int_equal(s.gossip_interval_ms, 250);
-    assert_int_equal(s.heartbeat_interval_ms, 1500);
-    assert_true(s.phi_threshold == 9.5);
-    assert_int_equal(s.dead_after_ms, 120000);
-    assert_int_equal(s.fanout, 3);
-    assert_int_equal(s.max_datagram, 1200);
-    assert_int_equal(s.reap_dead_after_ms, 3600000);
+    assert_int_equal(knob_u(&s, "mode"), HS_MODE_PULL);
+    assert_int_equal(knob_u(&s, "gossip-interval"), 250);
+    assert_int_equal(knob_u(&s, "heartbeat-interval"), 1500);
+    assert_true(knob_d(&s, "phi-threshold") == 9.5);
+    assert_int_equal(knob_u(&s, "dead-after"), 120000);
+    assert_int_equal(knob_u(&s, "fanout"), 3);
+    assert_int_equal(knob_u(&s, "max-datagram"), 1200);
+    assert_int_equal(knob_u(&s, "reap-dead-after"), 3600000);
     assert_int_equal(s.leave_timeout_ms, 750);
     assert_int_equal(s.handler_timeout_ms, 2000);
     assert_int_equal(s.n_handlers, 1);
     assert_int_equal(s.handlers[0].mask,
                      (1u << HS_EVENT_JOIN) | (1u << HS_EVENT_FAIL));
     assert_string_equal(s.handlers[0].cmd, "/bin/true");
-    assert_true(s.set & HSA_SET_GOSSIP_INTERVAL);
-    assert_false(s.set & HSA_SET_MAX_KEYS);
+    assert_string_equal(knob(&s, "max-keys"), hs_option_find("max-keys")->dflt);
 
-    hs_config cfg;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.max_keys = 77; /* stands for a library default: must stay */
-    hsa_settings_to_config(&s, &cfg);
-    assert_string_equal(cfg.name, "n2");
-    assert_int_equal(cfg.gossip_interval_ms, 250);
-    assert_int_equal(cfg.fanout, 3);
-    assert_int_equal(cfg.max_datagram, 1200);
-    assert_int_equal(cfg.max_keys, 77);
+    hs_config *cfg = NULL;
+    assert_int_equal(hsa_settings_to_config(&s, &cfg, err, sizeof err), 0);
+    char buf[64];
+    uint64_t v = 0;
+    assert_int_equal(hs_config_get_str(cfg, "name", buf, sizeof buf), HS_OK);
+    assert_string_equal(buf, "n2");
+    assert_int_equal(hs_config_get_uint(cfg, "gossip-interval", &v), HS_OK);
+    assert_int_equal(v, 250);
+    assert_int_equal(hs_config_get_uint(cfg, "fanout", &v), HS_OK);
+    assert_int_equal(v, 3);
+    assert_int_equal(hs_config_get_uint(cfg, "log-level", &v), HS_OK);
+    assert_int_equal(v, HS_LOG_DEBUG);
+    assert_int_equal(hs_config_get_uint(cfg, "max-keys", &v), HS_OK);
+    assert_int_equal(v, 256); /* not given: the library's default */
+    hs_config_free(cfg);
     hsa_settings_free(&s);
 }
 
@@ -257,10 +330,10 @@ static void test_config_file(void **state)
     assert_string_equal(s.name, "from-flag");
     assert_null(s.http);
     /* ... the file's values stay where no flag says otherwise ... */
-    assert_string_equal(s.cluster, "c1");
-    assert_int_equal(s.gossip_interval_ms, 200);
-    assert_int_equal(s.heartbeat_interval_ms, 2000);
-    assert_true(s.phi_threshold == 10.5);
+    assert_string_equal(knob(&s, "cluster"), "c1");
+    assert_int_equal(knob_u(&s, "gossip-interval"), 200);
+    assert_int_equal(knob_u(&s, "heartbeat-interval"), 2000);
+    assert_true(knob_d(&s, "phi-threshold") == 10.5);
     /* ... lists add up and tags merge key by key. */
     assert_int_equal(s.n_join, 3);
     assert_string_equal(s.join[2], "10.0.0.3:7946");
@@ -400,13 +473,10 @@ static void test_security_settings(void **state)
         0);
     assert_string_equal(s.keyring, "/k");
     assert_string_equal(s.http_token_file, "/t");
-    hs_config cfg;
-    hs_config_init(&cfg);
-    assert_int_equal(cfg.max_datagrams_per_sec_per_source, 1000);
-    hsa_settings_to_config(&s, &cfg);
-    assert_int_equal(cfg.replay_window_ms, 30000);
-    assert_int_equal(cfg.max_datagrams_per_sec_per_source, 0); /* off */
-    assert_int_equal(cfg.max_pending_sends, 64);
+    assert_string_equal(hs_option_find("max-source-rate")->dflt, "1000");
+    assert_int_equal(knob_u(&s, "replay-window"), 30000);
+    assert_int_equal(knob_u(&s, "max-source-rate"), 0); /* off */
+    assert_int_equal(knob_u(&s, "max-pending-sends"), 64);
     hsa_settings_free(&s);
 
     /* The same from the config file, underscores for dashes. */
@@ -416,7 +486,7 @@ static void test_security_settings(void **state)
                                              err, sizeof err),
                      0);
     assert_string_equal(s.http_token_file, "/t2");
-    assert_int_equal(s.replay_window_ms, 5000);
+    assert_int_equal(knob_u(&s, "replay-window"), 5000);
     hsa_settings_free(&s);
 
     expect_error(ARGC("--replay-window", "999ms"),
@@ -615,6 +685,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_library_knobs_are_flags),
         cmocka_unit_test(test_all_kinds),
         cmocka_unit_test(test_handler_specs),
         cmocka_unit_test(test_flag_errors),

@@ -20,7 +20,7 @@
 #include "agent/agent.h"
 #include "agent/dashboard.h"
 
-static void quiet(void *arg, int level, const char *line)
+static void quiet(void *arg, hs_log_level level, const char *line)
 {
     (void)arg;
     (void)level;
@@ -38,18 +38,20 @@ static int setup(void **state)
     fixture *f = calloc(1, sizeof *f);
     assert_non_null(f);
     f->s.name = "dash";
-    f->s.set = HSA_SET_GOSSIP_INTERVAL;
-    f->s.gossip_interval_ms = 150;
+    assert_int_equal(hs_config_new(&f->s.node), HS_OK);
+    assert_int_equal(hs_config_set_uint(f->s.node, "gossip-interval", 150),
+                     HS_OK);
     f->a.cfg = &f->s;
     hsa_log_init(&f->a.log, "test", "dash", HS_LOG_ERROR - 1);
     f->a.loop = ev_loop_new(EVFLAG_AUTO);
     assert_non_null(f->a.loop);
-    hs_config cfg;
-    hs_config_init(&cfg);
-    hsa_settings_to_config(&f->s, &cfg);
-    cfg.bind = "127.0.0.1:0";
-    cfg.log_cb = quiet;
-    assert_int_equal(hs_node_new(&cfg, f->a.loop, &f->a.node), HS_OK);
+    hs_config *cfg = NULL;
+    char err[200];
+    assert_int_equal(hsa_settings_to_config(&f->s, &cfg, err, sizeof err), 0);
+    assert_int_equal(hs_config_set_str(cfg, "bind", "127.0.0.1:0"), HS_OK);
+    assert_int_equal(hs_config_set_log(cfg, quiet, NULL), HS_OK);
+    assert_int_equal(hs_node_new(cfg, f->a.loop, &f->a.node), HS_OK);
+    hs_config_free(cfg);
     assert_int_equal(hs_node_start(f->a.node), HS_OK);
     f->a.phase = HSA_RUNNING;
     *state = f;
@@ -61,6 +63,7 @@ static int teardown(void **state)
     fixture *f = *state;
     hs_node_free(f->a.node);
     ev_loop_destroy(f->a.loop);
+    hs_config_free(f->s.node);
     free(f);
     return 0;
 }
@@ -198,13 +201,16 @@ static void stats_document(void **state)
     /* The flag given, and the library's defaults for the rest. */
     assert_int_equal(
         json_integer_value(json_object_get(c, "gossip_interval_ms")), 150);
-    hs_config def;
-    hs_config_init(&def);
+    hs_config *def = NULL;
+    assert_int_equal(hs_config_new(&def), HS_OK);
+    uint64_t hb = 0;
+    double phi = 0;
+    assert_int_equal(hs_config_get_uint(def, "heartbeat-interval", &hb), HS_OK);
+    assert_int_equal(hs_config_get_double(def, "phi-threshold", &phi), HS_OK);
+    hs_config_free(def);
     assert_int_equal(
-        json_integer_value(json_object_get(c, "heartbeat_interval_ms")),
-        def.heartbeat_interval_ms);
-    assert_true(json_real_value(json_object_get(c, "phi_threshold")) ==
-                def.phi_threshold);
+        json_integer_value(json_object_get(c, "heartbeat_interval_ms")), hb);
+    assert_true(json_real_value(json_object_get(c, "phi_threshold")) == phi);
     json_t *rej = json_object_get(j, "rejected");
     assert_int_equal(json_object_size(rej), HS_REASONS - 1);
     assert_true(json_is_integer(json_object_get(rej, "ESELF")));

@@ -20,6 +20,9 @@
 #include "agent/handlers.h"
 #include "agent/json.h"
 #include "agent/metrics.h"
+/* A statistics snapshot is this struct; the test fills one by hand to
+ * render known values (the agent itself reads it only by name). */
+#include "membership/stats.h"
 
 static const hs_tag tags_a[] = {
     {"role", (const uint8_t *)"db", 2},
@@ -168,7 +171,7 @@ static void test_event_and_error_json(void **state)
 
 static void test_metrics(void **state)
 {
-    hs_stats st;
+    struct hs_stats st;
     memset(&st, 0, sizeof st);
     st.msgs_sent[1] = 11;
     st.bytes_recv[2] = 2048;

@@ -28,7 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define MAX_ARGS 64
 
-static void quiet(void *arg, int level, const char *line)
+static void quiet(void *arg, hs_log_level level, const char *line)
 {
     (void)arg;
     (void)level;
@@ -41,12 +41,14 @@ static void try_node(const hsa_settings *s)
 {
     if (s->show_help || s->show_version)
         return;
-    hs_config cfg;
-    hs_config_init(&cfg);
-    hsa_settings_to_config(s, &cfg);
-    cfg.log_cb = quiet;
+    hs_config *cfg = NULL;
+    char err[512];
+    if (hsa_settings_to_config(s, &cfg, err, sizeof err) < 0)
+        return; /* refused with a message: fine */
+    hs_config_set_log(cfg, quiet, NULL);
     hs_node *n = NULL;
-    hs_err e = hs_node_new(&cfg, NULL, &n);
+    hs_err e = hs_node_new(cfg, NULL, &n);
+    hs_config_free(cfg);
     if (e != HS_OK && e != HS_EINVAL)
         abort();
     if ((e == HS_OK) != (n != NULL))

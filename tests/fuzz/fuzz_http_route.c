@@ -28,7 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define TOKEN "fuzz-token-0123456789"
 
-static void quiet(void *arg, int level, const char *line)
+static void quiet(void *arg, hs_log_level level, const char *line)
 {
     (void)arg;
     (void)level;
@@ -47,17 +47,18 @@ static hsa_agent *agent(void)
     a.cfg = &s;
     hsa_log_init(&a.log, "fuzz", "fuzz", HS_LOG_ERROR - 1); /* silent */
     a.loop = ev_loop_new(EVFLAG_AUTO);
-    hs_config cfg;
-    hs_config_init(&cfg);
-    cfg.name = "fuzz";
-    cfg.cluster = "fuzz";
-    cfg.bind = "127.0.0.1:0";
-    cfg.keys = keys;
-    cfg.n_keys = 1;
-    cfg.log_cb = quiet;
-    if (!a.loop || hs_node_new(&cfg, a.loop, &a.node) != HS_OK ||
+    hs_config *cfg = NULL;
+    if (hs_config_new(&cfg) != HS_OK || hs_config_new(&s.node) != HS_OK ||
+        hs_config_set_str(cfg, "name", "fuzz") != HS_OK ||
+        hs_config_set_str(cfg, "cluster", "fuzz") != HS_OK ||
+        hs_config_set_str(cfg, "bind", "127.0.0.1:0") != HS_OK ||
+        hs_config_set_keys(cfg, keys, 1) != HS_OK ||
+        hs_config_set_log(cfg, quiet, NULL) != HS_OK)
+        abort();
+    if (!a.loop || hs_node_new(cfg, a.loop, &a.node) != HS_OK ||
         hs_node_start(a.node) != HS_OK)
         abort();
+    hs_config_free(cfg);
     snprintf(a.token, sizeof a.token, "%s", TOKEN);
     a.phase = HSA_RUNNING;
     return &a;

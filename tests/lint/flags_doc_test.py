@@ -9,6 +9,9 @@ in `hearsay --help` and every command's --help, in docs/man/hearsay.1 and
 in the CLI section of docs/operations.md ("## The hearsay CLI") must be
 the same set. A flag added to the daemon without its documentation, or
 documentation of a flag that is gone, fails with the difference named.
+The defaults must agree too: where `hearsayd --help` says "(default X)"
+(for the node knobs that is the library's option table), the flags
+table's Default column and the man page's "(default ...)" say X.
 
     flags_doc_test.py --hearsayd PATH --hearsay PATH --source-dir DIR
 """
@@ -62,6 +65,52 @@ def compare(what, sets):
     return ok
 
 
+DEFAULT = re.compile(r"\(default ([^)]*)\)\s*$")
+
+
+def unquote(v):
+    # Words may follow the value: "`0` (wait forever)", "0: wait forever".
+    v = v.split(" (")[0].split(": ")[0]
+    return v.strip().strip("`").strip('"')
+
+
+def compare_defaults(opt_lines, table, man):
+    """The defaults --help prints, against the docs table and the man page."""
+    want = {}
+    for ln in opt_lines:
+        m = DEFAULT.search(ln)
+        if m:
+            want[FLAG.match(ln.strip()).group(1)] = unquote(m.group(1))
+    doc = {}
+    for ln in table.splitlines():
+        cols = ln.split("|")
+        if ln.startswith("| `--") and len(cols) > 3:
+            names = flags(cols[1])
+            if len(names) == 1:
+                doc[names.pop()] = cols[2].strip()
+    ok = True
+    checked = 0
+    for flag, v in sorted(want.items()):
+        d = doc.get(flag)
+        # The column may add words after the value: "`0` (wait forever)".
+        if d is not None and unquote(d) != v:
+            print(f"FAIL defaults: --{flag}: --help says {v!r}, "
+                  f"docs/operations.md says {d!r}", file=sys.stderr)
+            ok = False
+        m = re.search(r'^\.BI? "--' + re.escape(flag) + r'[ "].*?\n(.*?)(?=^\.(TP|SH))',
+                      man, re.M | re.S)
+        md = DEFAULT.search(m.group(1).strip().rstrip(".")) if m else None
+        checked += bool(d is not None) + bool(md)
+        if md and unquote(md.group(1)) != v:
+            print(f"FAIL defaults: --{flag}: --help says {v!r}, "
+                  f"hearsayd.8 says {md.group(1)!r}", file=sys.stderr)
+            ok = False
+    if ok:
+        print(f"ok defaults: {len(want)} defaults of --help, {checked} "
+              "places in docs/operations.md and hearsayd.8 agree")
+    return ok
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--hearsayd", required=True)
@@ -94,6 +143,9 @@ def main():
             return 1
     ok = compare("hearsayd", {"hearsayd --help": d_help, "hearsayd.8": d_man,
                               "docs/operations.md (Flags)": d_doc})
+    ok &= compare_defaults(opt_lines, table,
+                           man_text(os.path.join(src, "docs", "man",
+                                                 "hearsayd.8")))
 
     # hearsay: every command's help; usage, command and option lines only
     # (the prose mentions the daemon's flags and example values).

@@ -114,10 +114,14 @@ cat > "$WORK/use.c" <<'C'
 #include <stdio.h>
 int main(void)
 {
-    hs_config c;
-    hs_config_init(&c);
+    hs_config *c = NULL;
+    uint64_t ms = 0;
+    if (hs_config_new(&c) != HS_OK ||
+        hs_config_get_uint(c, "gossip-interval", &ms) != HS_OK)
+        return 1;
+    hs_config_free(c);
     printf("libhearsay %s, gossip every %u ms\n", hs_version_string(),
-           (unsigned)c.gossip_interval_ms);
+           (unsigned)ms);
     return 0;
 }
 C

@@ -58,7 +58,7 @@ static void sleep_ms(unsigned ms)
 
 /* ---- Nodes -------------------------------------------------------------- */
 
-static void quiet(void *arg, int level, const char *line)
+static void quiet(void *arg, hs_log_level level, const char *line)
 {
     (void)arg;
     (void)level;
@@ -83,27 +83,40 @@ typedef struct spec {
     uint32_t rate;       /* max_datagrams_per_sec_per_source; 0: default */
 } spec;
 
+#define SET_STR(cfg, opt, v) \
+    assert_int_equal(hs_config_set_str(cfg, opt, v), HS_OK)
+#define SET_UINT(cfg, opt, v) \
+    assert_int_equal(hs_config_set_uint(cfg, opt, v), HS_OK)
+
+/* Value i of a node's statistic `name` (asserted to exist). */
+static uint64_t stat_of(hs_node *n, const char *name, size_t i)
+{
+    uint64_t v = 0;
+    assert_int_equal(hs_node_stat(n, name, i, &v), HS_OK);
+    return v;
+}
+
 static hs_node *node_up(const spec *s, const char *seed)
 {
-    hs_config cfg;
-    hs_config_init(&cfg);
-    cfg.name = s->name;
-    cfg.cluster = s->cluster ? s->cluster : "guard";
-    cfg.bind = "127.0.0.1:0";
-    cfg.gossip_interval_ms = 100;
-    cfg.heartbeat_interval_ms = 100;
-    cfg.dead_after_ms = 1000;
-    cfg.log_cb = quiet;
+    hs_config *cfg = NULL;
+    assert_int_equal(hs_config_new(&cfg), HS_OK);
+    SET_STR(cfg, "name", s->name);
+    SET_STR(cfg, "cluster", s->cluster ? s->cluster : "guard");
+    SET_STR(cfg, "bind", "127.0.0.1:0");
+    SET_UINT(cfg, "gossip-interval", 100);
+    SET_UINT(cfg, "heartbeat-interval", 100);
+    SET_UINT(cfg, "dead-after", 1000);
+    assert_int_equal(hs_config_set_log(cfg, quiet, NULL), HS_OK);
     size_t n = 0;
     while (n < 4 && s->keys[n])
         n++;
-    cfg.keys = n ? s->keys : NULL;
-    cfg.n_keys = n;
-    cfg.replay_window_ms = 2000;
+    assert_int_equal(hs_config_set_keys(cfg, s->keys, n), HS_OK);
+    SET_UINT(cfg, "replay-window", 2000);
     if (s->rate)
-        cfg.max_datagrams_per_sec_per_source = s->rate;
+        SET_UINT(cfg, "max-source-rate", s->rate);
     hs_node *node = NULL;
-    assert_int_equal(hs_node_new(&cfg, NULL, &node), HS_OK);
+    assert_int_equal(hs_node_new(cfg, NULL, &node), HS_OK);
+    hs_config_free(cfg);
     assert_int_equal(hs_node_on(node, ~0u, count_bad, NULL), HS_OK);
     assert_int_equal(hs_node_start(node), HS_OK);
     if (seed)
@@ -148,16 +161,12 @@ static bool all_alive(hs_node **nodes, int n, const char **names, int k,
 
 static uint64_t rejected(hs_node *n, hs_err why)
 {
-    hs_stats st;
-    assert_int_equal(hs_node_stats(n, &st), HS_OK);
-    return st.rejected[-why];
+    return stat_of(n, "rejected", (size_t)-why);
 }
 
 static uint64_t opened(hs_node *n)
 {
-    hs_stats st;
-    assert_int_equal(hs_node_stats(n, &st), HS_OK);
-    return st.datagrams_opened;
+    return stat_of(n, "datagrams_opened", 0);
 }
 
 /* Waits until node's count for `why` reaches at least `want`. */
@@ -264,38 +273,36 @@ static void keys_are_generated_and_named(void **state)
 static void bad_key_configs_are_refused(void **state)
 {
     (void)state;
-    hs_config cfg;
+    hs_config *cfg = NULL;
     hs_node *n = NULL;
     const char *bad[] = {"AAEC"};
-    hs_config_init(&cfg);
-    cfg.name = "x";
-    cfg.log_cb = quiet;
-    cfg.keys = bad;
-    cfg.n_keys = 1;
-    assert_int_equal(hs_node_new(&cfg, NULL, &n), HS_EINVAL);
+    assert_int_equal(hs_config_new(&cfg), HS_OK);
+    SET_STR(cfg, "name", "x");
+    assert_int_equal(hs_config_set_log(cfg, quiet, NULL), HS_OK);
+    assert_int_equal(hs_config_set_keys(cfg, bad, 1), HS_OK);
+    assert_int_equal(hs_node_new(cfg, NULL, &n), HS_EINVAL);
     assert_null(n);
 
     const char *good[] = {K1};
-    cfg.keys = good;
-    cfg.max_datagram = 512 + HS_SEAL_BYTES - 1;
-    assert_int_equal(hs_node_new(&cfg, NULL, &n), HS_EINVAL);
-    cfg.max_datagram = 512 + HS_SEAL_BYTES;
-    assert_int_equal(hs_node_new(&cfg, NULL, &n), HS_OK);
+    assert_int_equal(hs_config_set_keys(cfg, good, 1), HS_OK);
+    SET_UINT(cfg, "max-datagram", 512 + HS_SEAL_BYTES - 1);
+    assert_int_equal(hs_node_new(cfg, NULL, &n), HS_EINVAL);
+    SET_UINT(cfg, "max-datagram", 512 + HS_SEAL_BYTES);
+    assert_int_equal(hs_node_new(cfg, NULL, &n), HS_OK);
     hs_node_free(n);
 
-    hs_config_init(&cfg);
-    cfg.name = "x";
-    cfg.log_cb = quiet;
-    cfg.keys = good;
-    cfg.n_keys = 1;
-    cfg.replay_window_ms = 999;
-    assert_int_equal(hs_node_new(&cfg, NULL, &n), HS_EINVAL);
-    cfg.replay_window_ms = 1000;
-    cfg.n_keys = HS_KEYS_MAX + 1;
-    assert_int_equal(hs_node_new(&cfg, NULL, &n), HS_EINVAL);
-    cfg.keys = NULL;
-    cfg.n_keys = 1;
-    assert_int_equal(hs_node_new(&cfg, NULL, &n), HS_EINVAL);
+    /* Bounds the table holds are refused when set, not at hs_node_new. */
+    assert_int_equal(hs_config_set_uint(cfg, "replay-window", 999), HS_EINVAL);
+    SET_UINT(cfg, "replay-window", 1000);
+    assert_int_equal(hs_config_set_uint(cfg, "replay-cache-size", 0),
+                     HS_EINVAL);
+    const char *many[HS_KEYS_MAX + 1];
+    for (size_t i = 0; i < HS_KEYS_MAX + 1; i++)
+        many[i] = K1;
+    assert_int_equal(hs_config_set_keys(cfg, many, HS_KEYS_MAX + 1),
+                     HS_EINVAL);
+    assert_int_equal(hs_config_set_keys(cfg, NULL, 1), HS_EINVAL);
+    hs_config_free(cfg);
 }
 
 static void sealed_cluster_keeps_outsiders_out(void **state)
@@ -328,10 +335,8 @@ static void sealed_cluster_keeps_outsiders_out(void **state)
     for (int i = 0; i < 3; i++) {
         assert_int_equal(state_of(all[i], "w"), -1);
         assert_int_equal(state_of(all[i], "p"), -1);
-        hs_stats st;
-        hs_node_stats(all[i], &st);
-        assert_true(st.datagrams_opened > 0);
-        assert_int_equal(st.keyring_keys, i == 2 ? 2 : 1);
+        assert_true(stat_of(all[i], "datagrams_opened", 0) > 0);
+        assert_int_equal(stat_of(all[i], "keyring_keys", 0), i == 2 ? 2 : 1);
     }
     assert_int_equal(state_of(wrong, "s0"), -1);
     assert_int_equal(state_of(plain, "s0"), -1);

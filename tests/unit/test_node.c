@@ -100,7 +100,7 @@ typedef struct logbuf {
     int lines;
 } logbuf;
 
-static void capture_log(void *arg, int level, const char *line)
+static void capture_log(void *arg, hs_log_level level, const char *line)
 {
     logbuf *b = arg;
     (void)level;
@@ -130,20 +130,41 @@ typedef struct cluster {
     char names[MAX_NODES][16];
     recorder rec[MAX_NODES];
     logbuf log;
+    hs_config *configs[64]; /* made by test_config, freed with the cluster */
+    unsigned n_configs;
 } cluster;
 
-static void test_config(cluster *c, hs_config *cfg, int i)
+/* Options set by name: a typo in a test is a failed assert, not a
+ * silently ignored knob. */
+#define SET_STR(cfg, opt, v) \
+    assert_int_equal(hs_config_set_str(cfg, opt, v), HS_OK)
+#define SET_UINT(cfg, opt, v) \
+    assert_int_equal(hs_config_set_uint(cfg, opt, v), HS_OK)
+
+/* A fresh configuration for node i in *out (owned by the cluster). */
+static void test_config(cluster *c, hs_config **out, int i)
 {
-    hs_config_init(cfg);
-    cfg->name = c->names[i];
-    cfg->cluster = c->cluster_name;
-    cfg->bind = "127.0.0.1:0";
-    cfg->gossip_interval_ms = 100;
-    cfg->heartbeat_interval_ms = 100;
-    cfg->dead_after_ms = 500;
-    cfg->seed = (uint64_t)i + 1;
-    cfg->log_cb = capture_log;
-    cfg->log_arg = &c->log;
+    assert_true(c->n_configs < sizeof c->configs / sizeof *c->configs);
+    hs_config *cfg = NULL;
+    assert_int_equal(hs_config_new(&cfg), HS_OK);
+    c->configs[c->n_configs++] = cfg;
+    SET_STR(cfg, "name", c->names[i]);
+    SET_STR(cfg, "cluster", c->cluster_name);
+    SET_STR(cfg, "bind", "127.0.0.1:0");
+    SET_UINT(cfg, "gossip-interval", 100);
+    SET_UINT(cfg, "heartbeat-interval", 100);
+    SET_UINT(cfg, "dead-after", 500);
+    SET_UINT(cfg, "seed", (uint64_t)i + 1);
+    assert_int_equal(hs_config_set_log(cfg, capture_log, &c->log), HS_OK);
+    *out = cfg;
+}
+
+/* Value i of a node's statistic `name` (asserted to exist). */
+static uint64_t stat_of(hs_node *n, const char *name, size_t i)
+{
+    uint64_t v = 0;
+    assert_int_equal(hs_node_stat(n, name, i, &v), HS_OK);
+    return v;
 }
 
 static cluster *cluster_new(const char *name, bool own_thread)
@@ -166,11 +187,8 @@ static cluster *cluster_new(const char *name, bool own_thread)
 /* Creates, starts and (i > 0) joins node i to node 0; cfg may be NULL. */
 static void node_up(cluster *c, int i, hs_config *cfg)
 {
-    hs_config dflt;
-    if (!cfg) {
-        test_config(c, &dflt, i);
-        cfg = &dflt;
-    }
+    if (!cfg)
+        test_config(c, &cfg, i);
     assert_int_equal(hs_node_new(cfg, c->loop, &c->nodes[i]), HS_OK);
     assert_int_equal(hs_node_on(c->nodes[i], ~0u, record, &c->rec[i]), HS_OK);
     assert_int_equal(hs_node_start(c->nodes[i]), HS_OK);
@@ -203,6 +221,8 @@ static void cluster_free(cluster *c)
     for (int i = 0; i < MAX_NODES; i++)
         pthread_mutex_destroy(&c->rec[i].mu);
     pthread_mutex_destroy(&c->log.mu);
+    for (unsigned i = 0; i < c->n_configs; i++)
+        hs_config_free(c->configs[i]);
     free(c);
 }
 
@@ -347,15 +367,15 @@ static void join_and_converge(void **state)
         assert_string_equal(adv, c->addr[i]);
         assert_string_not_equal(c->addr[i], "127.0.0.1:0");
 
-        hs_stats st;
-        assert_int_equal(hs_node_stats(c->nodes[i], &st), HS_OK);
-        assert_true(st.rounds > 0);
-        assert_true(st.msgs_sent[1] > 0); /* syn */
-        assert_true(st.msgs_recv[2] + st.msgs_recv[1] > 0);
-        assert_int_equal(st.send_errors, 0);
-        assert_int_equal(st.recv_errors, 0);
-        assert_true(st.round_us_sum > 0);
-        assert_true(st.round_us_max > 0);
+        hs_node *n = c->nodes[i];
+        assert_true(stat_of(n, "rounds", 0) > 0);
+        assert_true(stat_of(n, "msgs_sent", 1) > 0); /* syn */
+        assert_true(stat_of(n, "msgs_recv", 2) + stat_of(n, "msgs_recv", 1) >
+                    0);
+        assert_int_equal(stat_of(n, "send_errors", 0), 0);
+        assert_int_equal(stat_of(n, "recv_errors", 0), 0);
+        assert_true(stat_of(n, "round_us_sum", 0) > 0);
+        assert_true(stat_of(n, "round_us_max", 0) > 0);
     }
     cluster_free(c);
 }
@@ -367,9 +387,9 @@ static void keys_reach_every_node(void **state)
     node_up(c, 0, NULL);
     node_up(c, 1, NULL);
     /* A key set before start goes out with the first gossip. */
-    hs_config cfg;
+    hs_config *cfg = NULL;
     test_config(c, &cfg, 2);
-    assert_int_equal(hs_node_new(&cfg, c->loop, &c->nodes[2]), HS_OK);
+    assert_int_equal(hs_node_new(cfg, c->loop, &c->nodes[2]), HS_OK);
     assert_int_equal(hs_node_set(c->nodes[2], "zone", "eu-1", 4), HS_OK);
     assert_int_equal(hs_node_set(c->nodes[2], "tmp", "x", 1), HS_OK);
     assert_int_equal(hs_node_del(c->nodes[2], "tmp"), HS_OK);
@@ -553,10 +573,10 @@ static void restart_with_higher_generation_replaces(void **state)
     cluster *c = cluster_new("restart", false);
     node_up(c, 0, NULL);
     node_up(c, 1, NULL);
-    hs_config cfg;
+    hs_config *cfg = NULL;
     test_config(c, &cfg, 2);
-    cfg.generation = 1000;
-    node_up(c, 2, &cfg);
+    SET_UINT(cfg, "generation", 1000);
+    node_up(c, 2, cfg);
     assert_int_equal(hs_node_generation(c->nodes[2]), 1000);
     assert_converges(c);
     assert_int_equal(hs_node_set(c->nodes[2], "old", "1", 1), HS_OK);
@@ -566,8 +586,8 @@ static void restart_with_higher_generation_replaces(void **state)
     /* Crash (no leave) and come back on a new port, generation 2000. */
     hs_node_free(c->nodes[2]);
     c->nodes[2] = NULL;
-    cfg.generation = 2000;
-    node_up(c, 2, &cfg);
+    SET_UINT(cfg, "generation", 2000);
+    node_up(c, 2, cfg);
     gen_probe p = {2000, c->addr[2]};
     assert_true(run_until(c, restarted_everywhere, &p, WAIT_MS));
     for (int i = 0; i < 2; i++)
@@ -589,9 +609,7 @@ static void pause_is_forgiven(void **state)
     run_for(c, 1500);
     for (int i = 0; i < 3; i++) {
         assert_int_equal(count_events(&c->rec[i], HS_EVENT_FAIL, NULL), 0);
-        hs_stats st;
-        assert_int_equal(hs_node_stats(c->nodes[i], &st), HS_OK);
-        assert_true(st.pauses >= 1);
+        assert_true(stat_of(c->nodes[i], "pauses", 0) >= 1);
     }
     assert_true(all_alive(c, NULL));
     cluster_free(c);
@@ -624,8 +642,7 @@ static void busy_callers_do_not_starve_ticks(void **state)
     (void)state;
     cluster *c = cluster_up("busy", 2, false);
     assert_converges(c);
-    hs_stats before, after;
-    assert_int_equal(hs_node_stats(c->nodes[1], &before), HS_OK);
+    uint64_t before = stat_of(c->nodes[1], "rounds", 0);
     uint64_t end = now_ms() + 1500;
     unsigned i = 0;
     while (now_ms() < end) {
@@ -635,10 +652,10 @@ static void busy_callers_do_not_starve_ticks(void **state)
         ev_run(c->loop, EVRUN_NOWAIT);
         usleep(200);
     }
-    assert_int_equal(hs_node_stats(c->nodes[1], &after), HS_OK);
+    uint64_t after = stat_of(c->nodes[1], "rounds", 0);
     print_message("%u sets; %llu rounds in 1.5 s\n", i,
-                  (unsigned long long)(after.rounds - before.rounds));
-    assert_true(after.rounds - before.rounds >= 7); /* 15 due */
+                  (unsigned long long)(after - before));
+    assert_true(after - before >= 7); /* 15 due */
     assert_int_equal(count_events(&c->rec[0], HS_EVENT_FAIL, NULL), 0);
     assert_true(all_alive(c, NULL));
     cluster_free(c);
@@ -652,9 +669,7 @@ static bool resolved_seed_converged(cluster *c, void *arg)
 
 static bool resolve_failed(cluster *c, void *arg)
 {
-    hs_stats st;
-    hs_node_stats(c->nodes[*(int *)arg], &st);
-    return st.resolve_errors > 0;
+    return stat_of(c->nodes[*(int *)arg], "resolve_errors", 0) > 0;
 }
 
 static void dns_seeds_are_resolved_off_loop(void **state)
@@ -662,10 +677,10 @@ static void dns_seeds_are_resolved_off_loop(void **state)
     (void)state;
     cluster *c = cluster_new("dns", false);
     node_up(c, 0, NULL);
-    hs_config cfg;
+    hs_config *cfg = NULL;
     test_config(c, &cfg, 1);
-    cfg.resolve_interval_ms = 200;
-    assert_int_equal(hs_node_new(&cfg, c->loop, &c->nodes[1]), HS_OK);
+    SET_UINT(cfg, "resolve-interval", 200);
+    assert_int_equal(hs_node_new(cfg, c->loop, &c->nodes[1]), HS_OK);
     char seed[80];
     const char *p = strrchr(c->addr[0], ':');
     snprintf(seed, sizeof seed, "localhost%s", p);
@@ -691,10 +706,10 @@ static void wildcard_bind_advertises_an_interface(void **state)
     (void)state;
     cluster *c = cluster_new("wildcard", false);
     node_up(c, 0, NULL);
-    hs_config cfg;
+    hs_config *cfg = NULL;
     test_config(c, &cfg, 1);
-    cfg.bind = "0.0.0.0:0";
-    node_up(c, 1, &cfg);
+    SET_STR(cfg, "bind", "0.0.0.0:0");
+    node_up(c, 1, cfg);
     char adv[HS_ADDRSTRLEN];
     assert_int_equal(hs_node_advertised_addr(c->nodes[1], adv, sizeof adv),
                      HS_OK);
@@ -718,16 +733,16 @@ static void ipv6_loopback_converges(void **state)
     if (!have_v6)
         skip();
     cluster *c = cluster_new("ipv6", false);
-    hs_config cfg[3];
+    hs_config *cfg[3] = {NULL};
     for (int i = 0; i < 3; i++) {
         test_config(c, &cfg[i], i);
-        cfg[i].bind = i < 2 ? "[::1]:0" : "[::]:0";
+        SET_STR(cfg[i], "bind", i < 2 ? "[::1]:0" : "[::]:0");
     }
     /* Node 2 is dual-stack: it talks to [::1] peers and advertises
      * whatever interface address it picked. */
-    cfg[2].advertise = "[::1]:0";
+    SET_STR(cfg[2], "advertise", "[::1]:0");
     for (int i = 0; i < 3; i++)
-        node_up(c, i, &cfg[i]);
+        node_up(c, i, cfg[i]);
     assert_true(strncmp(c->addr[0], "[::1]:", 6) == 0);
     assert_true(run_until(c, all_alive, NULL, WAIT_MS));
     char adv[HS_ADDRSTRLEN];
@@ -743,39 +758,51 @@ static void bad_configs_and_addresses_are_errors(void **state)
 {
     (void)state;
     cluster *c = cluster_new("errors", false);
-    hs_config cfg;
+    hs_config *cfg = NULL;
     hs_node *n = NULL;
 
     test_config(c, &cfg, 0);
-    cfg.name = NULL;
-    assert_int_equal(hs_node_new(&cfg, c->loop, &n), HS_EINVAL);
+    SET_STR(cfg, "name", NULL);
+    assert_int_equal(hs_node_new(cfg, c->loop, &n), HS_EINVAL);
     assert_null(n);
-    cfg.name = "has space";
-    assert_int_equal(hs_node_new(&cfg, c->loop, &n), HS_EINVAL);
+    assert_true(log_has(&c->log, "hearsay[?] error: config: name"));
+    /* Out-of-range values are refused by the setter, the config unchanged. */
+    assert_int_equal(hs_config_set_str(cfg, "name", "has space"), HS_EINVAL);
+    assert_int_equal(hs_config_set_uint(cfg, "gossip-interval", 0), HS_EINVAL);
+    assert_int_equal(hs_config_set_uint(cfg, "fanout", 17), HS_EINVAL);
+    assert_int_equal(hs_config_set_uint(cfg, "max-datagram", 100), HS_EINVAL);
+    assert_int_equal(hs_config_set_uint(cfg, "no-such-option", 1),
+                     HS_ENOTFOUND);
+    assert_int_equal(hs_node_new(cfg, c->loop, &n), HS_EINVAL);
+    /* Keys and a datagram too small to seal them: a cross-field check. */
     test_config(c, &cfg, 0);
-    cfg.gossip_interval_ms = 0;
-    assert_int_equal(hs_node_new(&cfg, c->loop, &n), HS_EINVAL);
-    test_config(c, &cfg, 0);
-    cfg.fanout = 17;
-    assert_int_equal(hs_node_new(&cfg, c->loop, &n), HS_EINVAL);
-    test_config(c, &cfg, 0);
-    cfg.max_datagram = 100;
-    assert_int_equal(hs_node_new(&cfg, c->loop, &n), HS_EINVAL);
-    assert_true(log_has(&c->log, "hearsay[has space] error: config: name"));
+    char key[HS_KEY_TEXT_LEN];
+    assert_int_equal(hs_key_generate(key, sizeof key), HS_OK);
+    const char *keys[] = {key};
+    assert_int_equal(hs_config_set_keys(cfg, keys, 1), HS_OK);
+    SET_UINT(cfg, "max-datagram", 520);
+    assert_int_equal(hs_node_new(cfg, c->loop, &n), HS_EINVAL);
+    assert_true(log_has(&c->log, "max-datagram must be at least"));
     assert_int_equal(hs_node_new(NULL, c->loop, &n), HS_EINVAL);
 
     /* Not started yet. */
     test_config(c, &cfg, 0);
-    assert_int_equal(hs_node_new(&cfg, c->loop, &n), HS_OK);
+    assert_int_equal(hs_node_new(cfg, c->loop, &n), HS_OK);
     hs_member_list *l = NULL;
     char buf[HS_ADDRSTRLEN];
     assert_int_equal(hs_node_members(n, &l), HS_ESTATE);
     assert_null(l);
     assert_int_equal(hs_node_bound_addr(n, buf, sizeof buf), HS_ESTATE);
     assert_int_equal(hs_node_leave(n, 10, NULL, NULL), HS_ESTATE);
-    hs_stats st;
+    hs_stats *st = NULL;
     assert_int_equal(hs_node_stats(n, &st), HS_OK);
-    assert_int_equal(st.rounds, 0);
+    uint64_t rounds = 1;
+    assert_int_equal(hs_stats_get(st, "rounds", 0, &rounds), HS_OK);
+    assert_int_equal(rounds, 0);
+    assert_int_equal(hs_stats_get(st, "no_such_stat", 0, &rounds),
+                     HS_ENOTFOUND);
+    assert_int_equal(hs_stats_get(st, "rounds", 1, &rounds), HS_EINVAL);
+    hs_stats_free(st);
 
     /* Malformed seeds: nothing added. */
     const char *bad[] = {"nope",  "1.2.3.4", "[::1]",     "host:0", "::1:7946",
@@ -792,11 +819,11 @@ static void bad_configs_and_addresses_are_errors(void **state)
     assert_int_equal(hs_node_member(n, "nobody", &l), HS_ENOTFOUND);
 
     /* Address in use: an error code and a clear log line, no abort. */
-    hs_config cfg2;
+    hs_config *cfg2 = NULL;
     test_config(c, &cfg2, 1);
-    cfg2.bind = buf;
+    SET_STR(cfg2, "bind", buf);
     hs_node *m = NULL;
-    assert_int_equal(hs_node_new(&cfg2, c->loop, &m), HS_OK);
+    assert_int_equal(hs_node_new(cfg2, c->loop, &m), HS_OK);
     assert_int_equal(hs_node_start(m), HS_EIO);
     assert_true(log_has(&c->log, "Address already in use"));
     assert_int_equal(hs_node_members(m, &l), HS_ESTATE);
@@ -806,14 +833,14 @@ static void bad_configs_and_addresses_are_errors(void **state)
     const char *binds[] = {"localhost:0", "1.2.3:80", "127.0.0.1:99999",
                            "203.0.113.7:0", "127.0.0.1"};
     for (size_t i = 0; i < sizeof binds / sizeof *binds; i++) {
-        cfg2.bind = binds[i];
-        assert_int_equal(hs_node_new(&cfg2, c->loop, &m), HS_OK);
+        SET_STR(cfg2, "bind", binds[i]);
+        assert_int_equal(hs_node_new(cfg2, c->loop, &m), HS_OK);
         assert_int_equal(hs_node_start(m), HS_EADDR);
         hs_node_free(m);
     }
-    cfg2.bind = "127.0.0.1:0";
-    cfg2.advertise = "example.com:7946";
-    assert_int_equal(hs_node_new(&cfg2, c->loop, &m), HS_OK);
+    SET_STR(cfg2, "bind", "127.0.0.1:0");
+    SET_STR(cfg2, "advertise", "example.com:7946");
+    assert_int_equal(hs_node_new(cfg2, c->loop, &m), HS_OK);
     assert_int_equal(hs_node_start(m), HS_EADDR);
     hs_node_free(m);
 
@@ -863,7 +890,7 @@ static void *hammer_main(void *arg)
         r = r * 1103515245u + 12345u;
         hs_node *n = h->c->nodes[(r >> 16) % 3];
         hs_member_list *l;
-        hs_stats st;
+        hs_stats *st = NULL;
         char buf[HS_ADDRSTRLEN], val[16];
         switch ((r >> 8) % 5) {
         case 0:
@@ -880,6 +907,7 @@ static void *hammer_main(void *arg)
             break;
         case 2:
             failures += hs_node_stats(n, &st) != HS_OK;
+            hs_stats_free(st);
             break;
         case 3:
             snprintf(val, sizeof val, "%u", r % 1000);
@@ -982,11 +1010,10 @@ static void own_thread_under_concurrent_queries(void **state)
     for (int i = 0; i < 4; i++)
         pthread_join(threads[i], NULL);
     for (int i = 0; i < 3; i++) {
-        hs_stats st;
-        hs_node_stats(c->nodes[i], &st);
         print_message("n%d: %llu pauses, %llu slow callbacks\n", i,
-                      (unsigned long long)st.pauses,
-                      (unsigned long long)st.callbacks_slow);
+                      (unsigned long long)stat_of(c->nodes[i], "pauses", 0),
+                      (unsigned long long)stat_of(c->nodes[i], "callbacks_slow",
+                                                  0));
     }
     print_message("%lu concurrent API calls\n", h.calls);
     assert_true(h.calls > 100);
@@ -1022,9 +1049,9 @@ static void stop_from_a_callback(void **state)
         cluster *c = cluster_new(own ? "stop-cb-own" : "stop-cb", own);
         int calls = 0;
         node_up(c, 0, NULL);
-        hs_config cfg;
+        hs_config *cfg = NULL;
         test_config(c, &cfg, 1);
-        assert_int_equal(hs_node_new(&cfg, c->loop, &c->nodes[1]), HS_OK);
+        assert_int_equal(hs_node_new(cfg, c->loop, &c->nodes[1]), HS_OK);
         assert_int_equal(
             hs_node_on(c->nodes[1], 1u << HS_EVENT_JOIN, stop_self, &calls),
             HS_OK);
@@ -1073,9 +1100,9 @@ static bool has_update(cluster *c, void *arg)
 static void own_key_changes(bool own_thread)
 {
     cluster *c = cluster_new(own_thread ? "local-t" : "local-l", own_thread);
-    hs_config cfg;
+    hs_config *cfg = NULL;
     test_config(c, &cfg, 0);
-    assert_int_equal(hs_node_new(&cfg, c->loop, &c->nodes[0]), HS_OK);
+    assert_int_equal(hs_node_new(cfg, c->loop, &c->nodes[0]), HS_OK);
     assert_int_equal(hs_node_on(c->nodes[0], ~0u, record, &c->rec[0]), HS_OK);
     /* Before start: part of the member as it first appears, no event. */
     assert_int_equal(hs_node_set(c->nodes[0], "early", "1", 1), HS_OK);
@@ -1145,9 +1172,9 @@ static void join_failures_are_reported(void **state)
     snprintf(bind_at, sizeof bind_at, "%s", seed);
 
     cluster *c = cluster_new("joinrep", false);
-    hs_config cfg;
+    hs_config *cfg = NULL;
     test_config(c, &cfg, 0);
-    assert_int_equal(hs_node_new(&cfg, c->loop, &c->nodes[0]), HS_OK);
+    assert_int_equal(hs_node_new(cfg, c->loop, &c->nodes[0]), HS_OK);
     hs_join_status js;
     assert_int_equal(hs_node_join_status(c->nodes[0], &js), HS_OK);
     assert_int_equal(js.seeds, 0);
@@ -1166,10 +1193,10 @@ static void join_failures_are_reported(void **state)
     assert_true(log_has(&c->log, seed));
 
     /* The seed comes up: joined by itself, the failures stay counted. */
-    hs_config sc;
+    hs_config *sc = NULL;
     test_config(c, &sc, 1);
-    sc.bind = bind_at;
-    assert_int_equal(hs_node_new(&sc, c->loop, &c->nodes[1]), HS_OK);
+    SET_STR(sc, "bind", bind_at);
+    assert_int_equal(hs_node_new(sc, c->loop, &c->nodes[1]), HS_OK);
     assert_int_equal(hs_node_start(c->nodes[1]), HS_OK);
     c->n = 2;
     assert_true(run_until(c, joined, &who, WAIT_MS));

@@ -62,7 +62,7 @@ bool __wrap_hs_core_key_next(const hs_member_info *info, uint32_t *pos,
     return __real_hs_core_key_next(info, pos, key, value, len);
 }
 
-static void quiet(void *arg, int level, const char *line)
+static void quiet(void *arg, hs_log_level level, const char *line)
 {
     (void)arg;
     (void)level;
@@ -78,15 +78,16 @@ static void test_snapshot_is_linear_in_keys(void **state)
     (void)state;
     struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
     assert_non_null(loop);
-    hs_config cfg;
-    hs_config_init(&cfg);
-    cfg.name = "self";
-    cfg.cluster = "snapshot";
-    cfg.bind = "127.0.0.1:0";
-    cfg.seed = 1;
-    cfg.log_cb = quiet;
+    hs_config *cfg = NULL;
+    assert_int_equal(hs_config_new(&cfg), HS_OK);
+    assert_int_equal(hs_config_set_str(cfg, "name", "self"), HS_OK);
+    assert_int_equal(hs_config_set_str(cfg, "cluster", "snapshot"), HS_OK);
+    assert_int_equal(hs_config_set_str(cfg, "bind", "127.0.0.1:0"), HS_OK);
+    assert_int_equal(hs_config_set_uint(cfg, "seed", 1), HS_OK);
+    assert_int_equal(hs_config_set_log(cfg, quiet, NULL), HS_OK);
     hs_node *n = NULL;
-    assert_int_equal(hs_node_new(&cfg, loop, &n), HS_OK);
+    assert_int_equal(hs_node_new(cfg, loop, &n), HS_OK);
+    hs_config_free(cfg);
     for (int i = 0; i < KEYS; i++) {
         char key[16], value[16];
         snprintf(key, sizeof key, "k%03d", i);

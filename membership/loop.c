@@ -11,9 +11,10 @@
  * that does not fit the socket buffer is dropped and counted, because
  * gossip is repaired by the next round and a queue would only make stale
  * news later. The core's time is the adapter's clock in ms
- * (CLOCK_MONOTONIC with libev), read fresh for every call; if the loop did not run for a while (a stopped VM, SIGSTOP,
- * a callback that blocked), the core sees a call late against its own
- * deadline and forgives the gap, so a paused node convicts nobody.
+ * (CLOCK_MONOTONIC with libev), read fresh for every call; if the loop
+ * did not run for a while (a stopped VM, SIGSTOP, a callback that
+ * blocked), the core sees a call late against its own deadline and
+ * forgives the gap, so a paused node convicts nobody.
  *
  * API calls from other threads (own-thread mode) change the core under the
  * node's mutex and wake the loop (an ev_async), which then sends what was

@@ -8,8 +8,9 @@
  * so a test of detection, leave or join timing is as fast as the work
  * and does not depend on how loaded the machine is. Datagrams are read as
  * soon as poll(..., 0) sees them, before the clock moves on: loopback
- * delivers in sendto(), so a datagram is read at the virtual time it was
- * sent.
+ * normally queues a datagram at its receiver before sendto() returns, so
+ * it is read at the virtual time it was sent (one that the kernel queues
+ * later arrives a few virtual milliseconds late, like a slow network).
  *
  * One thread: the test's. Wake-ups may come from other threads (the
  * resolver's), and are taken at the next step.

@@ -10,7 +10,7 @@
  * soon as poll(..., 0) sees them, before the clock moves on: loopback
  * normally queues a datagram at its receiver before sendto() returns, so
  * it is read at the virtual time it was sent (one that the kernel queues
- * later arrives a few virtual milliseconds late, like a slow network).
+ * later is read at the next timer's time instead, like a slow network).
  *
  * One thread: the test's. Wake-ups may come from other threads (the
  * resolver's), and are taken at the next step.

@@ -80,10 +80,11 @@ typedef struct hs_loop_adapter {
  * own for the node's thread (own-thread mode). HS_ENOMEM. */
 hs_err hs_loop_ev_new(struct ev_loop *loop, hs_loop_adapter *out);
 
-/* A node on a given adapter (node.c): hs_node_new() with the libev
- * adapter is this. The node owns data from here on (ops->free), on
- * failure too. Embedded mode: every API call and callback on the loop's
- * thread. */
+/* A node on a given adapter (node.c): hs_node_new() is this with the
+ * libev adapter. The node owns data from here on (ops->free), on failure
+ * too. An adapter with run is own-thread mode (the node's thread runs
+ * it); one without is embedded mode, driven by whoever runs that loop.
+ * Not public: the table is free to change with the runtime. */
 hs_err hs_node_new_on(const hs_config *cfg, const hs_loop_ops *ops,
                       void *data, hs_node **out);
 

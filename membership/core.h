@@ -249,4 +249,59 @@ typedef hs_stats hs_core_stats;
 
 const hs_core_stats *hs_core_stats_get(const hs_core *core);
 
+/* ---- Inspection (inspect.c) --------------------------------------------- */
+
+/* What the simulator's meters and the core's property tests read of a
+ * core besides the queries above: the counters a runtime never needs,
+ * read through functions so that nothing outside the core depends on how
+ * its records are laid out. None of them evaluates a detector, so they
+ * are cheap enough to call for every member after every datagram. */
+
+/* One member's versions as this core holds them (member.h explains the
+ * three): every write up to max_version, its newest write wr_version, its
+ * newest heartbeat hb_version; tombstones up to gc_version collected;
+ * seen_version, the highest version counted as an arrival for the
+ * detector. Pointers valid until the next non-const call. */
+typedef struct hs_member_versions {
+    const char *name;
+    uint64_t generation;
+    hs_member_state state;
+    bool is_self;
+    uint64_t max_version, wr_version, hb_version;
+    uint64_t gc_version;
+    uint64_t seen_version;
+} hs_member_versions;
+
+/* Member `name`, or the i-th in name order; HS_ENOTFOUND when absent or
+ * reaped (as hs_core_member_get). */
+hs_err hs_core_member_versions(const hs_core *core, const char *name,
+                               hs_member_versions *out);
+hs_err hs_core_member_versions_at(const hs_core *core, size_t i,
+                                  hs_member_versions *out);
+
+/* One entry of a member's key/value map, tombstones included. */
+typedef struct hs_core_entry {
+    const char *key;
+    const uint8_t *value; /* NULL when len == 0 */
+    size_t len;
+    uint64_t version;
+    bool tombstone;
+} hs_core_entry;
+
+/* The k-th entry of member `name` in version order, tombstones included
+ * (hs_core_member_key skips them), or the entry for `key`. HS_ENOTFOUND
+ * past the end, for an absent key, or an absent or reaped member. */
+hs_err hs_core_member_entry(const hs_core *core, const char *name,
+                            uint32_t k, hs_core_entry *out);
+hs_err hs_core_member_entry_find(const hs_core *core, const char *name,
+                                 const char *key, hs_core_entry *out);
+
+/* Gossip rounds this core has run. */
+uint64_t hs_core_round(const hs_core *core);
+/* This node's current generation (a refutation or a yield changes it). */
+uint64_t hs_core_generation(const hs_core *core);
+/* Whether this node went silent because a live member holds its name
+ * (identity.c). */
+bool hs_core_yielded(const hs_core *core);
+
 #endif /* HS_CORE_H */

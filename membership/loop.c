@@ -1,20 +1,23 @@
 /*
- * loop.c — the libev side of a node: the UDP socket, the one timer, the
- * wake-ups from other threads, the own thread, and event dispatch.
+ * loop.c — the event-loop side of a node: the UDP socket, the one timer,
+ * the wake-ups from other threads, the own thread, and event dispatch. It
+ * reaches the loop only through the node's adapter (loop_adapter.h):
+ * libev in production (loop_ev.c), a virtual loop and clock in tests.
  *
  * The core says when it next needs the time (hs_core_next_deadline), so
- * the node keeps exactly one ev_timer, re-armed to that deadline after
+ * the node keeps exactly one timer, re-armed to that deadline after
  * every call into the core: no fixed tick, no polling. After every call the
  * core's outgoing queue is drained with non-blocking sendto(); a datagram
  * that does not fit the socket buffer is dropped and counted, because
  * gossip is repaired by the next round and a queue would only make stale
- * news later. The core's time is CLOCK_MONOTONIC in ms, read fresh for
- * every call; if the loop did not run for a while (a stopped VM, SIGSTOP,
- * a callback that blocked), the core sees a call late against its own
- * deadline and forgives the gap, so a paused node convicts nobody.
+ * news later. The core's time is the adapter's clock in ms
+ * (CLOCK_MONOTONIC with libev), read fresh for every call; if the loop
+ * did not run for a while (a stopped VM, SIGSTOP, a callback that
+ * blocked), the core sees a call late against its own deadline and
+ * forgives the gap, so a paused node convicts nobody.
  *
  * API calls from other threads (own-thread mode) change the core under the
- * node's mutex and ev_async_send() the loop, which then sends what was
+ * node's mutex and wake the loop (an ev_async), which then sends what was
  * queued, re-arms the timer and dispatches events; embedded mode uses the
  * same path, so an API call never runs user callbacks re-entrantly.
  * Callbacks run on the loop thread with the mutex released, so they may
@@ -85,10 +88,9 @@ static uint64_t join_delay_ms(const hs_node *n)
 
 static void join_arm(hs_node *n)
 {
-    if (ev_is_active(&n->join_timer))
+    if (hs_loop_timer_state(n, HS_TIMER_JOIN) == HS_TIMER_ARMED)
         return;
-    ev_timer_set(&n->join_timer, (double)join_delay_ms(n) / 1000.0, 0.);
-    ev_timer_start(n->loop, &n->join_timer);
+    n->ad.ops->timer_arm(n->ad.data, HS_TIMER_JOIN, join_delay_ms(n));
     join_counters(n, &n->join_base);
 }
 
@@ -97,14 +99,14 @@ static void join_check(hs_node *n)
 {
     if (n->joined_ms || !heard_peer(hs_core_stats_get(n->core)))
         return;
-    n->joined_ms = hs_rt_now_ms();
+    n->joined_ms = hs_loop_now(n);
     n->join_reason[0] = '\0';
     if (n->join_wanted || n->join_failures)
         hs_rt_log(n, n->join_failures ? HS_LOG_WARN : HS_LOG_INFO,
                   "joined: first exchange with a peer %llu ms after start%s",
                   (unsigned long long)(n->joined_ms - n->started_ms),
                   n->join_failures ? " (after failed join rounds)" : "");
-    ev_timer_stop(n->loop, &n->join_timer);
+    n->ad.ops->timer_disarm(n->ad.data, HS_TIMER_JOIN);
 }
 
 /* Why a round reached no peer, from what changed during it. */
@@ -135,9 +137,8 @@ static void join_explain(hs_node *n, char *buf, size_t len)
 #undef GREW
 }
 
-static void on_join_timer(struct ev_loop *loop, ev_timer *w, int revents)
+static void on_join_timer(hs_node *n)
 {
-    hs_node *n = w->data;
     unsigned names = hs_resolver_count(n->resolver); /* before mu */
     pthread_mutex_lock(&n->mu);
     bool refresh = false;
@@ -163,7 +164,7 @@ static void on_join_timer(struct ev_loop *loop, ev_timer *w, int revents)
                       "join: no peer has answered %llu ms after start "
                       "(round %llu; seeds %s): %s; still trying every "
                       "gossip round, next report in %llu s",
-                      (unsigned long long)(hs_rt_now_ms() - n->started_ms),
+                      (unsigned long long)(hs_loop_now(n) - n->started_ms),
                       (unsigned long long)n->join_failures, seeds,
                       n->join_reason, (unsigned long long)(next / 1000));
             join_arm(n);
@@ -273,18 +274,12 @@ static void rearm(hs_node *n, uint64_t now)
      * would keep the tick (heartbeats, gossip, the detector) from ever
      * running. Firing early is harmless: the tick does what is due and
      * hands out the next deadline. */
-    if (ev_is_pending(&n->timer) ||
-        (ev_is_active(&n->timer) && n->armed_ms <= deadline))
+    hs_timer_state ts = hs_loop_timer_state(n, HS_TIMER_TICK);
+    if (ts == HS_TIMER_DUE || (ts == HS_TIMER_ARMED && n->armed_ms <= deadline))
         return;
     n->armed_ms = deadline;
-    double after = deadline > now ? (double)(deadline - now) / 1000.0 : 0.0;
-    /* libev measures `after` from its cached ev_now(), which may lag the
-     * clock just read by a long callback: refresh it so the timer does not
-     * fire early and tick the core for nothing. */
-    ev_now_update(n->loop);
-    ev_timer_stop(n->loop, &n->timer);
-    ev_timer_set(&n->timer, after, 0.0);
-    ev_timer_start(n->loop, &n->timer);
+    n->ad.ops->timer_arm(n->ad.data, HS_TIMER_TICK,
+                         deadline > now ? deadline - now : 0);
 }
 
 /* Sends what the core queued and follows its new deadline. */
@@ -294,7 +289,7 @@ static void service(hs_node *n)
         return;
     send_all(n);
     hs_rt_check_nomem(n);
-    rearm(n, hs_rt_now_ms());
+    rearm(n, hs_loop_now(n));
     if (n->state == HS_NODE_RUNNING && n->join_wanted && !n->joined_ms)
         join_arm(n);
 }
@@ -389,19 +384,15 @@ static void shutdown_node(hs_node *n, hs_err status)
         pthread_cond_broadcast(&n->leave_cv);
     }
     n->state = HS_NODE_STOPPED;
-    n->stopped_ms = hs_rt_now_ms();
-    ev_io_stop(n->loop, &n->io);
-    ev_timer_stop(n->loop, &n->timer);
-    ev_timer_stop(n->loop, &n->join_timer);
-    ev_async_stop(n->loop, &n->wake);
-    ev_async_stop(n->loop, &n->resolved);
+    n->stopped_ms = hs_loop_now(n);
+    n->ad.ops->io_stop(n->ad.data); /* the timers and wake-ups too */
     close(n->fd);
     n->fd = -1;
     hs_rt_log(n, HS_LOG_INFO, "stopped");
     pthread_mutex_unlock(&n->mu);
     hs_resolver_stop(n->resolver);
     if (n->own_loop)
-        ev_break(n->loop, EVBREAK_ALL);
+        n->ad.ops->run_stop(n->ad.data);
     if (done)
         done(n, status, done_arg);
 }
@@ -469,9 +460,8 @@ static void other_version(hs_node *n, const char *from, const uint8_t *buf,
                   from, v, HS_WIRE_PROTO_VERSION);
 }
 
-static void on_readable(struct ev_loop *loop, ev_io *w, int revents)
+static void on_readable(hs_node *n)
 {
-    hs_node *n = w->data;
     pthread_mutex_lock(&n->mu);
     for (int i = 0; i < HS_RECV_BATCH && n->fd >= 0; i++) {
         struct sockaddr_storage ss;
@@ -493,7 +483,7 @@ static void on_readable(struct ev_loop *loop, ev_io *w, int revents)
             n->rt.recv_errors++;
             continue;
         }
-        uint64_t now = hs_rt_now_ms();
+        uint64_t now = hs_loop_now(n);
         const uint8_t *buf = n->rbuf;
         size_t len = (size_t)r;
         hs_err err = hs_guard_admit(n, (struct sockaddr *)&ss, now, &buf, &len);
@@ -549,11 +539,10 @@ static bool alone(hs_node *n, uint64_t now)
     return true;
 }
 
-static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
+static void on_timer(hs_node *n)
 {
-    hs_node *n = w->data;
     pthread_mutex_lock(&n->mu);
-    uint64_t now = hs_rt_now_ms();
+    uint64_t now = hs_loop_now(n);
     bool kick = false;
     if (n->state == HS_NODE_RUNNING &&
         now - n->alone_checked_ms >= HS_ALONE_RESOLVE_MS) {
@@ -586,9 +575,8 @@ static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
     dispatch(n);
 }
 
-static void on_wake(struct ev_loop *loop, ev_async *w, int revents)
+static void on_wake(hs_node *n)
 {
-    hs_node *n = w->data;
     pthread_mutex_lock(&n->mu);
     bool stop = n->stop_requested;
     if (!stop)
@@ -646,10 +634,32 @@ static void apply_resolved(void *arg, const hs_resolved *names, unsigned cnt)
     pthread_mutex_unlock(&n->mu);
 }
 
-static void on_resolved(struct ev_loop *loop, ev_async *w, int revents)
+static void on_resolved(hs_node *n)
 {
-    hs_node *n = w->data;
     hs_resolver_collect(n->resolver, apply_resolved, n);
+}
+
+/* ---- The adapter's callbacks (loop_adapter.h) ---------------------------- */
+
+void hs_loop_readable(hs_node *n)
+{
+    on_readable(n);
+}
+
+void hs_loop_timer(hs_node *n, unsigned t)
+{
+    if (t == HS_TIMER_TICK)
+        on_timer(n);
+    else
+        on_join_timer(n);
+}
+
+void hs_loop_woken(hs_node *n, unsigned w)
+{
+    if (w == HS_WAKE_API)
+        on_wake(n);
+    else
+        on_resolved(n);
 }
 
 /* ---- Own thread --------------------------------------------------------- */
@@ -660,7 +670,7 @@ static void *node_main(void *arg)
     pthread_mutex_lock(&n->mu);
     n->loop_tid = pthread_self();
     pthread_mutex_unlock(&n->mu);
-    ev_run(n->loop, 0);
+    n->ad.ops->run(n->ad.data);
     return NULL;
 }
 
@@ -674,22 +684,13 @@ bool hs_loop_on_node_thread(hs_node *n)
 
 void hs_loop_init(hs_node *n)
 {
-    ev_init(&n->io, on_readable);
-    ev_init(&n->timer, on_timer);
-    ev_async_init(&n->wake, on_wake);
-    ev_async_init(&n->resolved, on_resolved);
-    ev_init(&n->join_timer, on_join_timer);
-    n->io.data = n->timer.data = n->wake.data = n->resolved.data = n;
-    n->join_timer.data = n;
+    n->ad.ops->attach(n->ad.data, n);
 }
 
 hs_err hs_loop_start(hs_node *n)
 {
-    ev_io_set(&n->io, n->fd, EV_READ);
-    ev_io_start(n->loop, &n->io);
-    ev_async_start(n->loop, &n->wake);
-    ev_async_start(n->loop, &n->resolved);
-    rearm(n, hs_rt_now_ms());
+    n->ad.ops->io_start(n->ad.data, n->fd);
+    rearm(n, hs_loop_now(n));
     if (n->join_wanted)
         join_arm(n);
     if (!n->own_loop)
@@ -703,11 +704,7 @@ hs_err hs_loop_start(hs_node *n)
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (rc != 0) {
         hs_rt_log(n, HS_LOG_ERROR, "pthread_create: %s", strerror(rc));
-        ev_io_stop(n->loop, &n->io);
-        ev_timer_stop(n->loop, &n->timer);
-        ev_timer_stop(n->loop, &n->join_timer);
-        ev_async_stop(n->loop, &n->wake);
-        ev_async_stop(n->loop, &n->resolved);
+        n->ad.ops->io_stop(n->ad.data);
         return HS_ENOMEM;
     }
     n->thread_started = true;
@@ -718,7 +715,7 @@ hs_err hs_loop_start(hs_node *n)
 void hs_loop_wake(hs_node *n)
 {
     if (n->state == HS_NODE_RUNNING || n->state == HS_NODE_LEAVING)
-        ev_async_send(n->loop, &n->wake);
+        n->ad.ops->wake(n->ad.data, HS_WAKE_API);
 }
 
 void hs_loop_stop(hs_node *n)
@@ -732,7 +729,7 @@ void hs_loop_stop(hs_node *n)
         if (n->own_loop && !on_thread) {
             /* The node's thread shuts down on this wake-up. */
             n->stop_requested = true;
-            ev_async_send(n->loop, &n->wake);
+            n->ad.ops->wake(n->ad.data, HS_WAKE_API);
         } else {
             here = true;
         }

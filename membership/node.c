@@ -1,8 +1,10 @@
 /*
  * node.c — the public node API: the configuration's translation into the
- * core's (the options themselves are in config.c), creating and starting a node, local keys, seeds, callbacks,
- * leave, stop, statistics and logging. The libev side (socket, timer, the
- * own thread, event dispatch) is in loop.c; member snapshots in snapshot.c.
+ * core's (the options themselves are in config.c), creating and starting
+ * a node, local keys, seeds, callbacks, leave, stop, statistics and
+ * logging. The event-loop side (socket, timer, the own thread, event
+ * dispatch) is in loop.c, on the loop adapter of loop_adapter.h (libev:
+ * loop_ev.c); member snapshots in snapshot.c.
  *
  * A node exists before it runs: hs_node_new() only checks and copies the
  * configuration, so keys, seeds and callbacks can be registered first and
@@ -29,11 +31,6 @@ _Static_assert(HS_SEEDS_MAX == HS_MAX_SEEDS_TOTAL, "seed limit");
 _Static_assert(HS_CALLBACKS_MAX == HS_MAX_CALLBACKS, "callback limit");
 
 /* ---- Time and logging --------------------------------------------------- */
-
-uint64_t hs_rt_now_ms(void)
-{
-    return hs_rt_now_us() / 1000;
-}
 
 uint64_t hs_rt_now_us(void)
 {
@@ -78,7 +75,7 @@ void hs_rt_log(hs_node *n, int level, const char *fmt, ...)
 
 void hs_rt_warn(hs_node *n, int kind, const char *fmt, ...)
 {
-    uint64_t now = hs_rt_now_ms();
+    uint64_t now = hs_loop_now(n);
     if (n->warn_at[kind] && now - n->warn_at[kind] < HS_WARN_EVERY_MS) {
         n->warn_suppressed[kind]++;
         return;
@@ -237,8 +234,7 @@ static void node_destroy(hs_node *n)
     hs_guard_free(n);
     hs_core_free(n->core);
     hs_resolver_free(n->resolver);
-    if (n->own_loop && n->loop)
-        ev_loop_destroy(n->loop);
+    n->ad.ops->free(n->ad.data);
     free(n);
 }
 
@@ -250,9 +246,24 @@ HS_EXPORT hs_err hs_node_new(const hs_config *cfg, struct ev_loop *loop,
     *out = NULL;
     if (!cfg)
         return HS_EINVAL;
-    hs_node *n = calloc(1, sizeof *n);
-    if (!n)
+    hs_loop_adapter ad;
+    if (hs_loop_ev_new(loop, &ad) != HS_OK)
         return HS_ENOMEM;
+    return hs_node_new_on(cfg, ad.ops, ad.data, out);
+}
+
+hs_err hs_node_new_on(const hs_config *cfg, const hs_loop_ops *ops,
+                      void *data, hs_node **out)
+{
+    if (out)
+        *out = NULL;
+    hs_node *n = out && cfg ? calloc(1, sizeof *n) : NULL;
+    if (!n) {
+        ops->free(data);
+        return out && cfg ? HS_ENOMEM : HS_EINVAL;
+    }
+    n->ad = (hs_loop_adapter){ops, data};
+    n->own_loop = ops->run != NULL;
     n->fd = -1;
     bool mu_ok = false, cv_ok = false;
     hs_err err = configure(n, cfg);
@@ -270,16 +281,6 @@ HS_EXPORT hs_err hs_node_new(const hs_config *cfg, struct ev_loop *loop,
         goto fail;
     if ((err = hs_resolver_new(&n->resolver)) != HS_OK)
         goto fail;
-    n->loop = loop;
-    if (!loop) {
-        n->own_loop = true;
-        n->loop = ev_loop_new(EVFLAG_AUTO | EVFLAG_NOENV);
-        if (!n->loop) {
-            hs_rt_log(n, HS_LOG_ERROR, "ev_loop_new failed");
-            err = HS_ENOMEM;
-            goto fail;
-        }
-    }
     hs_loop_init(n);
     *out = n;
     return HS_OK;
@@ -411,6 +412,13 @@ static void drop_pending(hs_node *n)
     n->n_pending = 0;
 }
 
+/* The resolver has answers (on its thread): the loop collects them. */
+static void resolved(void *arg)
+{
+    hs_node *n = arg;
+    n->ad.ops->wake(n->ad.data, HS_WAKE_RESOLVED);
+}
+
 HS_EXPORT hs_err hs_node_start(hs_node *n)
 {
     if (!n)
@@ -424,7 +432,7 @@ HS_EXPORT hs_err hs_node_start(hs_node *n)
         goto out;
     if ((err = choose_advertised(n, &bound)) != HS_OK)
         goto fail;
-    uint64_t now = hs_rt_now_ms();
+    uint64_t now = hs_loop_now(n);
     n->core_cfg.addr = n->advertised;
     if ((err = hs_core_new(&n->core_cfg, now, &n->core)) != HS_OK)
         goto fail;
@@ -453,7 +461,7 @@ out:
     if (err == HS_OK) {
         /* Outside mu: the resolver's lock comes first (node_impl.h). */
         hs_err rerr =
-            hs_resolver_start(n->resolver, n->loop, &n->resolved,
+            hs_resolver_start(n->resolver, resolved, n,
                               n->family == AF_INET ? AF_INET : AF_UNSPEC,
                               n->cfg.resolve_interval_ms);
         if (rerr != HS_OK)
@@ -502,7 +510,7 @@ HS_EXPORT hs_err hs_node_leave(hs_node *n, uint32_t timeout_ms, hs_done_cb done,
     /* Blocking on the node's own thread would wait for itself. */
     if (block && hs_loop_on_node_thread(n))
         goto out;
-    uint64_t now = hs_rt_now_ms();
+    uint64_t now = hs_loop_now(n);
     if ((err = hs_core_leave(n->core, now)) != HS_OK)
         goto out;
     n->state = HS_NODE_LEAVING;
@@ -607,7 +615,7 @@ HS_EXPORT hs_err hs_node_set(hs_node *n, const char *key, const void *value,
     if (n->state == HS_NODE_NEW) {
         err = set_pending(n, key, value, len);
     } else if (n->state == HS_NODE_RUNNING) {
-        err = hs_core_set(n->core, key, value, len, hs_rt_now_ms());
+        err = hs_core_set(n->core, key, value, len, hs_loop_now(n));
         if (err == HS_OK)
             hs_loop_local_event(n, key, false);
         hs_loop_wake(n);
@@ -625,7 +633,7 @@ HS_EXPORT hs_err hs_node_del(hs_node *n, const char *key)
     if (n->state == HS_NODE_NEW) {
         err = del_pending(n, key);
     } else if (n->state == HS_NODE_RUNNING) {
-        err = hs_core_del(n->core, key, hs_rt_now_ms());
+        err = hs_core_del(n->core, key, hs_loop_now(n));
         if (err == HS_OK)
             hs_loop_local_event(n, key, true);
         hs_loop_wake(n);
@@ -644,7 +652,7 @@ HS_EXPORT hs_err hs_node_user_event(hs_node *n, const char *name,
     pthread_mutex_lock(&n->mu);
     hs_err err = HS_ESTATE;
     if (n->state == HS_NODE_RUNNING) {
-        err = hs_core_user_event(n->core, name, payload, len, hs_rt_now_ms());
+        err = hs_core_user_event(n->core, name, payload, len, hs_loop_now(n));
         hs_loop_wake(n); /* the origin's own report, and the new write */
     }
     pthread_mutex_unlock(&n->mu);
@@ -658,7 +666,7 @@ HS_EXPORT hs_err hs_node_force_leave(hs_node *n, const char *name, bool force)
     pthread_mutex_lock(&n->mu);
     hs_err err = HS_ESTATE;
     if (n->state == HS_NODE_RUNNING) {
-        err = hs_core_force_leave(n->core, name, force, hs_rt_now_ms());
+        err = hs_core_force_leave(n->core, name, force, hs_loop_now(n));
         hs_loop_wake(n);
     }
     pthread_mutex_unlock(&n->mu);

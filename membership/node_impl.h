@@ -11,8 +11,9 @@
  * the order is resolver, then node, and no code holding `mu` calls into
  * the resolver.
  *
- * Fields marked [loop] are only touched on the loop thread (libev watchers
- * may only be started and stopped there), or before that thread exists;
+ * Fields marked [loop] are only touched on the loop thread (the adapter's
+ * io and timers may only be started and stopped there), or before that
+ * thread exists;
  * [const] ones are set by hs_node_new() and never change.
  */
 #ifndef HS_NODE_IMPL_H
@@ -20,12 +21,11 @@
 
 #include <pthread.h>
 
-#include <ev.h>
-
 #include "hearsay.h"
 #include "membership/addr.h"
 #include "membership/config.h"
 #include "membership/core.h"
+#include "membership/loop_adapter.h"
 #include "membership/resolve.h"
 #include "wire/seal.h"
 
@@ -107,8 +107,8 @@ struct hs_node {
      * costs at most this many lines and the rest go to the rate limit. */
     char version_warned[32][HS_ADDR_STRLEN];
     uint32_t n_version_warned;
-    struct ev_loop *loop;
-    bool own_loop; /* own-thread mode */
+    hs_loop_adapter ad; /* the event loop (loop_adapter.h) */
+    bool own_loop;      /* own-thread mode */
     hs_resolver *resolver;
 
     pthread_mutex_t mu;
@@ -160,13 +160,8 @@ struct hs_node {
 
     /* [loop] */
     int family;
-    ev_io io;
-    ev_timer timer;
-    uint64_t armed_ms; /* when the timer fires, if it is active */
-    ev_async wake;     /* an API call queued something: flush */
-    ev_async resolved; /* the resolver has answers */
+    uint64_t armed_ms; /* when HS_TIMER_TICK fires, if it is armed */
     uint64_t alone_checked_ms; /* last look for a live peer (loop.c) */
-    ev_timer join_timer; /* the next join report, while not joined */
     uint8_t *rbuf;     /* receive buffer */
     bool dispatching;
     pthread_t thread;
@@ -174,8 +169,20 @@ struct hs_node {
 
 /* ---- node.c ------------------------------------------------------------- */
 
-/* Monotonic time (CLOCK_MONOTONIC): the core's timeline is in ms. */
-uint64_t hs_rt_now_ms(void);
+/* The node's clock, the core's timeline in ms: the loop adapter's
+ * (CLOCK_MONOTONIC with libev, virtual in tests). */
+static inline uint64_t hs_loop_now(const hs_node *n)
+{
+    return n->ad.ops->now_ms(n->ad.data);
+}
+
+static inline hs_timer_state hs_loop_timer_state(const hs_node *n, unsigned t)
+{
+    return n->ad.ops->timer_state(n->ad.data, t);
+}
+
+/* CLOCK_MONOTONIC in us, for what the runtime's own work costs (round
+ * and callback timing): real time even on a virtual loop. */
 uint64_t hs_rt_now_us(void);
 
 /* Writes one line "hearsay[name] level: ..." if level passes the filter. */
@@ -218,7 +225,7 @@ hs_err hs_guard_seal(hs_node *n, const uint8_t **buf, size_t *len);
 
 /* ---- loop.c ------------------------------------------------------------- */
 
-/* Initialises the watchers; nothing is started. */
+/* Binds the node's adapter to it; nothing is started. */
 void hs_loop_init(hs_node *n);
 
 /* Starts the watchers and, in own-thread mode, the thread. With mu held,

@@ -8,7 +8,7 @@
  * (5 s per server and attempt by default), so it never runs on the loop.
  * One thread per node sleeps on a condition variable until the next
  * re-resolution is due or a new name arrives, resolves every name, stores
- * the answers and pokes the node's ev_async.
+ * the answers and pokes the node (which wakes its loop).
  *
  * The thread shares this struct with the node by reference count. Stopping
  * joins an idle thread; a thread stuck in getaddrinfo() is detached instead
@@ -27,8 +27,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <ev.h>
-
 #include "membership/resolve.h"
 
 struct hs_resolver {
@@ -36,8 +34,8 @@ struct hs_resolver {
     pthread_cond_t cv; /* on CLOCK_MONOTONIC */
     unsigned refs;     /* the node's, and the thread's while it runs */
 
-    struct ev_loop *loop; /* NULL once stopped: nothing to announce to */
-    struct ev_async *async;
+    void (*announce)(void *arg); /* NULL once stopped: nobody to tell */
+    void *announce_arg;
     int family;
     uint32_t interval_ms;
 
@@ -280,8 +278,8 @@ static void *resolver_main(void *arg)
         have_next = r->interval_ms > 0;
         if (have_next)
             next = deadline_after(r->interval_ms);
-        if (!r->stopping && r->loop)
-            ev_async_send(r->loop, r->async);
+        if (!r->stopping && r->announce)
+            r->announce(r->announce_arg);
     }
     bool last = --r->refs == 0;
     pthread_mutex_unlock(&r->mu);
@@ -305,9 +303,8 @@ static hs_err spawn(hs_resolver *r)
     return HS_OK;
 }
 
-hs_err hs_resolver_start(hs_resolver *r, struct ev_loop *loop,
-                         struct ev_async *async, int family,
-                         uint32_t interval_ms)
+hs_err hs_resolver_start(hs_resolver *r, void (*announce)(void *arg),
+                         void *arg, int family, uint32_t interval_ms)
 {
     hs_err err = HS_OK;
     pthread_mutex_lock(&r->mu);
@@ -315,8 +312,8 @@ hs_err hs_resolver_start(hs_resolver *r, struct ev_loop *loop,
         pthread_mutex_unlock(&r->mu);
         return HS_OK;
     }
-    r->loop = loop;
-    r->async = async;
+    r->announce = announce;
+    r->announce_arg = arg;
     r->family = family;
     r->interval_ms = interval_ms;
     r->started = true;
@@ -414,8 +411,8 @@ void hs_resolver_stop(hs_resolver *r)
         return;
     }
     r->stopping = true;
-    r->loop = NULL;
-    r->async = NULL;
+    r->announce = NULL;
+    r->announce_arg = NULL;
     pthread_cond_signal(&r->cv);
     bool join = r->running && !r->busy;
     if (r->running && !join)

@@ -4,8 +4,9 @@
  * A seed given as a DNS name ("hearsay.ns.svc.cluster.local:7946", a
  * Kubernetes headless service) is resolved by a small thread, never on the
  * loop, and re-resolved every interval so the seed list follows the pods.
- * Results are handed back through an ev_async the node owns; the node then
- * collects them with hs_resolver_collect() on its loop thread.
+ * The resolver announces results with a callback the node gives it (which
+ * wakes the node's loop); the node then collects them with
+ * hs_resolver_collect() on its loop thread.
  *
  * A name written "srv+_hearsay._udp.example.com" is looked up as DNS SRV
  * records (RFC 2782): every target, with the port its record gives, in
@@ -19,8 +20,6 @@
 
 #include "membership/addr.h"
 
-struct ev_loop;
-struct ev_async;
 
 /* Addresses kept per name: more pods than this are not needed as seeds
  * (the core keeps at most 64 seeds in all, and one live seed suffices). */
@@ -49,13 +48,13 @@ typedef struct hs_resolved {
 
 hs_err hs_resolver_new(hs_resolver **out);
 
-/* Starts resolving: results are announced with ev_async_send(loop, async)
- * from the resolver's thread. `family` filters answers (AF_INET for an IPv4
+/* Starts resolving: results are announced with announce(arg), from the
+ * resolver's thread with its lock held (so announce must only wake a
+ * loop, as ev_async_send() does). `family` filters answers (AF_INET for an IPv4
  * socket; AF_UNSPEC for a dual-stack IPv6 one). interval_ms == 0 resolves
  * each name once. The thread is started when the first name is known. */
-hs_err hs_resolver_start(hs_resolver *r, struct ev_loop *loop,
-                         struct ev_async *async, int family,
-                         uint32_t interval_ms);
+hs_err hs_resolver_start(hs_resolver *r, void (*announce)(void *arg),
+                         void *arg, int family, uint32_t interval_ms);
 
 /* Adds a name (deduplicated) and has it resolved at once. HS_EFULL past
  * max_names, HS_ENOMEM, HS_EIO if the thread could not be created. */
@@ -78,8 +77,8 @@ void hs_resolver_collect(hs_resolver *r,
                                     unsigned n),
                          void *arg);
 
-/* Stops announcing: after this returns the thread never touches loop or
- * async again. An idle thread is joined; one blocked in getaddrinfo() is
+/* Stops announcing: after this returns the thread never calls announce
+ * again. An idle thread is joined; one blocked in getaddrinfo() is
  * left to finish on its own and frees what it shares when it does, so
  * stopping a node never waits for a DNS timeout. Idempotent. */
 void hs_resolver_stop(hs_resolver *r);

@@ -82,7 +82,7 @@ static size_t align_up(size_t v, size_t a)
 
 static hs_err build(hs_node *n, const char *only, hs_member_list **out)
 {
-    uint64_t now = n->state == HS_NODE_STOPPED ? n->stopped_ms : hs_rt_now_ms();
+    uint64_t now = n->state == HS_NODE_STOPPED ? n->stopped_ms : hs_loop_now(n);
     sizer s = {0, 0, false};
     size_t count = 0;
     measure(n, only, now, &s, &count);

@@ -18,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "membership/core_impl.h"
 #include "sim/scenario.h"
 
 /* ---- Heartbeat arrivals ------------------------------------------------- */
@@ -61,15 +60,16 @@ static uint32_t name_index(const char *name)
     return (uint32_t)strtoul(name + 5, NULL, 10);
 }
 
-/* Reads the observer's records directly (read-only): the public queries
- * would evaluate phi for every member after every datagram. */
+/* Reads the observer's versions (hs_core_member_versions_at): the
+ * member queries would evaluate phi for every member after every
+ * datagram. */
 static void hb_observe(hbmeter *h, const sim_net *net, uint32_t obs)
 {
     if (!h->on || obs >= h->n)
         return;
     const hs_core *c = net->nodes[obs].core;
-    for (size_t k = 0; k < c->members.n_sorted; k++) {
-        const hs_mrec *m = c->members.sorted[k];
+    hs_member_versions mv, *m = &mv;
+    for (size_t k = 0; hs_core_member_versions_at(c, k, m) == HS_OK; k++) {
         uint32_t j = name_index(m->name);
         if (m->is_self || j >= h->n)
             continue;

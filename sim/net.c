@@ -396,6 +396,11 @@ void sim_node_touch(sim_net *net, uint32_t i)
 
 /* ---- Node lifecycle ----------------------------------------------------- */
 
+void sim_node_rename(sim_net *net, uint32_t i, const char *name)
+{
+    snprintf(net->nodes[i].name, sizeof net->nodes[i].name, "%s", name);
+}
+
 bool sim_node_start(sim_net *net, uint32_t i, uint64_t generation)
 {
     sim_node *nd = &net->nodes[i];
@@ -647,6 +652,8 @@ uint64_t sim_run_until(sim_net *net, uint64_t until)
             net->stats.ticks++;
             drain(net, e.node);
             reschedule(net, e.node);
+            if (net->hooks.on_tick)
+                net->hooks.on_tick(net, e.node, net->hooks.arg);
             break;
         }
         case EV_DELIVER:

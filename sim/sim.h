@@ -1,7 +1,9 @@
 /*
  * sim/sim.h — the deterministic many-node simulator: real membership cores
  * (membership/core.h), a virtual clock and a virtual network, in one
- * process.
+ * process. The network (net.c) is also the library hs_vnet, the one
+ * virtual network of the tree: the simulator's scenarios and the core's
+ * unit tests (tests/unit/test_core.c) both run their cores on it.
  *
  * Nothing here models the protocol. Every node is an hs_core created with
  * hs_core_new(); the simulator only does what a runtime does — hands a core
@@ -96,6 +98,9 @@ typedef struct sim_hooks {
     void (*on_receive)(sim_net *net, uint32_t node, void *arg);
     /* Per-node config changes before a core is created (or re-created). */
     void (*tweak)(sim_net *net, uint32_t node, hs_core_config *cfg, void *arg);
+    /* Node's core was ticked (after what it queued was collected). With
+     * on_receive, a check after every step (the core's property tests). */
+    void (*on_tick)(sim_net *net, uint32_t node, void *arg);
     void *arg;
 } sim_hooks;
 
@@ -146,6 +151,10 @@ void sim_net_free(sim_net *net);
 
 /* Node index from an address, or UINT32_MAX. */
 uint32_t sim_addr_index(const char *addr);
+
+/* Gives node i another name (at most 15 bytes), used from its next start
+ * on: tests name nodes "n0".."n5", or give two nodes the same name. */
+void sim_node_rename(sim_net *net, uint32_t i, const char *name);
 
 /* Starts node i (first start, or restart after a crash) with `generation`
  * at the current time. */

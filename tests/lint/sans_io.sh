@@ -10,7 +10,7 @@ root=${1:?usage: sans_io.sh SOURCE_ROOT}
 # no threads; this adds clocks, files and global randomness.
 core=(errors.c member.c core.c liveness.c view.c digest.c delta.c apply.c
       rumor.c peers.c exchange.c identity.c core.h core_impl.h member.h
-      gossip.h)
+      gossip.h inspect.c)
 files=()
 for f in "${core[@]}"; do files+=("$root/membership/$f"); done
 files+=("$root"/detector/*.c "$root"/detector/*.h)

@@ -1,11 +1,19 @@
 /*
  * test_node.c — the runtime over real loopback sockets: several nodes in
- * this process, on one libev loop (embedded mode) or on their own threads
- * (own-thread mode, with other threads querying them concurrently).
+ * this process, embedded on one virtual loop (vloop.h: the runtime's own
+ * code on a clock the test advances), on a caller's libev loop, or on
+ * their own threads (own-thread mode, with other threads querying them
+ * concurrently).
  *
- * Intervals are 100 ms (failure detection then takes about a second), every
- * wait is bounded by run_until(), and ports are 0 so tests never collide
- * with each other or with anything else on the host.
+ * Timing behaviour (detection, leave, restart, joins, pauses, the timer
+ * under busy callers) is tested on the virtual loop: no wall-clock waits,
+ * nothing that a loaded machine slows into a failure. The tests that need
+ * real threads (own-thread mode, the resolver's) run on libev and wait for
+ * conditions with generous bounds, never asserting on elapsed time.
+ * Intervals are 100 ms (failure detection then takes about a second of
+ * the node's time), every wait is bounded by run_until(), and ports are 0
+ * so tests never collide with each other or with anything else on the
+ * host.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -27,12 +35,14 @@
 #include <unistd.h>
 
 #include "hearsay.h"
+#include "vloop.h"
 
 #define MAX_NODES 6
 #define MAX_EVENTS 1024
 
 /* Generous for a loaded CI machine under sanitizers; converging takes a
- * few hundred ms and detection about one second when all is well. */
+ * few hundred ms and detection about one second when all is well. On the
+ * virtual loop this is virtual time, which costs only the work done. */
 #define WAIT_MS 15000
 
 static uint64_t now_ms(void)
@@ -121,8 +131,17 @@ static bool log_has(logbuf *b, const char *needle)
 
 /* ---- A cluster on one loop ---------------------------------------------- */
 
+/* Where a cluster's nodes run. */
+typedef enum loop_mode {
+    ON_VLOOP = 0, /* embedded, on a virtual loop and clock */
+    ON_LIBEV = 1, /* embedded, on a libev loop the test runs */
+    ON_THREAD = 2 /* own-thread mode: each node on a libev loop of its own */
+} loop_mode;
+
 typedef struct cluster {
-    struct ev_loop *loop; /* NULL: own-thread mode */
+    loop_mode mode;
+    vloop *vl;            /* ON_VLOOP */
+    struct ev_loop *loop; /* ON_LIBEV */
     char cluster_name[32];
     int n;
     hs_node *nodes[MAX_NODES];
@@ -167,11 +186,15 @@ static uint64_t stat_of(hs_node *n, const char *name, size_t i)
     return v;
 }
 
-static cluster *cluster_new(const char *name, bool own_thread)
+static cluster *cluster_new(const char *name, loop_mode mode)
 {
     cluster *c = calloc(1, sizeof *c);
     assert_non_null(c);
-    if (!own_thread) {
+    c->mode = mode;
+    if (mode == ON_VLOOP) {
+        c->vl = vloop_new(1000000);
+        assert_non_null(c->vl);
+    } else if (mode == ON_LIBEV) {
         c->loop = ev_loop_new(EVFLAG_AUTO);
         assert_non_null(c->loop);
     }
@@ -184,12 +207,26 @@ static cluster *cluster_new(const char *name, bool own_thread)
     return c;
 }
 
+/* hs_node_new() in the cluster's mode. */
+static hs_err node_new(cluster *c, const hs_config *cfg, hs_node **out)
+{
+    if (c->mode == ON_VLOOP)
+        return vloop_node_new(c->vl, cfg, out);
+    return hs_node_new(cfg, c->loop, out);
+}
+
+/* The cluster's clock: the nodes' time, virtual or real (ms). */
+static uint64_t cluster_now(cluster *c)
+{
+    return c->vl ? vloop_now(c->vl) : now_ms();
+}
+
 /* Creates, starts and (i > 0) joins node i to node 0; cfg may be NULL. */
 static void node_up(cluster *c, int i, hs_config *cfg)
 {
     if (!cfg)
         test_config(c, &cfg, i);
-    assert_int_equal(hs_node_new(cfg, c->loop, &c->nodes[i]), HS_OK);
+    assert_int_equal(node_new(c, cfg, &c->nodes[i]), HS_OK);
     assert_int_equal(hs_node_on(c->nodes[i], ~0u, record, &c->rec[i]), HS_OK);
     assert_int_equal(hs_node_start(c->nodes[i]), HS_OK);
     assert_int_equal(
@@ -202,9 +239,9 @@ static void node_up(cluster *c, int i, hs_config *cfg)
         c->n = i + 1;
 }
 
-static cluster *cluster_up(const char *name, int n, bool own_thread)
+static cluster *cluster_up(const char *name, int n, loop_mode mode)
 {
-    cluster *c = cluster_new(name, own_thread);
+    cluster *c = cluster_new(name, mode);
     for (int i = 0; i < n; i++)
         node_up(c, i, NULL);
     return c;
@@ -218,6 +255,7 @@ static void cluster_free(cluster *c)
         assert_int_equal(c->rec[i].bad, 0);
     if (c->loop)
         ev_loop_destroy(c->loop);
+    vloop_free(c->vl);
     for (int i = 0; i < MAX_NODES; i++)
         pthread_mutex_destroy(&c->rec[i].mu);
     pthread_mutex_destroy(&c->log.mu);
@@ -233,11 +271,28 @@ static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
     (void)revents;
 }
 
+typedef struct pred_call {
+    cluster *c;
+    bool (*pred)(cluster *, void *);
+    void *arg;
+} pred_call;
+
+static bool call_pred(void *arg)
+{
+    pred_call *p = arg;
+    return p->pred(p->c, p->arg);
+}
+
 /* Runs the loop (or, own-thread mode, sleeps) until pred holds or timeout
- * passes. Returns whether pred held. */
+ * passes on the cluster's clock. Returns whether pred held. */
 static bool run_until(cluster *c, bool (*pred)(cluster *, void *), void *arg,
                       uint64_t timeout_ms)
 {
+    if (c->vl) {
+        pred_call p = {c, pred, arg};
+        return vloop_run_until(c->vl, call_pred, &p,
+                               vloop_now(c->vl) + timeout_ms);
+    }
     uint64_t end = now_ms() + timeout_ms;
     ev_timer tick;
     if (c->loop) {
@@ -342,7 +397,7 @@ static bool tag_everywhere(cluster *c, void *arg)
 static void join_and_converge(void **state)
 {
     (void)state;
-    cluster *c = cluster_up("converge", 4, false);
+    cluster *c = cluster_up("converge", 4, ON_VLOOP);
     assert_converges(c);
     for (int i = 0; i < c->n; i++) {
         for (int j = 0; j < c->n; j++)
@@ -383,13 +438,13 @@ static void join_and_converge(void **state)
 static void keys_reach_every_node(void **state)
 {
     (void)state;
-    cluster *c = cluster_new("keys", false);
+    cluster *c = cluster_new("keys", ON_VLOOP);
     node_up(c, 0, NULL);
     node_up(c, 1, NULL);
     /* A key set before start goes out with the first gossip. */
     hs_config *cfg = NULL;
     test_config(c, &cfg, 2);
-    assert_int_equal(hs_node_new(cfg, c->loop, &c->nodes[2]), HS_OK);
+    assert_int_equal(node_new(c, cfg, &c->nodes[2]), HS_OK);
     assert_int_equal(hs_node_set(c->nodes[2], "zone", "eu-1", 4), HS_OK);
     assert_int_equal(hs_node_set(c->nodes[2], "tmp", "x", 1), HS_OK);
     assert_int_equal(hs_node_del(c->nodes[2], "tmp"), HS_OK);
@@ -458,14 +513,14 @@ static bool seen_as(cluster *c, void *arg)
 static void stopped_node_is_declared_failed(void **state)
 {
     (void)state;
-    cluster *c = cluster_up("fail", 3, false);
+    cluster *c = cluster_up("fail", 3, ON_VLOOP);
     assert_converges(c);
-    uint64_t t0 = now_ms();
+    uint64_t t0 = cluster_now(c);
     assert_int_equal(hs_node_stop(c->nodes[2]), HS_OK);
     assert_int_equal(hs_node_stop(c->nodes[2]), HS_OK); /* idempotent */
     state_probe dead = {"n2", HS_STATE_DEAD, {0, 1, -1}};
     assert_true(run_until(c, seen_as, &dead, WAIT_MS));
-    uint64_t took = now_ms() - t0;
+    uint64_t took = cluster_now(c) - t0;
     print_message("stopped node declared dead after %llu ms\n",
                   (unsigned long long)took);
     for (int i = 0; i < 2; i++) {
@@ -505,7 +560,7 @@ static bool left_and_done(cluster *c, void *arg)
 static void graceful_leave_is_seen_as_leave(void **state)
 {
     (void)state;
-    cluster *c = cluster_up("leave", 3, false);
+    cluster *c = cluster_up("leave", 3, ON_VLOOP);
     assert_converges(c);
     done_probe done = {0, HS_EIO};
     assert_int_equal(hs_node_leave(c->nodes[2], 500, on_done, &done), HS_OK);
@@ -531,7 +586,7 @@ static void graceful_leave_is_seen_as_leave(void **state)
 static void stop_during_leave_reports_estate(void **state)
 {
     (void)state;
-    cluster *c = cluster_up("leave-stop", 2, false);
+    cluster *c = cluster_up("leave-stop", 2, ON_VLOOP);
     assert_converges(c);
     done_probe done = {0, HS_OK};
     assert_int_equal(hs_node_leave(c->nodes[1], 60000, on_done, &done), HS_OK);
@@ -570,7 +625,7 @@ static bool restarted_everywhere(cluster *c, void *arg)
 static void restart_with_higher_generation_replaces(void **state)
 {
     (void)state;
-    cluster *c = cluster_new("restart", false);
+    cluster *c = cluster_new("restart", ON_VLOOP);
     node_up(c, 0, NULL);
     node_up(c, 1, NULL);
     hs_config *cfg = NULL;
@@ -601,11 +656,11 @@ static void restart_with_higher_generation_replaces(void **state)
 static void pause_is_forgiven(void **state)
 {
     (void)state;
-    cluster *c = cluster_up("pause", 3, false);
+    cluster *c = cluster_up("pause", 3, ON_VLOOP);
     assert_converges(c);
     /* The whole loop stalls for 2 s, longer than the ~1 s it takes to
      * convict at these intervals: every node must blame itself. */
-    usleep(2000 * 1000);
+    vloop_stall(c->vl, 2000);
     run_for(c, 1500);
     for (int i = 0; i < 3; i++) {
         assert_int_equal(count_events(&c->rec[i], HS_EVENT_FAIL, NULL), 0);
@@ -618,16 +673,11 @@ static void pause_is_forgiven(void **state)
 static void idle_node_does_not_spin(void **state)
 {
     (void)state;
-    cluster *c = cluster_up("idle", 1, false);
-    unsigned before = ev_iteration(c->loop);
-    ev_timer stop;
-    ev_timer_init(&stop, tick_cb, 1.0, 0.0);
-    ev_timer_start(c->loop, &stop);
-    uint64_t t0 = now_ms();
-    while (ev_is_active(&stop) && now_ms() - t0 < 5000)
-        ev_run(c->loop, EVRUN_ONCE);
-    unsigned iterations = ev_iteration(c->loop) - before;
-    print_message("1 s idle: %u loop iterations\n", iterations);
+    cluster *c = cluster_up("idle", 1, ON_VLOOP);
+    uint64_t before = vloop_callbacks(c->vl);
+    run_for(c, 1000);
+    unsigned iterations = (unsigned)(vloop_callbacks(c->vl) - before);
+    print_message("1 s idle: %u loop wake-ups\n", iterations);
     /* One gossip round and one heartbeat per 100 ms: ~20 wake-ups. */
     assert_true(iterations >= 5);
     assert_true(iterations <= 100);
@@ -636,21 +686,23 @@ static void idle_node_does_not_spin(void **state)
 
 /* API calls (or datagrams) every fraction of a millisecond must not keep
  * the timer from ticking: each call moves the core's deadline to now + 1
- * while a tick is due. */
+ * while a tick is due. On the virtual loop a call comes every millisecond
+ * of the node's time, after the clock moved and before the loop runs what
+ * fell due: a timer re-armed to now + 1 by each call would never fire. */
 static void busy_callers_do_not_starve_ticks(void **state)
 {
     (void)state;
-    cluster *c = cluster_up("busy", 2, false);
+    cluster *c = cluster_up("busy", 2, ON_VLOOP);
     assert_converges(c);
     uint64_t before = stat_of(c->nodes[1], "rounds", 0);
-    uint64_t end = now_ms() + 1500;
+    uint64_t end = vloop_now(c->vl) + 1500;
     unsigned i = 0;
-    while (now_ms() < end) {
+    while (vloop_now(c->vl) < end) {
         char v[16];
         snprintf(v, sizeof v, "%u", i++);
+        vloop_stall(c->vl, 1);
         assert_int_equal(hs_node_set(c->nodes[1], "busy", v, strlen(v)), HS_OK);
-        ev_run(c->loop, EVRUN_NOWAIT);
-        usleep(200);
+        vloop_run_until(c->vl, NULL, NULL, vloop_now(c->vl));
     }
     uint64_t after = stat_of(c->nodes[1], "rounds", 0);
     print_message("%u sets; %llu rounds in 1.5 s\n", i,
@@ -675,12 +727,14 @@ static bool resolve_failed(cluster *c, void *arg)
 static void dns_seeds_are_resolved_off_loop(void **state)
 {
     (void)state;
-    cluster *c = cluster_new("dns", false);
+    /* On libev: the names are resolved on the resolver's thread, in real
+     * time, and reach the loop as wake-ups from it. */
+    cluster *c = cluster_new("dns", ON_LIBEV);
     node_up(c, 0, NULL);
     hs_config *cfg = NULL;
     test_config(c, &cfg, 1);
     SET_UINT(cfg, "resolve-interval", 200);
-    assert_int_equal(hs_node_new(cfg, c->loop, &c->nodes[1]), HS_OK);
+    assert_int_equal(node_new(c, cfg, &c->nodes[1]), HS_OK);
     char seed[80];
     const char *p = strrchr(c->addr[0], ':');
     snprintf(seed, sizeof seed, "localhost%s", p);
@@ -704,7 +758,7 @@ static void dns_seeds_are_resolved_off_loop(void **state)
 static void wildcard_bind_advertises_an_interface(void **state)
 {
     (void)state;
-    cluster *c = cluster_new("wildcard", false);
+    cluster *c = cluster_new("wildcard", ON_VLOOP);
     node_up(c, 0, NULL);
     hs_config *cfg = NULL;
     test_config(c, &cfg, 1);
@@ -732,7 +786,7 @@ static void ipv6_loopback_converges(void **state)
         close(probe);
     if (!have_v6)
         skip();
-    cluster *c = cluster_new("ipv6", false);
+    cluster *c = cluster_new("ipv6", ON_VLOOP);
     hs_config *cfg[3] = {NULL};
     for (int i = 0; i < 3; i++) {
         test_config(c, &cfg[i], i);
@@ -757,13 +811,13 @@ static void ipv6_loopback_converges(void **state)
 static void bad_configs_and_addresses_are_errors(void **state)
 {
     (void)state;
-    cluster *c = cluster_new("errors", false);
+    cluster *c = cluster_new("errors", ON_VLOOP);
     hs_config *cfg = NULL;
     hs_node *n = NULL;
 
     test_config(c, &cfg, 0);
     SET_STR(cfg, "name", NULL);
-    assert_int_equal(hs_node_new(cfg, c->loop, &n), HS_EINVAL);
+    assert_int_equal(node_new(c, cfg, &n), HS_EINVAL);
     assert_null(n);
     assert_true(log_has(&c->log, "hearsay[?] error: config: name"));
     /* Out-of-range values are refused by the setter, the config unchanged. */
@@ -773,7 +827,7 @@ static void bad_configs_and_addresses_are_errors(void **state)
     assert_int_equal(hs_config_set_uint(cfg, "max-datagram", 100), HS_EINVAL);
     assert_int_equal(hs_config_set_uint(cfg, "no-such-option", 1),
                      HS_ENOTFOUND);
-    assert_int_equal(hs_node_new(cfg, c->loop, &n), HS_EINVAL);
+    assert_int_equal(node_new(c, cfg, &n), HS_EINVAL);
     /* Keys and a datagram too small to seal them: a cross-field check. */
     test_config(c, &cfg, 0);
     char key[HS_KEY_TEXT_LEN];
@@ -781,13 +835,15 @@ static void bad_configs_and_addresses_are_errors(void **state)
     const char *keys[] = {key};
     assert_int_equal(hs_config_set_keys(cfg, keys, 1), HS_OK);
     SET_UINT(cfg, "max-datagram", 520);
-    assert_int_equal(hs_node_new(cfg, c->loop, &n), HS_EINVAL);
+    assert_int_equal(node_new(c, cfg, &n), HS_EINVAL);
     assert_true(log_has(&c->log, "max-datagram must be at least"));
-    assert_int_equal(hs_node_new(NULL, c->loop, &n), HS_EINVAL);
+    assert_int_equal(node_new(c, NULL, &n), HS_EINVAL);
+    assert_int_equal(hs_node_new(NULL, NULL, &n), HS_EINVAL);
+    assert_int_equal(hs_node_new(cfg, NULL, NULL), HS_EINVAL);
 
     /* Not started yet. */
     test_config(c, &cfg, 0);
-    assert_int_equal(hs_node_new(cfg, c->loop, &n), HS_OK);
+    assert_int_equal(node_new(c, cfg, &n), HS_OK);
     hs_member_list *l = NULL;
     char buf[HS_ADDRSTRLEN];
     assert_int_equal(hs_node_members(n, &l), HS_ESTATE);
@@ -823,7 +879,7 @@ static void bad_configs_and_addresses_are_errors(void **state)
     test_config(c, &cfg2, 1);
     SET_STR(cfg2, "bind", buf);
     hs_node *m = NULL;
-    assert_int_equal(hs_node_new(cfg2, c->loop, &m), HS_OK);
+    assert_int_equal(node_new(c, cfg2, &m), HS_OK);
     assert_int_equal(hs_node_start(m), HS_EIO);
     assert_true(log_has(&c->log, "Address already in use"));
     assert_int_equal(hs_node_members(m, &l), HS_ESTATE);
@@ -834,13 +890,13 @@ static void bad_configs_and_addresses_are_errors(void **state)
                            "203.0.113.7:0", "127.0.0.1"};
     for (size_t i = 0; i < sizeof binds / sizeof *binds; i++) {
         SET_STR(cfg2, "bind", binds[i]);
-        assert_int_equal(hs_node_new(cfg2, c->loop, &m), HS_OK);
+        assert_int_equal(node_new(c, cfg2, &m), HS_OK);
         assert_int_equal(hs_node_start(m), HS_EADDR);
         hs_node_free(m);
     }
     SET_STR(cfg2, "bind", "127.0.0.1:0");
     SET_STR(cfg2, "advertise", "example.com:7946");
-    assert_int_equal(hs_node_new(cfg2, c->loop, &m), HS_OK);
+    assert_int_equal(node_new(c, cfg2, &m), HS_OK);
     assert_int_equal(hs_node_start(m), HS_EADDR);
     hs_node_free(m);
 
@@ -961,7 +1017,7 @@ static void reenter(hs_node *node, const hs_event *ev, void *arg)
 static void own_thread_under_concurrent_queries(void **state)
 {
     (void)state;
-    cluster *c = cluster_new("threads", true);
+    cluster *c = cluster_new("threads", ON_THREAD);
     reentrant re = {.leave_rc = 1};
     pthread_mutex_init(&re.mu, NULL);
     hammer h = {.c = c};
@@ -1046,12 +1102,13 @@ static void stop_from_a_callback(void **state)
 {
     (void)state;
     for (int own = 0; own < 2; own++) {
-        cluster *c = cluster_new(own ? "stop-cb-own" : "stop-cb", own);
+        cluster *c = cluster_new(own ? "stop-cb-own" : "stop-cb",
+                                 own ? ON_THREAD : ON_VLOOP);
         int calls = 0;
         node_up(c, 0, NULL);
         hs_config *cfg = NULL;
         test_config(c, &cfg, 1);
-        assert_int_equal(hs_node_new(cfg, c->loop, &c->nodes[1]), HS_OK);
+        assert_int_equal(node_new(c, cfg, &c->nodes[1]), HS_OK);
         assert_int_equal(
             hs_node_on(c->nodes[1], 1u << HS_EVENT_JOIN, stop_self, &calls),
             HS_OK);
@@ -1099,10 +1156,11 @@ static bool has_update(cluster *c, void *arg)
 
 static void own_key_changes(bool own_thread)
 {
-    cluster *c = cluster_new(own_thread ? "local-t" : "local-l", own_thread);
+    cluster *c = cluster_new(own_thread ? "local-t" : "local-l",
+                             own_thread ? ON_THREAD : ON_VLOOP);
     hs_config *cfg = NULL;
     test_config(c, &cfg, 0);
-    assert_int_equal(hs_node_new(cfg, c->loop, &c->nodes[0]), HS_OK);
+    assert_int_equal(node_new(c, cfg, &c->nodes[0]), HS_OK);
     assert_int_equal(hs_node_on(c->nodes[0], ~0u, record, &c->rec[0]), HS_OK);
     /* Before start: part of the member as it first appears, no event. */
     assert_int_equal(hs_node_set(c->nodes[0], "early", "1", 1), HS_OK);
@@ -1171,10 +1229,10 @@ static void join_failures_are_reported(void **state)
     snprintf(seed, sizeof seed, "127.0.0.1:%u", ntohs(a.sin_port));
     snprintf(bind_at, sizeof bind_at, "%s", seed);
 
-    cluster *c = cluster_new("joinrep", false);
+    cluster *c = cluster_new("joinrep", ON_VLOOP);
     hs_config *cfg = NULL;
     test_config(c, &cfg, 0);
-    assert_int_equal(hs_node_new(cfg, c->loop, &c->nodes[0]), HS_OK);
+    assert_int_equal(node_new(c, cfg, &c->nodes[0]), HS_OK);
     hs_join_status js;
     assert_int_equal(hs_node_join_status(c->nodes[0], &js), HS_OK);
     assert_int_equal(js.seeds, 0);
@@ -1196,7 +1254,7 @@ static void join_failures_are_reported(void **state)
     hs_config *sc = NULL;
     test_config(c, &sc, 1);
     SET_STR(sc, "bind", bind_at);
-    assert_int_equal(hs_node_new(sc, c->loop, &c->nodes[1]), HS_OK);
+    assert_int_equal(node_new(c, sc, &c->nodes[1]), HS_OK);
     assert_int_equal(hs_node_start(c->nodes[1]), HS_OK);
     c->n = 2;
     assert_true(run_until(c, joined, &who, WAIT_MS));

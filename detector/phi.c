@@ -100,7 +100,7 @@
 #define HS_LN_SQRT_PI 0.57236494292470008707  /* ln(sqrt(pi)) */
 #define HS_LN_SQRT_2PI 0.91893853320467274178 /* ln(sqrt(2 pi)) */
 
-void hs_phi_config_init(hs_phi_config *cfg)
+void hs__phi_config_init(hs_phi_config *cfg)
 {
     cfg->model = HS_PHI_DEFAULT_MODEL;
     cfg->window = HS_PHI_DEFAULT_WINDOW;
@@ -115,7 +115,7 @@ static bool is_duration(double v)
     return isfinite(v) && v >= 0;
 }
 
-hs_err hs_phi_config_check(const hs_phi_config *cfg)
+hs_err hs__phi_config_check(const hs_phi_config *cfg)
 {
     if (cfg == NULL)
         return HS_EINVAL;
@@ -135,22 +135,22 @@ hs_err hs_phi_config_check(const hs_phi_config *cfg)
     return HS_OK;
 }
 
-void hs_phi_init(hs_phi *d)
+void hs__phi_init(hs_phi *d)
 {
     memset(d, 0, sizeof *d);
 }
 
-void hs_phi_free(hs_phi *d)
+void hs__phi_free(hs_phi *d)
 {
     free(d->ring);
-    hs_phi_init(d);
+    hs__phi_init(d);
 }
 
 /* A dead or restarted member keeps nothing, not even the allocation: a
  * graveyard of members must cost what never-seen members cost. */
-void hs_phi_reset(hs_phi *d)
+void hs__phi_reset(hs_phi *d)
 {
-    hs_phi_free(d);
+    hs__phi_free(d);
 }
 
 /* Index of the i-th oldest valid sample. */
@@ -226,7 +226,7 @@ static hs_err grow(hs_phi *d, uint32_t window)
 
 static hs_err add_sample(hs_phi *d, uint32_t window, float v)
 {
-    /* window < 2 is refused by hs_phi_config_check; an unchecked config
+    /* window < 2 is refused by hs__phi_config_check; an unchecked config
      * still gets a working (two-slot) detector rather than a crash. */
     if (window < 2)
         window = 2;
@@ -256,7 +256,7 @@ static hs_err add_sample(hs_phi *d, uint32_t window, float v)
     return HS_OK;
 }
 
-hs_err hs_phi_heartbeat(hs_phi *d, const hs_phi_config *cfg, double now_ms)
+hs_err hs__phi_heartbeat(hs_phi *d, const hs_phi_config *cfg, double now_ms)
 {
     if (!isfinite(now_ms))
         return HS_EINVAL;
@@ -283,7 +283,7 @@ hs_err hs_phi_heartbeat(hs_phi *d, const hs_phi_config *cfg, double now_ms)
     return add_sample(d, cfg->window, v);
 }
 
-void hs_phi_mark(hs_phi *d, double now_ms)
+void hs__phi_mark(hs_phi *d, double now_ms)
 {
     if (!isfinite(now_ms))
         return;
@@ -328,14 +328,14 @@ static double normal_sigma(const hs_phi_config *cfg, double sd)
     return s > HS_PHI_SIGMA_FLOOR_MS ? s : HS_PHI_SIGMA_FLOOR_MS;
 }
 
-double hs_phi_mean_ms(const hs_phi *d, const hs_phi_config *cfg)
+double hs__phi_mean_ms(const hs_phi *d, const hs_phi_config *cfg)
 {
     double mean, sd;
     estimate(d, cfg, &mean, &sd);
     return mean;
 }
 
-double hs_phi_stddev_ms(const hs_phi *d, const hs_phi_config *cfg)
+double hs__phi_stddev_ms(const hs_phi *d, const hs_phi_config *cfg)
 {
     double mean, sd;
     estimate(d, cfg, &mean, &sd);
@@ -392,7 +392,7 @@ static double clamp_phi(double phi)
     return phi > DBL_MAX ? DBL_MAX : phi;
 }
 
-double hs_phi_value(const hs_phi *d, const hs_phi_config *cfg, double now_ms)
+double hs__phi_value(const hs_phi *d, const hs_phi_config *cfg, double now_ms)
 {
     if (!d->has_last || !(now_ms > d->last_ms))
         return 0;
@@ -429,7 +429,7 @@ static double solve_upper(double c)
     return w;
 }
 
-double hs_phi_normal_z(double phi)
+double hs__phi_normal_z(double phi)
 {
     if (isnan(phi))
         return NAN;
@@ -445,7 +445,7 @@ double hs_phi_normal_z(double phi)
     return -solve_upper(-log(-expm1(-c)));
 }
 
-double hs_phi_crossing_ms(const hs_phi *d, const hs_phi_config *cfg, double phi,
+double hs__phi_crossing_ms(const hs_phi *d, const hs_phi_config *cfg, double phi,
                           double z)
 {
     if (!(phi > 0))

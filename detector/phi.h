@@ -40,7 +40,7 @@ typedef struct hs_phi_config {
 } hs_phi_config;
 
 /* One monitored member's history. Treat as opaque; zero-initialise or call
- * hs_phi_init(). The ring grows on demand up to cfg->window, so a member
+ * hs__phi_init(). The ring grows on demand up to cfg->window, so a member
  * that was seen a few times costs a few bytes, not a full window. */
 typedef struct hs_phi {
     float *ring;   /* intervals in ms; NULL until the first interval */
@@ -56,19 +56,19 @@ typedef struct hs_phi {
 } hs_phi;
 
 /* Fills cfg with the documented defaults. */
-void hs_phi_config_init(hs_phi_config *cfg);
+void hs__phi_config_init(hs_phi_config *cfg);
 
 /* HS_OK, or HS_EINVAL naming nothing more: unknown model, window < 2,
  * negative, NaN or infinite durations, first_interval_ms <= 0,
  * max_interval_ms <= first_interval_ms. */
-hs_err hs_phi_config_check(const hs_phi_config *cfg);
+hs_err hs__phi_config_check(const hs_phi_config *cfg);
 
-void hs_phi_init(hs_phi *d);
-void hs_phi_free(hs_phi *d); /* releases the ring; d may be reused after */
+void hs__phi_init(hs_phi *d);
+void hs__phi_free(hs_phi *d); /* releases the ring; d may be reused after */
 
 /* Drops every sample and the last arrival (used when a member is declared
  * dead or restarts: its old rhythm says nothing about the new one). */
-void hs_phi_reset(hs_phi *d);
+void hs__phi_reset(hs_phi *d);
 
 /* A heartbeat arrived at now_ms. Records the interval since the previous
  * arrival, unless there was none, time went backwards (the arrival is then
@@ -77,35 +77,35 @@ void hs_phi_reset(hs_phi *d);
  * an outage: not a sample of the rhythm).
  * HS_ENOMEM if the ring could not grow (the arrival still counts);
  * HS_EINVAL if now_ms is not finite (nothing changes). */
-hs_err hs_phi_heartbeat(hs_phi *d, const hs_phi_config *cfg, double now_ms);
+hs_err hs__phi_heartbeat(hs_phi *d, const hs_phi_config *cfg, double now_ms);
 
 /* Sets the last arrival to now_ms without recording an interval: used after
  * a known outage on the observer's side (a local pause), so the time the
  * observer was not running is not charged to the member. A non-finite
  * now_ms is ignored. */
-void hs_phi_mark(hs_phi *d, double now_ms);
+void hs__phi_mark(hs_phi *d, double now_ms);
 
 /* phi at now_ms. 0 when there is no last arrival or now <= last arrival.
  * Finite for any finite input (the tail is computed in log space), and
  * accurate to a relative 1e-9 up to at least phi = 30. */
-double hs_phi_value(const hs_phi *d, const hs_phi_config *cfg, double now_ms);
+double hs__phi_value(const hs_phi *d, const hs_phi_config *cfg, double now_ms);
 
 /* The normal quantile for a threshold: the z with -log10(Q(z)) == phi, Q the
  * standard normal upper tail. Depends only on phi, so callers compute it once
  * per threshold. phi <= 0 gives -INFINITY (Q = 1), NaN gives NaN. */
-double hs_phi_normal_z(double phi);
+double hs__phi_normal_z(double phi);
 
 /* Milliseconds after the last arrival at which phi reaches `phi` (given its
- * z from hs_phi_normal_z, ignored by the exponential model). Lets a caller
+ * z from hs__phi_normal_z, ignored by the exponential model). Lets a caller
  * schedule its next check instead of polling. >= 0. */
-double hs_phi_crossing_ms(const hs_phi *d, const hs_phi_config *cfg, double phi,
+double hs__phi_crossing_ms(const hs_phi *d, const hs_phi_config *cfg, double phi,
                           double z);
 
-/* The current estimate used by hs_phi_value (bootstrap included): the
+/* The current estimate used by hs__phi_value (bootstrap included): the
  * window's mean (acceptable pause not added), and for the normal model the
  * sigma used, max(stddev, min_stddev_ms, 1 us); for the exponential model,
  * which ignores it, the window's stddev. */
-double hs_phi_mean_ms(const hs_phi *d, const hs_phi_config *cfg);
-double hs_phi_stddev_ms(const hs_phi *d, const hs_phi_config *cfg);
+double hs__phi_mean_ms(const hs_phi *d, const hs_phi_config *cfg);
+double hs__phi_stddev_ms(const hs_phi *d, const hs_phi_config *cfg);
 
 #endif /* HS_PHI_H */

@@ -21,7 +21,7 @@
 
 #include "membership/addr.h"
 
-hs_err hs_addr_split(const char *s, char *host, size_t host_len, unsigned *port)
+hs_err hs__addr_split(const char *s, char *host, size_t host_len, unsigned *port)
 {
     if (!s || !*s)
         return HS_EADDR;
@@ -98,23 +98,23 @@ static hs_err parse_host(const char *host, unsigned port, hs_sockaddr *out)
     return HS_OK;
 }
 
-bool hs_addr_host_is_numeric(const char *host)
+bool hs__addr_host_is_numeric(const char *host)
 {
     hs_sockaddr tmp;
     return parse_host(host, 0, &tmp) == HS_OK;
 }
 
-hs_err hs_addr_parse(const char *s, hs_sockaddr *out)
+hs_err hs__addr_parse(const char *s, hs_sockaddr *out)
 {
     char host[HS_ADDR_STRLEN];
     unsigned port;
-    hs_err err = hs_addr_split(s, host, sizeof host, &port);
+    hs_err err = hs__addr_split(s, host, sizeof host, &port);
     if (err != HS_OK)
         return err;
     return parse_host(host, port, out);
 }
 
-hs_err hs_addr_format(const struct sockaddr *sa, char *buf, size_t len)
+hs_err hs__addr_format(const struct sockaddr *sa, char *buf, size_t len)
 {
     char ip[INET6_ADDRSTRLEN + IF_NAMESIZE + 2];
     int n;
@@ -129,7 +129,7 @@ hs_err hs_addr_format(const struct sockaddr *sa, char *buf, size_t len)
             struct sockaddr_in v4 = {.sin_family = AF_INET,
                                      .sin_port = v6->sin6_port};
             memcpy(&v4.sin_addr, &v6->sin6_addr.s6_addr[12], 4);
-            return hs_addr_format((const struct sockaddr *)&v4, buf, len);
+            return hs__addr_format((const struct sockaddr *)&v4, buf, len);
         }
         if (!inet_ntop(AF_INET6, &v6->sin6_addr, ip, sizeof ip))
             return HS_EADDR;
@@ -149,7 +149,7 @@ hs_err hs_addr_format(const struct sockaddr *sa, char *buf, size_t len)
     return n < 0 || (size_t)n >= len ? HS_ENOSPC : HS_OK;
 }
 
-bool hs_addr_is_wildcard(const struct sockaddr *sa)
+bool hs__addr_is_wildcard(const struct sockaddr *sa)
 {
     if (sa->sa_family == AF_INET)
         return ((const struct sockaddr_in *)sa)->sin_addr.s_addr ==
@@ -160,7 +160,7 @@ bool hs_addr_is_wildcard(const struct sockaddr *sa)
     return false;
 }
 
-hs_err hs_addr_for_socket(const hs_sockaddr *to, int sock_family,
+hs_err hs__addr_for_socket(const hs_sockaddr *to, int sock_family,
                           hs_sockaddr *out)
 {
     int fam = to->ss.ss_family;
@@ -183,7 +183,7 @@ hs_err hs_addr_for_socket(const hs_sockaddr *to, int sock_family,
     return HS_EADDR;
 }
 
-void hs_addr_set_port(hs_sockaddr *a, unsigned port)
+void hs__addr_set_port(hs_sockaddr *a, unsigned port)
 {
     if (a->ss.ss_family == AF_INET)
         ((struct sockaddr_in *)&a->ss)->sin_port = htons((uint16_t)port);
@@ -191,7 +191,7 @@ void hs_addr_set_port(hs_sockaddr *a, unsigned port)
         ((struct sockaddr_in6 *)&a->ss)->sin6_port = htons((uint16_t)port);
 }
 
-unsigned hs_addr_port(const hs_sockaddr *a)
+unsigned hs__addr_port(const hs_sockaddr *a)
 {
     if (a->ss.ss_family == AF_INET)
         return ntohs(((const struct sockaddr_in *)&a->ss)->sin_port);
@@ -219,7 +219,7 @@ static int rank(const struct ifaddrs *ifa, int family)
     return 3;
 }
 
-hs_err hs_addr_pick_local(int family, hs_sockaddr *out, bool *is_loopback)
+hs_err hs__addr_pick_local(int family, hs_sockaddr *out, bool *is_loopback)
 {
     struct ifaddrs *list = NULL;
     if (getifaddrs(&list) != 0)

@@ -36,27 +36,27 @@ typedef struct hs_sockaddr {
  * with a colon (a bare IPv6 literal) is refused as ambiguous. The port must
  * be decimal 0..65535. HS_EADDR on any malformed input or overflow of the
  * output buffers. */
-hs_err hs_addr_split(const char *s, char *host, size_t host_len,
+hs_err hs__addr_split(const char *s, char *host, size_t host_len,
                      unsigned *port);
 
 /* Parses a numeric "ip:port" / "[v6]:port" (no DNS). HS_EADDR if it is not
- * one (including a DNS name: see hs_addr_split for telling them apart). */
-hs_err hs_addr_parse(const char *s, hs_sockaddr *out);
+ * one (including a DNS name: see hs__addr_split for telling them apart). */
+hs_err hs__addr_parse(const char *s, hs_sockaddr *out);
 
 /* true if host is an IPv4 or IPv6 literal (with an optional %scope). */
-bool hs_addr_host_is_numeric(const char *host);
+bool hs__addr_host_is_numeric(const char *host);
 
 /* Writes the canonical form of sa into buf. HS_ENOSPC if it does not fit,
  * HS_EADDR for a family other than IPv4/IPv6. */
-hs_err hs_addr_format(const struct sockaddr *sa, char *buf, size_t len);
+hs_err hs__addr_format(const struct sockaddr *sa, char *buf, size_t len);
 
 /* true for 0.0.0.0 and :: */
-bool hs_addr_is_wildcard(const struct sockaddr *sa);
+bool hs__addr_is_wildcard(const struct sockaddr *sa);
 
 /* Fits `to` for a socket of family `sock_family`: an IPv4 address becomes
  * IPv4-mapped for a (dual-stack) IPv6 socket. HS_EADDR if it cannot be sent
  * from such a socket (IPv6 over an IPv4 socket). */
-hs_err hs_addr_for_socket(const hs_sockaddr *to, int sock_family,
+hs_err hs__addr_for_socket(const hs_sockaddr *to, int sock_family,
                           hs_sockaddr *out);
 
 /* Picks the address to advertise for a wildcard bind of family `family`:
@@ -64,10 +64,10 @@ hs_err hs_addr_for_socket(const hs_sockaddr *to, int sock_family,
  * a global one before a link-local one). Falls back to the loopback
  * address, and says so through *is_loopback. HS_EADDR if getifaddrs()
  * fails. */
-hs_err hs_addr_pick_local(int family, hs_sockaddr *out, bool *is_loopback);
+hs_err hs__addr_pick_local(int family, hs_sockaddr *out, bool *is_loopback);
 
 /* Sets the port of an IPv4/IPv6 address; returns it for reading. */
-void hs_addr_set_port(hs_sockaddr *a, unsigned port);
-unsigned hs_addr_port(const hs_sockaddr *a);
+void hs__addr_set_port(hs_sockaddr *a, unsigned port);
+unsigned hs__addr_port(const hs_sockaddr *a);
 
 #endif /* HS_ADDR_H */

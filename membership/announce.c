@@ -54,7 +54,7 @@
 #define RATE_PER_SEC 4.0
 #define BURST 16.0
 
-int hs_announce_slot_of(const char *key)
+int hs__announce_slot_of(const char *key)
 {
     if (strncmp(key, SLOT_PREFIX, sizeof SLOT_PREFIX - 1) != 0)
         return -1;
@@ -70,12 +70,12 @@ int hs_announce_slot_of(const char *key)
     return v < HS_AN_SLOTS ? v : -1;
 }
 
-bool hs_announce_forced(const hs_mrec *m)
+bool hs__announce_forced(const hs_mrec *m)
 {
     return m->state == HS_STATE_LEFT && m->left_version == 0;
 }
 
-uint32_t hs_announce_user_keys(const hs_mrec *m)
+uint32_t hs__announce_user_keys(const hs_mrec *m)
 {
     uint32_t n = m->n_kv - m->n_tombs;
     for (uint32_t i = 0; i < m->n_kv; i++)
@@ -85,13 +85,13 @@ uint32_t hs_announce_user_keys(const hs_mrec *m)
     return n;
 }
 
-void hs_announce_init(hs_core *c)
+void hs__announce_init(hs_core *c)
 {
     c->an_tokens = BURST;
     c->an_refill = c->now;
 }
 
-void hs_announce_first_sight(hs_mrec *m, uint64_t floor)
+void hs__announce_first_sight(hs_mrec *m, uint64_t floor)
 {
     m->an_floor = floor;
     m->an_seq = 0;
@@ -105,7 +105,7 @@ static void emit_user(hs_core *c, const hs_mrec *origin,
     hs_core_user *u = malloc(sizeof *u + a->payload_len + 1);
     if (!u) {
         c->stats.events_dropped++;
-        hs_core_reject(c, HS_ENOMEM);
+        hs__core_reject(c, HS_ENOMEM);
         return;
     }
     u->ltime = a->ltime;
@@ -116,7 +116,7 @@ static void emit_user(hs_core *c, const hs_mrec *origin,
     if (a->payload_len)
         memcpy(u->payload, a->payload, a->payload_len);
     u->payload[a->payload_len] = 0; /* text prints as a string */
-    hs_core_event *ev = hs_core_emit(c, HS_EVENT_USER, origin, NULL, false);
+    hs_core_event *ev = hs__core_emit(c, HS_EVENT_USER, origin, NULL, false);
     if (!ev) {
         free(u);
         return;
@@ -128,16 +128,16 @@ static void emit_user(hs_core *c, const hs_mrec *origin,
 static void force_left(hs_core *c, hs_mrec *x, uint64_t hb)
 {
     /* The announcer knew hb: only a heartbeat or write above it is news
-     * of life (hs_beat_seen, hs_core_evidence). */
+     * of life (hs__beat_seen, hs__core_evidence). */
     if (hb > x->hb_version)
         x->hb_version = hb;
     if (hb > x->seen_version)
         x->seen_version = hb;
     x->state = HS_STATE_LEFT;
     x->state_since = c->now;
-    hs_mrec_phi_reset(x);
+    hs__mrec_phi_reset(x);
     c->stats.force_leaves_applied++;
-    hs_core_emit(c, HS_EVENT_LEAVE, x, NULL, false);
+    hs__core_emit(c, HS_EVENT_LEAVE, x, NULL, false);
     uint64_t due = c->now + c->cfg.reap_left_after_ms;
     if (due < c->next_check)
         c->next_check = due;
@@ -146,7 +146,7 @@ static void force_left(hs_core *c, hs_mrec *x, uint64_t hb)
 static void apply_force(hs_core *c, const hs_mrec *origin,
                         const hs_wire_announce *a)
 {
-    hs_mrec *x = hs_members_find(&c->members, a->name);
+    hs_mrec *x = hs__members_find(&c->members, a->name);
     if (!x || x == origin || x->state == HS_STATE_REAPED ||
         x->generation != a->generation)
         return;
@@ -165,10 +165,10 @@ static void apply_force(hs_core *c, const hs_mrec *origin,
     force_left(c, x, a->heartbeat);
 }
 
-hs_err hs_announce_apply(hs_core *c, hs_mrec *m, const hs_wire_entry *e,
+hs_err hs__announce_apply(hs_core *c, hs_mrec *m, const hs_wire_entry *e,
                          bool announce)
 {
-    hs_err err = hs_kv_put(m, e->key, e->value, e->value_len, e->tombstone,
+    hs_err err = hs__kv_put(m, e->key, e->value, e->value_len, e->tombstone,
                            e->version, c->now);
     if (err != HS_OK)
         return err;
@@ -177,12 +177,12 @@ hs_err hs_announce_apply(hs_core *c, hs_mrec *m, const hs_wire_entry *e,
     hs_wire_announce *a = malloc(sizeof *a);
     if (!a)
         return HS_OK; /* held and relayed; only acting on it is lost */
-    err = hs_wire_announce_decode(e->value, e->value_len, a);
+    err = hs__wire_announce_decode(e->value, e->value_len, a);
     if (err == HS_OK && a->seq > UINT32_MAX)
         err = HS_EMALFORMED; /* no member gets that far (see member.h) */
     if (err != HS_OK) {
         /* Kept (so replicas stay equal) but not acted on. */
-        hs_core_reject(c, err);
+        hs__core_reject(c, err);
         free(a);
         return HS_OK;
     }
@@ -226,20 +226,20 @@ static hs_err write_slot(hs_core *c, const hs_wire_announce *a)
 {
     uint8_t buf[HS_WIRE_MAX_ANNOUNCE];
     size_t len = 0;
-    hs_err err = hs_wire_announce_encode(a, buf, sizeof buf, &len);
+    hs_err err = hs__wire_announce_encode(a, buf, sizeof buf, &len);
     if (err != HS_OK)
         return err;
     char key[16];
     snprintf(key, sizeof key, SLOT_PREFIX "%u", (unsigned)c->an_next);
-    if (!hs_core_entry_fits(c, key, len))
+    if (!hs__core_entry_fits(c, key, len))
         return HS_ETOOBIG;
     hs_mrec *s = c->self;
     uint64_t old = s->max_version;
-    if ((err = hs_kv_put(s, key, buf, len, false, old + 1, c->now)) != HS_OK)
+    if ((err = hs__kv_put(s, key, buf, len, false, old + 1, c->now)) != HS_OK)
         return err;
     s->max_version = s->wr_version = old + 1;
-    hs_view_touch(c);
-    hs_core_mark_hot(c, s, old);
+    hs__view_touch(c);
+    hs__core_mark_hot(c, s, old);
     c->an_until[c->an_next] = c->now + HS_AN_TTL_MS;
     c->an_next = (c->an_next + 1) % HS_AN_SLOTS;
     return HS_OK;
@@ -252,11 +252,11 @@ static hs_err can_announce(hs_core *c)
     return HS_OK;
 }
 
-hs_err hs_core_user_event(hs_core *c, const char *name, const void *payload,
+hs_err hs__core_user_event(hs_core *c, const char *name, const void *payload,
                           size_t len, uint64_t now)
 {
-    hs_core_advance(c, now);
-    if (!name || !hs_wire_valid_name(name, HS_WIRE_MAX_NAME) ||
+    hs__core_advance(c, now);
+    if (!name || !hs__wire_valid_name(name, HS_WIRE_MAX_NAME) ||
         (len && !payload))
         return HS_EINVAL;
     if (len > HS_WIRE_MAX_PAYLOAD)
@@ -277,8 +277,8 @@ hs_err hs_core_user_event(hs_core *c, const char *name, const void *payload,
     /* Size first, then the rate: a refused oversize event costs no token. */
     uint8_t probe[HS_WIRE_MAX_ANNOUNCE];
     size_t plen = 0;
-    err = hs_wire_announce_encode(a, probe, sizeof probe, &plen);
-    if (err == HS_OK && !hs_core_entry_fits(c, SLOT_PREFIX "00", plen))
+    err = hs__wire_announce_encode(a, probe, sizeof probe, &plen);
+    if (err == HS_OK && !hs__core_entry_fits(c, SLOT_PREFIX "00", plen))
         err = HS_ETOOBIG;
     if (err == HS_OK && !take_token(c)) {
         c->stats.user_events_rate_limited++;
@@ -294,21 +294,21 @@ hs_err hs_core_user_event(hs_core *c, const char *name, const void *payload,
         emit_user(c, c->self, a, true);
     }
     free(a);
-    hs_core_update_deadline(c);
+    hs__core_update_deadline(c);
     return err;
 }
 
-hs_err hs_core_force_leave(hs_core *c, const char *name, bool force,
+hs_err hs__core_force_leave(hs_core *c, const char *name, bool force,
                            uint64_t now)
 {
-    hs_core_advance(c, now);
-    if (!name || !hs_wire_valid_name(name, HS_WIRE_MAX_NAME))
+    hs__core_advance(c, now);
+    if (!name || !hs__wire_valid_name(name, HS_WIRE_MAX_NAME))
         return HS_EINVAL;
-    hs_mrec *x = hs_members_find(&c->members, name);
+    hs_mrec *x = hs__members_find(&c->members, name);
     if (!x || x->state == HS_STATE_REAPED)
         return HS_ENOTFOUND;
     if (x->is_self)
-        return HS_EINVAL; /* a node leaves itself with hs_core_leave */
+        return HS_EINVAL; /* a node leaves itself with hs__core_leave */
     hs_err err = can_announce(c);
     if (err != HS_OK)
         return err;
@@ -331,13 +331,13 @@ hs_err hs_core_force_leave(hs_core *c, const char *name, bool force,
         c->stats.force_leaves_sent++;
         force_left(c, x, x->hb_version);
     }
-    hs_core_update_deadline(c);
+    hs__core_update_deadline(c);
     return err;
 }
 
 /* Deletes own slots whose time is up (one tombstone each, a write like any
  * delete, collected after tombstone_gc_ms). */
-void hs_announce_tick(hs_core *c)
+void hs__announce_tick(hs_core *c)
 {
     hs_mrec *s = c->self;
     if (s->state == HS_STATE_LEFT)
@@ -348,13 +348,13 @@ void hs_announce_tick(hs_core *c)
         char key[16];
         snprintf(key, sizeof key, SLOT_PREFIX "%u", (unsigned)i);
         uint64_t old = s->max_version;
-        if (hs_kv_put(s, key, NULL, 0, true, old + 1, c->now) != HS_OK) {
-            hs_core_reject(c, HS_ENOMEM);
+        if (hs__kv_put(s, key, NULL, 0, true, old + 1, c->now) != HS_OK) {
+            hs__core_reject(c, HS_ENOMEM);
             return; /* tried again next tick */
         }
         c->an_until[i] = 0;
         s->max_version = s->wr_version = old + 1;
-        hs_view_touch(c);
-        hs_core_mark_hot(c, s, old);
+        hs__view_touch(c);
+        hs__core_mark_hot(c, s, old);
     }
 }

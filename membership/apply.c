@@ -28,7 +28,7 @@ static void set_written(hs_core *c, hs_mrec *m, uint64_t v)
 {
     if (v > m->wr_version) {
         m->wr_version = v;
-        hs_view_touch(c);
+        hs__view_touch(c);
     }
 }
 
@@ -45,32 +45,32 @@ static void apply_entries(hs_core *c, hs_mrec *m, const hs_wire_delta *d,
         if (e->version <= m->max_version)
             continue; /* already held (duplicate or overlapping delta) */
         if (strncmp(e->key, HS_KEY_PREFIX, 3) != 0) {
-            int at = hs_kv_find(m, e->key);
+            int at = hs__kv_find(m, e->key);
             bool fresh = at < 0 || m->kv[at].tombstone;
             hs_err err = HS_OK;
             if (!e->tombstone && fresh &&
                 m->n_kv - m->n_tombs >= c->cfg.max_keys &&
-                hs_announce_user_keys(m) >= c->cfg.max_keys)
+                hs__announce_user_keys(m) >= c->cfg.max_keys)
                 err = HS_EFULL;
             else
-                err = hs_kv_put(m, e->key, e->value, e->value_len, e->tombstone,
+                err = hs__kv_put(m, e->key, e->value, e->value_len, e->tombstone,
                                 e->version, c->now);
             if (err != HS_OK) {
                 /* Stop here: what was applied is still a gap-free prefix. */
                 if (err == HS_ENOMEM)
-                    hs_core_nomem(c);
+                    hs__core_nomem(c);
                 else
-                    hs_core_reject(c, err);
+                    hs__core_reject(c, err);
                 stopped = true;
                 break;
             }
             if (announce && !(e->tombstone && at < 0))
-                hs_core_emit(c, HS_EVENT_UPDATE, m, e->key, e->tombstone);
-        } else if (hs_announce_slot_of(e->key) >= 0) {
+                hs__core_emit(c, HS_EVENT_UPDATE, m, e->key, e->tombstone);
+        } else if (hs__announce_slot_of(e->key) >= 0) {
             /* An announcement (announce.c): held, relayed, acted on. */
-            hs_err err = hs_announce_apply(c, m, e, announce);
+            hs_err err = hs__announce_apply(c, m, e, announce);
             if (err != HS_OK) {
-                hs_core_reject(c, err);
+                hs__core_reject(c, err);
                 stopped = true;
                 break;
             }
@@ -86,7 +86,7 @@ static void apply_entries(hs_core *c, hs_mrec *m, const hs_wire_delta *d,
     if (clean && d->gc_version > m->gc_version)
         m->gc_version = d->gc_version;
     if (d->gc_version > m->gc_version && d->gc_version <= m->max_version)
-        c->stats.tombstones_collected += hs_kv_collect(m, d->gc_version, 0);
+        c->stats.tombstones_collected += hs__kv_collect(m, d->gc_version, 0);
     /* The collection point is a write (a collected tombstone): holding
      * every write up to it, we hold it as our newest if nothing is newer,
      * so digests agree with the owner's. */
@@ -96,12 +96,12 @@ static void apply_entries(hs_core *c, hs_mrec *m, const hs_wire_delta *d,
         set_written(c, m, d->left_version);
     if (m->max_version > old_max) {
         c->stats.deltas_applied++;
-        hs_core_mark_hot(c, m, old_max);
-        hs_core_evidence(c, m, m->max_version);
+        hs__core_mark_hot(c, m, old_max);
+        hs__core_evidence(c, m, m->max_version);
     }
 }
 
-void hs_apply_left(hs_core *c, hs_mrec *m, uint64_t version)
+void hs__apply_left(hs_core *c, hs_mrec *m, uint64_t version)
 {
     if (m->state == HS_STATE_LEFT && m->left_version)
         return;
@@ -116,7 +116,7 @@ void hs_apply_left(hs_core *c, hs_mrec *m, uint64_t version)
         return;
     m->state = HS_STATE_LEFT;
     m->state_since = c->now;
-    hs_core_emit(c, HS_EVENT_LEAVE, m, NULL, false);
+    hs__core_emit(c, HS_EVENT_LEAVE, m, NULL, false);
     uint64_t due = c->now + c->cfg.reap_left_after_ms;
     if (due < c->next_check)
         c->next_check = due;
@@ -125,16 +125,16 @@ void hs_apply_left(hs_core *c, hs_mrec *m, uint64_t version)
 /* Starts a member's state afresh for a new incarnation. */
 static void restart_member(hs_core *c, hs_mrec *m, uint64_t generation)
 {
-    hs_kv_clear(m);
-    hs_mrec_phi_reset(m);
+    hs__kv_clear(m);
+    hs__mrec_phi_reset(m);
     m->generation = generation;
     m->max_version = m->gc_version = m->left_version = 0;
     m->wr_version = m->hb_version = 0;
     m->rumor_base = 0;
     m->rumor_until = 0;
     m->seen_version = 0;
-    hs_announce_first_sight(m, 0);
-    hs_view_touch(c);
+    hs__announce_first_sight(m, 0);
+    hs__view_touch(c);
 }
 
 /* The state a member first learned from d starts in: what the sender
@@ -153,15 +153,15 @@ static void about_us(hs_core *c, const hs_wire_delta *d)
     if (d->generation > c->cfg.generation ||
         (d->generation == c->cfg.generation &&
          d->to_version > c->self->max_version))
-        hs_core_reject(c, HS_ESELF);
-    hs_core_claim(c, d->generation, d->heartbeat);
+        hs__core_reject(c, HS_ESELF);
+    hs__core_claim(c, d->generation, d->heartbeat);
 }
 
 static void apply_delta(hs_core *c, const hs_wire_delta *d)
 {
     if (d->to_version > MAX_SANE_VERSION || d->heartbeat > MAX_SANE_VERSION ||
         d->generation == 0 || d->generation > (UINT64_C(1) << 62)) {
-        hs_core_reject(c, HS_EMALFORMED);
+        hs__core_reject(c, HS_EMALFORMED);
         return;
     }
     if (strcmp(d->name, c->name) == 0) {
@@ -169,20 +169,20 @@ static void apply_delta(hs_core *c, const hs_wire_delta *d)
         return;
     }
     bool whole = d->from_version == 0 || d->reset;
-    hs_mrec *m = hs_members_find(&c->members, d->name);
+    hs_mrec *m = hs__members_find(&c->members, d->name);
     bool created = false, restarted = false;
 
     if (m && m->state == HS_STATE_REAPED) {
         if (d->generation <= m->generation) {
-            hs_core_reject(c, HS_ESTALE);
+            hs__core_reject(c, HS_ESTALE);
             return;
         }
         if (!whole) {
             c->stats.deltas_gap++;
             return;
         }
-        if (hs_members_revive(&c->members, m) != HS_OK) {
-            hs_core_nomem(c);
+        if (hs__members_revive(&c->members, m) != HS_OK) {
+            hs__core_nomem(c);
             return;
         }
         restart_member(c, m, d->generation);
@@ -193,17 +193,17 @@ static void apply_delta(hs_core *c, const hs_wire_delta *d)
             return;
         }
         if (c->members.n_sorted >= c->cfg.max_members) {
-            hs_core_reject(c, HS_EFULL);
+            hs__core_reject(c, HS_EFULL);
             return;
         }
-        if (hs_members_add(&c->members, d->name, d->addr, d->generation, &m) !=
+        if (hs__members_add(&c->members, d->name, d->addr, d->generation, &m) !=
             HS_OK) {
-            hs_core_nomem(c);
+            hs__core_nomem(c);
             return;
         }
         created = true;
     } else if (d->generation < m->generation) {
-        hs_core_reject(c, HS_ESTALE);
+        hs__core_reject(c, HS_ESTALE);
         return;
     } else if (d->generation > m->generation) {
         restart_member(c, m, d->generation);
@@ -213,20 +213,20 @@ static void apply_delta(hs_core *c, const hs_wire_delta *d)
         if (!whole) {
             /* We know a newer incarnation exists but not its state yet:
              * our digest now asks for it from scratch. */
-            hs_core_emit(c, HS_EVENT_RESTART, m, NULL, false);
+            hs__core_emit(c, HS_EVENT_RESTART, m, NULL, false);
             c->news = true;
             c->stats.deltas_gap++;
             /* Whatever it announced up to here is old news once it comes. */
-            hs_announce_first_sight(m, d->heartbeat);
+            hs__announce_first_sight(m, d->heartbeat);
             return;
         }
     } else if (d->reset) {
         if (d->to_version < m->max_version) {
             /* A copy older than ours: taking it would roll us back. */
-            hs_core_reject(c, HS_ESTALE);
+            hs__core_reject(c, HS_ESTALE);
             return;
         }
-        hs_kv_clear(m);
+        hs__kv_clear(m);
         m->max_version = 0;
     } else if (d->from_version > m->max_version) {
         c->stats.deltas_gap++;
@@ -238,18 +238,18 @@ static void apply_delta(hs_core *c, const hs_wire_delta *d)
         m->state_since = c->now;
     }
     if (created || restarted)
-        hs_announce_first_sight(m, d->heartbeat > d->to_version
+        hs__announce_first_sight(m, d->heartbeat > d->to_version
                                        ? d->heartbeat
                                        : d->to_version);
     if (*d->addr && strcmp(d->addr, m->addr) != 0) {
         c->view_dirty = true; /* peers without an address are not picked */
-        if (hs_member_set_addr(m, d->addr) != HS_OK)
-            hs_core_nomem(c);
+        if (hs__member_set_addr(m, d->addr) != HS_OK)
+            hs__core_nomem(c);
     }
     if (created && m->state == HS_STATE_ALIVE)
-        hs_core_emit(c, HS_EVENT_JOIN, m, NULL, false);
+        hs__core_emit(c, HS_EVENT_JOIN, m, NULL, false);
     if (restarted)
-        hs_core_emit(c, HS_EVENT_RESTART, m, NULL, false);
+        hs__core_emit(c, HS_EVENT_RESTART, m, NULL, false);
     if ((created && m->state == HS_STATE_ALIVE) || restarted)
         c->news = true;
     if (created && m->state != HS_STATE_ALIVE) {
@@ -276,35 +276,35 @@ static void apply_delta(hs_core *c, const hs_wire_delta *d)
     /* A leave is marked before the delta's versions count as evidence, so
      * a member dead during a partition goes straight to left. */
     if (d->left_version)
-        hs_apply_left(c, m, d->left_version);
+        hs__apply_left(c, m, d->left_version);
     apply_entries(c, m, d, !created && !restarted, whole);
     if (d->heartbeat)
-        hs_beat_seen(c, m, d->heartbeat);
+        hs__beat_seen(c, m, d->heartbeat);
     /* A member first seen without a heartbeat gets its detector started
      * now, so one that never beats is still suspected once the bootstrap
      * estimate runs out. */
     hs_phi tmp;
     if ((created || restarted) && m->state == HS_STATE_ALIVE &&
-        !hs_mrec_phi(m, &tmp)->has_last) {
-        hs_mrec_phi_mark(m, (double)c->now);
-        hs_core_watch(c, m);
+        !hs__mrec_phi(m, &tmp)->has_last) {
+        hs__mrec_phi_mark(m, (double)c->now);
+        hs__core_watch(c, m);
     }
 }
 
-void hs_apply_leaves(hs_core *c, const hs_wire_msg *msg)
+void hs__apply_leaves(hs_core *c, const hs_wire_msg *msg)
 {
     for (size_t i = 0; i < msg->n_deltas; i++) {
         const hs_wire_delta *d = &msg->deltas[i];
         if (!d->left_version || strcmp(d->name, c->name) == 0)
             continue;
-        hs_mrec *m = hs_members_find(&c->members, d->name);
+        hs_mrec *m = hs__members_find(&c->members, d->name);
         if (m && m->state != HS_STATE_REAPED &&
             m->generation == d->generation && d->from_version <= m->max_version)
-            hs_apply_left(c, m, d->left_version);
+            hs__apply_left(c, m, d->left_version);
     }
 }
 
-void hs_apply_deltas(hs_core *c, const hs_wire_msg *msg)
+void hs__apply_deltas(hs_core *c, const hs_wire_msg *msg)
 {
     for (size_t i = 0; i < msg->n_deltas; i++)
         apply_delta(c, &msg->deltas[i]);

@@ -15,7 +15,7 @@
  * Setters by name cost a string compare at configuration time, which
  * happens once per node.
  *
- * The protocol's defaults must agree with the core's hs_core_config_init()
+ * The protocol's defaults must agree with the core's hs__core_config_init()
  * (the simulator and the core tests use that directly); test_config checks
  * every such row against it.
  */
@@ -290,7 +290,7 @@ static hs_err check_str(const opt_row *r, const char *v)
 {
     if (r->pub.type == HS_OPT_ADDR)
         return strlen(v) < HS_ADDRSTRLEN ? HS_OK : HS_EINVAL;
-    return hs_wire_valid_name(v, HS_WIRE_MAX_NAME) ? HS_OK : HS_EINVAL;
+    return hs__wire_valid_name(v, HS_WIRE_MAX_NAME) ? HS_OK : HS_EINVAL;
 }
 
 static hs_err set_text(hs_config *cfg, const opt_row *r, const char *v)

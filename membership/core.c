@@ -41,10 +41,10 @@ HS_EXPORT const char *hs_event_type_name(hs_event_type t)
 
 HS_EXPORT const char *hs_msg_type_name(int type)
 {
-    return hs_wire_type_name(type);
+    return hs__wire_type_name(type);
 }
 
-void hs_core_config_init(hs_core_config *cfg)
+void hs__core_config_init(hs_core_config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
     cfg->cluster = "default";
@@ -82,7 +82,7 @@ void hs_core_config_init(hs_core_config *cfg)
      * the observed inter-arrival time; docs/detector.md turns it into
      * seconds. */
     cfg->phi_threshold = 8.0;
-    hs_phi_config_init(&cfg->phi);
+    hs__phi_config_init(&cfg->phi);
     cfg->phi.first_interval_ms = cfg->heartbeat_interval_ms;
     /* Suspicion already means phi >= 8, well past every gap the detector
      * has seen; the grace turns it into a conviction only if no heartbeat
@@ -123,7 +123,7 @@ void hs_core_config_init(hs_core_config *cfg)
  * sees is the slower of the heartbeat and gossip intervals; the durations
  * are scaled by it, so that 100 ms intervals detect ten times faster
  * instead of convicting on the one-second allowances. */
-void hs_core_config_scale_timing(hs_core_config *cc)
+void hs__core_config_scale_timing(hs_core_config *cc)
 {
     uint32_t rhythm = cc->heartbeat_interval_ms;
     if (rhythm < cc->gossip_interval_ms)
@@ -140,11 +140,11 @@ void hs_core_config_scale_timing(hs_core_config *cc)
     cc->pause_grace_ms = grace > UINT32_MAX ? UINT32_MAX : (uint32_t)grace;
 }
 
-hs_err hs_core_config_check(const hs_core_config *cfg)
+hs_err hs__core_config_check(const hs_core_config *cfg)
 {
-    if (!cfg->cluster || !hs_wire_valid_name(cfg->cluster, HS_WIRE_MAX_NAME))
+    if (!cfg->cluster || !hs__wire_valid_name(cfg->cluster, HS_WIRE_MAX_NAME))
         return HS_EINVAL;
-    if (!cfg->name || !hs_wire_valid_name(cfg->name, HS_WIRE_MAX_NAME))
+    if (!cfg->name || !hs__wire_valid_name(cfg->name, HS_WIRE_MAX_NAME))
         return HS_EINVAL;
     if (!cfg->addr || strlen(cfg->addr) > HS_WIRE_MAX_ADDR)
         return HS_EINVAL;
@@ -159,7 +159,7 @@ hs_err hs_core_config_check(const hs_core_config *cfg)
         return HS_EINVAL;
     if (!(cfg->phi_threshold >= 0) || cfg->phi_threshold > 1000)
         return HS_EINVAL;
-    if (hs_phi_config_check(&cfg->phi) != HS_OK)
+    if (hs__phi_config_check(&cfg->phi) != HS_OK)
         return HS_EINVAL;
     if (cfg->max_members < 1 || cfg->max_keys < 1 || cfg->max_pending < 1 ||
         cfg->max_events < 1)
@@ -176,22 +176,22 @@ static uint64_t splitmix64(uint64_t *state)
     return z ^ (z >> 31);
 }
 
-uint64_t hs_core_rand(hs_core *c)
+uint64_t hs__core_rand(hs_core *c)
 {
     return splitmix64(&c->rng);
 }
 
-double hs_core_rand01(hs_core *c)
+double hs__core_rand01(hs_core *c)
 {
-    return (double)(hs_core_rand(c) >> 11) * 0x1.0p-53;
+    return (double)(hs__core_rand(c) >> 11) * 0x1.0p-53;
 }
 
 static void self_heartbeat(hs_core *c);
 
-hs_err hs_core_new(const hs_core_config *cfg, uint64_t now_ms, hs_core **out)
+hs_err hs__core_new(const hs_core_config *cfg, uint64_t now_ms, hs_core **out)
 {
     *out = NULL;
-    hs_err err = hs_core_config_check(cfg);
+    hs_err err = hs__core_config_check(cfg);
     if (err != HS_OK)
         return err;
     hs_core *c = calloc(1, sizeof *c);
@@ -206,7 +206,7 @@ hs_err hs_core_new(const hs_core_config *cfg, uint64_t now_ms, hs_core **out)
     c->cfg.addr = c->addr;
     c->rng = cfg->seed;
     c->phi = cfg->phi;
-    c->phi_z = hs_phi_normal_z(cfg->phi_threshold > 0 ? cfg->phi_threshold
+    c->phi_z = hs__phi_normal_z(cfg->phi_threshold > 0 ? cfg->phi_threshold
                                                       : 1.0);
     c->now = now_ms;
 
@@ -216,36 +216,36 @@ hs_err hs_core_new(const hs_core_config *cfg, uint64_t now_ms, hs_core **out)
      * runtime's default) peers cannot know it. */
     uint64_t key_state = cfg->seed ^ 0x6d656d6265722d6bULL; /* "member-k" */
     uint64_t key[2] = {splitmix64(&key_state), splitmix64(&key_state)};
-    if ((err = hs_members_init(&c->members, cfg->graveyard, key)) != HS_OK)
+    if ((err = hs__members_init(&c->members, cfg->graveyard, key)) != HS_OK)
         goto fail;
-    if ((err = hs_members_add(&c->members, c->name, c->addr, cfg->generation,
+    if ((err = hs__members_add(&c->members, c->name, c->addr, cfg->generation,
                               &c->self)) != HS_OK)
         goto fail;
     c->self->is_self = true;
     c->view_dirty = true;
-    hs_announce_init(c);
+    hs__announce_init(c);
 
     /* Start the first round at a random point of the interval so nodes
      * started together do not gossip in lock-step. */
-    c->next_gossip = now_ms + hs_core_rand(c) % cfg->gossip_interval_ms;
+    c->next_gossip = now_ms + hs__core_rand(c) % cfg->gossip_interval_ms;
     c->next_heartbeat = now_ms;
     c->next_check = UINT64_MAX;
     c->next_gc = now_ms + cfg->tombstone_gc_ms / 4 + 1000;
     if (cfg->heartbeat_interval_ms)
         self_heartbeat(c);
-    hs_core_update_deadline(c);
+    hs__core_update_deadline(c);
     *out = c;
     return HS_OK;
 fail:
-    hs_core_free(c);
+    hs__core_free(c);
     return err;
 }
 
-void hs_core_free(hs_core *c)
+void hs__core_free(hs_core *c)
 {
     if (!c)
         return;
-    hs_members_free(&c->members);
+    hs__members_free(&c->members);
     for (uint32_t i = 0; i < c->outq_len; i++) {
         hs_outq_item *it = &c->outq[(c->outq_head + i) % c->outq_cap];
         free(it->to);
@@ -258,14 +258,14 @@ void hs_core_free(hs_core *c)
         free(c->evq[(c->evq_head + i) % c->evq_cap].user);
     free(c->evq);
     free(c->ev_user);
-    hs_core_clear_seeds(c);
+    hs__core_clear_seeds(c);
     for (uint32_t i = 0; i < c->n_candidates; i++)
         free(c->candidates[i]);
     free(c);
 }
 
 
-hs_err hs_core_add_seed(hs_core *c, const char *addr)
+hs_err hs__core_add_seed(hs_core *c, const char *addr)
 {
     if (!addr || !*addr || strlen(addr) > HS_WIRE_MAX_ADDR)
         return HS_EINVAL;
@@ -277,22 +277,22 @@ hs_err hs_core_add_seed(hs_core *c, const char *addr)
     char *s = strdup(addr);
     if (!s) {
         /* Counted here as well: callers re-adding a list may not look. */
-        hs_core_nomem(c);
+        hs__core_nomem(c);
         return HS_ENOMEM;
     }
     c->seeds[c->n_seeds++] = s;
     /* A node that knows nobody yet contacts a new seed within an eighth
      * interval (at once when it has not gossiped yet) rather than at a
      * random point of its first interval: joining is news too (see
-     * hs_core_tick). */
+     * hs__core_tick). */
     if (c->members.n_sorted <= 1) {
         c->news = true;
-        hs_core_update_deadline(c);
+        hs__core_update_deadline(c);
     }
     return HS_OK;
 }
 
-void hs_core_clear_seeds(hs_core *c)
+void hs__core_clear_seeds(hs_core *c)
 {
     for (uint32_t i = 0; i < c->n_seeds; i++)
         free(c->seeds[i]);
@@ -328,7 +328,7 @@ static hs_err ring_grow(void **ring, uint32_t *cap, uint32_t head, uint32_t len,
     return HS_OK;
 }
 
-hs_core_event *hs_core_emit(hs_core *c, hs_event_type type, const hs_mrec *m,
+hs_core_event *hs__core_emit(hs_core *c, hs_event_type type, const hs_mrec *m,
                             const char *key, bool deleted)
 {
     if (type != HS_EVENT_UPDATE && type != HS_EVENT_USER)
@@ -362,7 +362,7 @@ hs_core_event *hs_core_emit(hs_core *c, hs_event_type type, const hs_mrec *m,
     return ev;
 }
 
-bool hs_core_next_event(hs_core *c, hs_core_event *out)
+bool hs__core_next_event(hs_core *c, hs_core_event *out)
 {
     free(c->ev_user);
     c->ev_user = NULL;
@@ -375,20 +375,20 @@ bool hs_core_next_event(hs_core *c, hs_core_event *out)
     return true;
 }
 
-void hs_core_reject(hs_core *c, hs_err why)
+void hs__core_reject(hs_core *c, hs_err why)
 {
     int slot = -(int)why;
     if (slot > 0 && slot < HS_REASON_SLOTS)
         c->stats.rejected[slot]++;
 }
 
-void hs_core_nomem(hs_core *c)
+void hs__core_nomem(hs_core *c)
 {
     c->stats.alloc_failures++;
-    hs_core_reject(c, HS_ENOMEM);
+    hs__core_reject(c, HS_ENOMEM);
 }
 
-void hs_core_send(hs_core *c, const char *to, const hs_wire_msg *msg)
+void hs__core_send(hs_core *c, const char *to, const hs_wire_msg *msg)
 {
     if (c->outq_len == c->outq_cap) {
         void *ring = c->outq;
@@ -408,7 +408,7 @@ void hs_core_send(hs_core *c, const char *to, const hs_wire_msg *msg)
     size_t len = 0;
     hs_err err = HS_ENOMEM;
     if (buf && dst)
-        err = hs_wire_encode(msg, buf, c->cfg.max_datagram, &len);
+        err = hs__wire_encode(msg, buf, c->cfg.max_datagram, &len);
     if (err != HS_OK) {
         /* The packer keeps every message under max_datagram, so this is a
          * bug or memory exhaustion: count it where an operator looks. */
@@ -416,9 +416,9 @@ void hs_core_send(hs_core *c, const char *to, const hs_wire_msg *msg)
         free(dst);
         c->stats.sends_dropped++;
         if (err == HS_ENOMEM)
-            hs_core_nomem(c);
+            hs__core_nomem(c);
         else
-            hs_core_reject(c, err);
+            hs__core_reject(c, err);
         return;
     }
     hs_outq_item *it = &c->outq[(c->outq_head + c->outq_len) % c->outq_cap];
@@ -435,7 +435,7 @@ void hs_core_send(hs_core *c, const char *to, const hs_wire_msg *msg)
         c->stats.max_datagram_sent = len;
 }
 
-bool hs_core_next_datagram(hs_core *c, hs_datagram *out)
+bool hs__core_next_datagram(hs_core *c, hs_datagram *out)
 {
     free(c->out_cur.to);
     free(c->out_cur.buf);
@@ -462,19 +462,19 @@ static void self_heartbeat(hs_core *c)
     s->hb_version = ++s->max_version;
 }
 
-void hs_core_advance(hs_core *c, uint64_t now)
+void hs__core_advance(hs_core *c, uint64_t now)
 {
     if (now <= c->now)
         return;
     uint64_t late_by = now > c->deadline ? now - c->deadline : 0;
     c->now = now;
     if (late_by > c->cfg.pause_grace_ms)
-        hs_core_forgive_pause(c, late_by);
+        hs__core_forgive_pause(c, late_by);
 }
 
 /* When the next round runs: on schedule, or, with news (a member that
  * joined, restarted or was convicted), an eighth of an interval after the
- * last one (see hs_core_tick). */
+ * last one (see hs__core_tick). */
 static uint64_t round_due(const hs_core *c)
 {
     if (c->news) {
@@ -486,7 +486,7 @@ static uint64_t round_due(const hs_core *c)
     return c->next_gossip;
 }
 
-void hs_core_update_deadline(hs_core *c)
+void hs__core_update_deadline(hs_core *c)
 {
     uint64_t d = round_due(c);
     if (c->cfg.heartbeat_interval_ms && c->next_heartbeat < d)
@@ -510,31 +510,31 @@ static void collect_tombstones(hs_core *c)
     for (size_t i = 0; i < c->members.n_sorted; i++) {
         hs_mrec *m = c->members.sorted[i];
         if (m->n_tombs)
-            c->stats.tombstones_collected += hs_kv_collect(m, 0, before);
+            c->stats.tombstones_collected += hs__kv_collect(m, 0, before);
     }
 }
 
-void hs_core_tick(hs_core *c, uint64_t now)
+void hs__core_tick(hs_core *c, uint64_t now)
 {
-    hs_core_advance(c, now);
+    hs__core_advance(c, now);
     now = c->now;
     if (c->yielded) {
         /* Another live member holds our name: nothing more to say. */
         c->deadline = now + c->cfg.gossip_interval_ms;
         return;
     }
-    hs_core_check_claims(c);
-    hs_announce_tick(c);
+    hs__core_check_claims(c);
+    hs__announce_tick(c);
     if (c->cfg.heartbeat_interval_ms && now >= c->next_heartbeat) {
         self_heartbeat(c);
         c->next_heartbeat += c->cfg.heartbeat_interval_ms;
         if (c->next_heartbeat <= now)
             c->next_heartbeat = now + c->cfg.heartbeat_interval_ms;
     }
-    if (now >= c->next_gossip && hs_core_adapt_detector(c))
+    if (now >= c->next_gossip && hs__core_adapt_detector(c))
         c->next_check = now;
     if (now >= c->next_check)
-        hs_core_check_members(c);
+        hs__core_check_members(c);
     if (now >= c->next_gc) {
         collect_tombstones(c);
         uint64_t step = c->cfg.tombstone_gc_ms / 4;
@@ -555,7 +555,7 @@ void hs_core_tick(hs_core *c, uint64_t now)
     if (now >= round_due(c)) {
         bool early = now < c->next_gossip;
         c->news = false;
-        hs_gossip_round(c);
+        hs__gossip_round(c);
         c->last_round = now;
         if (!early) {
             c->next_gossip += c->cfg.gossip_interval_ms;
@@ -563,44 +563,44 @@ void hs_core_tick(hs_core *c, uint64_t now)
                 c->next_gossip = now + c->cfg.gossip_interval_ms;
         }
     }
-    hs_core_update_deadline(c);
+    hs__core_update_deadline(c);
 }
 
-uint64_t hs_core_next_deadline(const hs_core *c)
+uint64_t hs__core_next_deadline(const hs_core *c)
 {
     return c->deadline;
 }
 
-hs_err hs_core_receive(hs_core *c, uint64_t now, const char *from,
+hs_err hs__core_receive(hs_core *c, uint64_t now, const char *from,
                        const uint8_t *buf, size_t len)
 {
-    hs_core_advance(c, now);
+    hs__core_advance(c, now);
     hs_wire_msg *msg = NULL;
     hs_err err =
-        hs_wire_decode(buf, len, c->cluster, c->cfg.max_datagram, &msg);
+        hs__wire_decode(buf, len, c->cluster, c->cfg.max_datagram, &msg);
     if (err == HS_OK && c->yielded)
         err = HS_ESTATE;
     if (err == HS_OK && strcmp(msg->sender.name, c->name) == 0) {
         err = msg->sender.generation < c->cfg.generation ? HS_ESTALE
                                                          : HS_ESELF;
-        hs_core_claim(c, msg->sender.generation, 0);
+        hs__core_claim(c, msg->sender.generation, 0);
     }
     if (err != HS_OK) {
         if (err == HS_ENOMEM)
-            hs_core_nomem(c); /* the decoder's: the datagram is lost */
+            hs__core_nomem(c); /* the decoder's: the datagram is lost */
         else
-            hs_core_reject(c, err);
-        hs_wire_msg_free(msg);
-        hs_core_update_deadline(c);
+            hs__core_reject(c, err);
+        hs__wire_msg_free(msg);
+        hs__core_update_deadline(c);
         return err;
     }
     if ((unsigned)msg->type < HS_WIRE_TYPE_SLOTS) {
         c->stats.msgs_recv[msg->type]++;
         c->stats.bytes_recv[msg->type] += len;
     }
-    hs_gossip_handle(c, from ? from : "", msg);
-    hs_wire_msg_free(msg);
-    hs_core_update_deadline(c);
+    hs__gossip_handle(c, from ? from : "", msg);
+    hs__wire_msg_free(msg);
+    hs__core_update_deadline(c);
     return HS_OK;
 }
 
@@ -615,7 +615,7 @@ static bool key_is_reserved(const char *key)
  * with the longest names, one delta with the longest name and address, and
  * the entry. An entry that cannot fit one datagram could never be sent and
  * would stop its member's state at a gap forever, so it is refused. */
-bool hs_core_entry_fits(const hs_core *c, const char *key, size_t len)
+bool hs__core_entry_fits(const hs_core *c, const char *key, size_t len)
 {
     char longname[HS_WIRE_MAX_NAME + 1], longaddr[HS_WIRE_MAX_ADDR + 1];
     memset(longname, 'x', HS_WIRE_MAX_NAME);
@@ -640,14 +640,14 @@ bool hs_core_entry_fits(const hs_core *c, const char *key, size_t len)
                        .value = NULL,
                        .value_len = len,
                        .version = UINT64_MAX >> 11};
-    size_t need = hs_wire_base_size(&msg) + hs_wire_delta_size(&d) +
-                  hs_wire_entry_size(&e);
+    size_t need = hs__wire_base_size(&msg) + hs__wire_delta_size(&d) +
+                  hs__wire_entry_size(&e);
     return need <= c->cfg.max_datagram;
 }
 
 static hs_err check_write(hs_core *c, const char *key)
 {
-    if (!key || !hs_wire_valid_name(key, HS_WIRE_MAX_KEY))
+    if (!key || !hs__wire_valid_name(key, HS_WIRE_MAX_KEY))
         return HS_EINVAL;
     if (key_is_reserved(key))
         return HS_ERESERVED;
@@ -656,56 +656,56 @@ static hs_err check_write(hs_core *c, const char *key)
     return HS_OK;
 }
 
-hs_err hs_core_set(hs_core *c, const char *key, const void *value, size_t len,
+hs_err hs__core_set(hs_core *c, const char *key, const void *value, size_t len,
                    uint64_t now)
 {
-    hs_core_advance(c, now);
+    hs__core_advance(c, now);
     hs_err err = check_write(c, key);
     if (err != HS_OK)
         return err;
-    if (len > HS_WIRE_MAX_VALUE || !hs_core_entry_fits(c, key, len))
+    if (len > HS_WIRE_MAX_VALUE || !hs__core_entry_fits(c, key, len))
         return HS_ETOOBIG;
     if (len && !value)
         return HS_EINVAL;
     hs_mrec *s = c->self;
-    int at = hs_kv_find(s, key);
-    if (at < 0 && hs_announce_user_keys(s) >= c->cfg.max_keys)
+    int at = hs__kv_find(s, key);
+    if (at < 0 && hs__announce_user_keys(s) >= c->cfg.max_keys)
         return HS_EFULL;
     uint64_t old = s->max_version;
-    err = hs_kv_put(s, key, value, len, false, old + 1, c->now);
+    err = hs__kv_put(s, key, value, len, false, old + 1, c->now);
     if (err != HS_OK)
         return err;
     s->max_version = s->wr_version = old + 1;
-    hs_view_touch(c);
-    hs_core_mark_hot(c, s, old);
-    hs_core_update_deadline(c);
+    hs__view_touch(c);
+    hs__core_mark_hot(c, s, old);
+    hs__core_update_deadline(c);
     return HS_OK;
 }
 
-hs_err hs_core_del(hs_core *c, const char *key, uint64_t now)
+hs_err hs__core_del(hs_core *c, const char *key, uint64_t now)
 {
-    hs_core_advance(c, now);
+    hs__core_advance(c, now);
     hs_err err = check_write(c, key);
     if (err != HS_OK)
         return err;
     hs_mrec *s = c->self;
-    int at = hs_kv_find(s, key);
+    int at = hs__kv_find(s, key);
     if (at < 0 || s->kv[at].tombstone)
         return HS_ENOTFOUND;
     uint64_t old = s->max_version;
-    err = hs_kv_put(s, key, NULL, 0, true, old + 1, c->now);
+    err = hs__kv_put(s, key, NULL, 0, true, old + 1, c->now);
     if (err != HS_OK)
         return err;
     s->max_version = s->wr_version = old + 1;
-    hs_view_touch(c);
-    hs_core_mark_hot(c, s, old);
-    hs_core_update_deadline(c);
+    hs__view_touch(c);
+    hs__core_mark_hot(c, s, old);
+    hs__core_update_deadline(c);
     return HS_OK;
 }
 
-hs_err hs_core_leave(hs_core *c, uint64_t now)
+hs_err hs__core_leave(hs_core *c, uint64_t now)
 {
-    hs_core_advance(c, now);
+    hs__core_advance(c, now);
     hs_mrec *s = c->self;
     if (s->state == HS_STATE_LEFT)
         return HS_ESTATE;
@@ -714,12 +714,12 @@ hs_err hs_core_leave(hs_core *c, uint64_t now)
      * not seen it differs from ours and pulls it. */
     s->max_version = s->wr_version = old + 1;
     s->left_version = s->max_version;
-    hs_view_touch(c);
+    hs__view_touch(c);
     s->state = HS_STATE_LEFT;
     s->state_since = c->now;
-    hs_core_mark_hot(c, s, old);
-    hs_gossip_send_leave(c);
-    hs_core_update_deadline(c);
+    hs__core_mark_hot(c, s, old);
+    hs__gossip_send_leave(c);
+    hs__core_update_deadline(c);
     return HS_OK;
 }
 
@@ -736,23 +736,23 @@ static void fill_info(const hs_core *c, const hs_mrec *m, uint64_t now,
     out->max_version = m->max_version;
     out->state_since_ms = m->state_since;
     out->is_self = m->is_self;
-    out->n_keys = hs_announce_user_keys(m);
+    out->n_keys = hs__announce_user_keys(m);
     out->rec = m;
     out->phi = 0;
     if (!m->is_self &&
         (m->state == HS_STATE_ALIVE || m->state == HS_STATE_SUSPECT))
     {
         hs_phi tmp;
-        out->phi = hs_phi_value(hs_mrec_phi(m, &tmp), &c->phi, (double)now);
+        out->phi = hs__phi_value(hs__mrec_phi(m, &tmp), &c->phi, (double)now);
     }
 }
 
-size_t hs_core_member_count(const hs_core *c)
+size_t hs__core_member_count(const hs_core *c)
 {
     return c->members.n_sorted;
 }
 
-hs_err hs_core_member_at(const hs_core *c, size_t i, uint64_t now,
+hs_err hs__core_member_at(const hs_core *c, size_t i, uint64_t now,
                          hs_member_info *out)
 {
     if (i >= c->members.n_sorted)
@@ -761,20 +761,20 @@ hs_err hs_core_member_at(const hs_core *c, size_t i, uint64_t now,
     return HS_OK;
 }
 
-hs_err hs_core_member_get(const hs_core *c, const char *name, uint64_t now,
+hs_err hs__core_member_get(const hs_core *c, const char *name, uint64_t now,
                           hs_member_info *out)
 {
-    const hs_mrec *m = name ? hs_members_find(&c->members, name) : NULL;
+    const hs_mrec *m = name ? hs__members_find(&c->members, name) : NULL;
     if (!m || m->state == HS_STATE_REAPED)
         return HS_ENOTFOUND;
     fill_info(c, m, now, out);
     return HS_OK;
 }
 
-hs_err hs_core_member_key(const hs_core *c, const char *name, uint32_t k,
+hs_err hs__core_member_key(const hs_core *c, const char *name, uint32_t k,
                           const char **key, const uint8_t **value, size_t *len)
 {
-    const hs_mrec *m = name ? hs_members_find(&c->members, name) : NULL;
+    const hs_mrec *m = name ? hs__members_find(&c->members, name) : NULL;
     if (!m || m->state == HS_STATE_REAPED)
         return HS_ENOTFOUND;
     for (uint32_t i = 0; i < m->n_kv; i++) {
@@ -790,7 +790,7 @@ hs_err hs_core_member_key(const hs_core *c, const char *name, uint32_t k,
     return HS_ENOTFOUND;
 }
 
-bool hs_core_key_next(const hs_member_info *info, uint32_t *pos,
+bool hs__core_key_next(const hs_member_info *info, uint32_t *pos,
                       const char **key, const uint8_t **value, size_t *len)
 {
     const hs_mrec *m = info->rec;
@@ -806,7 +806,7 @@ bool hs_core_key_next(const hs_member_info *info, uint32_t *pos,
     return true;
 }
 
-const hs_core_stats *hs_core_stats_get(const hs_core *c)
+const hs_core_stats *hs__core_stats_get(const hs_core *c)
 {
     return &c->stats;
 }

@@ -7,11 +7,11 @@
  * outside, which is what lets the libev runtime, the many-node simulator and
  * the deterministic tests all run the same code:
  *
- *     hs_core_tick(core, now)              the time is now `now` (ms)
- *     hs_core_receive(core, now, from, b)  a datagram arrived from `from`
- *     hs_core_next_datagram(core, &d)      what should I send, and to whom?
- *     hs_core_next_event(core, &ev)        what happened?
- *     hs_core_next_deadline(core)          when must you call me again?
+ *     hs__core_tick(core, now)              the time is now `now` (ms)
+ *     hs__core_receive(core, now, from, b)  a datagram arrived from `from`
+ *     hs__core_next_datagram(core, &d)      what should I send, and to whom?
+ *     hs__core_next_event(core, &ev)        what happened?
+ *     hs__core_next_deadline(core)          when must you call me again?
  *
  * Time is a caller-chosen monotonic timeline in milliseconds; randomness
  * comes from cfg.seed, so the same inputs give the same outputs.
@@ -88,54 +88,54 @@ typedef struct hs_core_config {
 
 /* Fills cfg with the documented defaults (docs/protocol.md). Identity
  * fields (cluster, name, addr, generation) must still be set. */
-void hs_core_config_init(hs_core_config *cfg);
+void hs__core_config_init(hs_core_config *cfg);
 
 /* Scales the detector's durations (minimum sigma, acceptable pause,
  * longest interval, bootstrap interval) and the pause guard, which
- * hs_core_config_init sets for a one-second rhythm, to the rhythm the
+ * hs__core_config_init sets for a one-second rhythm, to the rhythm the
  * intervals in cfg actually give: the slower of heartbeat_interval_ms and
  * gossip_interval_ms. Call it once, after setting the intervals; the
  * runtime and the simulator both do. */
-void hs_core_config_scale_timing(hs_core_config *cfg);
+void hs__core_config_scale_timing(hs_core_config *cfg);
 
 /* HS_OK or HS_EINVAL for a config the core would not run with. */
-hs_err hs_core_config_check(const hs_core_config *cfg);
+hs_err hs__core_config_check(const hs_core_config *cfg);
 
 /* Creates a core at time now_ms. The config is copied. */
-hs_err hs_core_new(const hs_core_config *cfg, uint64_t now_ms, hs_core **out);
-void hs_core_free(hs_core *core);
+hs_err hs__core_new(const hs_core_config *cfg, uint64_t now_ms, hs_core **out);
+void hs__core_free(hs_core *core);
 
 /* Adds a seed address to gossip with while the view is small and, now and
  * then, to merge split clusters. Duplicates are ignored. HS_EFULL past 64. */
-hs_err hs_core_add_seed(hs_core *core, const char *addr);
-void hs_core_clear_seeds(hs_core *core);
+hs_err hs__core_add_seed(hs_core *core, const char *addr);
+void hs__core_clear_seeds(hs_core *core);
 
 /* Writes or deletes one of this member's keys; takes the next version.
  * HS_ERESERVED for "hs." keys, HS_EINVAL for bad names/sizes, HS_EFULL past
  * max_keys, HS_ESTATE after leave. Deleting an absent key is HS_ENOTFOUND. */
-hs_err hs_core_set(hs_core *core, const char *key, const void *value,
+hs_err hs__core_set(hs_core *core, const char *key, const void *value,
                    size_t len, uint64_t now_ms);
-hs_err hs_core_del(hs_core *core, const char *key, uint64_t now_ms);
+hs_err hs__core_del(hs_core *core, const char *key, uint64_t now_ms);
 
 /* Starts a graceful leave: marks this member left, queues LEAVE datagrams to
  * up to leave_fanout peers and keeps gossiping the left state for as long
  * as the caller keeps ticking. HS_ESTATE if already left. */
-hs_err hs_core_leave(hs_core *core, uint64_t now_ms);
+hs_err hs__core_leave(hs_core *core, uint64_t now_ms);
 
 /* Advances time: heartbeats, gossip rounds, detector checks, reaping and
  * tombstone collection that are due. Time never goes backwards: an earlier
  * now_ms is treated as the last one seen. */
-void hs_core_tick(hs_core *core, uint64_t now_ms);
+void hs__core_tick(hs_core *core, uint64_t now_ms);
 
 /* Hands the core one datagram. Returns HS_OK, or why it was dropped (the
  * same reason is counted in the stats): a decode error from wire.h,
  * HS_ESELF for a message claiming to be from us, HS_ESTALE for an old
  * incarnation. Never fails on memory in a way that corrupts state. */
-hs_err hs_core_receive(hs_core *core, uint64_t now_ms, const char *from,
+hs_err hs__core_receive(hs_core *core, uint64_t now_ms, const char *from,
                        const uint8_t *buf, size_t len);
 
 /* An outgoing datagram. The pointers stay valid until the next call to
- * hs_core_next_datagram() or any other call on the core. */
+ * hs__core_next_datagram() or any other call on the core. */
 typedef struct hs_datagram {
     const char *to;
     const uint8_t *buf;
@@ -143,15 +143,15 @@ typedef struct hs_datagram {
     hs_wire_type type;
 } hs_datagram;
 
-bool hs_core_next_datagram(hs_core *core, hs_datagram *out);
+bool hs__core_next_datagram(hs_core *core, hs_datagram *out);
 
 /* A user event's content (HS_EVENT_USER), owned by the core: valid until
- * the next hs_core_next_event() or hs_core_free(). */
+ * the next hs__core_next_event() or hs__core_free(). */
 typedef struct hs_core_user {
     uint64_t ltime; /* the origin's Lamport time */
     uint64_t seq;   /* the origin's announcement number (per generation) */
     size_t len;     /* payload bytes */
-    bool local;     /* sent by this node (hs_core_user_event) */
+    bool local;     /* sent by this node (hs__core_user_event) */
     char name[HS_WIRE_MAX_NAME + 1];
     uint8_t payload[];
 } hs_core_user;
@@ -169,11 +169,11 @@ typedef struct hs_core_event {
     hs_core_user *user;            /* USER only (name: the origin) */
 } hs_core_event;
 
-bool hs_core_next_event(hs_core *core, hs_core_event *out);
+bool hs__core_next_event(hs_core *core, hs_core_event *out);
 
 /* The time the core next needs a tick. Always > the last now given, and at
  * most one gossip interval away. */
-uint64_t hs_core_next_deadline(const hs_core *core);
+uint64_t hs__core_next_deadline(const hs_core *core);
 
 /* ---- Announcements (announce.c) ---------------------------------------- */
 
@@ -188,7 +188,7 @@ uint64_t hs_core_next_deadline(const hs_core *core);
  * it cannot fit max_datagram), HS_ERATE (more than 4 a second on average,
  * bursts of 16; shared with force-leaves), HS_ESTATE after leave,
  * HS_ENOMEM. */
-hs_err hs_core_user_event(hs_core *core, const char *name, const void *payload,
+hs_err hs__core_user_event(hs_core *core, const char *name, const void *payload,
                           size_t len, uint64_t now_ms);
 /* Marks member `name` left cluster-wide (event LEAVE here and everywhere),
  * unless it is heard from again. HS_ENOTFOUND (unknown or reaped),
@@ -196,7 +196,7 @@ hs_err hs_core_user_event(hs_core *core, const char *name, const void *payload,
  * suspect member without `force` (and after leave), HS_ERATE, HS_ETOOBIG
  * (max_datagram too small), HS_ENOMEM. A member already left: HS_OK and
  * nothing announced. */
-hs_err hs_core_force_leave(hs_core *core, const char *name, bool force,
+hs_err hs__core_force_leave(hs_core *core, const char *name, bool force,
                            uint64_t now_ms);
 
 /* ---- Queries ------------------------------------------------------------ */
@@ -213,23 +213,23 @@ typedef struct hs_member_info {
     double phi;
     bool is_self;
     uint32_t n_keys; /* live user keys (tombstones excluded) */
-    const hs_mrec *rec; /* the record, for hs_core_key_next */
+    const hs_mrec *rec; /* the record, for hs__core_key_next */
 } hs_member_info;
 
 /* Number of members in the view (self included, reaped excluded). */
-size_t hs_core_member_count(const hs_core *core);
+size_t hs__core_member_count(const hs_core *core);
 
 /* The i-th member in name order, 0 <= i < member_count. HS_ENOTFOUND past
  * the end. phi is evaluated at now_ms. */
-hs_err hs_core_member_at(const hs_core *core, size_t i, uint64_t now_ms,
+hs_err hs__core_member_at(const hs_core *core, size_t i, uint64_t now_ms,
                          hs_member_info *out);
-hs_err hs_core_member_get(const hs_core *core, const char *name,
+hs_err hs__core_member_get(const hs_core *core, const char *name,
                           uint64_t now_ms, hs_member_info *out);
 
 /* The k-th live user key of a member (in version order). A lookup by name
  * and a scan from the first key: O(k) a call, so a loop over every key
- * uses hs_core_key_next instead. */
-hs_err hs_core_member_key(const hs_core *core, const char *name, uint32_t k,
+ * uses hs__core_key_next instead. */
+hs_err hs__core_member_key(const hs_core *core, const char *name, uint32_t k,
                           const char **key, const uint8_t **value,
                           size_t *len);
 
@@ -237,7 +237,7 @@ hs_err hs_core_member_key(const hs_core *core, const char *name, uint32_t k,
  * a call: start with *pos = 0; each call fills the next key and advances
  * *pos; false after the last. O(1) a key. info must still be valid (no
  * non-const call on the core since it was filled). */
-bool hs_core_key_next(const hs_member_info *info, uint32_t *pos,
+bool hs__core_key_next(const hs_member_info *info, uint32_t *pos,
                       const char **key, const uint8_t **value, size_t *len);
 
 /* ---- Statistics --------------------------------------------------------- */
@@ -247,7 +247,7 @@ bool hs_core_key_next(const hs_member_info *info, uint32_t *pos,
 #define HS_REASON_SLOTS HS_REASONS
 typedef hs_stats hs_core_stats;
 
-const hs_core_stats *hs_core_stats_get(const hs_core *core);
+const hs_core_stats *hs__core_stats_get(const hs_core *core);
 
 /* ---- Inspection (inspect.c) --------------------------------------------- */
 
@@ -273,10 +273,10 @@ typedef struct hs_member_versions {
 } hs_member_versions;
 
 /* Member `name`, or the i-th in name order; HS_ENOTFOUND when absent or
- * reaped (as hs_core_member_get). */
-hs_err hs_core_member_versions(const hs_core *core, const char *name,
+ * reaped (as hs__core_member_get). */
+hs_err hs__core_member_versions(const hs_core *core, const char *name,
                                hs_member_versions *out);
-hs_err hs_core_member_versions_at(const hs_core *core, size_t i,
+hs_err hs__core_member_versions_at(const hs_core *core, size_t i,
                                   hs_member_versions *out);
 
 /* One entry of a member's key/value map, tombstones included. */
@@ -289,19 +289,19 @@ typedef struct hs_core_entry {
 } hs_core_entry;
 
 /* The k-th entry of member `name` in version order, tombstones included
- * (hs_core_member_key skips them), or the entry for `key`. HS_ENOTFOUND
+ * (hs__core_member_key skips them), or the entry for `key`. HS_ENOTFOUND
  * past the end, for an absent key, or an absent or reaped member. */
-hs_err hs_core_member_entry(const hs_core *core, const char *name,
+hs_err hs__core_member_entry(const hs_core *core, const char *name,
                             uint32_t k, hs_core_entry *out);
-hs_err hs_core_member_entry_find(const hs_core *core, const char *name,
+hs_err hs__core_member_entry_find(const hs_core *core, const char *name,
                                  const char *key, hs_core_entry *out);
 
 /* Gossip rounds this core has run. */
-uint64_t hs_core_round(const hs_core *core);
+uint64_t hs__core_round(const hs_core *core);
 /* This node's current generation (a refutation or a yield changes it). */
-uint64_t hs_core_generation(const hs_core *core);
+uint64_t hs__core_generation(const hs_core *core);
 /* Whether this node went silent because a live member holds its name
  * (identity.c). */
-bool hs_core_yielded(const hs_core *core);
+bool hs__core_yielded(const hs_core *core);
 
 #endif /* HS_CORE_H */

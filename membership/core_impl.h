@@ -46,7 +46,7 @@ struct hs_core {
     hs_members members;
     hs_mrec *self;
     uint64_t rng;
-    double phi_z; /* hs_phi_normal_z(cfg.phi_threshold) */
+    double phi_z; /* hs__phi_normal_z(cfg.phi_threshold) */
 
     /* The detector configuration in use: cfg.phi with its bootstrap
      * interval and minimum deviation raised to the rhythm this node
@@ -63,7 +63,7 @@ struct hs_core {
     uint64_t next_gossip;
     /* A member joined or restarted since the last round: the next round
      * is brought forward to last_round + a quarter interval (see
-     * hs_core_tick). */
+     * hs__core_tick). */
     bool news;
     uint64_t last_round; /* when the last round ran */
     uint64_t next_heartbeat;
@@ -79,7 +79,7 @@ struct hs_core {
     uint32_t n_candidates;
 
     /* Peers that are live / dead, recounted only after the view changed:
-     * every state change emits an event, and hs_core_emit() (or an
+     * every state change emits an event, and hs__core_emit() (or an
      * address change) sets view_dirty. */
     size_t n_live, n_dead;
     bool view_dirty;
@@ -129,70 +129,70 @@ struct hs_core {
 
 /* core.c */
 /* The time is now `now` (never backwards; a late call is a pause). */
-void hs_core_advance(hs_core *c, uint64_t now);
-void hs_core_update_deadline(hs_core *c);
+void hs__core_advance(hs_core *c, uint64_t now);
+void hs__core_update_deadline(hs_core *c);
 /* Whether one entry of `len` value bytes under `key` fits a datagram with
  * the longest names (else it could never be sent). */
-bool hs_core_entry_fits(const hs_core *c, const char *key, size_t len);
-uint64_t hs_core_rand(hs_core *c);
-double hs_core_rand01(hs_core *c);
+bool hs__core_entry_fits(const hs_core *c, const char *key, size_t len);
+uint64_t hs__core_rand(hs_core *c);
+double hs__core_rand01(hs_core *c);
 /* Queues an event; the queued copy, or NULL when the queue was full
  * (counted in events_dropped). */
-hs_core_event *hs_core_emit(hs_core *c, hs_event_type type, const hs_mrec *m,
+hs_core_event *hs__core_emit(hs_core *c, hs_event_type type, const hs_mrec *m,
                             const char *key, bool deleted);
-void hs_core_send(hs_core *c, const char *to, const hs_wire_msg *msg);
-void hs_core_reject(hs_core *c, hs_err why);
+void hs__core_send(hs_core *c, const char *to, const hs_wire_msg *msg);
+void hs__core_reject(hs_core *c, hs_err why);
 /* An allocation failed and the work it was for is lost (a round, an
  * answer, part of a datagram): counted in alloc_failures, and in
  * rejected[ENOMEM] as before. Never silent: every such path calls it. */
-void hs_core_nomem(hs_core *c);
-void hs_core_mark_hot(hs_core *c, hs_mrec *m, uint64_t old_max);
-void hs_core_heard(hs_core *c, hs_mrec *m);
-void hs_core_evidence(hs_core *c, hs_mrec *m, uint64_t version);
-void hs_core_watch(hs_core *c, hs_mrec *m);
+void hs__core_nomem(hs_core *c);
+void hs__core_mark_hot(hs_core *c, hs_mrec *m, uint64_t old_max);
+void hs__core_heard(hs_core *c, hs_mrec *m);
+void hs__core_evidence(hs_core *c, hs_mrec *m, uint64_t version);
+void hs__core_watch(hs_core *c, hs_mrec *m);
 /* Declares m dead (from alive or suspect): FAIL, and the conviction is
  * spread (liveness.c). */
-void hs_core_convict(hs_core *c, hs_mrec *m);
+void hs__core_convict(hs_core *c, hs_mrec *m);
 /* Time-driven member state changes that are due (liveness.c). */
-void hs_core_check_members(hs_core *c);
+void hs__core_check_members(hs_core *c);
 /* The node's observed rhythm changed the detector in use (liveness.c). */
-bool hs_core_adapt_detector(hs_core *c);
+bool hs__core_adapt_detector(hs_core *c);
 /* Takes `gap` ms of local silence off every detector and timer. */
-void hs_core_forgive_pause(hs_core *c, uint64_t gap);
+void hs__core_forgive_pause(hs_core *c, uint64_t gap);
 
 /* identity.c */
 /* Someone holds incarnation `generation` of our name, at `heartbeat`. */
-void hs_core_claim(hs_core *c, uint64_t generation, uint64_t heartbeat);
+void hs__core_claim(hs_core *c, uint64_t generation, uint64_t heartbeat);
 /* Takes a new generation for this node (a refutation, or leaving its own
  * past behind). */
-void hs_core_take_generation(hs_core *c, uint64_t generation, bool refute);
+void hs__core_take_generation(hs_core *c, uint64_t generation, bool refute);
 /* A claim watched long enough without a heartbeat was our own past. */
-void hs_core_check_claims(hs_core *c);
+void hs__core_check_claims(hs_core *c);
 
 /* announce.c */
 /* The slot index of an announcement key ("hs.an.N"), or -1. */
-int hs_announce_slot_of(const char *key);
+int hs__announce_slot_of(const char *key);
 /* Left by a force-leave (no leave of its own): a newer heartbeat or write
  * of it brings it back. */
-bool hs_announce_forced(const hs_mrec *m);
+bool hs__announce_forced(const hs_mrec *m);
 /* Live keys of m that are not reserved (what max_keys limits). */
-uint32_t hs_announce_user_keys(const hs_mrec *m);
-void hs_announce_init(hs_core *c);
+uint32_t hs__announce_user_keys(const hs_mrec *m);
+void hs__announce_init(hs_core *c);
 /* m is first seen (or restarted) by a delta that spoke of versions up to
  * floor: slot writes at or below it are not news. */
-void hs_announce_first_sight(hs_mrec *m, uint64_t floor);
+void hs__announce_first_sight(hs_mrec *m, uint64_t floor);
 /* Stores the slot write e of m (version above m's max_version) and acts
  * on it: a user event is delivered when `announce` (m was known before
  * this delta), a force-leave always applies. HS_ENOMEM only when it could
  * not be stored (the caller stops there: prefixes stay gap-free). */
-hs_err hs_announce_apply(hs_core *c, hs_mrec *m, const hs_wire_entry *e,
+hs_err hs__announce_apply(hs_core *c, hs_mrec *m, const hs_wire_entry *e,
                          bool announce);
 /* Deletes own slots whose time is up. */
-void hs_announce_tick(hs_core *c);
+void hs__announce_tick(hs_core *c);
 
 /* exchange.c */
-void hs_gossip_round(hs_core *c);
-void hs_gossip_handle(hs_core *c, const char *from, const hs_wire_msg *msg);
-void hs_gossip_send_leave(hs_core *c);
+void hs__gossip_round(hs_core *c);
+void hs__gossip_handle(hs_core *c, const char *from, const hs_wire_msg *msg);
+void hs__gossip_send_leave(hs_core *c);
 
 #endif /* HS_CORE_IMPL_H */

@@ -21,7 +21,7 @@
 
 #include "membership/gossip.h"
 
-hs_err hs_builder_init(hs_core *c, hs_builder *b, hs_wire_type type)
+hs_err hs__builder_init(hs_core *c, hs_builder *b, hs_wire_type type)
 {
     memset(b, 0, sizeof *b);
     b->cap = c->cfg.max_datagram / 4 + 1;
@@ -61,7 +61,7 @@ hs_err hs_builder_init(hs_core *c, hs_builder *b, hs_wire_type type)
     b->msg.range_hi = "";
     b->msg.deltas = b->deltas;
     b->budget = c->cfg.max_datagram;
-    b->used = hs_wire_base_size(&b->msg);
+    b->used = hs__wire_base_size(&b->msg);
     b->max_entries =
         c->cfg.max_entries_per_msg ? c->cfg.max_entries_per_msg : UINT32_MAX;
     if (b->max_entries > b->cap)
@@ -69,12 +69,12 @@ hs_err hs_builder_init(hs_core *c, hs_builder *b, hs_wire_type type)
     return HS_OK;
 }
 
-void hs_builder_free(hs_builder *b)
+void hs__builder_free(hs_builder *b)
 {
     free(b->digest); /* the one allocation */
 }
 
-size_t hs_builder_room(const hs_builder *b)
+size_t hs__builder_room(const hs_builder *b)
 {
     return b->budget > b->used ? b->budget - b->used : 0;
 }
@@ -97,7 +97,7 @@ static hs_wire_delta delta_head(const hs_cand *k)
                        .reset = k->reset,
                        .heartbeat = m->hb_version,
                        .dead = m->state == HS_STATE_DEAD ||
-                               hs_announce_forced(m)};
+                               hs__announce_forced(m)};
     if (d.to_version < d.from_version)
         d.to_version = d.from_version;
     return d;
@@ -116,7 +116,7 @@ static hs_wire_delta *delta_open(hs_builder *b, const hs_cand *k)
     hs_wire_delta *d = &b->deltas[b->msg.n_deltas];
     *d = delta_head(k);
     d->entries = &b->entries[b->n_entries];
-    size_t sz = hs_wire_delta_size(d);
+    size_t sz = hs__wire_delta_size(d);
     if (b->used + sz > b->budget) {
         b->truncated = true;
         return NULL;
@@ -145,7 +145,7 @@ static bool delta_push(hs_builder *b, hs_wire_delta *d, const hs_mrec *m,
     if (i >= m->n_kv || b->n_entries >= b->max_entries)
         return false;
     hs_wire_entry e = entry_of(&m->kv[i]);
-    size_t sz = hs_wire_entry_size(&e);
+    size_t sz = hs__wire_entry_size(&e);
     if (b->used + sz > b->budget)
         return false;
     b->entries[b->n_entries++] = e;
@@ -162,7 +162,7 @@ static void delta_close(hs_builder *b, hs_wire_delta *d, bool complete)
         return;
     b->truncated = true;
     if (d->n_entries == 0) {
-        b->used -= hs_wire_delta_size(d);
+        b->used -= hs__wire_delta_size(d);
         b->msg.n_deltas--;
         return;
     }
@@ -170,12 +170,12 @@ static void delta_close(hs_builder *b, hs_wire_delta *d, bool complete)
     d->to_version = d->entries[d->n_entries - 1].version;
 }
 
-bool hs_delta_pack(hs_builder *b, const hs_cand *k)
+bool hs__delta_pack(hs_builder *b, const hs_cand *k)
 {
     hs_wire_delta *d = delta_open(b, k);
     if (!d)
         return false;
-    uint32_t i = hs_kv_after(k->m, k->from);
+    uint32_t i = hs__kv_after(k->m, k->from);
     while (delta_push(b, d, k->m, i))
         i++;
     bool complete = i >= k->m->n_kv;
@@ -208,7 +208,7 @@ static int cmp_random(const void *pa, const void *pb)
 
 static void pack_depth(hs_builder *b, const hs_cand *ks, size_t n)
 {
-    for (size_t i = 0; i < n && hs_delta_pack(b, &ks[i]); i++)
+    for (size_t i = 0; i < n && hs__delta_pack(b, &ks[i]); i++)
         ;
 }
 
@@ -251,7 +251,7 @@ static void pack_breadth(hs_core *c, hs_builder *b, const hs_cand *ks, size_t n)
     if (n <= UINT32_MAX / 3)
         take = calloc(3 * (n ? n : 1), sizeof *take);
     if (!take) {
-        hs_core_nomem(c);
+        hs__core_nomem(c);
         pack_depth(b, ks, n);
         return;
     }
@@ -259,7 +259,7 @@ static void pack_breadth(hs_core *c, hs_builder *b, const hs_cand *ks, size_t n)
     heap = next + (n ? n : 1);
     size_t used = b->used, count = 0, len = 0;
     for (size_t i = 0; i < n; i++) {
-        next[i] = hs_kv_after(ks[i].m, ks[i].from);
+        next[i] = hs__kv_after(ks[i].m, ks[i].from);
         if (next[i] < ks[i].m->n_kv)
             heap[len++] = (uint32_t)i;
     }
@@ -268,10 +268,10 @@ static void pack_breadth(hs_core *c, hs_builder *b, const hs_cand *ks, size_t n)
     while (len > 0 && count < b->max_entries) {
         uint32_t best = heap[0];
         hs_wire_entry e = entry_of(&ks[best].m->kv[next[best]]);
-        size_t sz = hs_wire_entry_size(&e);
+        size_t sz = hs__wire_entry_size(&e);
         if (take[best] == 0) {
             hs_wire_delta d = delta_head(&ks[best]);
-            sz += hs_wire_delta_size(&d);
+            sz += hs__wire_delta_size(&d);
         }
         if (used + sz > b->budget)
             break;
@@ -286,12 +286,12 @@ static void pack_breadth(hs_core *c, hs_builder *b, const hs_cand *ks, size_t n)
     for (size_t i = 0; i < n; i++) {
         /* Members with nothing but a newer heartbeat or a leave still get
          * their (empty) delta after the entries. */
-        if (!take[i] && hs_kv_after(ks[i].m, ks[i].from) < ks[i].m->n_kv)
+        if (!take[i] && hs__kv_after(ks[i].m, ks[i].from) < ks[i].m->n_kv)
             continue;
         hs_wire_delta *d = delta_open(b, &ks[i]);
         if (!d)
             break;
-        uint32_t at = hs_kv_after(ks[i].m, ks[i].from);
+        uint32_t at = hs__kv_after(ks[i].m, ks[i].from);
         for (uint32_t k = 0; k < take[i] && delta_push(b, d, ks[i].m, at); k++)
             at++;
         delta_close(b, d, at >= ks[i].m->n_kv);
@@ -299,7 +299,7 @@ static void pack_breadth(hs_core *c, hs_builder *b, const hs_cand *ks, size_t n)
     free(take); /* next and heap share its allocation */
 }
 
-bool hs_delta_already_in(const hs_builder *b, const hs_mrec *m)
+bool hs__delta_already_in(const hs_builder *b, const hs_mrec *m)
 {
     unsigned bit = delta_bit(m);
     if (!(b->has_delta[bit / 64] & (UINT64_C(1) << (bit % 64))))
@@ -327,7 +327,7 @@ static bool name_in_range(const char *name, const char *lo, const char *hi)
 static bool lacks(hs_core *c, hs_mrec *m, const hs_wire_digest_entry *p,
                   bool beats, hs_cand *k)
 {
-    *k = (hs_cand){.m = m, .rnd = hs_core_rand(c)};
+    *k = (hs_cand){.m = m, .rnd = hs__core_rand(c)};
     if (!p || p->generation < m->generation) {
         k->unknown = !p;
         k->missing = m->max_version;
@@ -356,7 +356,7 @@ static bool lacks(hs_core *c, hs_mrec *m, const hs_wire_digest_entry *p,
     return true;
 }
 
-void hs_delta_for_digest(hs_core *c, hs_builder *b,
+void hs__delta_for_digest(hs_core *c, hs_builder *b,
                          const hs_wire_digest_entry *digest, size_t n_digest,
                          const char *lo, const char *hi, bool beats)
 {
@@ -367,7 +367,7 @@ void hs_delta_for_digest(hs_core *c, hs_builder *b,
     if (!peer || !ks) {
         free(peer);
         free(ks);
-        hs_core_nomem(c);
+        hs__core_nomem(c);
         return;
     }
     for (size_t i = 0; i < n_digest; i++)
@@ -375,12 +375,12 @@ void hs_delta_for_digest(hs_core *c, hs_builder *b,
     qsort(peer, n_digest, sizeof *peer, cmp_digest_name);
 
     size_t nk = 0, j = 0;
-    size_t i = *lo ? hs_members_lower_bound(&c->members, lo) : 0;
+    size_t i = *lo ? hs__members_lower_bound(&c->members, lo) : 0;
     for (; i < n; i++) {
         hs_mrec *m = c->members.sorted[i];
         if (!name_in_range(m->name, lo, hi))
             break;
-        if (hs_delta_already_in(b, m))
+        if (hs__delta_already_in(b, m))
             continue; /* our own state went first */
         while (j < n_digest && strcmp(peer[j]->name, m->name) < 0)
             j++;
@@ -409,10 +409,10 @@ void hs_delta_for_digest(hs_core *c, hs_builder *b,
  * A complete copy is a reset when the owner collected tombstones, which
  * heals a peer behind a collection; the receiver takes a reset only when
  * it is not older than what it holds (apply.c). */
-void hs_delta_full_states(hs_core *c, hs_builder *b)
+void hs__delta_full_states(hs_core *c, hs_builder *b)
 {
     size_t n = c->members.n_sorted;
-    size_t i = hs_members_lower_bound(&c->members, c->push_cursor);
+    size_t i = hs__members_lower_bound(&c->members, c->push_cursor);
     uint64_t from = c->push_from;
     if (i >= n || strcmp(c->members.sorted[i]->name, c->push_cursor) != 0)
         from = 0; /* the member left the view: start the next afresh */
@@ -420,7 +420,7 @@ void hs_delta_full_states(hs_core *c, hs_builder *b)
         if (i >= n)
             i = 0;
         hs_mrec *m = c->members.sorted[i];
-        if (hs_delta_already_in(b, m))
+        if (hs__delta_already_in(b, m))
             continue;
         if (from > m->max_version)
             from = 0;
@@ -431,7 +431,7 @@ void hs_delta_full_states(hs_core *c, hs_builder *b)
             c->push_from = from;
             return;
         }
-        uint32_t at = hs_kv_after(m, from);
+        uint32_t at = hs__kv_after(m, from);
         while (delta_push(b, d, m, at))
             at++;
         bool complete = at >= m->n_kv;

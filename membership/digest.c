@@ -27,7 +27,7 @@ static size_t range_reserve(const hs_core *c)
     return 2 * (c->members.max_name_len + 3);
 }
 
-hs_wire_digest_entry hs_digest_of(const hs_mrec *m)
+hs_wire_digest_entry hs__digest_of(const hs_mrec *m)
 {
     hs_wire_digest_entry e = {.name = m->name,
                               .generation = m->generation,
@@ -41,18 +41,18 @@ hs_wire_digest_entry hs_digest_of(const hs_mrec *m)
 
 static size_t line_size(const hs_core *c, size_t i)
 {
-    hs_wire_digest_entry e = hs_digest_of(c->members.sorted[i]);
-    return hs_wire_digest_entry_size(&e);
+    hs_wire_digest_entry e = hs__digest_of(c->members.sorted[i]);
+    return hs__wire_digest_entry_size(&e);
 }
 
 /* One page, starting where the last one stopped. Pages are of equal
  * length (the view split into as few pages as fit): a short last page was
  * answered more completely than the others, so its members' news
  * travelled faster. */
-void hs_digest_page(hs_core *c, hs_builder *b, size_t room)
+void hs__digest_page(hs_core *c, hs_builder *b, size_t room)
 {
     size_t n = c->members.n_sorted;
-    size_t i0 = hs_members_lower_bound(&c->members, c->digest_cursor);
+    size_t i0 = hs__members_lower_bound(&c->members, c->digest_cursor);
     if (i0 >= n)
         i0 = 0;
     size_t reserve = range_reserve(c);
@@ -70,8 +70,8 @@ void hs_digest_page(hs_core *c, hs_builder *b, size_t room)
     size_t end = i0;
     spent = 0;
     for (; end < last && b->msg.n_digest < b->cap; end++) {
-        hs_wire_digest_entry e = hs_digest_of(c->members.sorted[end]);
-        size_t sz = hs_wire_digest_entry_size(&e);
+        hs_wire_digest_entry e = hs__digest_of(c->members.sorted[end]);
+        size_t sz = hs__wire_digest_entry_size(&e);
         if (spent + sz > limit)
             break;
         b->digest[b->msg.n_digest++] = e;
@@ -92,23 +92,23 @@ void hs_digest_page(hs_core *c, hs_builder *b, size_t room)
              end == n ? "" : c->members.sorted[end]->name);
 }
 
-void hs_digest_apply_beats(hs_core *c, const hs_wire_msg *msg)
+void hs__digest_apply_beats(hs_core *c, const hs_wire_msg *msg)
 {
     for (size_t i = 0; i < msg->n_digest; i++) {
         const hs_wire_digest_entry *e = &msg->digest[i];
         if (strcmp(e->name, c->name) == 0) {
-            hs_core_claim(c, e->generation, e->heartbeat);
+            hs__core_claim(c, e->generation, e->heartbeat);
             continue;
         }
-        hs_mrec *m = hs_members_find(&c->members, e->name);
+        hs_mrec *m = hs__members_find(&c->members, e->name);
         if (!m || m->state == HS_STATE_REAPED || m->generation != e->generation)
             continue;
         /* A leave is nobody's newest write but the leaver's last: it is
          * marked first, so the heartbeat beside it is no sign of life. */
         if (e->left && !m->left_version && e->max_version)
-            hs_apply_left(c, m, e->max_version);
+            hs__apply_left(c, m, e->max_version);
         if (e->heartbeat)
-            hs_beat_seen(c, m, e->heartbeat);
+            hs__beat_seen(c, m, e->heartbeat);
     }
 }
 
@@ -117,10 +117,10 @@ static bool name_in_range(const char *name, const char *lo, const char *hi)
     return (!*lo || strcmp(name, lo) >= 0) && (!*hi || strcmp(name, hi) <= 0);
 }
 
-size_t hs_digest_size_in(hs_core *c, const char *lo, const char *hi)
+size_t hs__digest_size_in(hs_core *c, const char *lo, const char *hi)
 {
     size_t n = c->members.n_sorted, sz = range_reserve(c);
-    size_t i = *lo ? hs_members_lower_bound(&c->members, lo) : 0;
+    size_t i = *lo ? hs__members_lower_bound(&c->members, lo) : 0;
     for (; i < n && name_in_range(c->members.sorted[i]->name, lo, hi); i++)
         sz += line_size(c, i);
     return sz;
@@ -130,11 +130,11 @@ size_t hs_digest_size_in(hs_core *c, const char *lo, const char *hi)
  * contiguous window of it at a random place, with the range narrowed to
  * match. (Always taking the window at the start of the range meant the
  * answer never covered the second half of a page.) */
-void hs_digest_range(hs_core *c, hs_builder *b, const char *lo, const char *hi,
+void hs__digest_range(hs_core *c, hs_builder *b, const char *lo, const char *hi,
                      size_t room)
 {
     size_t n = c->members.n_sorted;
-    size_t i0 = *lo ? hs_members_lower_bound(&c->members, lo) : 0;
+    size_t i0 = *lo ? hs__members_lower_bound(&c->members, lo) : 0;
     size_t end = i0;
     while (end < n && name_in_range(c->members.sorted[end]->name, lo, hi))
         end++;
@@ -147,7 +147,7 @@ void hs_digest_range(hs_core *c, hs_builder *b, const char *lo, const char *hi,
         /* Grow a window from a random member, forward then backward while
          * there is room, or (half the time) backward then forward, so that
          * members at either end are not covered less often. */
-        uint64_t r = hs_core_rand(c);
+        uint64_t r = hs__core_rand(c);
         s = e = i0 + (r >> 1) % (end - i0);
         spent = 0;
         for (int pass = 0; pass < 2; pass++) {
@@ -163,7 +163,7 @@ void hs_digest_range(hs_core *c, hs_builder *b, const char *lo, const char *hi,
     if (e == s)
         return; /* nothing fits: no digest, nothing to answer */
     for (size_t i = s; i < e && b->msg.n_digest < b->cap; i++)
-        b->digest[b->msg.n_digest++] = hs_digest_of(c->members.sorted[i]);
+        b->digest[b->msg.n_digest++] = hs__digest_of(c->members.sorted[i]);
     b->msg.digest = b->digest;
     b->used += spent + reserve;
     b->msg.range_lo = s > i0 ? c->members.sorted[s]->name : lo;

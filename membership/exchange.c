@@ -43,7 +43,7 @@ static void send_built(hs_core *c, const char *to, hs_builder *b)
 {
     if (b->truncated)
         c->stats.truncated_msgs++;
-    hs_core_send(c, to, &b->msg);
+    hs__core_send(c, to, &b->msg);
 }
 
 static void count_view(hs_core *c, bool same)
@@ -57,61 +57,61 @@ static void count_view(hs_core *c, bool same)
 static void send_syn(hs_core *c, const char *to)
 {
     hs_builder b;
-    if (hs_builder_init(c, &b, HS_WIRE_SYN) != HS_OK) {
-        hs_core_nomem(c);
+    if (hs__builder_init(c, &b, HS_WIRE_SYN) != HS_OK) {
+        hs__core_nomem(c);
         return;
     }
-    hs_view_put(c, &b);
+    hs__view_put(c, &b);
     if (c->cfg.mode == HS_MODE_PULL) {
         /* The digest rides here: the answer is all there is. */
         b.msg.pull_only = true;
         size_t budget = b.budget;
-        b.budget = b.used + hs_builder_room(&b) / 2;
-        hs_beats_page(c, &b);
+        b.budget = b.used + hs__builder_room(&b) / 2;
+        hs__beats_page(c, &b);
         b.budget = budget;
-        hs_digest_page(c, &b, hs_builder_room(&b));
+        hs__digest_page(c, &b, hs__builder_room(&b));
     } else {
-        hs_beats_page(c, &b);
-        hs_rumor_keys_first(c, &b, NULL, NULL);
-        hs_view_get(c);
+        hs__beats_page(c, &b);
+        hs__rumor_keys_first(c, &b, NULL, NULL);
+        hs__view_get(c);
         if (c->round < c->view_round + HS_NEWS_ROUNDS)
-            hs_digest_page(c, &b, hs_builder_room(&b));
-        hs_rumor_add(c, &b, b.msg.range_lo, b.msg.range_hi, false);
+            hs__digest_page(c, &b, hs__builder_room(&b));
+        hs__rumor_add(c, &b, b.msg.range_lo, b.msg.range_hi, false);
     }
     send_built(c, to, &b);
-    hs_builder_free(&b);
+    hs__builder_free(&b);
 }
 
 static void send_push(hs_core *c, const char *to)
 {
     hs_builder b;
-    if (hs_builder_init(c, &b, HS_WIRE_PUSH) != HS_OK) {
-        hs_core_nomem(c);
+    if (hs__builder_init(c, &b, HS_WIRE_PUSH) != HS_OK) {
+        hs__core_nomem(c);
         return;
     }
-    hs_view_put(c, &b);
+    hs__view_put(c, &b);
     size_t budget = b.budget;
-    b.budget = b.used + hs_builder_room(&b) / 2;
-    hs_beats_page(c, &b);
+    b.budget = b.used + hs__builder_room(&b) / 2;
+    hs__beats_page(c, &b);
     b.budget = budget;
     /* Rumors of every member (no range is covered precisely), then full
      * state in the room left. */
-    hs_rumor_add(c, &b, NULL, NULL, false);
-    hs_delta_full_states(c, &b);
+    hs__rumor_add(c, &b, NULL, NULL, false);
+    hs__delta_full_states(c, &b);
     send_built(c, to, &b);
-    hs_builder_free(&b);
+    hs__builder_free(&b);
 }
 
 /* Pull never pushes: remember the sender of a SYN we do not know so that
  * we pull from it too, or a newcomer would never be learned. */
 static void remember_candidate(hs_core *c, const hs_wire_msg *syn)
 {
-    if (hs_members_find(&c->members, syn->sender.name) || !*syn->sender.addr ||
+    if (hs__members_find(&c->members, syn->sender.name) || !*syn->sender.addr ||
         c->n_candidates >= HS_MAX_CANDIDATES)
         return;
     char *a = strdup(syn->sender.addr);
     if (!a) {
-        hs_core_nomem(c);
+        hs__core_nomem(c);
         return;
     }
     c->candidates[c->n_candidates++] = a;
@@ -126,48 +126,48 @@ static void fill_answer(hs_core *c, hs_builder *b, const hs_wire_msg *msg,
                         bool ours, bool beats)
 {
     if (beats)
-        hs_rumor_self(c, b, msg);
-    hs_rumor_keys_first(c, b, msg->range_lo, msg->range_hi);
+        hs__rumor_self(c, b, msg);
+    hs__rumor_keys_first(c, b, msg->range_lo, msg->range_hi);
     size_t reserve = 0;
     if (ours) {
         /* Our digest keeps at least half of the room (or all it needs, if
          * less): with too little the range shrinks and the last answer
          * covers less. */
-        size_t room = hs_builder_room(b);
-        size_t want = hs_digest_size_in(c, msg->range_lo, msg->range_hi);
+        size_t room = hs__builder_room(b);
+        size_t want = hs__digest_size_in(c, msg->range_lo, msg->range_hi);
         reserve = want < room / 2 ? want : room / 2;
     }
     b->budget -= reserve;
-    hs_delta_for_digest(c, b, msg->digest, msg->n_digest, msg->range_lo,
+    hs__delta_for_digest(c, b, msg->digest, msg->n_digest, msg->range_lo,
                         msg->range_hi, beats);
     b->budget += reserve;
     if (ours)
-        hs_digest_range(c, b, msg->range_lo, msg->range_hi, hs_builder_room(b));
-    hs_rumor_add(c, b, msg->range_lo, msg->range_hi, false);
+        hs__digest_range(c, b, msg->range_lo, msg->range_hi, hs__builder_room(b));
+    hs__rumor_add(c, b, msg->range_lo, msg->range_hi, false);
 }
 
 static void on_syn(hs_core *c, const char *from, const hs_wire_msg *syn)
 {
     /* Judge the view before applying anything: a delta that adds a member
      * would shift every position after it. */
-    bool same = syn->has_view && hs_view_same_members(c, &syn->view);
-    bool same_state = same && hs_view_same_state(c, &syn->view);
+    bool same = syn->has_view && hs__view_same_members(c, &syn->view);
+    bool same_state = same && hs__view_same_state(c, &syn->view);
     count_view(c, same);
-    hs_apply_leaves(c, syn);
+    hs__apply_leaves(c, syn);
     if (same)
-        hs_beats_apply(c, &syn->beats);
+        hs__beats_apply(c, &syn->beats);
     if (has_digest(syn) && !same)
-        hs_digest_apply_beats(c, syn);
-    hs_apply_deltas(c, syn);
+        hs__digest_apply_beats(c, syn);
+    hs__apply_deltas(c, syn);
 
     hs_builder b;
-    if (hs_builder_init(c, &b, HS_WIRE_SYNACK) != HS_OK) {
-        hs_core_nomem(c);
+    if (hs__builder_init(c, &b, HS_WIRE_SYNACK) != HS_OK) {
+        hs__core_nomem(c);
         return;
     }
-    hs_view_put(c, &b);
+    hs__view_put(c, &b);
     if (same)
-        hs_beats_answer(c, &b, &syn->beats);
+        hs__beats_answer(c, &b, &syn->beats);
     if (syn->pull_only) {
         fill_answer(c, &b, syn, false, !same);
         remember_candidate(c, syn);
@@ -179,13 +179,13 @@ static void on_syn(hs_core *c, const char *from, const hs_wire_msg *syn)
     } else if (!same_state) {
         /* Ask: a page of our digest, for the initiator to answer. */
         if (!same)
-            hs_rumor_self(c, &b, NULL);
-        hs_rumor_keys_first(c, &b, NULL, NULL);
-        hs_digest_page(c, &b, hs_builder_room(&b));
-        hs_rumor_add(c, &b, b.msg.range_lo, b.msg.range_hi, false);
+            hs__rumor_self(c, &b, NULL);
+        hs__rumor_keys_first(c, &b, NULL, NULL);
+        hs__digest_page(c, &b, hs__builder_room(&b));
+        hs__rumor_add(c, &b, b.msg.range_lo, b.msg.range_hi, false);
     }
     send_built(c, from, &b);
-    hs_builder_free(&b);
+    hs__builder_free(&b);
 }
 
 /* Answers a digest that came in a SYNACK or an ACK with an ACK. */
@@ -193,60 +193,60 @@ static void answer_digest(hs_core *c, const char *from, const hs_wire_msg *msg,
                           bool ours, bool beats)
 {
     hs_builder b;
-    if (hs_builder_init(c, &b, HS_WIRE_ACK) != HS_OK) {
-        hs_core_nomem(c);
+    if (hs__builder_init(c, &b, HS_WIRE_ACK) != HS_OK) {
+        hs__core_nomem(c);
         return;
     }
     fill_answer(c, &b, msg, ours, beats);
     if (b.msg.n_deltas || has_digest(&b.msg))
         send_built(c, from, &b);
-    hs_builder_free(&b);
+    hs__builder_free(&b);
 }
 
 static void on_synack(hs_core *c, const char *from, const hs_wire_msg *msg)
 {
-    bool same = msg->has_view && hs_view_same_members(c, &msg->view);
-    hs_apply_leaves(c, msg);
+    bool same = msg->has_view && hs__view_same_members(c, &msg->view);
+    hs__apply_leaves(c, msg);
     if (same)
-        hs_beats_apply(c, &msg->beats);
+        hs__beats_apply(c, &msg->beats);
     if (has_digest(msg) && !same)
-        hs_digest_apply_beats(c, msg);
-    hs_apply_deltas(c, msg);
+        hs__digest_apply_beats(c, msg);
+    hs__apply_deltas(c, msg);
     if (c->cfg.mode == HS_MODE_PUSH_PULL && has_digest(msg))
         answer_digest(c, from, msg, !msg->answered, !same);
 }
 
 static void on_ack(hs_core *c, const char *from, const hs_wire_msg *msg)
 {
-    hs_digest_apply_beats(c, msg);
-    hs_apply_deltas(c, msg);
+    hs__digest_apply_beats(c, msg);
+    hs__apply_deltas(c, msg);
     if (has_digest(msg))
         answer_digest(c, from, msg, false, false);
 }
 
 static void on_push(hs_core *c, const hs_wire_msg *msg)
 {
-    hs_apply_leaves(c, msg);
-    if (msg->has_view && hs_view_same_members(c, &msg->view))
-        hs_beats_apply(c, &msg->beats);
-    hs_apply_deltas(c, msg);
+    hs__apply_leaves(c, msg);
+    if (msg->has_view && hs__view_same_members(c, &msg->view))
+        hs__beats_apply(c, &msg->beats);
+    hs__apply_deltas(c, msg);
 }
 
 static void on_leave(hs_core *c, const hs_wire_msg *msg)
 {
-    hs_mrec *m = hs_members_find(&c->members, msg->sender.name);
+    hs_mrec *m = hs__members_find(&c->members, msg->sender.name);
     if (!m || m->state == HS_STATE_REAPED)
         return;
     if (msg->sender.generation < m->generation) {
-        hs_core_reject(c, HS_ESTALE);
+        hs__core_reject(c, HS_ESTALE);
         return;
     }
     if (msg->sender.generation > m->generation)
         return; /* a newer incarnation we have not seen: wait for its state */
-    hs_apply_left(c, m, msg->leave_version);
+    hs__apply_left(c, m, msg->leave_version);
 }
 
-void hs_gossip_handle(hs_core *c, const char *from, const hs_wire_msg *msg)
+void hs__gossip_handle(hs_core *c, const char *from, const hs_wire_msg *msg)
 {
     switch (msg->type) {
     case HS_WIRE_SYN:
@@ -265,16 +265,16 @@ void hs_gossip_handle(hs_core *c, const char *from, const hs_wire_msg *msg)
         on_leave(c, msg);
         break;
     default:
-        hs_core_reject(c, HS_EMALFORMED);
+        hs__core_reject(c, HS_EMALFORMED);
     }
 }
 
-void hs_gossip_round(hs_core *c)
+void hs__gossip_round(hs_core *c)
 {
     c->round++;
     c->stats.rounds++;
     hs_targets t = {0};
-    hs_peers_choose(c, &t);
+    hs__peers_choose(c, &t);
     for (size_t i = 0; i < t.n; i++) {
         if (c->cfg.mode == HS_MODE_PUSH)
             send_push(c, t.addr[i]);
@@ -286,10 +286,10 @@ void hs_gossip_round(hs_core *c)
     c->n_candidates = 0;
 }
 
-void hs_gossip_send_leave(hs_core *c)
+void hs__gossip_send_leave(hs_core *c)
 {
     hs_targets t = {0};
-    hs_peers_for_leave(c, &t, c->cfg.leave_fanout);
+    hs__peers_for_leave(c, &t, c->cfg.leave_fanout);
     hs_wire_msg msg = {.type = HS_WIRE_LEAVE,
                        .cluster = c->cluster,
                        .sender = {c->name, c->cfg.generation, c->addr},
@@ -297,5 +297,5 @@ void hs_gossip_send_leave(hs_core *c)
                        .range_hi = "",
                        .leave_version = c->self->left_version};
     for (size_t i = 0; i < t.n; i++)
-        hs_core_send(c, t.addr[i], &msg);
+        hs__core_send(c, t.addr[i], &msg);
 }

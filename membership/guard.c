@@ -42,20 +42,20 @@ static uint64_t random_u64(void)
 {
     uint64_t v = 0;
     if (getrandom(&v, sizeof v, GRND_NONBLOCK) != (ssize_t)sizeof v)
-        v = hs_rt_wall_ms() ^ ((uint64_t)hs_rt_now_us() << 20);
+        v = hs__rt_wall_ms() ^ ((uint64_t)hs__rt_now_us() << 20);
     return v | 1;
 }
 
-hs_err hs_guard_init(hs_node *n, const hs_config *cfg)
+hs_err hs__guard_init(hs_node *n, const hs_config *cfg)
 {
     hs_err err;
     if (cfg->n_keys && !cfg->keys) {
-        hs_rt_log(n, HS_LOG_ERROR, "config: n_keys is %zu but keys is NULL",
+        hs__rt_log(n, HS_LOG_ERROR, "config: n_keys is %zu but keys is NULL",
                   cfg->n_keys);
         return HS_EINVAL;
     }
     if (cfg->n_keys > HS_KEYS_MAX) {
-        hs_rt_log(n, HS_LOG_ERROR, "config: %zu keys; at most %d", cfg->n_keys,
+        hs__rt_log(n, HS_LOG_ERROR, "config: %zu keys; at most %d", cfg->n_keys,
                   HS_KEYS_MAX);
         return HS_EINVAL;
     }
@@ -63,26 +63,26 @@ hs_err hs_guard_init(hs_node *n, const hs_config *cfg)
         if (cfg->replay_window_ms < HS_REPLAY_MIN_WINDOW_MS ||
             cfg->replay_cache_size == 0 ||
             cfg->replay_cache_size > (1u << 24)) {
-            hs_rt_log(n, HS_LOG_ERROR,
+            hs__rt_log(n, HS_LOG_ERROR,
                       "config: replay_window_ms must be >= %d and "
                       "replay_cache_size 1..16777216",
                       HS_REPLAY_MIN_WINDOW_MS);
             return HS_EINVAL;
         }
-        if ((err = hs_keyring_new(&n->keyring)) != HS_OK) {
-            hs_rt_log(n, HS_LOG_ERROR, "cannot initialise libsodium");
+        if ((err = hs__keyring_new(&n->keyring)) != HS_OK) {
+            hs__rt_log(n, HS_LOG_ERROR, "cannot initialise libsodium");
             return err;
         }
         for (size_t i = 0; i < cfg->n_keys; i++) {
             if (!cfg->keys[i] ||
-                (err = hs_keyring_add(n->keyring, cfg->keys[i])) != HS_OK) {
+                (err = hs__keyring_add(n->keyring, cfg->keys[i])) != HS_OK) {
                 /* Never log the text: it may be a key with a typo. */
-                hs_rt_log(n, HS_LOG_ERROR,
+                hs__rt_log(n, HS_LOG_ERROR,
                           "config: keys[%zu] is not a base64 32-byte key", i);
                 return HS_EINVAL;
             }
         }
-        if ((err = hs_replay_new(cfg->replay_window_ms, cfg->replay_cache_size,
+        if ((err = hs__replay_new(cfg->replay_window_ms, cfg->replay_cache_size,
                                  &n->replay)) != HS_OK)
             return err;
         n->obuf = malloc(HS_WIRE_MAX_DATAGRAM + 1);
@@ -99,10 +99,10 @@ hs_err hs_guard_init(hs_node *n, const hs_config *cfg)
     return HS_OK;
 }
 
-void hs_guard_free(hs_node *n)
+void hs__guard_free(hs_node *n)
 {
-    hs_keyring_free(n->keyring); /* wipes the keys */
-    hs_replay_free(n->replay);
+    hs__keyring_free(n->keyring); /* wipes the keys */
+    hs__replay_free(n->replay);
     free(n->rate);
     free(n->obuf);
     free(n->sbuf);
@@ -182,7 +182,7 @@ static bool rate_allows(hs_node *n, const struct sockaddr *sa, uint64_t now)
 
 /* ---- Admission and sealing ---------------------------------------------- */
 
-hs_err hs_guard_admit(hs_node *n, const struct sockaddr *from, uint64_t now_ms,
+hs_err hs__guard_admit(hs_node *n, const struct sockaddr *from, uint64_t now_ms,
                       const uint8_t **buf, size_t *len)
 {
     if (n->rate && !rate_allows(n, from, now_ms))
@@ -192,13 +192,13 @@ hs_err hs_guard_admit(hs_node *n, const struct sockaddr *from, uint64_t now_ms,
     if (!n->keyring)
         return HS_OK; /* the core checks the header, and refuses sealed */
     bool sealed = false;
-    hs_err err = hs_wire_check_header(*buf, *len, &sealed);
+    hs_err err = hs__wire_check_header(*buf, *len, &sealed);
     if (err != HS_OK)
         return err;
     if (!sealed)
         return HS_EPLAINTEXT;
     size_t olen = 0;
-    err = hs_open(n->keyring, n->replay, n->cluster, hs_rt_wall_ms(), *buf,
+    err = hs__open(n->keyring, n->replay, n->cluster, hs__rt_wall_ms(), *buf,
                   *len, n->obuf, HS_WIRE_MAX_DATAGRAM + 1, &olen);
     if (err != HS_OK)
         return err;
@@ -208,12 +208,12 @@ hs_err hs_guard_admit(hs_node *n, const struct sockaddr *from, uint64_t now_ms,
     return HS_OK;
 }
 
-hs_err hs_guard_seal(hs_node *n, const uint8_t **buf, size_t *len)
+hs_err hs__guard_seal(hs_node *n, const uint8_t **buf, size_t *len)
 {
     if (!n->keyring)
         return HS_OK;
     size_t out = 0;
-    hs_err err = hs_seal(n->keyring, n->cluster, hs_rt_wall_ms(), *buf, *len,
+    hs_err err = hs__seal(n->keyring, n->cluster, hs__rt_wall_ms(), *buf, *len,
                          n->sbuf, HS_WIRE_MAX_DATAGRAM + 1, &out);
     if (err != HS_OK)
         return err;
@@ -241,14 +241,14 @@ HS_EXPORT hs_err hs_key_id(const char *key, char *buf, size_t cap)
     if (cap < HS_KEY_ID_LEN)
         return HS_ENOSPC;
     hs_keyring *kr;
-    hs_err err = hs_keyring_new(&kr);
+    hs_err err = hs__keyring_new(&kr);
     if (err != HS_OK)
         return err;
     uint8_t id[HS_KEYID_BYTES];
-    if ((err = hs_keyring_add(kr, key)) == HS_OK &&
-        (err = hs_keyring_key_id(kr, 0, id)) == HS_OK)
+    if ((err = hs__keyring_add(kr, key)) == HS_OK &&
+        (err = hs__keyring_key_id(kr, 0, id)) == HS_OK)
         hex_id(id, buf);
-    hs_keyring_free(kr);
+    hs__keyring_free(kr);
     return err;
 }
 
@@ -258,15 +258,15 @@ HS_EXPORT hs_err hs_node_keys(hs_node *n, hs_key_info *out, size_t cap,
     if (!n || !count || (cap && !out))
         return HS_EINVAL;
     pthread_mutex_lock(&n->mu);
-    size_t k = n->keyring ? hs_keyring_count(n->keyring) : 0;
+    size_t k = n->keyring ? hs__keyring_count(n->keyring) : 0;
     hs_err err = k > cap ? HS_ENOSPC : HS_OK;
     *count = k;
     for (size_t i = 0; err == HS_OK && i < k; i++) {
         uint8_t id[HS_KEYID_BYTES];
         memset(&out[i], 0, sizeof out[i]);
-        if ((err = hs_keyring_key(n->keyring, i, out[i].key,
+        if ((err = hs__keyring_key(n->keyring, i, out[i].key,
                                   sizeof out[i].key)) != HS_OK ||
-            (err = hs_keyring_key_id(n->keyring, i, id)) != HS_OK)
+            (err = hs__keyring_key_id(n->keyring, i, id)) != HS_OK)
             break;
         hex_id(id, out[i].id);
         out[i].primary = i == 0;
@@ -287,29 +287,29 @@ static hs_err key_op(hs_node *n, const char *key, keyring_op op,
     if (err != HS_OK)
         return err;
     pthread_mutex_lock(&n->mu);
-    size_t before = n->keyring ? hs_keyring_count(n->keyring) : 0;
+    size_t before = n->keyring ? hs__keyring_count(n->keyring) : 0;
     err = n->keyring ? op(n->keyring, key) : HS_ESTATE;
     /* An add of a key already present changes nothing: no news. */
     if (err == HS_OK &&
-        (op != hs_keyring_add || hs_keyring_count(n->keyring) != before))
-        hs_rt_log(n, HS_LOG_INFO, "keyring: %s key %s (%zu key%s now)", what,
-                  id, hs_keyring_count(n->keyring),
-                  hs_keyring_count(n->keyring) == 1 ? "" : "s");
+        (op != hs__keyring_add || hs__keyring_count(n->keyring) != before))
+        hs__rt_log(n, HS_LOG_INFO, "keyring: %s key %s (%zu key%s now)", what,
+                  id, hs__keyring_count(n->keyring),
+                  hs__keyring_count(n->keyring) == 1 ? "" : "s");
     pthread_mutex_unlock(&n->mu);
     return err;
 }
 
 HS_EXPORT hs_err hs_node_key_add(hs_node *n, const char *key)
 {
-    return key_op(n, key, hs_keyring_add, "installed");
+    return key_op(n, key, hs__keyring_add, "installed");
 }
 
 HS_EXPORT hs_err hs_node_key_use(hs_node *n, const char *key)
 {
-    return key_op(n, key, hs_keyring_use, "sealing with");
+    return key_op(n, key, hs__keyring_use, "sealing with");
 }
 
 HS_EXPORT hs_err hs_node_key_remove(hs_node *n, const char *key)
 {
-    return key_op(n, key, hs_keyring_remove, "removed");
+    return key_op(n, key, hs__keyring_remove, "removed");
 }

@@ -39,7 +39,7 @@
 
 #include "membership/gossip.h"
 
-void hs_core_claim(hs_core *c, uint64_t generation, uint64_t heartbeat)
+void hs__core_claim(hs_core *c, uint64_t generation, uint64_t heartbeat)
 {
     if (c->yielded || generation <= c->cfg.generation)
         return;
@@ -54,11 +54,11 @@ void hs_core_claim(hs_core *c, uint64_t generation, uint64_t heartbeat)
     }
     if (c->rival_hb <= c->self->hb_version) {
         /* A younger claimant (or one that said nothing of its age). */
-        hs_core_take_generation(c, generation + 1, true);
+        hs__core_take_generation(c, generation + 1, true);
         return;
     }
     if (!c->rival_live)
-        return; /* an older one: live, or our own past? hs_core_check_claims */
+        return; /* an older one: live, or our own past? hs__core_check_claims */
     /* An older live process holds this name: this node is the newcomer. */
     c->yielded = true;
     c->stats.name_conflicts++;
@@ -66,29 +66,29 @@ void hs_core_claim(hs_core *c, uint64_t generation, uint64_t heartbeat)
     uint64_t own = s->generation;
     s->generation = generation; /* the event names the holder's */
     s->state = HS_STATE_LEFT;
-    hs_core_emit(c, HS_EVENT_CONFLICT, s, NULL, false);
+    hs__core_emit(c, HS_EVENT_CONFLICT, s, NULL, false);
     s->generation = own;
 }
 
-void hs_core_take_generation(hs_core *c, uint64_t generation, bool refute)
+void hs__core_take_generation(hs_core *c, uint64_t generation, bool refute)
 {
     hs_mrec *s = c->self;
     c->stats.name_conflicts += refute;
     c->cfg.generation = generation;
     s->generation = generation;
     c->rival_gen = 0;
-    hs_view_touch(c);
+    hs__view_touch(c);
     /* A new incarnation is news: peers restart the name from our state. */
-    hs_core_mark_hot(c, s, 0);
+    hs__core_mark_hot(c, s, 0);
     c->news = true;
-    hs_core_emit(c, refute ? HS_EVENT_CONFLICT : HS_EVENT_RESTART, s, NULL,
+    hs__core_emit(c, refute ? HS_EVENT_CONFLICT : HS_EVENT_RESTART, s, NULL,
                  false);
 }
 
-void hs_core_check_claims(hs_core *c)
+void hs__core_check_claims(hs_core *c)
 {
     if (c->yielded || !c->rival_gen || c->rival_live)
         return;
     if (c->now >= c->rival_since + HS_STALE_WAIT_MS)
-        hs_core_take_generation(c, c->rival_gen + 1, false);
+        hs__core_take_generation(c, c->rival_gen + 1, false);
 }

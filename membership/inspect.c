@@ -23,11 +23,11 @@ static void fill_versions(const hs_mrec *m, hs_member_versions *out)
 
 static const hs_mrec *live_member(const hs_core *c, const char *name)
 {
-    const hs_mrec *m = name ? hs_members_find(&c->members, name) : NULL;
+    const hs_mrec *m = name ? hs__members_find(&c->members, name) : NULL;
     return m && m->state != HS_STATE_REAPED ? m : NULL;
 }
 
-hs_err hs_core_member_versions(const hs_core *c, const char *name,
+hs_err hs__core_member_versions(const hs_core *c, const char *name,
                                hs_member_versions *out)
 {
     const hs_mrec *m = live_member(c, name);
@@ -37,7 +37,7 @@ hs_err hs_core_member_versions(const hs_core *c, const char *name,
     return HS_OK;
 }
 
-hs_err hs_core_member_versions_at(const hs_core *c, size_t i,
+hs_err hs__core_member_versions_at(const hs_core *c, size_t i,
                                   hs_member_versions *out)
 {
     if (i >= c->members.n_sorted)
@@ -55,7 +55,7 @@ static void fill_entry(const hs_kv *kv, hs_core_entry *out)
                            .tombstone = kv->tombstone};
 }
 
-hs_err hs_core_member_entry(const hs_core *c, const char *name, uint32_t k,
+hs_err hs__core_member_entry(const hs_core *c, const char *name, uint32_t k,
                             hs_core_entry *out)
 {
     const hs_mrec *m = live_member(c, name);
@@ -65,28 +65,28 @@ hs_err hs_core_member_entry(const hs_core *c, const char *name, uint32_t k,
     return HS_OK;
 }
 
-hs_err hs_core_member_entry_find(const hs_core *c, const char *name,
+hs_err hs__core_member_entry_find(const hs_core *c, const char *name,
                                  const char *key, hs_core_entry *out)
 {
     const hs_mrec *m = live_member(c, name);
-    int at = m && key ? hs_kv_find(m, key) : -1;
+    int at = m && key ? hs__kv_find(m, key) : -1;
     if (at < 0)
         return HS_ENOTFOUND;
     fill_entry(&m->kv[at], out);
     return HS_OK;
 }
 
-uint64_t hs_core_round(const hs_core *c)
+uint64_t hs__core_round(const hs_core *c)
 {
     return c->round;
 }
 
-uint64_t hs_core_generation(const hs_core *c)
+uint64_t hs__core_generation(const hs_core *c)
 {
     return c->cfg.generation;
 }
 
-bool hs_core_yielded(const hs_core *c)
+bool hs__core_yielded(const hs_core *c)
 {
     return c->yielded;
 }

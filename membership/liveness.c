@@ -18,7 +18,7 @@
 static uint64_t suspect_time(const hs_core *c, const hs_mrec *m)
 {
     hs_phi tmp;
-    const hs_phi *phi = hs_mrec_phi(m, &tmp);
+    const hs_phi *phi = hs__mrec_phi(m, &tmp);
     if (m->is_self || c->cfg.phi_threshold <= 0 || !phi->has_last)
         return UINT64_MAX;
     /* Before this node knows the cluster's rhythm (observe_rhythm) every
@@ -33,7 +33,7 @@ static uint64_t suspect_time(const hs_core *c, const hs_mrec *m)
         return at >= 1.8e19 ? UINT64_MAX : (uint64_t)at;
     }
     double after =
-        hs_phi_crossing_ms(phi, &c->phi, c->cfg.phi_threshold, c->phi_z);
+        hs__phi_crossing_ms(phi, &c->phi, c->cfg.phi_threshold, c->phi_z);
     double at = phi->last_ms + ceil(after);
     return at >= 1.8e19 ? UINT64_MAX : (uint64_t)at;
 }
@@ -42,7 +42,7 @@ static uint64_t suspect_time(const hs_core *c, const hs_mrec *m)
  * from the detector when needed, not stored: it is a pure function of
  * the history, and a field for it in each of N^2 records costs more than
  * the arithmetic.) */
-void hs_core_watch(hs_core *c, hs_mrec *m)
+void hs__core_watch(hs_core *c, hs_mrec *m)
 {
     uint64_t at = suspect_time(c, m);
     if (at < c->next_check)
@@ -57,12 +57,12 @@ void hs_core_watch(hs_core *c, hs_mrec *m)
  * seen_version remembers what was counted, so a version is one arrival
  * however often it is applied again (a reset copy, a duplicate).
  */
-void hs_core_evidence(hs_core *c, hs_mrec *m, uint64_t version)
+void hs__core_evidence(hs_core *c, hs_mrec *m, uint64_t version)
 {
     if (version <= m->seen_version)
         return;
     m->seen_version = version;
-    hs_core_heard(c, m);
+    hs__core_heard(c, m);
 }
 
 /*
@@ -103,7 +103,7 @@ static void observe_rhythm(hs_core *c, double iv)
     c->rhythm_n++;
     if (!c->rhythm_known && c->rhythm_n >= 2 * c->members.n_sorted) {
         c->rhythm_known = true;
-        hs_core_adapt_detector(c);
+        hs__core_adapt_detector(c);
         c->next_check = c->now; /* bootstrap detectors may suspect now */
     }
 }
@@ -117,7 +117,7 @@ static void observe_rhythm(hs_core *c, double iv)
  * (Intervals up to twice that bound feed the rhythm itself, so it can
  * grow.) Called once per gossip round; returns true when it changed, and
  * every member is checked again then, since every suspicion time moved. */
-bool hs_core_adapt_detector(hs_core *c)
+bool hs__core_adapt_detector(hs_core *c)
 {
     if (!c->rhythm_known)
         return false;
@@ -150,27 +150,27 @@ bool hs_core_adapt_detector(hs_core *c)
     return true;
 }
 
-/* An arrival for m's detector (see hs_core_evidence). */
-void hs_core_heard(hs_core *c, hs_mrec *m)
+/* An arrival for m's detector (see hs__core_evidence). */
+void hs__core_heard(hs_core *c, hs_mrec *m)
 {
-    if (m->is_self || (m->state == HS_STATE_LEFT && !hs_announce_forced(m)))
+    if (m->is_self || (m->state == HS_STATE_LEFT && !hs__announce_forced(m)))
         return;
     hs_phi tmp;
-    const hs_phi *phi = hs_mrec_phi(m, &tmp);
+    const hs_phi *phi = hs__mrec_phi(m, &tmp);
     if (phi->has_last) {
         double iv = (double)c->now - phi->last_ms;
         if (iv > 0 && iv <= 2 * c->phi.max_interval_ms)
             observe_rhythm(c, iv);
     }
     /* Out of memory the arrival still counts, as a start time. */
-    if (hs_mrec_phi_heartbeat(m, &c->phi, (double)c->now) == HS_ENOMEM)
-        hs_core_nomem(c);
-    hs_core_watch(c, m);
+    if (hs__mrec_phi_heartbeat(m, &c->phi, (double)c->now) == HS_ENOMEM)
+        hs__core_nomem(c);
+    hs__core_watch(c, m);
     if (m->state == HS_STATE_SUSPECT || m->state == HS_STATE_DEAD ||
         m->state == HS_STATE_LEFT) { /* LEFT: force-left, heard from again */
         m->state = HS_STATE_ALIVE;
         m->state_since = c->now;
-        hs_core_emit(c, HS_EVENT_RECOVER, m, NULL, false);
+        hs__core_emit(c, HS_EVENT_RECOVER, m, NULL, false);
     }
 }
 
@@ -211,7 +211,7 @@ static uint64_t member_timer(const hs_core *c, const hs_mrec *m)
     }
 }
 
-void hs_core_check_members(hs_core *c)
+void hs__core_check_members(hs_core *c)
 {
     uint64_t now = c->now, next = UINT64_MAX;
     /* Backwards, so burying (which removes from the sorted array) does not
@@ -226,17 +226,17 @@ void hs_core_check_members(hs_core *c)
             case HS_STATE_ALIVE:
                 m->state = HS_STATE_SUSPECT;
                 m->state_since = now;
-                hs_core_emit(c, HS_EVENT_SUSPECT, m, NULL, false);
+                hs__core_emit(c, HS_EVENT_SUSPECT, m, NULL, false);
                 break;
             case HS_STATE_SUSPECT:
-                hs_core_convict(c, m);
+                hs__core_convict(c, m);
                 break;
             case HS_STATE_DEAD:
             case HS_STATE_LEFT:
                 m->state_since = now;
-                hs_core_emit(c, HS_EVENT_REAP, m, NULL, false);
-                if (hs_members_bury(&c->members, m) != HS_OK)
-                    hs_core_nomem(c);
+                hs__core_emit(c, HS_EVENT_REAP, m, NULL, false);
+                if (hs__members_bury(&c->members, m) != HS_OK)
+                    hs__core_nomem(c);
                 continue;
             default:
                 break;
@@ -250,7 +250,7 @@ void hs_core_check_members(hs_core *c)
 }
 
 /* Takes `gap` ms of local silence off every detector and timer. */
-void hs_core_forgive_pause(hs_core *c, uint64_t gap)
+void hs__core_forgive_pause(hs_core *c, uint64_t gap)
 {
     c->stats.pauses++;
     for (size_t i = 0; i < c->members.n_sorted; i++) {
@@ -258,10 +258,10 @@ void hs_core_forgive_pause(hs_core *c, uint64_t gap)
         if (m->is_self)
             continue;
         hs_phi tmp;
-        const hs_phi *phi = hs_mrec_phi(m, &tmp);
+        const hs_phi *phi = hs__mrec_phi(m, &tmp);
         if (phi->has_last) {
             double last = phi->last_ms + (double)gap;
-            hs_mrec_phi_mark(m, last < (double)c->now ? last : (double)c->now);
+            hs__mrec_phi_mark(m, last < (double)c->now ? last : (double)c->now);
         }
         if (m->state == HS_STATE_SUSPECT)
             m->state_since = sat_add(m->state_since, gap);
@@ -269,7 +269,7 @@ void hs_core_forgive_pause(hs_core *c, uint64_t gap)
     c->next_check = c->now;
 }
 
-void hs_core_convict(hs_core *c, hs_mrec *m)
+void hs__core_convict(hs_core *c, hs_mrec *m)
 {
     if (m->state != HS_STATE_ALIVE && m->state != HS_STATE_SUSPECT)
         return;
@@ -278,14 +278,14 @@ void hs_core_convict(hs_core *c, hs_mrec *m)
          * handlers always see suspect before fail. */
         m->state = HS_STATE_SUSPECT;
         m->state_since = c->now;
-        hs_core_emit(c, HS_EVENT_SUSPECT, m, NULL, false);
+        hs__core_emit(c, HS_EVENT_SUSPECT, m, NULL, false);
     }
     m->state = HS_STATE_DEAD;
     m->state_since = c->now;
     /* Its old rhythm says nothing about its next life. */
-    hs_mrec_phi_reset(m);
-    hs_core_emit(c, HS_EVENT_FAIL, m, NULL, false);
-    hs_verdict_add(c, m);
+    hs__mrec_phi_reset(m);
+    hs__core_emit(c, HS_EVENT_FAIL, m, NULL, false);
+    hs__verdict_add(c, m);
     /* A conviction is news, like a join: the next round comes forward so
      * the last survivors follow the first within a few early rounds. */
     c->news = true;

@@ -4,7 +4,7 @@
  * reaches the loop only through the node's adapter (loop_adapter.h):
  * libev in production (loop_ev.c), a virtual loop and clock in tests.
  *
- * The core says when it next needs the time (hs_core_next_deadline), so
+ * The core says when it next needs the time (hs__core_next_deadline), so
  * the node keeps exactly one timer, re-armed to that deadline after
  * every call into the core: no fixed tick, no polling. After every call the
  * core's outgoing queue is drained with non-blocking sendto(); a datagram
@@ -70,7 +70,7 @@ static bool heard_peer(const hs_stats *st)
 /* The counters a failed round is explained with. */
 static void join_counters(const hs_node *n, hs_stats *out)
 {
-    *out = *hs_core_stats_get(n->core);
+    *out = *hs__core_stats_get(n->core);
     for (int i = 0; i < HS_REASONS; i++)
         out->rejected[i] += n->rt.rejected[i];
     out->resolve_errors = n->rt.resolve_errors;
@@ -97,12 +97,12 @@ static void join_arm(hs_node *n)
 /* Notes the first exchange with a peer; stops the reports. */
 static void join_check(hs_node *n)
 {
-    if (n->joined_ms || !heard_peer(hs_core_stats_get(n->core)))
+    if (n->joined_ms || !heard_peer(hs__core_stats_get(n->core)))
         return;
     n->joined_ms = hs_loop_now(n);
     n->join_reason[0] = '\0';
     if (n->join_wanted || n->join_failures)
-        hs_rt_log(n, n->join_failures ? HS_LOG_WARN : HS_LOG_INFO,
+        hs__rt_log(n, n->join_failures ? HS_LOG_WARN : HS_LOG_INFO,
                   "joined: first exchange with a peer %llu ms after start%s",
                   (unsigned long long)(n->joined_ms - n->started_ms),
                   n->join_failures ? " (after failed join rounds)" : "");
@@ -139,7 +139,7 @@ static void join_explain(hs_node *n, char *buf, size_t len)
 
 static void on_join_timer(hs_node *n)
 {
-    unsigned names = hs_resolver_count(n->resolver); /* before mu */
+    unsigned names = hs__resolver_count(n->resolver); /* before mu */
     pthread_mutex_lock(&n->mu);
     bool refresh = false;
     if (n->state == HS_NODE_RUNNING && n->core) {
@@ -160,7 +160,7 @@ static void on_join_timer(hs_node *n)
             n->join_failures++;
             n->join_rounds++;
             uint64_t next = join_delay_ms(n);
-            hs_rt_log(n, HS_LOG_WARN,
+            hs__rt_log(n, HS_LOG_WARN,
                       "join: no peer has answered %llu ms after start "
                       "(round %llu; seeds %s): %s; still trying every "
                       "gossip round, next report in %llu s",
@@ -173,12 +173,12 @@ static void on_join_timer(hs_node *n)
     }
     pthread_mutex_unlock(&n->mu);
     if (refresh) /* outside mu: the resolver's lock comes first */
-        hs_resolver_refresh(n->resolver);
+        hs__resolver_refresh(n->resolver);
 }
 
 /* ---- This node's own key changes ---------------------------------------- */
 
-void hs_loop_local_event(hs_node *n, const char *key, bool deleted)
+void hs__loop_local_event(hs_node *n, const char *key, bool deleted)
 {
     char *k = NULL;
     if (n->n_local_events >= HS_MAX_LOCAL_EVENTS) {
@@ -188,7 +188,7 @@ void hs_loop_local_event(hs_node *n, const char *key, bool deleted)
     if (!(k = strdup(key))) {
         n->rt.events_dropped++;
         n->rt.alloc_failures++;
-        hs_rt_check_nomem(n);
+        hs__rt_check_nomem(n);
         return;
     }
     if (!n->local_events) {
@@ -197,7 +197,7 @@ void hs_loop_local_event(hs_node *n, const char *key, bool deleted)
             free(k);
             n->rt.events_dropped++;
             n->rt.alloc_failures++;
-            hs_rt_check_nomem(n);
+            hs__rt_check_nomem(n);
             return;
         }
     }
@@ -222,14 +222,14 @@ static bool next_local_event(hs_node *n, hs_local_event *out)
 static void send_all(hs_node *n)
 {
     hs_datagram d;
-    while (hs_core_next_datagram(n->core, &d)) {
+    while (hs__core_next_datagram(n->core, &d)) {
         if (n->fd < 0)
             continue;
         hs_sockaddr to, dst;
-        if (hs_addr_parse(d.to, &to) != HS_OK ||
-            hs_addr_for_socket(&to, n->family, &dst) != HS_OK) {
+        if (hs__addr_parse(d.to, &to) != HS_OK ||
+            hs__addr_for_socket(&to, n->family, &dst) != HS_OK) {
             n->rt.send_errors++;
-            hs_rt_warn(n, HS_WARN_SEND,
+            hs__rt_warn(n, HS_WARN_SEND,
                        "cannot send to '%s': not a numeric address this "
                        "socket can reach",
                        d.to);
@@ -237,11 +237,11 @@ static void send_all(hs_node *n)
         }
         const uint8_t *buf = d.buf;
         size_t len = d.len;
-        hs_err err = hs_guard_seal(n, &buf, &len);
+        hs_err err = hs__guard_seal(n, &buf, &len);
         if (err != HS_OK) {
             n->rt.send_errors++;
             n->rt.alloc_failures += err == HS_ENOMEM;
-            hs_rt_warn(n, HS_WARN_SEND, "cannot seal a datagram to %s: %s",
+            hs__rt_warn(n, HS_WARN_SEND, "cannot seal a datagram to %s: %s",
                        d.to, hs_strerror(err));
             continue;
         }
@@ -253,7 +253,7 @@ static void send_all(hs_node *n)
         if (r < 0) {
             int e = errno;
             n->rt.send_errors++;
-            hs_rt_warn(n, HS_WARN_SEND, "sendto %s: %s%s", d.to, strerror(e),
+            hs__rt_warn(n, HS_WARN_SEND, "sendto %s: %s%s", d.to, strerror(e),
                        e == EAGAIN || e == EWOULDBLOCK || e == ENOBUFS
                            ? " (datagram dropped)"
                            : "");
@@ -263,7 +263,7 @@ static void send_all(hs_node *n)
 
 static void rearm(hs_node *n, uint64_t now)
 {
-    uint64_t deadline = hs_core_next_deadline(n->core);
+    uint64_t deadline = hs__core_next_deadline(n->core);
     if (n->state == HS_NODE_LEAVING && n->leave_deadline < deadline)
         deadline = n->leave_deadline;
     /* Never postpone a timer that is already armed, nor touch one that has
@@ -288,7 +288,7 @@ static void service(hs_node *n)
     if (n->state != HS_NODE_RUNNING && n->state != HS_NODE_LEAVING)
         return;
     send_all(n);
-    hs_rt_check_nomem(n);
+    hs__rt_check_nomem(n);
     rearm(n, hs_loop_now(n));
     if (n->state == HS_NODE_RUNNING && n->join_wanted && !n->joined_ms)
         join_arm(n);
@@ -308,7 +308,7 @@ static void dispatch(hs_node *n)
         unsigned k = 0;
         pthread_mutex_lock(&n->mu);
         bool live = n->state != HS_NODE_STOPPED && n->core;
-        bool got = live && hs_core_next_event(n->core, &ce);
+        bool got = live && hs__core_next_event(n->core, &ce);
         bool local = live && !got && next_local_event(n, &le);
         hs_event ev;
         if (got)
@@ -342,13 +342,13 @@ static void dispatch(hs_node *n)
         if (!got && !local)
             break;
         for (unsigned j = 0; j < k; j++) {
-            uint64_t t0 = hs_rt_now_us();
+            uint64_t t0 = hs__rt_now_us();
             cbs[j].cb(n, &ev, cbs[j].arg);
-            uint64_t took = hs_rt_now_us() - t0;
+            uint64_t took = hs__rt_now_us() - t0;
             if (took > HS_SLOW_CALLBACK_US) {
                 pthread_mutex_lock(&n->mu);
                 n->rt.callbacks_slow++;
-                hs_rt_warn(n, HS_WARN_SLOW_CB,
+                hs__rt_warn(n, HS_WARN_SLOW_CB,
                            "a callback for event '%s' took %llu ms: "
                            "callbacks hold up gossip and failure detection",
                            hs_event_type_name(ev.type),
@@ -388,9 +388,9 @@ static void shutdown_node(hs_node *n, hs_err status)
     n->ad.ops->io_stop(n->ad.data); /* the timers and wake-ups too */
     close(n->fd);
     n->fd = -1;
-    hs_rt_log(n, HS_LOG_INFO, "stopped");
+    hs__rt_log(n, HS_LOG_INFO, "stopped");
     pthread_mutex_unlock(&n->mu);
-    hs_resolver_stop(n->resolver);
+    hs__resolver_stop(n->resolver);
     if (n->own_loop)
         n->ad.ops->run_stop(n->ad.data);
     if (done)
@@ -412,24 +412,24 @@ static void refused(hs_node *n, const char *from, hs_err err)
     case HS_EKEY:
     case HS_EAUTH:
     case HS_EPLAINTEXT:
-        hs_rt_warn(n, HS_WARN_REJECT,
+        hs__rt_warn(n, HS_WARN_REJECT,
                    "refused a datagram from %s: %s (a peer without this "
                    "cluster's key, or not a peer)",
                    from, hs_strerror(err));
         break;
     case HS_EREPLAY:
-        hs_rt_warn(n, HS_WARN_REJECT,
+        hs__rt_warn(n, HS_WARN_REJECT,
                    "refused a datagram from %s: %s (a replay, or a peer "
                    "whose clock is off by more than the replay window)",
                    from, hs_strerror(err));
         break;
     case HS_ERATE:
-        hs_rt_warn(n, HS_WARN_RATE,
+        hs__rt_warn(n, HS_WARN_RATE,
                    "dropping datagrams from %s: more than %u a second", from,
                    n->cfg.max_datagrams_per_sec_per_source);
         break;
     default:
-        hs_rt_log(n, HS_LOG_DEBUG, "dropped a datagram from %s: %s", from,
+        hs__rt_log(n, HS_LOG_DEBUG, "dropped a datagram from %s: %s", from,
                   hs_strerror(err));
     }
 }
@@ -449,12 +449,12 @@ static void other_version(hs_node *n, const char *from, const uint8_t *buf,
     n->n_version_warned++;
     unsigned v = len > 2 ? buf[2] : 0;
     if (n->n_version_warned > 32)
-        hs_rt_warn(n, HS_WARN_VERSION,
+        hs__rt_warn(n, HS_WARN_VERSION,
                    "peer %s speaks hearsay protocol v%u, this node v%u: "
                    "its datagrams are dropped (and more such peers)",
                    from, v, HS_WIRE_PROTO_VERSION);
     else
-        hs_rt_log(n, HS_LOG_WARN,
+        hs__rt_log(n, HS_LOG_WARN,
                   "peer %s speaks hearsay protocol v%u, this node v%u: its "
                   "datagrams are dropped until both run the same version",
                   from, v, HS_WIRE_PROTO_VERSION);
@@ -473,12 +473,12 @@ static void on_readable(hs_node *n)
                 continue;
             if (errno != EAGAIN && errno != EWOULDBLOCK) {
                 n->rt.recv_errors++;
-                hs_rt_warn(n, HS_WARN_RECV, "recvfrom: %s", strerror(errno));
+                hs__rt_warn(n, HS_WARN_RECV, "recvfrom: %s", strerror(errno));
             }
             break;
         }
         char from[HS_ADDR_STRLEN];
-        if (hs_addr_format((struct sockaddr *)&ss, from, sizeof from) !=
+        if (hs__addr_format((struct sockaddr *)&ss, from, sizeof from) !=
             HS_OK) {
             n->rt.recv_errors++;
             continue;
@@ -486,26 +486,26 @@ static void on_readable(hs_node *n)
         uint64_t now = hs_loop_now(n);
         const uint8_t *buf = n->rbuf;
         size_t len = (size_t)r;
-        hs_err err = hs_guard_admit(n, (struct sockaddr *)&ss, now, &buf, &len);
+        hs_err err = hs__guard_admit(n, (struct sockaddr *)&ss, now, &buf, &len);
         if (err == HS_EVERSION)
             other_version(n, from, n->rbuf, (size_t)r);
         if (err != HS_OK) {
             refused(n, from, err);
             continue;
         }
-        err = hs_core_receive(n->core, now, from, buf, len);
+        err = hs__core_receive(n->core, now, from, buf, len);
         if (err == HS_EVERSION)
             other_version(n, from, buf, len);
         if (err == HS_ECLUSTER)
             /* A node configured for another cluster is trying to join
              * through this one: it cannot tell why nobody answers, so
              * this side says it (at most once per 10 s). */
-            hs_rt_warn(n, HS_WARN_REJECT,
+            hs__rt_warn(n, HS_WARN_REJECT,
                        "dropped a datagram from %s: %s (this node's cluster "
                        "is \"%s\")",
                        from, hs_strerror(err), n->cluster);
         else if (err != HS_OK && err != HS_ESELF && err != HS_EVERSION)
-            hs_rt_log(n, HS_LOG_DEBUG, "dropped a datagram from %s: %s", from,
+            hs__rt_log(n, HS_LOG_DEBUG, "dropped a datagram from %s: %s", from,
                       hs_strerror(err));
     }
     if (n->core && !n->joined_ms)
@@ -527,10 +527,10 @@ static void on_readable(hs_node *n)
  * live one, so a healthy cluster pays for one or two lookups. */
 static bool alone(hs_node *n, uint64_t now)
 {
-    size_t count = hs_core_member_count(n->core);
+    size_t count = hs__core_member_count(n->core);
     for (size_t i = 0; i < count; i++) {
         hs_member_info mi;
-        if (hs_core_member_at(n->core, i, now, &mi) != HS_OK)
+        if (hs__core_member_at(n->core, i, now, &mi) != HS_OK)
             break;
         if (!mi.is_self &&
             (mi.state == HS_STATE_ALIVE || mi.state == HS_STATE_SUSPECT))
@@ -552,12 +552,12 @@ static void on_timer(hs_node *n)
     bool finish = n->state == HS_NODE_LEAVING && now >= n->leave_deadline;
     if (!finish &&
         (n->state == HS_NODE_RUNNING || n->state == HS_NODE_LEAVING)) {
-        const hs_stats *st = hs_core_stats_get(n->core);
-        uint64_t rounds = st->rounds, t0 = hs_rt_now_us();
-        hs_core_tick(n->core, now);
+        const hs_stats *st = hs__core_stats_get(n->core);
+        uint64_t rounds = st->rounds, t0 = hs__rt_now_us();
+        hs__core_tick(n->core, now);
         if (st->rounds != rounds) {
             /* Round timing: the whole tick that ran a gossip round. */
-            uint64_t us = hs_rt_now_us() - t0;
+            uint64_t us = hs__rt_now_us() - t0;
             n->rt.round_us_sum += us;
             if (us > n->rt.round_us_max)
                 n->rt.round_us_max = us;
@@ -567,7 +567,7 @@ static void on_timer(hs_node *n)
     pthread_mutex_unlock(&n->mu);
     /* After mu: the resolver's lock comes first (node_impl.h). */
     if (kick)
-        hs_resolver_refresh(n->resolver);
+        hs__resolver_refresh(n->resolver);
     if (finish) {
         shutdown_node(n, HS_OK);
         return;
@@ -600,11 +600,11 @@ static void apply_resolved(void *arg, const hs_resolved *names, unsigned cnt)
         pthread_mutex_unlock(&n->mu);
         return;
     }
-    hs_core_clear_seeds(n->core);
+    hs__core_clear_seeds(n->core);
     for (unsigned i = 0; i < n->n_seeds; i++) {
-        hs_err err = hs_core_add_seed(n->core, n->seeds[i]);
+        hs_err err = hs__core_add_seed(n->core, n->seeds[i]);
         if (err != HS_OK)
-            hs_rt_warn(n, HS_WARN_SEEDS, "seed %s: %s", n->seeds[i],
+            hs__rt_warn(n, HS_WARN_SEEDS, "seed %s: %s", n->seeds[i],
                        hs_strerror(err));
     }
     for (unsigned i = 0; i < cnt; i++) {
@@ -614,20 +614,20 @@ static void apply_resolved(void *arg, const hs_resolved *names, unsigned cnt)
             snprintf(port, sizeof port, ":%u", x->port);
         if (x->fresh && x->error) {
             n->rt.resolve_errors++;
-            hs_rt_log(n, HS_LOG_WARN,
+            hs__rt_log(n, HS_LOG_WARN,
                       "seed %s%s did not resolve: %s (keeping %u address%s "
                       "from before)",
                       x->host, port, x->error_text, x->n_addrs,
                       x->n_addrs == 1 ? "" : "es");
         } else if (x->fresh) {
-            hs_rt_log(n, HS_LOG_DEBUG, "seed %s%s resolved to %u address%s",
+            hs__rt_log(n, HS_LOG_DEBUG, "seed %s%s resolved to %u address%s",
                       x->host, port, x->n_addrs,
                       x->n_addrs == 1 ? "" : "es");
         }
         for (unsigned j = 0; j < x->n_addrs; j++) {
-            hs_err err = hs_core_add_seed(n->core, x->addrs[j]);
+            hs_err err = hs__core_add_seed(n->core, x->addrs[j]);
             if (err != HS_OK)
-                hs_rt_warn(n, HS_WARN_SEEDS, "seed %s (from %s): %s",
+                hs__rt_warn(n, HS_WARN_SEEDS, "seed %s (from %s): %s",
                            x->addrs[j], x->host, hs_strerror(err));
         }
     }
@@ -636,17 +636,17 @@ static void apply_resolved(void *arg, const hs_resolved *names, unsigned cnt)
 
 static void on_resolved(hs_node *n)
 {
-    hs_resolver_collect(n->resolver, apply_resolved, n);
+    hs__resolver_collect(n->resolver, apply_resolved, n);
 }
 
 /* ---- The adapter's callbacks (loop_adapter.h) ---------------------------- */
 
-void hs_loop_readable(hs_node *n)
+void hs__loop_readable(hs_node *n)
 {
     on_readable(n);
 }
 
-void hs_loop_timer(hs_node *n, unsigned t)
+void hs__loop_timer(hs_node *n, unsigned t)
 {
     if (t == HS_TIMER_TICK)
         on_timer(n);
@@ -654,7 +654,7 @@ void hs_loop_timer(hs_node *n, unsigned t)
         on_join_timer(n);
 }
 
-void hs_loop_woken(hs_node *n, unsigned w)
+void hs__loop_woken(hs_node *n, unsigned w)
 {
     if (w == HS_WAKE_API)
         on_wake(n);
@@ -674,7 +674,7 @@ static void *node_main(void *arg)
     return NULL;
 }
 
-bool hs_loop_on_node_thread(hs_node *n)
+bool hs__loop_on_node_thread(hs_node *n)
 {
     return n->own_loop && n->thread_started &&
            pthread_equal(n->loop_tid, pthread_self());
@@ -682,12 +682,12 @@ bool hs_loop_on_node_thread(hs_node *n)
 
 /* ---- Entry points ------------------------------------------------------- */
 
-void hs_loop_init(hs_node *n)
+void hs__loop_init(hs_node *n)
 {
     n->ad.ops->attach(n->ad.data, n);
 }
 
-hs_err hs_loop_start(hs_node *n)
+hs_err hs__loop_start(hs_node *n)
 {
     n->ad.ops->io_start(n->ad.data, n->fd);
     rearm(n, hs_loop_now(n));
@@ -703,7 +703,7 @@ hs_err hs_loop_start(hs_node *n)
     int rc = pthread_create(&n->thread, NULL, node_main, n);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (rc != 0) {
-        hs_rt_log(n, HS_LOG_ERROR, "pthread_create: %s", strerror(rc));
+        hs__rt_log(n, HS_LOG_ERROR, "pthread_create: %s", strerror(rc));
         n->ad.ops->io_stop(n->ad.data);
         return HS_ENOMEM;
     }
@@ -712,16 +712,16 @@ hs_err hs_loop_start(hs_node *n)
     return HS_OK;
 }
 
-void hs_loop_wake(hs_node *n)
+void hs__loop_wake(hs_node *n)
 {
     if (n->state == HS_NODE_RUNNING || n->state == HS_NODE_LEAVING)
         n->ad.ops->wake(n->ad.data, HS_WAKE_API);
 }
 
-void hs_loop_stop(hs_node *n)
+void hs__loop_stop(hs_node *n)
 {
     pthread_mutex_lock(&n->mu);
-    bool on_thread = hs_loop_on_node_thread(n);
+    bool on_thread = hs__loop_on_node_thread(n);
     bool join = false, here = false;
     if (n->state == HS_NODE_NEW) {
         n->state = HS_NODE_STOPPED;

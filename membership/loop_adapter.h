@@ -12,8 +12,8 @@
  * clock and the node's timing behaviour is checked without a wall-clock
  * wait.
  *
- * An adapter calls back into the node with hs_loop_readable(),
- * hs_loop_timer() and hs_loop_woken() (loop.c), on the loop's thread,
+ * An adapter calls back into the node with hs__loop_readable(),
+ * hs__loop_timer() and hs__loop_woken() (loop.c), on the loop's thread,
  * without the node's lock held.
  */
 #ifndef HS_LOOP_ADAPTER_H
@@ -58,7 +58,7 @@ typedef struct hs_loop_ops {
     void (*timer_arm)(void *data, unsigned t, uint64_t after_ms);
     void (*timer_disarm)(void *data, unsigned t);
     hs_timer_state (*timer_state)(void *data, unsigned t);
-    /* From any thread: have hs_loop_woken(n, w) run on the loop thread
+    /* From any thread: have hs__loop_woken(n, w) run on the loop thread
      * soon. Wake-ups of one kind may be merged. */
     void (*wake)(void *data, unsigned w);
     /* The loop's monotonic clock, in ms: the core's timeline. */
@@ -78,19 +78,19 @@ typedef struct hs_loop_adapter {
 
 /* The libev adapter (loop_ev.c). With loop NULL it creates a loop of its
  * own for the node's thread (own-thread mode). HS_ENOMEM. */
-hs_err hs_loop_ev_new(struct ev_loop *loop, hs_loop_adapter *out);
+hs_err hs__loop_ev_new(struct ev_loop *loop, hs_loop_adapter *out);
 
 /* A node on a given adapter (node.c): hs_node_new() is this with the
  * libev adapter. The node owns data from here on (ops->free), on failure
  * too. An adapter with run is own-thread mode (the node's thread runs
  * it); one without is embedded mode, driven by whoever runs that loop.
  * Not public: the table is free to change with the runtime. */
-hs_err hs_node_new_on(const hs_config *cfg, const hs_loop_ops *ops,
+hs_err hs__node_new_on(const hs_config *cfg, const hs_loop_ops *ops,
                       void *data, hs_node **out);
 
 /* The adapter's callbacks into the node (loop.c). */
-void hs_loop_readable(hs_node *n);
-void hs_loop_timer(hs_node *n, unsigned t);
-void hs_loop_woken(hs_node *n, unsigned w);
+void hs__loop_readable(hs_node *n);
+void hs__loop_timer(hs_node *n, unsigned t);
+void hs__loop_woken(hs_node *n, unsigned w);
 
 #endif /* HS_LOOP_ADAPTER_H */

@@ -27,7 +27,7 @@ static void on_io(struct ev_loop *loop, ev_io *w, int revents)
 {
     (void)loop;
     (void)revents;
-    hs_loop_readable(((ev_adapter *)w->data)->node);
+    hs__loop_readable(((ev_adapter *)w->data)->node);
 }
 
 static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
@@ -35,7 +35,7 @@ static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
     (void)loop;
     (void)revents;
     ev_adapter *a = w->data;
-    hs_loop_timer(a->node, (unsigned)(w - a->timers));
+    hs__loop_timer(a->node, (unsigned)(w - a->timers));
 }
 
 static void on_async(struct ev_loop *loop, ev_async *w, int revents)
@@ -43,7 +43,7 @@ static void on_async(struct ev_loop *loop, ev_async *w, int revents)
     (void)loop;
     (void)revents;
     ev_adapter *a = w->data;
-    hs_loop_woken(a->node, (unsigned)(w - a->wakes));
+    hs__loop_woken(a->node, (unsigned)(w - a->wakes));
 }
 
 static void ev_attach(void *data, hs_node *n)
@@ -155,7 +155,7 @@ static const hs_loop_ops own_thread_ops = {
     .free = ev_free_,
 };
 
-hs_err hs_loop_ev_new(struct ev_loop *loop, hs_loop_adapter *out)
+hs_err hs__loop_ev_new(struct ev_loop *loop, hs_loop_adapter *out)
 {
     ev_adapter *a = calloc(1, sizeof *a);
     if (!a)

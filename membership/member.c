@@ -22,7 +22,7 @@
  * SipHash (Aumasson and Bernstein, 2012) is the keyed hash made for this
  * job; the 1-3 variant (one round per word, three at the end), as Rust's
  * and Python's tables use, costs little more than FNV on names of at most
- * 64 bytes. The key comes from the core's seed (hs_members_init), so a
+ * 64 bytes. The key comes from the core's seed (hs__members_init), so a
  * simulation stays reproducible and every node of a cluster has its own.
  */
 static uint64_t rotl64(uint64_t x, int b)
@@ -90,7 +90,7 @@ static char *dup_str(const char *s)
 /* The table starts at 64 slots: a small cluster never grows it. */
 #define HS_MEMBERS_MIN_SLOTS 64
 
-hs_err hs_members_init(hs_members *t, size_t graveyard, const uint64_t key[2])
+hs_err hs__members_init(hs_members *t, size_t graveyard, const uint64_t key[2])
 {
     memset(t, 0, sizeof *t);
     t->key[0] = key[0];
@@ -118,15 +118,15 @@ static bool addr_inline(const hs_mrec *m)
 
 static void member_free(hs_mrec *m)
 {
-    hs_kv_clear(m);
+    hs__kv_clear(m);
     free(m->kv);
-    hs_mrec_phi_reset(m);
+    hs__mrec_phi_reset(m);
     if (!addr_inline(m))
         free(m->addr);
     free(m);
 }
 
-void hs_members_free(hs_members *t)
+void hs__members_free(hs_members *t)
 {
     if (!t->slots)
         return;
@@ -145,7 +145,7 @@ static size_t home_slot(const hs_members *t, const char *name)
     return (size_t)name_hash(t, name) & (t->n_slots - 1);
 }
 
-size_t hs_members_probes(const hs_members *t, const char *name)
+size_t hs__members_probes(const hs_members *t, const char *name)
 {
     size_t mask = t->n_slots - 1, n = 1;
     for (size_t i = home_slot(t, name);; i = (i + 1) & mask, n++) {
@@ -155,7 +155,7 @@ size_t hs_members_probes(const hs_members *t, const char *name)
     }
 }
 
-hs_mrec *hs_members_find(const hs_members *t, const char *name)
+hs_mrec *hs__members_find(const hs_members *t, const char *name)
 {
     size_t mask = t->n_slots - 1;
     for (size_t i = home_slot(t, name);; i = (i + 1) & mask) {
@@ -215,7 +215,7 @@ static hs_err hash_grow(hs_members *t)
     return HS_OK;
 }
 
-size_t hs_members_lower_bound(const hs_members *t, const char *name)
+size_t hs__members_lower_bound(const hs_members *t, const char *name)
 {
     size_t lo = 0, hi = t->n_sorted;
     while (lo < hi) {
@@ -240,7 +240,7 @@ static hs_err sorted_insert(hs_members *t, hs_mrec *m)
         t->sorted = s;
         t->cap_sorted = cap;
     }
-    size_t i = hs_members_lower_bound(t, m->name);
+    size_t i = hs__members_lower_bound(t, m->name);
     memmove(&t->sorted[i + 1], &t->sorted[i],
             (t->n_sorted - i) * sizeof *t->sorted);
     t->sorted[i] = m;
@@ -251,7 +251,7 @@ static hs_err sorted_insert(hs_members *t, hs_mrec *m)
 
 static void sorted_remove(hs_members *t, hs_mrec *m)
 {
-    size_t i = hs_members_lower_bound(t, m->name);
+    size_t i = hs__members_lower_bound(t, m->name);
     if (i < t->n_sorted && t->sorted[i] == m) {
         memmove(&t->sorted[i], &t->sorted[i + 1],
                 (t->n_sorted - i - 1) * sizeof *t->sorted);
@@ -268,7 +268,7 @@ static size_t addr_room_for(size_t len)
     return len > UINT8_MAX ? UINT8_MAX : len;
 }
 
-hs_err hs_members_add(hs_members *t, const char *name, const char *addr,
+hs_err hs__members_add(hs_members *t, const char *name, const char *addr,
                       uint64_t generation, hs_mrec **out)
 {
     *out = NULL;
@@ -311,17 +311,17 @@ hs_err hs_members_add(hs_members *t, const char *name, const char *addr,
     return HS_OK;
 }
 
-hs_err hs_members_bury(hs_members *t, hs_mrec *m)
+hs_err hs__members_bury(hs_members *t, hs_mrec *m)
 {
     hs_err err = HS_OK;
     if (m->state == HS_STATE_REAPED)
         return HS_OK;
     sorted_remove(t, m);
-    hs_members_hot_del(t, m);
-    hs_kv_clear(m);
+    hs__members_hot_del(t, m);
+    hs__kv_clear(m);
     free(m->kv);
     m->kv = NULL;
-    hs_mrec_phi_reset(m);
+    hs__mrec_phi_reset(m);
     m->state = HS_STATE_REAPED;
     if (t->n_grave == t->grave_cap && t->grave_cap < t->grave_max) {
         /* Grow (unrolling the ring); if that fails, forget the oldest. */
@@ -354,7 +354,7 @@ hs_err hs_members_bury(hs_members *t, hs_mrec *m)
     return err;
 }
 
-hs_err hs_members_revive(hs_members *t, hs_mrec *m)
+hs_err hs__members_revive(hs_members *t, hs_mrec *m)
 {
     if (m->state != HS_STATE_REAPED)
         return HS_OK;
@@ -375,11 +375,11 @@ hs_err hs_members_revive(hs_members *t, hs_mrec *m)
     m->max_version = m->gc_version = m->left_version = 0;
     m->wr_version = m->hb_version = 0;
     m->seen_version = 0;
-    hs_mrec_phi_reset(m);
+    hs__mrec_phi_reset(m);
     return HS_OK;
 }
 
-void hs_members_hot_swap(hs_members *t, size_t i, size_t j)
+void hs__members_hot_swap(hs_members *t, size_t i, size_t j)
 {
     hs_mrec *a = t->hot[i], *b = t->hot[j];
     t->hot[i] = b;
@@ -388,7 +388,7 @@ void hs_members_hot_swap(hs_members *t, size_t i, size_t j)
     a->hot_slot = (uint32_t)j + 1;
 }
 
-hs_err hs_members_hot_add(hs_members *t, hs_mrec *m, bool keys)
+hs_err hs__members_hot_add(hs_members *t, hs_mrec *m, bool keys)
 {
     if (!m->hot_slot) {
         if (t->n_hot == t->cap_hot) {
@@ -403,75 +403,75 @@ hs_err hs_members_hot_add(hs_members *t, hs_mrec *m, bool keys)
         m->hot_slot = (uint32_t)t->n_hot;
     }
     if (keys && m->hot_slot - 1 >= t->n_hot_keys)
-        hs_members_hot_swap(t, m->hot_slot - 1, t->n_hot_keys++);
+        hs__members_hot_swap(t, m->hot_slot - 1, t->n_hot_keys++);
     return HS_OK;
 }
 
-void hs_members_hot_demote(hs_members *t, hs_mrec *m)
+void hs__members_hot_demote(hs_members *t, hs_mrec *m)
 {
     if (m->hot_slot && m->hot_slot - 1 < t->n_hot_keys)
-        hs_members_hot_swap(t, m->hot_slot - 1, --t->n_hot_keys);
+        hs__members_hot_swap(t, m->hot_slot - 1, --t->n_hot_keys);
 }
 
-void hs_members_hot_del(hs_members *t, hs_mrec *m)
+void hs__members_hot_del(hs_members *t, hs_mrec *m)
 {
     if (!m->hot_slot)
         return;
-    hs_members_hot_demote(t, m);
-    hs_members_hot_swap(t, m->hot_slot - 1, t->n_hot - 1);
+    hs__members_hot_demote(t, m);
+    hs__members_hot_swap(t, m->hot_slot - 1, t->n_hot - 1);
     t->n_hot--;
     m->hot_slot = 0;
 }
 
-hs_err hs_mrec_phi_heartbeat(hs_mrec *m, const hs_phi_config *cfg,
+hs_err hs__mrec_phi_heartbeat(hs_mrec *m, const hs_phi_config *cfg,
                              double now_ms)
 {
     if (m->det_kind != HS_DET_PHI) {
         hs_phi *d = malloc(sizeof *d);
         if (!d) {
-            hs_mrec_phi_mark(m, now_ms);
+            hs__mrec_phi_mark(m, now_ms);
             return HS_ENOMEM;
         }
-        hs_phi_init(d);
+        hs__phi_init(d);
         if (m->det_kind == HS_DET_MARK)
-            hs_phi_mark(d, m->det.mark);
+            hs__phi_mark(d, m->det.mark);
         m->det.phi = d;
         m->det_kind = HS_DET_PHI;
     }
-    return hs_phi_heartbeat(m->det.phi, cfg, now_ms);
+    return hs__phi_heartbeat(m->det.phi, cfg, now_ms);
 }
 
-void hs_mrec_phi_mark(hs_mrec *m, double now_ms)
+void hs__mrec_phi_mark(hs_mrec *m, double now_ms)
 {
     if (m->det_kind == HS_DET_PHI) {
-        hs_phi_mark(m->det.phi, now_ms);
+        hs__phi_mark(m->det.phi, now_ms);
     } else if (isfinite(now_ms)) {
         m->det.mark = now_ms;
         m->det_kind = HS_DET_MARK;
     }
 }
 
-void hs_mrec_phi_reset(hs_mrec *m)
+void hs__mrec_phi_reset(hs_mrec *m)
 {
     if (m->det_kind == HS_DET_PHI) {
-        hs_phi_free(m->det.phi);
+        hs__phi_free(m->det.phi);
         free(m->det.phi);
     }
     m->det.phi = NULL;
     m->det_kind = HS_DET_NONE;
 }
 
-const hs_phi *hs_mrec_phi(const hs_mrec *m, hs_phi *tmp)
+const hs_phi *hs__mrec_phi(const hs_mrec *m, hs_phi *tmp)
 {
     if (m->det_kind == HS_DET_PHI)
         return m->det.phi;
-    hs_phi_init(tmp);
+    hs__phi_init(tmp);
     if (m->det_kind == HS_DET_MARK)
-        hs_phi_mark(tmp, m->det.mark);
+        hs__phi_mark(tmp, m->det.mark);
     return tmp;
 }
 
-int hs_kv_find(const hs_mrec *m, const char *key)
+int hs__kv_find(const hs_mrec *m, const char *key)
 {
     for (uint32_t i = 0; i < m->n_kv; i++)
         if (strcmp(m->kv[i].key, key) == 0)
@@ -479,7 +479,7 @@ int hs_kv_find(const hs_mrec *m, const char *key)
     return -1;
 }
 
-uint32_t hs_kv_after(const hs_mrec *m, uint64_t v)
+uint32_t hs__kv_after(const hs_mrec *m, uint64_t v)
 {
     uint32_t lo = 0, hi = m->n_kv;
     while (lo < hi) {
@@ -516,7 +516,7 @@ static void kv_remove_at(hs_mrec *m, uint32_t i)
     m->n_kv--;
 }
 
-hs_err hs_kv_put(hs_mrec *m, const char *key, const uint8_t *value,
+hs_err hs__kv_put(hs_mrec *m, const char *key, const uint8_t *value,
                  size_t len, bool tombstone, uint64_t version,
                  uint64_t now_ms)
 {
@@ -539,7 +539,7 @@ hs_err hs_kv_put(hs_mrec *m, const char *key, const uint8_t *value,
     kv.version = version;
     kv.tomb_ms = now_ms;
 
-    int old = hs_kv_find(m, key);
+    int old = hs__kv_find(m, key);
     if (old < 0 && m->n_kv == kv_cap(m)) {
         uint32_t cap = m->kv ? kv_cap(m) * 2 : 4;
         hs_kv *a = realloc(m->kv, cap * sizeof *a);
@@ -558,7 +558,7 @@ hs_err hs_kv_put(hs_mrec *m, const char *key, const uint8_t *value,
     return HS_OK;
 }
 
-void hs_kv_clear(hs_mrec *m)
+void hs__kv_clear(hs_mrec *m)
 {
     for (uint32_t i = 0; i < m->n_kv; i++) {
         free(m->kv[i].key);
@@ -570,7 +570,7 @@ void hs_kv_clear(hs_mrec *m)
 
 /* One pass that compacts the array: removing each collected entry with
  * its own memmove made collecting many tombstones quadratic. */
-uint32_t hs_kv_collect(hs_mrec *m, uint64_t upto, uint64_t before_ms)
+uint32_t hs__kv_collect(hs_mrec *m, uint64_t upto, uint64_t before_ms)
 {
     if (m->n_tombs == 0)
         return 0;
@@ -595,7 +595,7 @@ uint32_t hs_kv_collect(hs_mrec *m, uint64_t upto, uint64_t before_ms)
     return n;
 }
 
-hs_err hs_member_set_addr(hs_mrec *m, const char *addr)
+hs_err hs__member_set_addr(hs_mrec *m, const char *addr)
 {
     if (strcmp(m->addr, addr) == 0)
         return HS_OK;

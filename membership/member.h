@@ -56,7 +56,7 @@ struct hs_mrec {
 
     uint64_t state_since; /* local ms of the last state change */
     /* Highest version of this incarnation counted as an arrival for the
-     * detector (hs_core_evidence). */
+     * detector (hs__core_evidence). */
     uint64_t seen_version;
     uint64_t rumor_base;  /* versions above this are pushed unasked ... */
     uint64_t rumor_until; /* ... until this gossip round */
@@ -67,7 +67,7 @@ struct hs_mrec {
     hs_kv *kv;
     /* The detector: its history once the first heartbeat arrived, before
      * that at most the time a detector was started without one. Only the
-     * hs_mrec_phi* functions below touch it. */
+     * hs__mrec_phi* functions below touch it. */
     union {
         hs_phi *phi; /* det_kind == HS_DET_PHI */
         double mark; /* det_kind == HS_DET_MARK */
@@ -93,7 +93,7 @@ enum { HS_DET_NONE = 0, HS_DET_MARK = 1, HS_DET_PHI = 2 };
 
 /* Name index (open addressing), name order (sorted array of the members
  * that are not reaped), the graveyard (reaped members, FIFO, bounded) and
- * the hot list (members with a rumor under way, see hs_core_mark_hot). */
+ * the hot list (members with a rumor under way, see hs__core_mark_hot). */
 typedef struct hs_members {
     uint64_t key[2];  /* the name hash's key (member.c says why) */
     hs_mrec **slots;  /* linear probing, NULL = empty */
@@ -125,20 +125,20 @@ typedef struct hs_members {
 
 /* `key` keys the name index (SipHash-1-3, see member.c): names come from
  * peers, so it must be secret to them; the core derives it from its seed. */
-hs_err hs_members_init(hs_members *t, size_t graveyard, const uint64_t key[2]);
-void hs_members_free(hs_members *t);
+hs_err hs__members_init(hs_members *t, size_t graveyard, const uint64_t key[2]);
+void hs__members_free(hs_members *t);
 
-hs_mrec *hs_members_find(const hs_members *t, const char *name);
+hs_mrec *hs__members_find(const hs_members *t, const char *name);
 /* Slots a lookup of name inspects, the one that ends it included (1: the
  * name, or an empty slot, sits at its home). What a flood of colliding
  * names would drive up; tests/unit/test_member.c counts it. */
-size_t hs_members_probes(const hs_members *t, const char *name);
+size_t hs__members_probes(const hs_members *t, const char *name);
 
 /* Index of the first sorted member whose name is >= name. */
-size_t hs_members_lower_bound(const hs_members *t, const char *name);
+size_t hs__members_lower_bound(const hs_members *t, const char *name);
 
 /* Creates a member and indexes it (state ALIVE, no versions). */
-hs_err hs_members_add(hs_members *t, const char *name, const char *addr,
+hs_err hs__members_add(hs_members *t, const char *name, const char *addr,
                       uint64_t generation, hs_mrec **out);
 
 /* Moves m to the graveyard: drops its keys and detector history, keeps name,
@@ -146,52 +146,52 @@ hs_err hs_members_add(hs_members *t, const char *name, const char *addr,
  * the graveyard is full the oldest grave is forgotten entirely. HS_ENOMEM
  * when the graveyard could not grow: m is buried all the same, an older
  * grave forgotten early (or, with no ring at all, m stays indexed). */
-hs_err hs_members_bury(hs_members *t, hs_mrec *m);
+hs_err hs__members_bury(hs_members *t, hs_mrec *m);
 
 /* Brings a reaped member back (a newer incarnation appeared). */
-hs_err hs_members_revive(hs_members *t, hs_mrec *m);
+hs_err hs__members_revive(hs_members *t, hs_mrec *m);
 
 /* Key/value map of one member. */
-int hs_kv_find(const hs_mrec *m, const char *key);
+int hs__kv_find(const hs_mrec *m, const char *key);
 /* First index whose version is > v. */
-uint32_t hs_kv_after(const hs_mrec *m, uint64_t v);
+uint32_t hs__kv_after(const hs_mrec *m, uint64_t v);
 /* Writes key at version (> every version in the map). Takes copies. */
-hs_err hs_kv_put(hs_mrec *m, const char *key, const uint8_t *value,
+hs_err hs__kv_put(hs_mrec *m, const char *key, const uint8_t *value,
                  size_t len, bool tombstone, uint64_t version,
                  uint64_t now_ms);
 /* Drops every entry, keeps the member. */
-void hs_kv_clear(hs_mrec *m);
+void hs__kv_clear(hs_mrec *m);
 /* Drops tombstones with version <= upto, or learned before `before_ms` when
  * before_ms != 0; raises gc_version accordingly. Returns how many. */
-uint32_t hs_kv_collect(hs_mrec *m, uint64_t upto, uint64_t before_ms);
+uint32_t hs__kv_collect(hs_mrec *m, uint64_t upto, uint64_t before_ms);
 
-hs_err hs_member_set_addr(hs_mrec *m, const char *addr);
+hs_err hs__member_set_addr(hs_mrec *m, const char *addr);
 
-/* The hot list: hs_members_hot_add() lists m (once), in the key part when
+/* The hot list: hs__members_hot_add() lists m (once), in the key part when
  * `keys`; the core moves members whose rumor no longer carries a key out
- * of it (hs_members_hot_demote) and drops those whose rumor is over
- * (hs_members_hot_del). Burying a member delists it, so the list never
+ * of it (hs__members_hot_demote) and drops those whose rumor is over
+ * (hs__members_hot_del). Burying a member delists it, so the list never
  * points at a freed record. */
-hs_err hs_members_hot_add(hs_members *t, hs_mrec *m, bool keys);
-void hs_members_hot_demote(hs_members *t, hs_mrec *m);
+hs_err hs__members_hot_add(hs_members *t, hs_mrec *m, bool keys);
+void hs__members_hot_demote(hs_members *t, hs_mrec *m);
 /* Swaps two entries of the same part (for shuffling in place). */
-void hs_members_hot_swap(hs_members *t, size_t i, size_t j);
-void hs_members_hot_del(hs_members *t, hs_mrec *m);
+void hs__members_hot_swap(hs_members *t, size_t i, size_t j);
+void hs__members_hot_del(hs_members *t, hs_mrec *m);
 
 /* The detector of one member. The history is allocated on the first
  * arrival; before it a started detector is only a start time, and every
  * reader sees an hs_phi with that time as the last arrival and no
  * samples, exactly what an allocated one would hold. */
 
-/* A heartbeat arrived (hs_phi_heartbeat). HS_ENOMEM if the history could
+/* A heartbeat arrived (hs__phi_heartbeat). HS_ENOMEM if the history could
  * not be allocated: the arrival then still counts, as a start time. */
-hs_err hs_mrec_phi_heartbeat(hs_mrec *m, const hs_phi_config *cfg,
+hs_err hs__mrec_phi_heartbeat(hs_mrec *m, const hs_phi_config *cfg,
                              double now_ms);
-/* Sets the last arrival without a sample (hs_phi_mark). */
-void hs_mrec_phi_mark(hs_mrec *m, double now_ms);
-/* Forgets everything (hs_phi_reset), allocation included. */
-void hs_mrec_phi_reset(hs_mrec *m);
+/* Sets the last arrival without a sample (hs__phi_mark). */
+void hs__mrec_phi_mark(hs_mrec *m, double now_ms);
+/* Forgets everything (hs__phi_reset), allocation included. */
+void hs__mrec_phi_reset(hs_mrec *m);
 /* The detector to read: m's history, or *tmp filled from the start time. */
-const hs_phi *hs_mrec_phi(const hs_mrec *m, hs_phi *tmp);
+const hs_phi *hs__mrec_phi(const hs_mrec *m, hs_phi *tmp);
 
 #endif /* HS_MEMBER_H */

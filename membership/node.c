@@ -32,7 +32,7 @@ _Static_assert(HS_CALLBACKS_MAX == HS_MAX_CALLBACKS, "callback limit");
 
 /* ---- Time and logging --------------------------------------------------- */
 
-uint64_t hs_rt_now_us(void)
+uint64_t hs__rt_now_us(void)
 {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
@@ -61,7 +61,7 @@ vlog(hs_node *n, int level, const char *fmt, va_list ap)
         fprintf(stderr, "%s\n", line);
 }
 
-void hs_rt_log(hs_node *n, int level, const char *fmt, ...)
+void hs__rt_log(hs_node *n, int level, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -73,7 +73,7 @@ void hs_rt_log(hs_node *n, int level, const char *fmt, ...)
  * rarely enough that a dead seed does not flood the log every round. */
 #define HS_WARN_EVERY_MS 10000
 
-void hs_rt_warn(hs_node *n, int kind, const char *fmt, ...)
+void hs__rt_warn(hs_node *n, int kind, const char *fmt, ...)
 {
     uint64_t now = hs_loop_now(n);
     if (n->warn_at[kind] && now - n->warn_at[kind] < HS_WARN_EVERY_MS) {
@@ -87,21 +87,21 @@ void hs_rt_warn(hs_node *n, int kind, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     if (n->warn_suppressed[kind])
-        hs_rt_log(n, HS_LOG_WARN, "%s (and %" PRIu64 " more like it)", msg,
+        hs__rt_log(n, HS_LOG_WARN, "%s (and %" PRIu64 " more like it)", msg,
                   n->warn_suppressed[kind]);
     else
-        hs_rt_log(n, HS_LOG_WARN, "%s", msg);
+        hs__rt_log(n, HS_LOG_WARN, "%s", msg);
     n->warn_suppressed[kind] = 0;
 }
 
-void hs_rt_check_nomem(hs_node *n)
+void hs__rt_check_nomem(hs_node *n)
 {
     uint64_t total = n->rt.alloc_failures;
     if (n->core)
-        total += hs_core_stats_get(n->core)->alloc_failures;
+        total += hs__core_stats_get(n->core)->alloc_failures;
     if (total <= n->nomem_logged)
         return;
-    hs_rt_warn(n, HS_WARN_NOMEM,
+    hs__rt_warn(n, HS_WARN_NOMEM,
                "out of memory: %" PRIu64 " allocation%s failed (a gossip "
                "round, an answer, a delta or an event was dropped; "
                "alloc_failures counts them)",
@@ -123,7 +123,7 @@ static uint64_t os_seed(const hs_node *n)
     return s ? s : 1;
 }
 
-uint64_t hs_rt_wall_ms(void)
+uint64_t hs__rt_wall_ms(void)
 {
     struct timespec t;
     clock_gettime(CLOCK_REALTIME, &t);
@@ -134,7 +134,7 @@ static hs_err copy_str(hs_node *n, const char *what, const char *src, char *dst,
                        size_t len)
 {
     if (!src || strlen(src) >= len) {
-        hs_rt_log(n, HS_LOG_ERROR, "config: %s is %s", what,
+        hs__rt_log(n, HS_LOG_ERROR, "config: %s is %s", what,
                   src ? "too long" : "missing");
         return HS_EINVAL;
     }
@@ -149,8 +149,8 @@ static hs_err configure(hs_node *n, const hs_config *cfg)
         n->cfg.log_level = HS_LOG_ERROR;
     if (cfg->name && strlen(cfg->name) < sizeof n->name)
         memcpy(n->name, cfg->name, strlen(cfg->name) + 1);
-    if (!cfg->name || !hs_wire_valid_name(cfg->name, HS_WIRE_MAX_NAME)) {
-        hs_rt_log(n, HS_LOG_ERROR,
+    if (!cfg->name || !hs__wire_valid_name(cfg->name, HS_WIRE_MAX_NAME)) {
+        hs__rt_log(n, HS_LOG_ERROR,
                   "config: name must be 1..%d printable ASCII bytes "
                   "without spaces",
                   HS_WIRE_MAX_NAME);
@@ -170,11 +170,11 @@ static hs_err configure(hs_node *n, const hs_config *cfg)
     n->cfg.advertise = n->adv_str[0] ? n->adv_str : NULL;
 
     hs_core_config *cc = &n->core_cfg;
-    hs_core_config_init(cc);
+    hs__core_config_init(cc);
     cc->cluster = n->cluster;
     cc->name = n->name;
     cc->addr = "";
-    cc->generation = cfg->generation ? cfg->generation : hs_rt_wall_ms();
+    cc->generation = cfg->generation ? cfg->generation : hs__rt_wall_ms();
     cc->seed = cfg->seed ? cfg->seed : os_seed(n);
     cc->mode = cfg->mode;
     cc->gossip_interval_ms = cfg->gossip_interval_ms;
@@ -192,7 +192,7 @@ static hs_err configure(hs_node *n, const hs_config *cfg)
     if (cfg->n_keys) {
         /* The core packs into what is left after sealing. */
         if (cfg->max_datagram < HS_WIRE_MIN_DATAGRAM + HS_SEAL_OVERHEAD) {
-            hs_rt_log(n, HS_LOG_ERROR,
+            hs__rt_log(n, HS_LOG_ERROR,
                       "config: max-datagram must be at least %d with keys "
                       "(sealing adds %d bytes)",
                       HS_WIRE_MIN_DATAGRAM + HS_SEAL_OVERHEAD,
@@ -201,9 +201,9 @@ static hs_err configure(hs_node *n, const hs_config *cfg)
         }
         cc->max_datagram = cfg->max_datagram - HS_SEAL_OVERHEAD;
     }
-    hs_core_config_scale_timing(cc);
-    if (hs_core_config_check(cc) != HS_OK) {
-        hs_rt_log(n, HS_LOG_ERROR,
+    hs__core_config_scale_timing(cc);
+    if (hs__core_config_check(cc) != HS_OK) {
+        hs__rt_log(n, HS_LOG_ERROR,
                   "config: out of range (cluster name, mode, intervals > 0, "
                   "fanout 1..16, max-datagram %d..%d, phi-threshold 0..1000, "
                   "max-members, max-keys and max-pending-sends >= 1, "
@@ -211,7 +211,7 @@ static hs_err configure(hs_node *n, const hs_config *cfg)
                   HS_WIRE_MIN_DATAGRAM, HS_WIRE_MAX_DATAGRAM);
         return HS_EINVAL;
     }
-    err = hs_guard_init(n, cfg);
+    err = hs__guard_init(n, cfg);
     /* The keyring holds the keys now; the caller's copies are theirs. */
     n->cfg.keys = NULL;
     return err;
@@ -231,9 +231,9 @@ static void node_destroy(hs_node *n)
     free(n->local_events);
     free(n->seeds);
     free(n->rbuf);
-    hs_guard_free(n);
-    hs_core_free(n->core);
-    hs_resolver_free(n->resolver);
+    hs__guard_free(n);
+    hs__core_free(n->core);
+    hs__resolver_free(n->resolver);
     n->ad.ops->free(n->ad.data);
     free(n);
 }
@@ -247,12 +247,12 @@ HS_EXPORT hs_err hs_node_new(const hs_config *cfg, struct ev_loop *loop,
     if (!cfg)
         return HS_EINVAL;
     hs_loop_adapter ad;
-    if (hs_loop_ev_new(loop, &ad) != HS_OK)
+    if (hs__loop_ev_new(loop, &ad) != HS_OK)
         return HS_ENOMEM;
-    return hs_node_new_on(cfg, ad.ops, ad.data, out);
+    return hs__node_new_on(cfg, ad.ops, ad.data, out);
 }
 
-hs_err hs_node_new_on(const hs_config *cfg, const hs_loop_ops *ops,
+hs_err hs__node_new_on(const hs_config *cfg, const hs_loop_ops *ops,
                       void *data, hs_node **out)
 {
     if (out)
@@ -279,9 +279,9 @@ hs_err hs_node_new_on(const hs_config *cfg, const hs_loop_ops *ops,
     n->rbuf = malloc(HS_WIRE_MAX_DATAGRAM + 1);
     if (!n->rbuf)
         goto fail;
-    if ((err = hs_resolver_new(&n->resolver)) != HS_OK)
+    if ((err = hs__resolver_new(&n->resolver)) != HS_OK)
         goto fail;
-    hs_loop_init(n);
+    hs__loop_init(n);
     *out = n;
     return HS_OK;
 fail:
@@ -297,8 +297,8 @@ fail:
 static hs_err bind_socket(hs_node *n, hs_sockaddr *bound)
 {
     hs_sockaddr a;
-    if (hs_addr_parse(n->bind_str, &a) != HS_OK) {
-        hs_rt_log(n, HS_LOG_ERROR,
+    if (hs__addr_parse(n->bind_str, &a) != HS_OK) {
+        hs__rt_log(n, HS_LOG_ERROR,
                   "bind address '%s' is not a numeric ip:port or [ipv6]:port",
                   n->bind_str);
         return HS_EADDR;
@@ -306,26 +306,26 @@ static hs_err bind_socket(hs_node *n, hs_sockaddr *bound)
     int family = a.ss.ss_family;
     int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
-        hs_rt_log(n, HS_LOG_ERROR, "socket for %s: %s", n->bind_str,
+        hs__rt_log(n, HS_LOG_ERROR, "socket for %s: %s", n->bind_str,
                   strerror(errno));
         return HS_EIO;
     }
-    if (family == AF_INET6 && hs_addr_is_wildcard((struct sockaddr *)&a.ss)) {
+    if (family == AF_INET6 && hs__addr_is_wildcard((struct sockaddr *)&a.ss)) {
         /* "[::]:port" takes IPv4 peers too, as their v4-mapped form. */
         int off = 0;
         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off);
     }
     if (bind(fd, (struct sockaddr *)&a.ss, a.len) != 0) {
         int e = errno;
-        hs_rt_log(n, HS_LOG_ERROR, "bind %s: %s", n->bind_str, strerror(e));
+        hs__rt_log(n, HS_LOG_ERROR, "bind %s: %s", n->bind_str, strerror(e));
         close(fd);
         return e == EADDRNOTAVAIL ? HS_EADDR : HS_EIO;
     }
     bound->len = sizeof bound->ss;
     if (getsockname(fd, (struct sockaddr *)&bound->ss, &bound->len) != 0 ||
-        hs_addr_format((struct sockaddr *)&bound->ss, n->bound,
+        hs__addr_format((struct sockaddr *)&bound->ss, n->bound,
                        sizeof n->bound) != HS_OK) {
-        hs_rt_log(n, HS_LOG_ERROR, "getsockname: %s", strerror(errno));
+        hs__rt_log(n, HS_LOG_ERROR, "getsockname: %s", strerror(errno));
         close(fd);
         return HS_EIO;
     }
@@ -339,22 +339,22 @@ static hs_err bind_socket(hs_node *n, hs_sockaddr *bound)
 static hs_err choose_advertised(hs_node *n, const hs_sockaddr *bound)
 {
     hs_sockaddr a;
-    unsigned port = hs_addr_port(bound);
+    unsigned port = hs__addr_port(bound);
     if (n->adv_str[0]) {
-        if (hs_addr_parse(n->adv_str, &a) != HS_OK ||
-            hs_addr_is_wildcard((struct sockaddr *)&a.ss)) {
-            hs_rt_log(n, HS_LOG_ERROR,
+        if (hs__addr_parse(n->adv_str, &a) != HS_OK ||
+            hs__addr_is_wildcard((struct sockaddr *)&a.ss)) {
+            hs__rt_log(n, HS_LOG_ERROR,
                       "advertise address '%s' must be a numeric, "
                       "non-wildcard ip:port or [ipv6]:port",
                       n->adv_str);
             return HS_EADDR;
         }
-        if (hs_addr_port(&a) == 0)
-            hs_addr_set_port(&a, port);
-    } else if (hs_addr_is_wildcard((const struct sockaddr *)&bound->ss)) {
+        if (hs__addr_port(&a) == 0)
+            hs__addr_set_port(&a, port);
+    } else if (hs__addr_is_wildcard((const struct sockaddr *)&bound->ss)) {
         bool loopback = false;
-        if (hs_addr_pick_local(n->family, &a, &loopback) != HS_OK) {
-            hs_rt_log(n, HS_LOG_ERROR,
+        if (hs__addr_pick_local(n->family, &a, &loopback) != HS_OK) {
+            hs__rt_log(n, HS_LOG_ERROR,
                       "getifaddrs: %s; set an advertise address",
                       strerror(errno));
             return HS_EADDR;
@@ -363,22 +363,22 @@ static hs_err choose_advertised(hs_node *n, const hs_sockaddr *bound)
             /* A dual-stack socket can advertise an IPv4 address too. */
             hs_sockaddr v4;
             bool v4_loopback = true;
-            if (hs_addr_pick_local(AF_INET, &v4, &v4_loopback) == HS_OK &&
+            if (hs__addr_pick_local(AF_INET, &v4, &v4_loopback) == HS_OK &&
                 !v4_loopback) {
                 a = v4;
                 loopback = false;
             }
         }
-        hs_addr_set_port(&a, port);
+        hs__addr_set_port(&a, port);
         if (loopback)
-            hs_rt_log(n, HS_LOG_WARN,
+            hs__rt_log(n, HS_LOG_WARN,
                       "bound to a wildcard address but no non-loopback "
                       "interface is up: advertising loopback; set an "
                       "advertise address for a multi-host cluster");
     } else {
         a = *bound;
     }
-    if (hs_addr_format((struct sockaddr *)&a.ss, n->advertised,
+    if (hs__addr_format((struct sockaddr *)&a.ss, n->advertised,
                        sizeof n->advertised) != HS_OK)
         return HS_EADDR;
     return HS_OK;
@@ -391,9 +391,9 @@ static hs_err apply_pending(hs_node *n, uint64_t now)
 {
     for (size_t i = 0; i < n->n_pending; i++) {
         hs_pending_tag *t = &n->pending[i];
-        hs_err err = hs_core_set(n->core, t->key, t->value, t->len, now);
+        hs_err err = hs__core_set(n->core, t->key, t->value, t->len, now);
         if (err != HS_OK) {
-            hs_rt_log(n, HS_LOG_ERROR, "key '%s' set before start: %s", t->key,
+            hs__rt_log(n, HS_LOG_ERROR, "key '%s' set before start: %s", t->key,
                       hs_strerror(err));
             return err;
         }
@@ -434,24 +434,24 @@ HS_EXPORT hs_err hs_node_start(hs_node *n)
         goto fail;
     uint64_t now = hs_loop_now(n);
     n->core_cfg.addr = n->advertised;
-    if ((err = hs_core_new(&n->core_cfg, now, &n->core)) != HS_OK)
+    if ((err = hs__core_new(&n->core_cfg, now, &n->core)) != HS_OK)
         goto fail;
     if ((err = apply_pending(n, now)) != HS_OK)
         goto fail;
     for (unsigned i = 0; i < n->n_seeds; i++)
-        if ((err = hs_core_add_seed(n->core, n->seeds[i])) != HS_OK)
-            hs_rt_warn(n, HS_WARN_SEEDS, "seed %s: %s", n->seeds[i],
+        if ((err = hs__core_add_seed(n->core, n->seeds[i])) != HS_OK)
+            hs__rt_warn(n, HS_WARN_SEEDS, "seed %s: %s", n->seeds[i],
                        hs_strerror(err));
     err = HS_OK;
     n->started_ms = now;
     n->state = HS_NODE_RUNNING;
-    if ((err = hs_loop_start(n)) != HS_OK) {
+    if ((err = hs__loop_start(n)) != HS_OK) {
         n->state = HS_NODE_NEW;
         n->started_ms = 0;
         goto fail;
     }
     drop_pending(n);
-    hs_rt_log(
+    hs__rt_log(
         n, HS_LOG_INFO,
         "started: bound %s, advertising %s, generation %" PRIu64 ", gossip %s",
         n->bound, n->advertised, n->core_cfg.generation,
@@ -461,17 +461,17 @@ out:
     if (err == HS_OK) {
         /* Outside mu: the resolver's lock comes first (node_impl.h). */
         hs_err rerr =
-            hs_resolver_start(n->resolver, resolved, n,
+            hs__resolver_start(n->resolver, resolved, n,
                               n->family == AF_INET ? AF_INET : AF_UNSPEC,
                               n->cfg.resolve_interval_ms);
         if (rerr != HS_OK)
-            hs_rt_log(n, HS_LOG_ERROR,
+            hs__rt_log(n, HS_LOG_ERROR,
                       "could not start the seed resolver thread: DNS seeds "
                       "will not be resolved");
     }
     return err;
 fail:
-    hs_core_free(n->core);
+    hs__core_free(n->core);
     n->core = NULL;
     close(n->fd);
     n->fd = -1;
@@ -483,7 +483,7 @@ HS_EXPORT hs_err hs_node_stop(hs_node *n)
 {
     if (!n)
         return HS_EINVAL;
-    hs_loop_stop(n);
+    hs__loop_stop(n);
     return HS_OK;
 }
 
@@ -491,7 +491,7 @@ HS_EXPORT void hs_node_free(hs_node *n)
 {
     if (!n)
         return;
-    hs_loop_stop(n);
+    hs__loop_stop(n);
     pthread_cond_destroy(&n->leave_cv);
     pthread_mutex_destroy(&n->mu);
     node_destroy(n);
@@ -508,10 +508,10 @@ HS_EXPORT hs_err hs_node_leave(hs_node *n, uint32_t timeout_ms, hs_done_cb done,
     if (n->state != HS_NODE_RUNNING)
         goto out;
     /* Blocking on the node's own thread would wait for itself. */
-    if (block && hs_loop_on_node_thread(n))
+    if (block && hs__loop_on_node_thread(n))
         goto out;
     uint64_t now = hs_loop_now(n);
-    if ((err = hs_core_leave(n->core, now)) != HS_OK)
+    if ((err = hs__core_leave(n->core, now)) != HS_OK)
         goto out;
     n->state = HS_NODE_LEAVING;
     n->leave_deadline = now + timeout_ms;
@@ -519,9 +519,9 @@ HS_EXPORT hs_err hs_node_leave(hs_node *n, uint32_t timeout_ms, hs_done_cb done,
     n->leave_arg = arg;
     n->leave_finished = false;
     n->leave_status = HS_OK;
-    hs_rt_log(n, HS_LOG_INFO, "leaving: spreading the leave for %" PRIu32 " ms",
+    hs__rt_log(n, HS_LOG_INFO, "leaving: spreading the leave for %" PRIu32 " ms",
               timeout_ms);
-    hs_loop_wake(n);
+    hs__loop_wake(n);
     while (block && !n->leave_finished)
         pthread_cond_wait(&n->leave_cv, &n->mu);
     if (block)
@@ -536,7 +536,7 @@ out:
 static hs_err check_key(const hs_node *n, const char *key, const void *value,
                         size_t len)
 {
-    if (!key || !hs_wire_valid_name(key, HS_WIRE_MAX_KEY))
+    if (!key || !hs__wire_valid_name(key, HS_WIRE_MAX_KEY))
         return HS_EINVAL;
     if (strncmp(key, HS_KEY_PREFIX, strlen(HS_KEY_PREFIX)) == 0)
         return HS_ERESERVED;
@@ -615,10 +615,10 @@ HS_EXPORT hs_err hs_node_set(hs_node *n, const char *key, const void *value,
     if (n->state == HS_NODE_NEW) {
         err = set_pending(n, key, value, len);
     } else if (n->state == HS_NODE_RUNNING) {
-        err = hs_core_set(n->core, key, value, len, hs_loop_now(n));
+        err = hs__core_set(n->core, key, value, len, hs_loop_now(n));
         if (err == HS_OK)
-            hs_loop_local_event(n, key, false);
-        hs_loop_wake(n);
+            hs__loop_local_event(n, key, false);
+        hs__loop_wake(n);
     }
     pthread_mutex_unlock(&n->mu);
     return err;
@@ -633,10 +633,10 @@ HS_EXPORT hs_err hs_node_del(hs_node *n, const char *key)
     if (n->state == HS_NODE_NEW) {
         err = del_pending(n, key);
     } else if (n->state == HS_NODE_RUNNING) {
-        err = hs_core_del(n->core, key, hs_loop_now(n));
+        err = hs__core_del(n->core, key, hs_loop_now(n));
         if (err == HS_OK)
-            hs_loop_local_event(n, key, true);
-        hs_loop_wake(n);
+            hs__loop_local_event(n, key, true);
+        hs__loop_wake(n);
     }
     pthread_mutex_unlock(&n->mu);
     return err;
@@ -652,8 +652,8 @@ HS_EXPORT hs_err hs_node_user_event(hs_node *n, const char *name,
     pthread_mutex_lock(&n->mu);
     hs_err err = HS_ESTATE;
     if (n->state == HS_NODE_RUNNING) {
-        err = hs_core_user_event(n->core, name, payload, len, hs_loop_now(n));
-        hs_loop_wake(n); /* the origin's own report, and the new write */
+        err = hs__core_user_event(n->core, name, payload, len, hs_loop_now(n));
+        hs__loop_wake(n); /* the origin's own report, and the new write */
     }
     pthread_mutex_unlock(&n->mu);
     return err;
@@ -666,8 +666,8 @@ HS_EXPORT hs_err hs_node_force_leave(hs_node *n, const char *name, bool force)
     pthread_mutex_lock(&n->mu);
     hs_err err = HS_ESTATE;
     if (n->state == HS_NODE_RUNNING) {
-        err = hs_core_force_leave(n->core, name, force, hs_loop_now(n));
-        hs_loop_wake(n);
+        err = hs__core_force_leave(n->core, name, force, hs_loop_now(n));
+        hs__loop_wake(n);
     }
     pthread_mutex_unlock(&n->mu);
     return err;
@@ -710,12 +710,12 @@ static hs_err parse_seed(hs_node *n, const char *s, parsed_seed *out)
         return HS_OK;
     }
     if (!s ||
-        hs_addr_split(s, out->host, sizeof out->host, &out->port) != HS_OK ||
+        hs__addr_split(s, out->host, sizeof out->host, &out->port) != HS_OK ||
         out->port == 0)
         goto bad;
-    out->numeric = hs_addr_parse(s, &a) == HS_OK;
+    out->numeric = hs__addr_parse(s, &a) == HS_OK;
     if (out->numeric) {
-        if (hs_addr_format((struct sockaddr *)&a.ss, out->canon,
+        if (hs__addr_format((struct sockaddr *)&a.ss, out->canon,
                            sizeof out->canon) != HS_OK)
             goto bad;
         return HS_OK;
@@ -724,7 +724,7 @@ static hs_err parse_seed(hs_node *n, const char *s, parsed_seed *out)
         goto bad;
     return HS_OK;
 bad:
-    hs_rt_log(n, HS_LOG_ERROR,
+    hs__rt_log(n, HS_LOG_ERROR,
               "join: bad seed '%s': expected host:port, [ipv6]:port with "
               "a port of 1..65535, or srv+NAME for DNS SRV records",
               s ? s : "(null)");
@@ -755,7 +755,7 @@ HS_EXPORT hs_err hs_node_join(hs_node *n, const char *const *seeds,
     if (err != HS_OK)
         goto out;
     /* Read before taking mu: the resolver's lock is never taken inside. */
-    unsigned n_names = hs_resolver_count(n->resolver), add_numeric = 0;
+    unsigned n_names = hs__resolver_count(n->resolver), add_numeric = 0;
     for (size_t i = 0; i < n_seeds; i++)
         add_numeric += ps[i].numeric;
 
@@ -763,7 +763,7 @@ HS_EXPORT hs_err hs_node_join(hs_node *n, const char *const *seeds,
     if (n->state != HS_NODE_NEW && n->state != HS_NODE_RUNNING) {
         err = HS_ESTATE;
     } else if (n->n_seeds + add_numeric + n_names > HS_MAX_SEEDS_TOTAL) {
-        hs_rt_log(n, HS_LOG_ERROR, "join: more than %d seeds",
+        hs__rt_log(n, HS_LOG_ERROR, "join: more than %d seeds",
                   HS_MAX_SEEDS_TOTAL);
         err = HS_EFULL;
     } else if (!n->seeds &&
@@ -774,16 +774,16 @@ HS_EXPORT hs_err hs_node_join(hs_node *n, const char *const *seeds,
             if (!ps[i].numeric || has_seed(n, ps[i].canon))
                 continue;
             memcpy(n->seeds[n->n_seeds++], ps[i].canon, sizeof ps[i].canon);
-            hs_err serr = n->core ? hs_core_add_seed(n->core, ps[i].canon)
+            hs_err serr = n->core ? hs__core_add_seed(n->core, ps[i].canon)
                                   : HS_OK;
             if (serr != HS_OK)
-                hs_rt_warn(n, HS_WARN_SEEDS, "join: seed %s: %s",
+                hs__rt_warn(n, HS_WARN_SEEDS, "join: seed %s: %s",
                            ps[i].canon, hs_strerror(serr));
         }
         /* Watch the join (loop.c); the loop arms the report timer. */
         if (n_seeds)
             n->join_wanted = true;
-        hs_loop_wake(n);
+        hs__loop_wake(n);
     }
     unsigned room = HS_MAX_SEEDS_TOTAL - n->n_seeds;
     pthread_mutex_unlock(&n->mu);
@@ -791,10 +791,10 @@ HS_EXPORT hs_err hs_node_join(hs_node *n, const char *const *seeds,
     for (size_t i = 0; i < n_seeds && err == HS_OK; i++) {
         if (ps[i].numeric)
             continue;
-        err = hs_resolver_add(n->resolver, ps[i].host, ps[i].port, room);
+        err = hs__resolver_add(n->resolver, ps[i].host, ps[i].port, room);
         if (err != HS_OK) {
             pthread_mutex_lock(&n->mu);
-            hs_rt_log(n, HS_LOG_ERROR, "join: cannot add seed name %s: %s",
+            hs__rt_log(n, HS_LOG_ERROR, "join: cannot add seed name %s: %s",
                       ps[i].host, hs_strerror(err));
             pthread_mutex_unlock(&n->mu);
         }
@@ -834,7 +834,7 @@ HS_EXPORT hs_err hs_node_set_log_level(hs_node *n, hs_log_level level)
 static void collect_stats(hs_node *n, hs_stats *out)
 {
     if (n->core)
-        *out = *hs_core_stats_get(n->core);
+        *out = *hs__core_stats_get(n->core);
     else
         memset(out, 0, sizeof *out);
     out->send_errors = n->rt.send_errors;
@@ -847,10 +847,10 @@ static void collect_stats(hs_node *n, hs_stats *out)
     /* The runtime refuses some datagrams before the core sees them. */
     for (int i = 0; i < HS_REASONS; i++)
         out->rejected[i] += n->rt.rejected[i];
-    out->keyring_keys = n->keyring ? hs_keyring_count(n->keyring) : 0;
+    out->keyring_keys = n->keyring ? hs__keyring_count(n->keyring) : 0;
     out->datagrams_opened = n->rt.datagrams_opened;
     out->replay_evicted_early =
-        n->replay ? hs_replay_evicted_early(n->replay) : 0;
+        n->replay ? hs__replay_evicted_early(n->replay) : 0;
     out->alloc_failures += n->rt.alloc_failures;
 }
 
@@ -888,7 +888,7 @@ HS_EXPORT hs_err hs_node_join_status(hs_node *n, hs_join_status *out)
 {
     if (!n || !out)
         return HS_EINVAL;
-    unsigned names = hs_resolver_count(n->resolver); /* before mu */
+    unsigned names = hs__resolver_count(n->resolver); /* before mu */
     memset(out, 0, sizeof *out);
     pthread_mutex_lock(&n->mu);
     out->seeds = n->n_seeds + names;

@@ -183,70 +183,70 @@ static inline hs_timer_state hs_loop_timer_state(const hs_node *n, unsigned t)
 
 /* CLOCK_MONOTONIC in us, for what the runtime's own work costs (round
  * and callback timing): real time even on a virtual loop. */
-uint64_t hs_rt_now_us(void);
+uint64_t hs__rt_now_us(void);
 
 /* Writes one line "hearsay[name] level: ..." if level passes the filter. */
-void hs_rt_log(hs_node *n, int level, const char *fmt, ...)
+void hs__rt_log(hs_node *n, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* hs_rt_log at WARN, at most once per 10 s per kind: a dead seed or a full
+/* hs__rt_log at WARN, at most once per 10 s per kind: a dead seed or a full
  * socket buffer would otherwise log every round. The next line that gets
  * through says how many were suppressed. With mu held. */
-void hs_rt_warn(hs_node *n, int kind, const char *fmt, ...)
+void hs__rt_warn(hs_node *n, int kind, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* [mu] Logs (rate-limited) when the core's or the runtime's
  * alloc_failures grew since the last call: an allocation failure cost a
  * round, an answer or an event (node.c). */
-void hs_rt_check_nomem(hs_node *n);
+void hs__rt_check_nomem(hs_node *n);
 
 /* Wall-clock time (CLOCK_REALTIME) in Unix ms: sealed datagrams carry it
  * for the replay window. */
-uint64_t hs_rt_wall_ms(void);
+uint64_t hs__rt_wall_ms(void);
 
 /* ---- guard.c ------------------------------------------------------------ */
 
 /* Sets up sealing (keyring, replay cache) and the rate limiter from cfg;
  * logs and returns HS_EINVAL for a bad key or bound, HS_ENOMEM. */
-hs_err hs_guard_init(hs_node *n, const hs_config *cfg);
-/* Frees (and wipes) what hs_guard_init made. */
-void hs_guard_free(hs_node *n);
+hs_err hs__guard_init(hs_node *n, const hs_config *cfg);
+/* Frees (and wipes) what hs__guard_init made. */
+void hs__guard_free(hs_node *n);
 
 /* Admission of one received datagram, before the core sees it: the
  * per-source rate limit, the size limit and, with a keyring, opening.
  * On HS_OK *buf and *len describe the datagram to hand to the core (the
  * opened one, in n->obuf, when sealed). Otherwise the reason to count.
  * With mu held. */
-hs_err hs_guard_admit(hs_node *n, const struct sockaddr *from, uint64_t now_ms,
+hs_err hs__guard_admit(hs_node *n, const struct sockaddr *from, uint64_t now_ms,
                       const uint8_t **buf, size_t *len);
 
 /* Seals an outgoing datagram into n->sbuf when the node has a keyring;
  * passes it through otherwise. With mu held. */
-hs_err hs_guard_seal(hs_node *n, const uint8_t **buf, size_t *len);
+hs_err hs__guard_seal(hs_node *n, const uint8_t **buf, size_t *len);
 
 /* ---- loop.c ------------------------------------------------------------- */
 
 /* Binds the node's adapter to it; nothing is started. */
-void hs_loop_init(hs_node *n);
+void hs__loop_init(hs_node *n);
 
 /* Starts the watchers and, in own-thread mode, the thread. With mu held,
  * the socket bound and the core created; on the loop thread (embedded) or
  * before the node's thread exists (own thread). HS_ENOMEM if the thread
  * could not be created (nothing is left started then). */
-hs_err hs_loop_start(hs_node *n);
+hs_err hs__loop_start(hs_node *n);
 
 /* Makes the loop flush what an API call queued in the core (datagrams, a
  * new deadline, events). With mu held; a no-op unless running or leaving. */
-void hs_loop_wake(hs_node *n);
+void hs__loop_wake(hs_node *n);
 
 /* hs_node_stop(): from any thread in own-thread mode, from the loop
  * thread otherwise. Joins the own thread unless called on it. */
-void hs_loop_stop(hs_node *n);
+void hs__loop_stop(hs_node *n);
 
 /* Queues an UPDATE of this node's own key for its callbacks. With mu
  * held, running. */
-void hs_loop_local_event(hs_node *n, const char *key, bool deleted);
+void hs__loop_local_event(hs_node *n, const char *key, bool deleted);
 
 /* true when called on the node's own thread (own-thread mode only). */
-bool hs_loop_on_node_thread(hs_node *n);
+bool hs__loop_on_node_thread(hs_node *n);
 
 #endif /* HS_NODE_IMPL_H */

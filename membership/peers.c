@@ -35,14 +35,14 @@ static void pick_scan(hs_core *c, hs_targets *t, uint32_t k,
     size_t n = c->members.n_sorted, nm = 0;
     size_t *idx = malloc((n ? n : 1) * sizeof *idx);
     if (!idx) {
-        hs_core_nomem(c); /* this round goes to fewer peers */
+        hs__core_nomem(c); /* this round goes to fewer peers */
         return;
     }
     for (size_t i = 0; i < n; i++)
         if (pred(c->members.sorted[i]))
             idx[nm++] = i;
     for (size_t i = 0; i < k && i < nm; i++) {
-        size_t j = i + hs_core_rand(c) % (nm - i);
+        size_t j = i + hs__core_rand(c) % (nm - i);
         size_t tmp = idx[i];
         idx[i] = idx[j];
         idx[j] = tmp;
@@ -93,7 +93,7 @@ static void pick_random(hs_core *c, hs_targets *t, uint32_t k,
     const hs_mrec *got[16];
     uint32_t n_got = 0;
     for (uint32_t tries = 0; n_got < k && tries < 64u * k; tries++) {
-        const hs_mrec *m = c->members.sorted[hs_core_rand(c) % n];
+        const hs_mrec *m = c->members.sorted[hs__core_rand(c) % n];
         bool dup = false;
         for (uint32_t i = 0; i < n_got; i++)
             dup |= got[i] == m;
@@ -114,22 +114,22 @@ static void pick_random(hs_core *c, hs_targets *t, uint32_t k,
  * dead / (live + 1), Cassandra's rule); and a seed when we know no one, or
  * with probability seeds / (live + dead + 1), so clusters split at start-up
  * find each other through the seeds. */
-void hs_peers_choose(hs_core *c, hs_targets *t)
+void hs__peers_choose(hs_core *c, hs_targets *t)
 {
     count_peers(c);
     size_t n_live = c->n_live, n_dead = c->n_dead;
     pick_random(c, t, c->cfg.fanout, is_live, n_live);
-    if (n_dead && hs_core_rand01(c) < (double)n_dead / (double)(n_live + 1))
+    if (n_dead && hs__core_rand01(c) < (double)n_dead / (double)(n_live + 1))
         pick_random(c, t, 1, is_dead, n_dead);
     if (c->n_seeds && !t->seed &&
-        (n_live == 0 || hs_core_rand01(c) <
+        (n_live == 0 || hs__core_rand01(c) <
                             (double)c->n_seeds / (double)(n_live + n_dead + 1)))
-        target_add(c, t, c->seeds[hs_core_rand(c) % c->n_seeds]);
+        target_add(c, t, c->seeds[hs__core_rand(c) % c->n_seeds]);
     for (uint32_t i = 0; i < c->n_candidates; i++)
         target_add(c, t, c->candidates[i]);
 }
 
-void hs_peers_for_leave(hs_core *c, hs_targets *t, uint32_t k)
+void hs__peers_for_leave(hs_core *c, hs_targets *t, uint32_t k)
 {
     pick_scan(c, t, k, is_live, NULL);
     for (uint32_t i = 0; t->n == 0 && i < c->n_seeds; i++)

@@ -39,7 +39,7 @@ struct hs_resolver {
     int family;
     uint32_t interval_ms;
 
-    bool started;  /* hs_resolver_start() was called */
+    bool started;  /* hs__resolver_start() was called */
     bool running;  /* the thread exists */
     bool busy;     /* the thread is inside a resolution pass */
     bool due_now;  /* a name was added: resolve without waiting */
@@ -62,7 +62,7 @@ static void destroy(hs_resolver *r)
     free(r);
 }
 
-hs_err hs_resolver_new(hs_resolver **out)
+hs_err hs__resolver_new(hs_resolver **out)
 {
     *out = NULL;
     hs_resolver *r = calloc(1, sizeof *r);
@@ -109,7 +109,7 @@ static int resolve_host(const char *host, unsigned port, int family,
     for (const struct addrinfo *ai = res; ai && *n_addrs < HS_RESOLVE_MAX_ADDRS;
          ai = ai->ai_next) {
         char buf[HS_ADDR_STRLEN];
-        if (hs_addr_format(ai->ai_addr, buf, sizeof buf) != HS_OK)
+        if (hs__addr_format(ai->ai_addr, buf, sizeof buf) != HS_OK)
             continue;
         bool dup = false;
         for (unsigned i = 0; i < *n_addrs && !dup; i++)
@@ -303,7 +303,7 @@ static hs_err spawn(hs_resolver *r)
     return HS_OK;
 }
 
-hs_err hs_resolver_start(hs_resolver *r, void (*announce)(void *arg),
+hs_err hs__resolver_start(hs_resolver *r, void (*announce)(void *arg),
                          void *arg, int family, uint32_t interval_ms)
 {
     hs_err err = HS_OK;
@@ -325,7 +325,7 @@ hs_err hs_resolver_start(hs_resolver *r, void (*announce)(void *arg),
     return err;
 }
 
-hs_err hs_resolver_add(hs_resolver *r, const char *host, unsigned port,
+hs_err hs__resolver_add(hs_resolver *r, const char *host, unsigned port,
                        unsigned max_names)
 {
     hs_err err = HS_OK;
@@ -373,7 +373,7 @@ out:
     return err;
 }
 
-void hs_resolver_refresh(hs_resolver *r)
+void hs__resolver_refresh(hs_resolver *r)
 {
     pthread_mutex_lock(&r->mu);
     if (r->running && !r->stopping && r->n_names) {
@@ -383,7 +383,7 @@ void hs_resolver_refresh(hs_resolver *r)
     pthread_mutex_unlock(&r->mu);
 }
 
-unsigned hs_resolver_count(hs_resolver *r)
+unsigned hs__resolver_count(hs_resolver *r)
 {
     pthread_mutex_lock(&r->mu);
     unsigned n = r->n_names;
@@ -391,7 +391,7 @@ unsigned hs_resolver_count(hs_resolver *r)
     return n;
 }
 
-void hs_resolver_collect(hs_resolver *r,
+void hs__resolver_collect(hs_resolver *r,
                          void (*fn)(void *arg, const hs_resolved *names,
                                     unsigned n),
                          void *arg)
@@ -403,7 +403,7 @@ void hs_resolver_collect(hs_resolver *r,
     pthread_mutex_unlock(&r->mu);
 }
 
-void hs_resolver_stop(hs_resolver *r)
+void hs__resolver_stop(hs_resolver *r)
 {
     pthread_mutex_lock(&r->mu);
     if (r->stopping) {
@@ -422,11 +422,11 @@ void hs_resolver_stop(hs_resolver *r)
         pthread_join(r->thread, NULL);
 }
 
-void hs_resolver_free(hs_resolver *r)
+void hs__resolver_free(hs_resolver *r)
 {
     if (!r)
         return;
-    hs_resolver_stop(r);
+    hs__resolver_stop(r);
     pthread_mutex_lock(&r->mu);
     bool last = --r->refs == 0;
     pthread_mutex_unlock(&r->mu);

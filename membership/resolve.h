@@ -6,7 +6,7 @@
  * loop, and re-resolved every interval so the seed list follows the pods.
  * The resolver announces results with a callback the node gives it (which
  * wakes the node's loop); the node then collects them with
- * hs_resolver_collect() on its loop thread.
+ * hs__resolver_collect() on its loop thread.
  *
  * A name written "srv+_hearsay._udp.example.com" is looked up as DNS SRV
  * records (RFC 2782): every target, with the port its record gives, in
@@ -46,33 +46,33 @@ typedef struct hs_resolved {
     bool fresh; /* attempts changed since the last collect */
 } hs_resolved;
 
-hs_err hs_resolver_new(hs_resolver **out);
+hs_err hs__resolver_new(hs_resolver **out);
 
 /* Starts resolving: results are announced with announce(arg), from the
  * resolver's thread with its lock held (so announce must only wake a
  * loop, as ev_async_send() does). `family` filters answers (AF_INET for an IPv4
  * socket; AF_UNSPEC for a dual-stack IPv6 one). interval_ms == 0 resolves
  * each name once. The thread is started when the first name is known. */
-hs_err hs_resolver_start(hs_resolver *r, void (*announce)(void *arg),
+hs_err hs__resolver_start(hs_resolver *r, void (*announce)(void *arg),
                          void *arg, int family, uint32_t interval_ms);
 
 /* Adds a name (deduplicated) and has it resolved at once. HS_EFULL past
  * max_names, HS_ENOMEM, HS_EIO if the thread could not be created. */
-hs_err hs_resolver_add(hs_resolver *r, const char *host, unsigned port,
+hs_err hs__resolver_add(hs_resolver *r, const char *host, unsigned port,
                        unsigned max_names);
 
 /* Has every name resolved again now, without waiting for the interval
  * (a join round that reached nobody, or the node is alone: its seeds may
  * have moved). No-op before start or when there are no names. Never with
  * the node's lock held. */
-void hs_resolver_refresh(hs_resolver *r);
+void hs__resolver_refresh(hs_resolver *r);
 
 /* Number of names added. */
-unsigned hs_resolver_count(hs_resolver *r);
+unsigned hs__resolver_count(hs_resolver *r);
 
 /* Calls fn once with every name's current result, under the resolver's
  * lock (fn must not call back into the resolver), and clears `fresh`. */
-void hs_resolver_collect(hs_resolver *r,
+void hs__resolver_collect(hs_resolver *r,
                          void (*fn)(void *arg, const hs_resolved *names,
                                     unsigned n),
                          void *arg);
@@ -81,9 +81,9 @@ void hs_resolver_collect(hs_resolver *r,
  * again. An idle thread is joined; one blocked in getaddrinfo() is
  * left to finish on its own and frees what it shares when it does, so
  * stopping a node never waits for a DNS timeout. Idempotent. */
-void hs_resolver_stop(hs_resolver *r);
+void hs__resolver_stop(hs_resolver *r);
 
 /* Stops and drops the caller's reference. */
-void hs_resolver_free(hs_resolver *r);
+void hs__resolver_free(hs_resolver *r);
 
 #endif /* HS_RESOLVE_H */

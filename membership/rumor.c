@@ -24,7 +24,7 @@
  * happened to start the window rounds before the key arrived would
  * otherwise end the key's rumor at this node a round or two after it
  * began. */
-void hs_core_mark_hot(hs_core *c, hs_mrec *m, uint64_t old_max)
+void hs__core_mark_hot(hs_core *c, hs_mrec *m, uint64_t old_max)
 {
     uint32_t round = (uint32_t)c->round;
     bool key_new = m->n_kv && m->kv[m->n_kv - 1].version > old_max;
@@ -46,8 +46,8 @@ void hs_core_mark_hot(hs_core *c, hs_mrec *m, uint64_t old_max)
     /* Listed so rumors are found without scanning every member; if the
      * list cannot grow the write still spreads by anti-entropy. */
     bool keys = m->n_kv && m->kv[m->n_kv - 1].version > m->rumor_base;
-    if (hs_members_hot_add(&c->members, m, keys) != HS_OK)
-        hs_core_nomem(c);
+    if (hs__members_hot_add(&c->members, m, keys) != HS_OK)
+        hs__core_nomem(c);
 }
 
 #define RUMOR_MIN_ROOM 16
@@ -59,9 +59,9 @@ void hs_core_mark_hot(hs_core *c, hs_mrec *m, uint64_t old_max)
  * carries exactly the same entries and applies at any receiver that has
  * m's keys: the rumor reaches stale peers for free. Never below the
  * collection point, or a receiver could miss a delete. */
-uint64_t hs_rumor_from(const hs_mrec *m)
+uint64_t hs__rumor_from(const hs_mrec *m)
 {
-    uint32_t i = hs_kv_after(m, m->rumor_base);
+    uint32_t i = hs__kv_after(m, m->rumor_base);
     uint64_t from = i ? m->kv[i - 1].version : 0;
     return from > m->gc_version ? from : m->gc_version;
 }
@@ -71,12 +71,12 @@ static bool name_in_range(const char *name, const char *lo, const char *hi)
     return (!*lo || strcmp(name, lo) >= 0) && (!*hi || strcmp(name, hi) <= 0);
 }
 
-void hs_rumor_add(hs_core *c, hs_builder *b, const char *lo, const char *hi,
+void hs__rumor_add(hs_core *c, hs_builder *b, const char *lo, const char *hi,
                   bool keys_only)
 {
     if (lo && !*lo && !*hi)
         return; /* the whole view was reconciled precisely */
-    if (hs_builder_room(b) < RUMOR_MIN_ROOM)
+    if (hs__builder_room(b) < RUMOR_MIN_ROOM)
         return;
     /* The hot list is shuffled in place, one step at a time (lazy
      * Fisher-Yates), first its key part, then the rest, and rumors are
@@ -91,23 +91,23 @@ void hs_rumor_add(hs_core *c, hs_builder *b, const char *lo, const char *hi,
             size_t end = g ? t->n_hot : t->n_hot_keys;
             if (i >= end)
                 break;
-            hs_members_hot_swap(t, i, i + hs_core_rand(c) % (end - i));
+            hs__members_hot_swap(t, i, i + hs__core_rand(c) % (end - i));
             hs_mrec *m = t->hot[i];
             if (c->round >= m->rumor_until || m->max_version <= m->rumor_base) {
-                hs_members_hot_del(t, m); /* an unvisited one moves to i */
+                hs__members_hot_del(t, m); /* an unvisited one moves to i */
                 continue;
             }
             if (g == 0 &&
                 !(m->n_kv && m->kv[m->n_kv - 1].version > m->rumor_base)) {
-                hs_members_hot_demote(t, m); /* to the other part */
+                hs__members_hot_demote(t, m); /* to the other part */
                 continue;
             }
             i++;
             if ((lo && name_in_range(m->name, lo, hi)) ||
-                hs_delta_already_in(b, m))
+                hs__delta_already_in(b, m))
                 continue;
-            hs_cand k = {.m = m, .from = hs_rumor_from(m)};
-            if (!hs_delta_pack(b, &k))
+            hs_cand k = {.m = m, .from = hs__rumor_from(m)};
+            if (!hs__delta_pack(b, &k))
                 return;
         }
     }
@@ -116,12 +116,12 @@ void hs_rumor_add(hs_core *c, hs_builder *b, const char *lo, const char *hi,
 /* User-key rumors go first, in at most a quarter of the room: without the
  * cap a burst of tag writes would stop anti-entropy; without going first
  * a paged digest would fill the room rumors were meant to use. */
-void hs_rumor_keys_first(hs_core *c, hs_builder *b, const char *lo,
+void hs__rumor_keys_first(hs_core *c, hs_builder *b, const char *lo,
                          const char *hi)
 {
     size_t budget = b->budget;
-    b->budget = b->used + hs_builder_room(b) / 4;
-    hs_rumor_add(c, b, lo, hi, true);
+    b->budget = b->used + hs__builder_room(b) / 4;
+    hs__rumor_add(c, b, lo, hi, true);
     b->budget = budget;
 }
 
@@ -137,7 +137,7 @@ void hs_rumor_keys_first(hs_core *c, hs_builder *b, const char *lo,
  * carries the write; otherwise after our newest write: the heartbeat
  * alone, which applies at any peer that has our keys.
  */
-void hs_rumor_self(hs_core *c, hs_builder *b, const hs_wire_msg *peer)
+void hs__rumor_self(hs_core *c, hs_builder *b, const hs_wire_msg *peer)
 {
     hs_mrec *s = c->self;
     hs_cand k = {.m = s, .beat = true};
@@ -161,10 +161,10 @@ void hs_rumor_self(hs_core *c, hs_builder *b, const hs_wire_msg *peer)
             return; /* needs a reset: the answer decides */
         k.from = p->max_version;
     } else if (c->round < s->rumor_until && s->max_version > s->rumor_base) {
-        k.from = hs_rumor_from(s);
+        k.from = hs__rumor_from(s);
     } else {
         uint64_t base = s->n_kv ? s->kv[s->n_kv - 1].version : 0;
         k.from = base > s->gc_version ? base : s->gc_version;
     }
-    hs_delta_pack(b, &k);
+    hs__delta_pack(b, &k);
 }

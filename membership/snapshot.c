@@ -9,7 +9,7 @@
  * node's lock (measure, then fill), so the view cannot change in between;
  * every size is added with an overflow check, since member and key counts
  * come from the network. Each pass walks the members in order and each
- * member's keys with hs_core_key_next: no lookup by name per key (that
+ * member's keys with hs__core_key_next: no lookup by name per key (that
  * made a member with K keys cost K^2, twice, under the lock), so a
  * snapshot costs what it copies (tests/unit/test_snapshot.c counts it).
  */
@@ -39,8 +39,8 @@ static bool get_member(hs_node *n, const char *only, size_t i, uint64_t now,
                        hs_member_info *info)
 {
     if (only)
-        return i == 0 && hs_core_member_get(n->core, only, now, info) == HS_OK;
-    return hs_core_member_at(n->core, i, now, info) == HS_OK;
+        return i == 0 && hs__core_member_get(n->core, only, now, info) == HS_OK;
+    return hs__core_member_at(n->core, i, now, info) == HS_OK;
 }
 
 static void measure(hs_node *n, const char *only, uint64_t now, sizer *s,
@@ -55,7 +55,7 @@ static void measure(hs_node *n, const char *only, uint64_t now, sizer *s,
         const uint8_t *value;
         size_t len;
         for (uint32_t pos = 0;
-             hs_core_key_next(&info, &pos, &key, &value, &len);) {
+             hs__core_key_next(&info, &pos, &key, &value, &len);) {
             add(s, &s->tags, 1);
             add(s, &s->bytes, strlen(key) + 1);
             add(s, &s->bytes, len);
@@ -133,7 +133,7 @@ static hs_err build(hs_node *n, const char *only, hs_member_list **out)
         const uint8_t *value;
         size_t len;
         for (uint32_t pos = 0;
-             hs_core_key_next(&info, &pos, &key, &value, &len);) {
+             hs__core_key_next(&info, &pos, &key, &value, &len);) {
             hs_tag *t = &tags[m->n_tags++];
             t->key = put(&pool, key, strlen(key));
             t->value = (const uint8_t *)put(&pool, value, len);

@@ -95,7 +95,7 @@ static const stat_row rows[] = {
 
 /* Every counter is in the table: a field added to struct hs_stats without
  * a row would be invisible to every program (test_config compares
- * hs_stats_values_total() with the struct's size). */
+ * hs__stats_values_total() with the struct's size). */
 _Static_assert(sizeof(struct hs_stats) % sizeof(uint64_t) == 0,
                "hs_stats holds uint64_t values only");
 
@@ -125,8 +125,8 @@ HS_EXPORT const hs_stat_info *hs_stat_find(const char *name)
     return i < 0 ? NULL : &rows[i].pub;
 }
 
-size_t hs_stats_values_total(void);
-size_t hs_stats_values_total(void)
+size_t hs__stats_values_total(void);
+size_t hs__stats_values_total(void)
 {
     size_t n = 0;
     for (size_t i = 0; i < N_ROWS; i++)

@@ -61,12 +61,12 @@ static uint64_t name_gen_hash(const hs_mrec *m)
     return mix(h ^ mix(m->generation + 0x9e3779b97f4a7c15ULL));
 }
 
-void hs_view_touch(hs_core *c)
+void hs__view_touch(hs_core *c)
 {
     c->members.changed = true;
 }
 
-const hs_wire_view *hs_view_get(hs_core *c)
+const hs_wire_view *hs__view_get(hs_core *c)
 {
     if (!c->members.changed)
         return &c->view;
@@ -86,23 +86,23 @@ const hs_wire_view *hs_view_get(hs_core *c)
     return &c->view;
 }
 
-bool hs_view_same_members(hs_core *c, const hs_wire_view *v)
+bool hs__view_same_members(hs_core *c, const hs_wire_view *v)
 {
-    const hs_wire_view *mine = hs_view_get(c);
-    /* An answer's view carries the members hash alone (hs_view_put). */
+    const hs_wire_view *mine = hs__view_get(c);
+    /* An answer's view carries the members hash alone (hs__view_put). */
     return v->members == mine->members &&
            (!v->count || v->count == mine->count);
 }
 
-bool hs_view_same_state(hs_core *c, const hs_wire_view *v)
+bool hs__view_same_state(hs_core *c, const hs_wire_view *v)
 {
-    return hs_view_same_members(c, v) && v->state == hs_view_get(c)->state;
+    return hs__view_same_members(c, v) && v->state == hs__view_get(c)->state;
 }
 
-void hs_view_put(hs_core *c, hs_builder *b)
+void hs__view_put(hs_core *c, hs_builder *b)
 {
     b->msg.has_view = true;
-    b->msg.view = *hs_view_get(c);
+    b->msg.view = *hs__view_get(c);
     /* A SYNACK's view only lets the initiator check, on arrival, that
      * positions still mean what they meant when it asked: the members hash
      * does that; the state hash and count would be 11 bytes for nothing. */
@@ -110,7 +110,7 @@ void hs_view_put(hs_core *c, hs_builder *b)
         b->msg.view.state = 0;
         b->msg.view.count = 0;
     }
-    b->used = hs_wire_base_size(&b->msg);
+    b->used = hs__wire_base_size(&b->msg);
 }
 
 /* The version `low` stands for, given ours; 0 when it is not newer. */
@@ -130,23 +130,23 @@ static bool ahead_of(uint64_t mine, uint8_t theirs)
     return d >= 1 && d <= 127;
 }
 
-void hs_beat_seen(hs_core *c, hs_mrec *m, uint64_t v)
+void hs__beat_seen(hs_core *c, hs_mrec *m, uint64_t v)
 {
     if (m->is_self || v <= m->hb_version)
         return;
     /* A leaver's heartbeat stays where it was when we learned the leave: a
      * later one (it beat on in a partition) would tell peers that still
      * hold it dead that it is alive, on its way to left. */
-    if ((m->state == HS_STATE_LEFT && !hs_announce_forced(m)) ||
+    if ((m->state == HS_STATE_LEFT && !hs__announce_forced(m)) ||
         m->state == HS_STATE_REAPED)
         return; /* (a force-left member's own heartbeat still counts) */
     m->hb_version = v;
-    hs_core_evidence(c, m, v);
+    hs__core_evidence(c, m, v);
 }
 
 /* ---- Convictions -------------------------------------------------------- */
 
-void hs_verdict_add(hs_core *c, const hs_mrec *m)
+void hs__verdict_add(hs_core *c, const hs_mrec *m)
 {
     uint32_t slot = 0;
     for (uint32_t i = 0; i < HS_MAX_VERDICTS; i++) {
@@ -172,7 +172,7 @@ static void put_verdicts(hs_core *c, hs_builder *b)
     for (uint32_t i = 0; i < HS_MAX_VERDICTS; i++) {
         if (c->verdicts[i].until <= c->round || !c->verdicts[i].name[0])
             continue;
-        size_t p = hs_members_lower_bound(&c->members, c->verdicts[i].name);
+        size_t p = hs__members_lower_bound(&c->members, c->verdicts[i].name);
         if (p >= c->members.n_sorted ||
             strcmp(c->members.sorted[p]->name, c->verdicts[i].name) != 0 ||
             c->members.sorted[p]->state != HS_STATE_DEAD) {
@@ -191,7 +191,7 @@ static void put_verdicts(hs_core *c, hs_builder *b)
     }
     if (n == 0 || b->cap_pos - w->n < n)
         return;
-    size_t before = hs_wire_beats_size(w);
+    size_t before = hs__wire_beats_size(w);
     uint32_t *dp = b->pos + w->n;
     uint8_t *dl = b->low + w->n;
     memcpy(dp, pos, n * sizeof *pos);
@@ -199,7 +199,7 @@ static void put_verdicts(hs_core *c, hs_builder *b)
     w->dead_pos = dp;
     w->dead_low = dl;
     w->n_dead = n;
-    size_t after = hs_wire_beats_size(w);
+    size_t after = hs__wire_beats_size(w);
     if (b->used + after - before > b->budget) {
         w->n_dead = 0;
         w->dead_pos = NULL;
@@ -219,7 +219,7 @@ static bool follows(hs_core *c, const hs_mrec *m, uint8_t low)
     if (m->state == HS_STATE_SUSPECT)
         return true;
     hs_phi tmp;
-    double phi = hs_phi_value(hs_mrec_phi(m, &tmp), &c->phi, (double)c->now);
+    double phi = hs__phi_value(hs__mrec_phi(m, &tmp), &c->phi, (double)c->now);
     return c->rhythm_known && phi >= c->cfg.phi_threshold * HS_FOLLOW_PHI;
 }
 
@@ -233,7 +233,7 @@ static bool beats_off(const hs_core *c)
     return c->self->state == HS_STATE_LEFT;
 }
 
-void hs_beats_page(hs_core *c, hs_builder *b)
+void hs__beats_page(hs_core *c, hs_builder *b)
 {
     size_t n = c->members.n_sorted;
     hs_wire_beats *w = &b->msg.beats;
@@ -242,7 +242,7 @@ void hs_beats_page(hs_core *c, hs_builder *b)
     /* Fixed part of the Beats message (tags, first, span, length prefixes)
      * at its widest, and a quarter of the room for rumors when a write is
      * being spread. */
-    size_t room = hs_builder_room(b);
+    size_t room = hs__builder_room(b);
     size_t fixed = 2 + 2 * 4 + 1 + 3;
     if (c->members.n_hot_keys && room > 64)
         room -= room / 4;
@@ -270,19 +270,19 @@ void hs_beats_page(hs_core *c, hs_builder *b)
     w->n = len;
     w->pos = b->pos;
     w->low = b->low;
-    b->used += hs_wire_beats_size(w);
+    b->used += hs__wire_beats_size(w);
     c->beats_cursor = first + len >= n ? 0 : (uint32_t)(first + len);
     put_verdicts(c, b);
 }
 
-void hs_beats_answer(hs_core *c, hs_builder *b, const hs_wire_beats *theirs)
+void hs__beats_answer(hs_core *c, hs_builder *b, const hs_wire_beats *theirs)
 {
     size_t n = c->members.n_sorted;
     hs_wire_beats *w = &b->msg.beats;
     uint64_t end = (uint64_t)theirs->first + theirs->span;
     if (end > n || beats_off(c))
         return; /* (end > n cannot happen with equal views: a bad datagram) */
-    size_t room = hs_builder_room(b);
+    size_t room = hs__builder_room(b);
     size_t fixed = 2 + 2 * 4 + 2 * 4;
     if (room <= fixed)
         return;
@@ -321,11 +321,11 @@ void hs_beats_answer(hs_core *c, hs_builder *b, const hs_wire_beats *theirs)
     w->n = k;
     w->pos = k ? b->pos : NULL;
     w->low = k ? b->low : NULL;
-    b->used += hs_wire_beats_size(w);
+    b->used += hs__wire_beats_size(w);
     put_verdicts(c, b);
 }
 
-void hs_beats_apply(hs_core *c, const hs_wire_beats *beats)
+void hs__beats_apply(hs_core *c, const hs_wire_beats *beats)
 {
     size_t n = c->members.n_sorted;
     for (size_t i = 0; i < beats->n; i++) {
@@ -334,7 +334,7 @@ void hs_beats_apply(hs_core *c, const hs_wire_beats *beats)
         hs_mrec *m = c->members.sorted[beats->pos[i]];
         uint64_t v = rebuild(m->hb_version, beats->low[i]);
         if (v)
-            hs_beat_seen(c, m, v);
+            hs__beat_seen(c, m, v);
     }
     for (size_t i = 0; i < beats->n_dead; i++) {
         if (beats->dead_pos[i] >= n)
@@ -350,7 +350,7 @@ void hs_beats_apply(hs_core *c, const hs_wire_beats *beats)
         }
         if (follows(c, m, beats->dead_low[i])) {
             c->stats.convictions_followed++;
-            hs_core_convict(c, m);
+            hs__core_convict(c, m);
         }
     }
 }

@@ -52,7 +52,7 @@ static bool views_complete(const sim_net *net, uint32_t n_up)
 {
     for (uint32_t i = 0; i < net->n; i++)
         if (net->nodes[i].state == SIM_UP &&
-            hs_core_member_count(net->nodes[i].core) < n_up)
+            hs__core_member_count(net->nodes[i].core) < n_up)
             return false;
     return true;
 }
@@ -120,7 +120,7 @@ int sim_converge(const sim_opts *o, sim_rep *r)
         while (net.nodes[w].state != SIM_UP);
         snprintf(value, sizeof value, "%u", t);
         hs_core *core = net.nodes[w].core;
-        if (hs_core_set(core, "k", value, strlen(value), net.now) != HS_OK) {
+        if (hs__core_set(core, "k", value, strlen(value), net.now) != HS_OK) {
             fprintf(stderr, "hearsay-sim: write failed\n");
             return 1;
         }
@@ -257,7 +257,7 @@ int sim_join(const sim_opts *o, sim_rep *r)
     uint64_t limit = t1 + (uint64_t)(limit_s * 1000);
     while (formed && net.now < limit && (!known || !view) && !net.timed_out) {
         sim_run_until(&net, net.now + 100);
-        if (!view && hs_core_member_count(net.nodes[last].core) == net.n)
+        if (!view && hs__core_member_count(net.nodes[last].core) == net.n)
             view = net.now;
         if (!known) {
             bool all = true;

@@ -8,7 +8,7 @@
  *
  * Heartbeat inter-arrival times are measured as the detector sees them:
  * after every datagram a node takes in, each member with a version above
- * any the node had seen (hs_core_evidence) had an arrival, and the time
+ * any the node had seen (hs__core_evidence) had an arrival, and the time
  * since its previous arrival at that node is a sample. That is the rhythm phi
  * is fitted to, so its mean, spread and tail are what the detector defaults
  * must be chosen from.
@@ -60,7 +60,7 @@ static uint32_t name_index(const char *name)
     return (uint32_t)strtoul(name + 5, NULL, 10);
 }
 
-/* Reads the observer's versions (hs_core_member_versions_at): the
+/* Reads the observer's versions (hs__core_member_versions_at): the
  * member queries would evaluate phi for every member after every
  * datagram. */
 static void hb_observe(hbmeter *h, const sim_net *net, uint32_t obs)
@@ -69,13 +69,13 @@ static void hb_observe(hbmeter *h, const sim_net *net, uint32_t obs)
         return;
     const hs_core *c = net->nodes[obs].core;
     hs_member_versions mv, *m = &mv;
-    for (size_t k = 0; hs_core_member_versions_at(c, k, m) == HS_OK; k++) {
+    for (size_t k = 0; hs__core_member_versions_at(c, k, m) == HS_OK; k++) {
         uint32_t j = name_index(m->name);
         if (m->is_self || j >= h->n)
             continue;
         size_t p = (size_t)obs * h->n + j;
         /* An arrival for the detector: a version above any seen before
-         * (hs_core_evidence), by a delta or a digest line. */
+         * (hs__core_evidence), by a delta or a digest line. */
         if (m->seen_version <= h->last_hb[p])
             continue;
         if (h->last_at[p]) {
@@ -586,7 +586,7 @@ int sim_pause(const sim_opts *o, sim_rep *r)
     span(&net, w.fail_at, tp, is_other, &w, &d_first, &d_all);
     span(&net, w.recover_at, tr, is_other, &w, &rc_first, &rc_all);
     rc_all = back ? (double)(back - tr) / 1000.0 : NAN;
-    const hs_core_stats *ps = hs_core_stats_get(net.nodes[p].core);
+    const hs_core_stats *ps = hs__core_stats_get(net.nodes[p].core);
     sim_report_head(r, o);
     sim_rep_num(r, "pause_s", pause_s);
     sim_rep_num(r, "detect_first_s", d_first);

@@ -417,8 +417,8 @@ int main(int argc, char **argv)
     if (!rate_set)
         o.rate = strcmp(o.scenario, "churn") == 0 ? 0.1 : 1.0;
     /* As the runtime does (hs_node_new). */
-    hs_core_config_scale_timing(&o.core);
-    if (hs_core_config_check(&o.core) != HS_OK)
+    hs__core_config_scale_timing(&o.core);
+    if (hs__core_config_check(&o.core) != HS_OK)
         return bad("(core config)", NULL,
                    "the cores would not run with these settings");
 

@@ -230,7 +230,7 @@ void sim_net_free(sim_net *net)
 {
     if (net->nodes) {
         for (uint32_t i = 0; i < net->n; i++) {
-            hs_core_free(net->nodes[i].core);
+            hs__core_free(net->nodes[i].core);
             free_held(&net->nodes[i]);
             free(net->nodes[i].held);
         }
@@ -340,7 +340,7 @@ static void drain(sim_net *net, uint32_t i)
 {
     sim_node *nd = &net->nodes[i];
     hs_datagram d;
-    while (hs_core_next_datagram(nd->core, &d)) {
+    while (hs__core_next_datagram(nd->core, &d)) {
         net->stats.msgs_sent++;
         net->stats.bytes_sent += d.len;
         nd->msgs_sent++;
@@ -368,7 +368,7 @@ static void drain(sim_net *net, uint32_t i)
         }
     }
     hs_core_event ev;
-    while (hs_core_next_event(nd->core, &ev))
+    while (hs__core_next_event(nd->core, &ev))
         if (net->hooks.on_event)
             net->hooks.on_event(net, i, &ev, net->hooks.arg);
 }
@@ -379,7 +379,7 @@ static void reschedule(sim_net *net, uint32_t i)
     sim_node *nd = &net->nodes[i];
     if (nd->state != SIM_UP)
         return;
-    uint64_t d = hs_core_next_deadline(nd->core);
+    uint64_t d = hs__core_next_deadline(nd->core);
     if (d != nd->sched) {
         nd->sched = d;
         heap_push(net, d, EV_TICK, i, NULL);
@@ -404,7 +404,7 @@ void sim_node_rename(sim_net *net, uint32_t i, const char *name)
 bool sim_node_start(sim_net *net, uint32_t i, uint64_t generation)
 {
     sim_node *nd = &net->nodes[i];
-    hs_core_free(nd->core);
+    hs__core_free(nd->core);
     nd->core = NULL;
     free_held(nd);
     hs_core_config cfg = net->cfg;
@@ -416,13 +416,13 @@ bool sim_node_start(sim_net *net, uint32_t i, uint64_t generation)
     cfg.seed = splitmix(&s);
     if (net->hooks.tweak)
         net->hooks.tweak(net, i, &cfg, net->hooks.arg);
-    if (hs_core_new(&cfg, net->now, &nd->core) != HS_OK) {
+    if (hs__core_new(&cfg, net->now, &nd->core) != HS_OK) {
         net->oom = true;
         return false;
     }
     for (uint32_t k = 0; k < net->n_seeds; k++)
         if (k != i)
-            hs_core_add_seed(nd->core, net->nodes[k].addr);
+            hs__core_add_seed(nd->core, net->nodes[k].addr);
     nd->generation = generation;
     nd->state = SIM_UP;
     nd->sched = UINT64_MAX;
@@ -459,7 +459,7 @@ void sim_node_pause(sim_net *net, uint32_t i)
 static void deliver(sim_net *net, sim_pkt *p)
 {
     sim_node *nd = &net->nodes[p->to];
-    hs_core_receive(nd->core, net->now, net->nodes[p->from].addr, p->data,
+    hs__core_receive(nd->core, net->now, net->nodes[p->from].addr, p->data,
                     p->len);
     net->stats.msgs_delivered++;
     net->stats.bytes_delivered += p->len;
@@ -477,7 +477,7 @@ void sim_node_resume(sim_net *net, uint32_t i)
     nd->state = SIM_UP;
     /* The loop wakes up late: timers first (the core notices the gap and
      * forgives its peers), then whatever the socket kept, in order. */
-    hs_core_tick(nd->core, net->now);
+    hs__core_tick(nd->core, net->now);
     net->stats.ticks++;
     drain(net, i);
     for (uint32_t k = 0; k < nd->n_held && nd->state == SIM_UP; k++) {
@@ -503,13 +503,13 @@ static bool seed_flush(sim_net *net, hs_wire_msg *msg, uint8_t *buf, size_t cap)
     size_t len = 0;
     if (msg->n_deltas == 0)
         return true;
-    if (hs_wire_encode(msg, buf, cap, &len) != HS_OK)
+    if (hs__wire_encode(msg, buf, cap, &len) != HS_OK)
         return false;
     for (uint32_t i = 0; i < net->n; i++) {
         sim_node *nd = &net->nodes[i];
         if (nd->state != SIM_UP)
             continue;
-        hs_core_receive(nd->core, net->now, "", buf, len);
+        hs__core_receive(nd->core, net->now, "", buf, len);
         drain(net, i);
     }
     msg->n_deltas = 0;
@@ -530,7 +530,7 @@ bool sim_seed_views(sim_net *net)
             continue;
         n_up++;
         hs_member_info info;
-        if (hs_core_member_get(nd->core, nd->name, net->now, &info) != HS_OK ||
+        if (hs__core_member_get(nd->core, nd->name, net->now, &info) != HS_OK ||
             info.n_keys != 0 || info.max_version > 1) {
             ok = false; /* only fresh cores can be described this way */
             break;
@@ -550,11 +550,11 @@ bool sim_seed_views(sim_net *net)
                        .range_lo = "",
                        .range_hi = "",
                        .deltas = ds};
-    size_t base = ok ? hs_wire_base_size(&msg) : 0, used = base;
+    size_t base = ok ? hs__wire_base_size(&msg) : 0, used = base;
     for (uint32_t i = 0; ok && i < net->n; i++) {
         if (net->nodes[i].state != SIM_UP)
             continue;
-        size_t sz = hs_wire_delta_size(&sm[i].d);
+        size_t sz = hs__wire_delta_size(&sm[i].d);
         if (used + sz > cap) {
             ok = seed_flush(net, &msg, buf, cap);
             used = base;
@@ -567,7 +567,7 @@ bool sim_seed_views(sim_net *net)
     for (uint32_t i = 0; ok && i < net->n; i++) {
         if (net->nodes[i].state != SIM_UP)
             continue;
-        if (hs_core_member_count(net->nodes[i].core) != n_up)
+        if (hs__core_member_count(net->nodes[i].core) != n_up)
             ok = false;
         reschedule(net, i);
     }
@@ -648,7 +648,7 @@ uint64_t sim_run_until(sim_net *net, uint64_t until)
             if (nd->state != SIM_UP || nd->sched != e.at)
                 break; /* stale entry */
             nd->sched = UINT64_MAX;
-            hs_core_tick(nd->core, net->now);
+            hs__core_tick(nd->core, net->now);
             net->stats.ticks++;
             drain(net, e.node);
             reschedule(net, e.node);
@@ -677,6 +677,6 @@ bool sim_view(const sim_net *net, uint32_t i, uint32_t j, hs_member_info *out)
     const sim_node *a = &net->nodes[i];
     if (!a->core)
         return false;
-    return hs_core_member_get(a->core, net->nodes[j].name, net->now, out) ==
+    return hs__core_member_get(a->core, net->nodes[j].name, net->now, out) ==
            HS_OK;
 }

@@ -16,7 +16,7 @@ void sim_opts_init(sim_opts *o)
     o->nodes = 128;
     o->seed = 1;
     o->trials = 0; /* per-scenario default */
-    hs_core_config_init(&o->core);
+    hs__core_config_init(&o->core);
     o->core.cluster = "sim";
     /* Overwritten per node; set so the template passes the config check. */
     o->core.name = "node-00000";
@@ -82,7 +82,7 @@ void sim_report_tail(sim_rep *r, const sim_net *net, const sim_opts *o,
     for (uint32_t i = 0; i < net->n; i++) {
         if (!net->nodes[i].core)
             continue;
-        const hs_core_stats *cs = hs_core_stats_get(net->nodes[i].core);
+        const hs_core_stats *cs = hs__core_stats_get(net->nodes[i].core);
         for (int t = 0; t < HS_EVENT_TYPES; t++)
             ev[t] += cs->events[t];
         gaps += cs->deltas_gap;

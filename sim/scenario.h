@@ -24,7 +24,7 @@ typedef struct sim_opts {
     uint32_t trials;
     bool json;
 
-    /* The cores' configuration (hs_core_config_init() defaults unless
+    /* The cores' configuration (hs__core_config_init() defaults unless
      * given on the command line). */
     hs_core_config core;
 

@@ -6,7 +6,7 @@
  * unit tests (tests/unit/test_core.c) both run their cores on it.
  *
  * Nothing here models the protocol. Every node is an hs_core created with
- * hs_core_new(); the simulator only does what a runtime does — hands a core
+ * hs__core_new(); the simulator only does what a runtime does — hands a core
  * the time, carries the datagrams it emits to the core they are addressed
  * to, collects its events — except that time is virtual and the network
  * is a set of rules: per-link loss, delay, jitter, duplication and
@@ -14,7 +14,7 @@
  * crashes, restarts with a new generation, and pauses of one node's loop.
  *
  * Everything is driven by one binary heap of timed events (packet
- * deliveries, node deadlines from hs_core_next_deadline(), scenario
+ * deliveries, node deadlines from hs__core_next_deadline(), scenario
  * callbacks), ordered by (time, insertion sequence): the same seed and the
  * same calls give the same run, bit for bit.
  *
@@ -188,7 +188,7 @@ void sim_heal(sim_net *net);
  * come out complete. */
 bool sim_seed_views(sim_net *net);
 
-/* After calling node i's core directly (hs_core_set(), hs_core_leave()):
+/* After calling node i's core directly (hs__core_set(), hs__core_leave()):
  * collects what it queued and re-reads its deadline. */
 void sim_node_touch(sim_net *net, uint32_t i);
 

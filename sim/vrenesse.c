@@ -196,7 +196,7 @@ static bool vr_write(vr *x, uint32_t q, uint16_t k, uint64_t t_rel)
     hs_core *core = x->net->nodes[q].core;
     char val[24];
     snprintf(val, sizeof val, "%llu", (unsigned long long)t_rel);
-    if (hs_core_set(core, x->keyname[k], val, strlen(val), x->net->now) !=
+    if (hs__core_set(core, x->keyname[k], val, strlen(val), x->net->now) !=
         HS_OK)
         return false;
     sim_node_touch(x->net, q);

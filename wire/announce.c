@@ -61,7 +61,7 @@ static hs_err judge(const hs_pb_announce *pb)
     return pb->seq == 0 ? HS_EMALFORMED : HS_OK;
 }
 
-hs_err hs_wire_announce_decode(const uint8_t *buf, size_t len,
+hs_err hs__wire_announce_decode(const uint8_t *buf, size_t len,
                                hs_wire_announce *out)
 {
     memset(out, 0, sizeof *out);
@@ -99,7 +99,7 @@ hs_err hs_wire_announce_decode(const uint8_t *buf, size_t len,
     return err;
 }
 
-hs_err hs_wire_announce_encode(const hs_wire_announce *a, uint8_t *buf,
+hs_err hs__wire_announce_encode(const hs_wire_announce *a, uint8_t *buf,
                                size_t cap, size_t *len)
 {
     *len = 0;

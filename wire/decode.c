@@ -1,5 +1,5 @@
 /*
- * wire/decode.c — hs_wire_decode(): bytes from the network to an
+ * wire/decode.c — hs__wire_decode(): bytes from the network to an
  * hs_wire_msg, or a precise reason why not.
  *
  * The order of work is the order of cost. The 4-byte header rejects foreign
@@ -105,7 +105,7 @@ static bool block_size(const hs_pb_envelope *env, size_t n_entries, size_t *out)
     size_t n_digest, size = sizeof(hs_wire_msg);
     bool ok = true;
 
-    hs_wire__body_parts(env, &parts);
+    hs__wire__body_parts(env, &parts);
     hs_pb_delta *const *deltas = parts.deltas;
     size_t n_deltas = parts.n_deltas;
     const hs_pb_digest *digest = parts.digest;
@@ -179,7 +179,7 @@ static void read_positions(const ProtobufCBinaryData *gaps, uint32_t first,
     const uint8_t *p = gaps->data, *end = p + gaps->len;
     uint32_t next = first, g = 0;
     for (size_t i = 0; p < end; i++) {
-        hs_wire__varint32(&p, end, &g);
+        hs__wire__varint32(&p, end, &g);
         pos[i] = next + g;
         next = pos[i] + 1;
     }
@@ -227,7 +227,7 @@ static hs_wire_msg *copy_out(const hs_pb_envelope *env, size_t n_entries)
     char *base = malloc(size);
     if (base == NULL)
         return NULL;
-    hs_wire__body_parts(env, &parts);
+    hs__wire__body_parts(env, &parts);
     hs_pb_delta *const *pdeltas = parts.deltas;
     size_t n_deltas = parts.n_deltas;
     const hs_pb_digest *pdigest = parts.digest;
@@ -250,7 +250,7 @@ static hs_wire_msg *copy_out(const hs_pb_envelope *env, size_t n_entries)
     strings s = {(char *)(low + n_low + n_dead)};
 
     static const ProtobufCBinaryData empty = {0, NULL};
-    msg->type = hs_wire__body_type(env);
+    msg->type = hs__wire__body_type(env);
     msg->cluster = copy_str(&s, &env->cluster);
     msg->sender.name = copy_str(&s, &env->sender->name);
     msg->sender.generation = env->sender->generation;
@@ -321,7 +321,7 @@ static bool same_cluster(const ProtobufCBinaryData *got, const char *want)
     return got->len == n && memcmp(got->data, want, n) == 0;
 }
 
-hs_err hs_wire_decode(const uint8_t *buf, size_t len, const char *cluster,
+hs_err hs__wire_decode(const uint8_t *buf, size_t len, const char *cluster,
                       size_t max_datagram, hs_wire_msg **out)
 {
     bool sealed;
@@ -331,7 +331,7 @@ hs_err hs_wire_decode(const uint8_t *buf, size_t len, const char *cluster,
         return HS_EINVAL;
     *out = NULL;
 
-    err = hs_wire_check_header(buf, len, &sealed);
+    err = hs__wire_check_header(buf, len, &sealed);
     if (err != HS_OK)
         return err;
     if (sealed)
@@ -351,7 +351,7 @@ hs_err hs_wire_decode(const uint8_t *buf, size_t len, const char *cluster,
         return b.over ? HS_ETOOBIG : b.oom ? HS_ENOMEM : HS_EMALFORMED;
 
     size_t n_entries;
-    err = hs_wire__validate(env, &n_entries);
+    err = hs__wire__validate(env, &n_entries);
     if (err == HS_OK && !same_cluster(&env->cluster, cluster))
         err = HS_ECLUSTER;
     if (err == HS_OK) {
@@ -363,7 +363,7 @@ hs_err hs_wire_decode(const uint8_t *buf, size_t len, const char *cluster,
     return err;
 }
 
-void hs_wire_msg_free(hs_wire_msg *msg)
+void hs__wire_msg_free(hs_wire_msg *msg)
 {
     free(msg);
 }

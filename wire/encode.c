@@ -1,8 +1,8 @@
 /*
- * wire/encode.c — hs_wire_encode(): an hs_wire_msg to a datagram.
+ * wire/encode.c — hs__wire_encode(): an hs_wire_msg to a datagram.
  *
  * The message is mirrored into protobuf-c structs that point at the
- * caller's strings (nothing is copied), judged by hs_wire__validate() — the
+ * caller's strings (nothing is copied), judged by hs__wire__validate() — the
  * same function decode runs — and packed after the 4-byte header. A message
  * decode would refuse is a bug at the sender, so it fails here with
  * HS_EINVAL instead of leaving as a datagram every peer drops.
@@ -325,7 +325,7 @@ static hs_err build(const hs_wire_msg *m, mirror *mr)
     return HS_OK;
 }
 
-hs_err hs_wire_encode(const hs_wire_msg *msg, uint8_t *buf, size_t cap,
+hs_err hs__wire_encode(const hs_wire_msg *msg, uint8_t *buf, size_t cap,
                       size_t *out_len)
 {
     mirror mr;
@@ -342,14 +342,14 @@ hs_err hs_wire_encode(const hs_wire_msg *msg, uint8_t *buf, size_t cap,
     if (err != HS_OK)
         return err;
 
-    if (hs_wire__validate(&mr.env, &n_entries) != HS_OK) {
+    if (hs__wire__validate(&mr.env, &n_entries) != HS_OK) {
         err = HS_EINVAL;
         goto done;
     }
     /* Past the largest UDP payload no receiver would take it, whatever the
      * buffer: to the caller that is "does not fit", like a small buffer.
      * protobuf-c's own count is the one trusted with the buffer; that it
-     * equals hs_wire_encoded_size() is pinned by the tests. */
+     * equals hs__wire_encoded_size() is pinned by the tests. */
     size = hearsay__v2__envelope__get_packed_size(&mr.env) + HS_WIRE_HEADER_LEN;
     if (size > cap || size > HS_WIRE_MAX_DATAGRAM) {
         err = HS_ENOSPC;

@@ -26,7 +26,7 @@ struct hs_keyring {
 
 /* ---- Keyring ------------------------------------------------------------ */
 
-hs_err hs_keyring_new(hs_keyring **out)
+hs_err hs__keyring_new(hs_keyring **out)
 {
     *out = NULL;
     if (sodium_init() < 0)
@@ -38,7 +38,7 @@ hs_err hs_keyring_new(hs_keyring **out)
     return HS_OK;
 }
 
-void hs_keyring_free(hs_keyring *kr)
+void hs__keyring_free(hs_keyring *kr)
 {
     if (!kr)
         return;
@@ -93,7 +93,7 @@ static hs_err add_key(hs_keyring *kr, const uint8_t key[HS_KEY_BYTES])
     return HS_OK;
 }
 
-hs_err hs_keyring_parse(const char *text, size_t len, hs_keyring **out,
+hs_err hs__keyring_parse(const char *text, size_t len, hs_keyring **out,
                         int *line)
 {
     *out = NULL;
@@ -102,7 +102,7 @@ hs_err hs_keyring_parse(const char *text, size_t len, hs_keyring **out,
     if (len > HS_KEYRING_MAX_TEXT)
         return HS_ETOOBIG;
     hs_keyring *kr;
-    hs_err err = hs_keyring_new(&kr);
+    hs_err err = hs__keyring_new(&kr);
     if (err != HS_OK)
         return err;
     size_t pos = 0;
@@ -144,11 +144,11 @@ hs_err hs_keyring_parse(const char *text, size_t len, hs_keyring **out,
 fail:
     if (line)
         *line = lineno;
-    hs_keyring_free(kr);
+    hs__keyring_free(kr);
     return err;
 }
 
-hs_err hs_keyring_key(const hs_keyring *kr, size_t i, char *buf, size_t cap)
+hs_err hs__keyring_key(const hs_keyring *kr, size_t i, char *buf, size_t cap)
 {
     if (i >= kr->n)
         return HS_ENOTFOUND;
@@ -159,7 +159,7 @@ hs_err hs_keyring_key(const hs_keyring *kr, size_t i, char *buf, size_t cap)
     return HS_OK;
 }
 
-hs_err hs_keyring_key_id(const hs_keyring *kr, size_t i,
+hs_err hs__keyring_key_id(const hs_keyring *kr, size_t i,
                          uint8_t id[HS_KEYID_BYTES])
 {
     if (i >= kr->n)
@@ -168,7 +168,7 @@ hs_err hs_keyring_key_id(const hs_keyring *kr, size_t i,
     return HS_OK;
 }
 
-hs_err hs_keyring_format(const hs_keyring *kr, char *buf, size_t cap,
+hs_err hs__keyring_format(const hs_keyring *kr, char *buf, size_t cap,
                          size_t *len)
 {
     size_t need = kr->n * B64_LEN; /* 44 chars + '\n' per key */
@@ -177,7 +177,7 @@ hs_err hs_keyring_format(const hs_keyring *kr, char *buf, size_t cap,
         return HS_ENOSPC;
     char *p = buf;
     for (size_t i = 0; i < kr->n; i++) {
-        hs_keyring_key(kr, i, p, B64_LEN);
+        hs__keyring_key(kr, i, p, B64_LEN);
         p += B64_LEN - 1;
         *p++ = '\n';
     }
@@ -185,12 +185,12 @@ hs_err hs_keyring_format(const hs_keyring *kr, char *buf, size_t cap,
     return HS_OK;
 }
 
-size_t hs_keyring_count(const hs_keyring *kr)
+size_t hs__keyring_count(const hs_keyring *kr)
 {
     return kr->n;
 }
 
-hs_err hs_keyring_add(hs_keyring *kr, const char *b64)
+hs_err hs__keyring_add(hs_keyring *kr, const char *b64)
 {
     uint8_t key[HS_KEY_BYTES];
     if (!b64 || !decode_key(b64, strlen(b64), key))
@@ -200,7 +200,7 @@ hs_err hs_keyring_add(hs_keyring *kr, const char *b64)
     return err;
 }
 
-hs_err hs_keyring_use(hs_keyring *kr, const char *b64)
+hs_err hs__keyring_use(hs_keyring *kr, const char *b64)
 {
     uint8_t key[HS_KEY_BYTES];
     if (!b64 || !decode_key(b64, strlen(b64), key))
@@ -216,7 +216,7 @@ hs_err hs_keyring_use(hs_keyring *kr, const char *b64)
     return HS_OK;
 }
 
-hs_err hs_keyring_remove(hs_keyring *kr, const char *b64)
+hs_err hs__keyring_remove(hs_keyring *kr, const char *b64)
 {
     uint8_t key[HS_KEY_BYTES];
     if (!b64 || !decode_key(b64, strlen(b64), key))
@@ -277,12 +277,12 @@ static uint64_t get_le64(const uint8_t *p)
     return v;
 }
 
-hs_err hs_seal(const hs_keyring *kr, const char *cluster, uint64_t now_ms,
+hs_err hs__seal(const hs_keyring *kr, const char *cluster, uint64_t now_ms,
                const uint8_t *in, size_t len, uint8_t *out, size_t cap,
                size_t *out_len)
 {
     bool sealed;
-    hs_err err = hs_wire_check_header(in, len, &sealed);
+    hs_err err = hs__wire_check_header(in, len, &sealed);
     if (err != HS_OK)
         return err;
     if (sealed)
@@ -339,7 +339,7 @@ struct hs_replay {
     unsigned char hash_key[crypto_shorthash_KEYBYTES];
 };
 
-hs_err hs_replay_new(uint32_t window_ms, uint32_t capacity, hs_replay **out)
+hs_err hs__replay_new(uint32_t window_ms, uint32_t capacity, hs_replay **out)
 {
     *out = NULL;
     if (capacity == 0 || capacity > (1u << 24))
@@ -360,14 +360,14 @@ hs_err hs_replay_new(uint32_t window_ms, uint32_t capacity, hs_replay **out)
     r->fifo = calloc(capacity, sizeof *r->fifo);
     r->index = calloc(r->idx_cap, sizeof *r->index);
     if (!r->fifo || !r->index) {
-        hs_replay_free(r);
+        hs__replay_free(r);
         return HS_ENOMEM;
     }
     *out = r;
     return HS_OK;
 }
 
-void hs_replay_free(hs_replay *r)
+void hs__replay_free(hs_replay *r)
 {
     if (!r)
         return;
@@ -376,7 +376,7 @@ void hs_replay_free(hs_replay *r)
     free(r);
 }
 
-uint64_t hs_replay_evicted_early(const hs_replay *r)
+uint64_t hs__replay_evicted_early(const hs_replay *r)
 {
     return r->evicted_early;
 }
@@ -405,7 +405,7 @@ static bool idx_has(const hs_replay *r, uint64_t fp)
     }
 }
 
-size_t hs_replay_probes(const hs_replay *r, uint64_t fp)
+size_t hs__replay_probes(const hs_replay *r, uint64_t fp)
 {
     size_t n = 1;
     for (uint32_t i = idx_home(r, fp);; i = (i + 1) & (r->idx_cap - 1), n++)
@@ -470,12 +470,12 @@ static void replay_add(hs_replay *r, uint64_t fp, uint64_t stamp)
     idx_put(r, fp);
 }
 
-hs_err hs_open(const hs_keyring *kr, hs_replay *replay, const char *cluster,
+hs_err hs__open(const hs_keyring *kr, hs_replay *replay, const char *cluster,
                uint64_t now_ms, const uint8_t *in, size_t len, uint8_t *out,
                size_t cap, size_t *out_len)
 {
     bool sealed;
-    hs_err err = hs_wire_check_header(in, len, &sealed);
+    hs_err err = hs__wire_check_header(in, len, &sealed);
     if (err != HS_OK)
         return err;
     if (!sealed)

@@ -57,9 +57,9 @@ typedef struct hs_keyring hs_keyring;
 
 /* An empty keyring (seals nothing until a key is added). HS_ENOMEM, or
  * HS_EIO if libsodium cannot initialise. */
-hs_err hs_keyring_new(hs_keyring **out);
+hs_err hs__keyring_new(hs_keyring **out);
 /* Wipes the keys from memory and frees. */
-void hs_keyring_free(hs_keyring *kr);
+void hs__keyring_free(hs_keyring *kr);
 
 /* Parses the keyring file format: one base64 key (32 bytes, standard
  * alphabet with padding) per line, the first the primary; blank lines and
@@ -68,13 +68,13 @@ void hs_keyring_free(hs_keyring *kr);
  * base64 key, a wrong length, a duplicate), HS_ETOOBIG (text over
  * HS_KEYRING_MAX_TEXT or more than HS_KEYRING_MAX keys), HS_ENOTFOUND (no
  * key at all). */
-hs_err hs_keyring_parse(const char *text, size_t len, hs_keyring **out,
+hs_err hs__keyring_parse(const char *text, size_t len, hs_keyring **out,
                         int *line);
 
 /* Writes the keyring in the file format (primary first, one key per line,
  * newline-terminated). HS_ENOSPC if cap is too small; *len gets the length
  * needed either way. */
-hs_err hs_keyring_format(const hs_keyring *kr, char *buf, size_t cap,
+hs_err hs__keyring_format(const hs_keyring *kr, char *buf, size_t cap,
                          size_t *len);
 
 /* Key management. A key is named by its base64 text. `add` appends (HS_OK
@@ -83,29 +83,29 @@ hs_err hs_keyring_format(const hs_keyring *kr, char *buf, size_t cap,
  * `remove` drops a key (HS_ENOTFOUND; HS_ESTATE for the primary — make
  * another primary first, so a node never stops sealing). HS_EINVAL for text
  * that is not a base64 32-byte key. */
-hs_err hs_keyring_add(hs_keyring *kr, const char *b64);
-hs_err hs_keyring_use(hs_keyring *kr, const char *b64);
-hs_err hs_keyring_remove(hs_keyring *kr, const char *b64);
+hs_err hs__keyring_add(hs_keyring *kr, const char *b64);
+hs_err hs__keyring_use(hs_keyring *kr, const char *b64);
+hs_err hs__keyring_remove(hs_keyring *kr, const char *b64);
 
-size_t hs_keyring_count(const hs_keyring *kr);
+size_t hs__keyring_count(const hs_keyring *kr);
 
 /* The base64 text of key i (0 = primary) into buf (45 bytes suffice).
  * HS_ENOTFOUND past the end. */
-hs_err hs_keyring_key(const hs_keyring *kr, size_t i, char *buf, size_t cap);
+hs_err hs__keyring_key(const hs_keyring *kr, size_t i, char *buf, size_t cap);
 
 /* The 4-byte id of key i, as sealed datagrams carry it in clear.
  * HS_ENOTFOUND past the end. */
-hs_err hs_keyring_key_id(const hs_keyring *kr, size_t i,
+hs_err hs__keyring_key_id(const hs_keyring *kr, size_t i,
                          uint8_t id[HS_KEYID_BYTES]);
 
 /* A fresh random key as base64 text (45 bytes suffice). */
 hs_err hs_key_generate(char *buf, size_t cap);
 
-/* Seals a plaintext datagram (header with flags 0, as hs_wire_encode
+/* Seals a plaintext datagram (header with flags 0, as hs__wire_encode
  * writes it) with the primary key. `now_ms` is wall-clock time (Unix ms).
  * HS_ESTATE with an empty keyring, HS_EMAGIC/HS_ETRUNCATED for a bad
  * plaintext, HS_ENOSPC if out is smaller than len + HS_SEAL_OVERHEAD. */
-hs_err hs_seal(const hs_keyring *kr, const char *cluster, uint64_t now_ms,
+hs_err hs__seal(const hs_keyring *kr, const char *cluster, uint64_t now_ms,
                const uint8_t *in, size_t len, uint8_t *out, size_t cap,
                size_t *out_len);
 
@@ -114,24 +114,24 @@ hs_err hs_seal(const hs_keyring *kr, const char *cluster, uint64_t now_ms,
  * remembered (up to `capacity`, oldest forgotten first). */
 typedef struct hs_replay hs_replay;
 
-hs_err hs_replay_new(uint32_t window_ms, uint32_t capacity, hs_replay **out);
-void hs_replay_free(hs_replay *r);
+hs_err hs__replay_new(uint32_t window_ms, uint32_t capacity, hs_replay **out);
+void hs__replay_free(hs_replay *r);
 /* Nonces forgotten before their window ran out (a flood filled the cache):
  * the count of boxes whose replay could no longer be detected. */
-uint64_t hs_replay_evicted_early(const hs_replay *r);
+uint64_t hs__replay_evicted_early(const hs_replay *r);
 /* Index slots a lookup of nonce fingerprint fp inspects, the one that ends
  * it included: what a flood of chosen nonces would drive up
  * (tests/unit/test_replay.c counts it). */
-size_t hs_replay_probes(const hs_replay *r, uint64_t fp);
+size_t hs__replay_probes(const hs_replay *r, uint64_t fp);
 
 /* Opens a sealed datagram into a plaintext one (flags 0) that
- * hs_wire_decode accepts. `replay` may be NULL (no replay check).
+ * hs__wire_decode accepts. `replay` may be NULL (no replay check).
  * Errors: HS_ETRUNCATED, HS_EMAGIC, HS_EVERSION (header), HS_EINVAL (not
  * sealed), HS_EKEY (key id not in the ring), HS_EAUTH (does not
  * authenticate: wrong key, wrong cluster, tampered), HS_EREPLAY (outside the
  * window or seen before), HS_ENOSPC (out too small). Nothing is written to
  * the replay cache unless the box authenticates. */
-hs_err hs_open(const hs_keyring *kr, hs_replay *replay, const char *cluster,
+hs_err hs__open(const hs_keyring *kr, hs_replay *replay, const char *cluster,
                uint64_t now_ms, const uint8_t *in, size_t len, uint8_t *out,
                size_t cap, size_t *out_len);
 

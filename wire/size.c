@@ -9,7 +9,7 @@
  *   - a sub-message is sent when present, as tag + varint length + body;
  *   - varints take 7 bits per byte.
  *
- * hs_wire_encoded_size() is exact (the tests compare it with protobuf-c's
+ * hs__wire_encoded_size() is exact (the tests compare it with protobuf-c's
  * count for random messages). The per-item functions feed a greedy packer:
  * each counts its own tag and length prefix, and a sub-message whose body
  * grows as items are added (the envelope's body, a digest, a delta) has its
@@ -86,7 +86,7 @@ static size_t beats_body(const hs_wire_beats *b)
            f_bytes(gaps_len(b->dead_pos, b->n_dead, 0)) + f_bytes(b->n_dead);
 }
 
-size_t hs_wire_beats_size(const hs_wire_beats *b)
+size_t hs__wire_beats_size(const hs_wire_beats *b)
 {
     if (!b->n && !b->span && !b->n_dead)
         return 0;
@@ -100,7 +100,7 @@ static size_t view_fields(const hs_wire_msg *m)
         return 0;
     size_t v = f_fixed64(m->view.members) + f_fixed64(m->view.state) +
                f_u64(m->view.count);
-    return f_msg(v) + hs_wire_beats_size(&m->beats);
+    return f_msg(v) + hs__wire_beats_size(&m->beats);
 }
 
 static size_t sender_body(const hs_wire_sender *s)
@@ -181,13 +181,13 @@ static size_t body(const hs_wire_msg *m)
     }
 }
 
-size_t hs_wire_encoded_size(const hs_wire_msg *msg)
+size_t hs__wire_encoded_size(const hs_wire_msg *msg)
 {
     return HS_WIRE_HEADER_LEN + f_bytes(slen(msg->cluster)) +
            f_msg(sender_body(&msg->sender)) + f_msg(body(msg));
 }
 
-size_t hs_wire_base_size(const hs_wire_msg *msg)
+size_t hs__wire_base_size(const hs_wire_msg *msg)
 {
     size_t n = 0;
     /* The view is fixed once the message starts; beats, deltas and digest
@@ -219,17 +219,17 @@ size_t hs_wire_base_size(const hs_wire_msg *msg)
            f_msg(sender_body(&msg->sender)) + f_msg_wide(n);
 }
 
-size_t hs_wire_digest_entry_size(const hs_wire_digest_entry *e)
+size_t hs__wire_digest_entry_size(const hs_wire_digest_entry *e)
 {
     return f_msg(digest_entry_body(e));
 }
 
-size_t hs_wire_delta_size(const hs_wire_delta *d)
+size_t hs__wire_delta_size(const hs_wire_delta *d)
 {
     return f_msg_wide(delta_head_body(d));
 }
 
-size_t hs_wire_entry_size(const hs_wire_entry *e)
+size_t hs__wire_entry_size(const hs_wire_entry *e)
 {
     return f_msg(entry_body(e));
 }

@@ -1,6 +1,6 @@
 /*
  * wire/wire.c — the rules of the datagram format: the 4-byte header, what a
- * valid name is, and hs_wire__validate(), the single judge of an Envelope
+ * valid name is, and hs__wire__validate(), the single judge of an Envelope
  * that decode.c runs on every received datagram and encode.c on every
  * message before it leaves.
  *
@@ -14,7 +14,7 @@
 
 #include "wire/wire_int.h"
 
-hs_err hs_wire_check_header(const uint8_t *buf, size_t len, bool *sealed)
+hs_err hs__wire_check_header(const uint8_t *buf, size_t len, bool *sealed)
 {
     if (sealed)
         *sealed = false;
@@ -31,7 +31,7 @@ hs_err hs_wire_check_header(const uint8_t *buf, size_t len, bool *sealed)
     return HS_OK;
 }
 
-bool hs_wire_valid_name(const char *s, size_t max)
+bool hs__wire_valid_name(const char *s, size_t max)
 {
     if (s == NULL || s[0] == '\0')
         return false;
@@ -46,7 +46,7 @@ bool hs_wire_valid_name(const char *s, size_t max)
     return false;
 }
 
-const char *hs_wire_type_name(int type)
+const char *hs__wire_type_name(int type)
 {
     switch (type) {
     case HS_WIRE_SYN:
@@ -64,7 +64,7 @@ const char *hs_wire_type_name(int type)
     }
 }
 
-hs_wire_type hs_wire__body_type(const hs_pb_envelope *env)
+hs_wire_type hs__wire__body_type(const hs_pb_envelope *env)
 {
     switch (env->body_case) {
     case HEARSAY__V2__ENVELOPE__BODY_SYN:
@@ -82,10 +82,10 @@ hs_wire_type hs_wire__body_type(const hs_pb_envelope *env)
     }
 }
 
-void hs_wire__body_parts(const hs_pb_envelope *env, hs_wire__parts *out)
+void hs__wire__body_parts(const hs_pb_envelope *env, hs_wire__parts *out)
 {
     memset(out, 0, sizeof *out);
-    switch (hs_wire__body_type(env)) {
+    switch (hs__wire__body_type(env)) {
     case HS_WIRE_SYN:
         out->deltas = env->syn->deltas;
         out->n_deltas = env->syn->n_deltas;
@@ -116,7 +116,7 @@ void hs_wire__body_parts(const hs_pb_envelope *env, hs_wire__parts *out)
     }
 }
 
-bool hs_wire__varint32(const uint8_t **p, const uint8_t *end, uint32_t *v)
+bool hs__wire__varint32(const uint8_t **p, const uint8_t *end, uint32_t *v)
 {
     uint64_t x = 0;
     for (int shift = 0; shift < 35 && *p < end; shift += 7) {
@@ -261,7 +261,7 @@ static hs_err check_positions(const ProtobufCBinaryData *gaps,
     size_t n = 0;
     while (p < end) {
         uint32_t g;
-        if (!hs_wire__varint32(&p, end, &g))
+        if (!hs__wire__varint32(&p, end, &g))
             return HS_EMALFORMED;
         pos += g;
         if (pos >= limit)
@@ -299,7 +299,7 @@ static hs_err check_view(const hs_pb_view *v, const hs_pb_beats *b)
     return acc;
 }
 
-hs_err hs_wire__validate(const hs_pb_envelope *env, size_t *n_entries)
+hs_err hs__wire__validate(const hs_pb_envelope *env, size_t *n_entries)
 {
     hs_err acc = HS_OK;
     hs_wire__parts parts;
@@ -315,9 +315,9 @@ hs_err hs_wire__validate(const hs_pb_envelope *env, size_t *n_entries)
 
     /* A body this version does not know (a newer peer's message type) is
      * malformed here: there is nothing a receiver could do with it. */
-    if (hs_wire__body_type(env) == 0)
+    if (hs__wire__body_type(env) == 0)
         NOTE(HS_EMALFORMED);
-    hs_wire__body_parts(env, &parts);
+    hs__wire__body_parts(env, &parts);
 
     NOTE(check_view(parts.view, parts.beats));
     NOTE(check_digest(parts.digest));

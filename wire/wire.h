@@ -196,7 +196,7 @@ typedef struct hs_wire_msg {
 
 /* Checks the 4-byte header only: HS_OK, HS_ETRUNCATED, HS_EMAGIC,
  * HS_EVERSION. Sets *sealed from the flags. Cheap; no allocation. */
-hs_err hs_wire_check_header(const uint8_t *buf, size_t len, bool *sealed);
+hs_err hs__wire_check_header(const uint8_t *buf, size_t len, bool *sealed);
 
 /* Decodes a plaintext datagram (header included).
  *
@@ -210,22 +210,22 @@ hs_err hs_wire_check_header(const uint8_t *buf, size_t len, bool *sealed);
  * that does not parse, missing body, bad name characters, entries out of
  * order or outside their delta's range), HS_ECLUSTER, HS_ENOMEM.
  *
- * On HS_OK, *out owns all it points to; free it with hs_wire_msg_free(). On
+ * On HS_OK, *out owns all it points to; free it with hs__wire_msg_free(). On
  * error *out is NULL. Unknown protobuf fields are ignored. */
-hs_err hs_wire_decode(const uint8_t *buf, size_t len, const char *cluster,
+hs_err hs__wire_decode(const uint8_t *buf, size_t len, const char *cluster,
                       size_t max_datagram, hs_wire_msg **out);
 
-void hs_wire_msg_free(hs_wire_msg *msg);
+void hs__wire_msg_free(hs_wire_msg *msg);
 
 /* Encodes msg (header included, flags 0) into buf[0..cap).
  * HS_ENOSPC when it does not fit (nothing useful is left in buf),
  * HS_EINVAL when msg breaks a rule decode would reject (so a bug surfaces at
  * the sender, not as a remote HS_EMALFORMED). *out_len gets the length. */
-hs_err hs_wire_encode(const hs_wire_msg *msg, uint8_t *buf, size_t cap,
+hs_err hs__wire_encode(const hs_wire_msg *msg, uint8_t *buf, size_t cap,
                       size_t *out_len);
 
 /* Exact encoded length of msg, header included. */
-size_t hs_wire_encoded_size(const hs_wire_msg *msg);
+size_t hs__wire_encoded_size(const hs_wire_msg *msg);
 
 /*
  * Size accounting for packing a datagram greedily. Each function returns the
@@ -233,26 +233,26 @@ size_t hs_wire_encoded_size(const hs_wire_msg *msg);
  * prefix, with length prefixes of enclosing sub-messages taken at their
  * widest (3 bytes covers any datagram up to 2 MiB). So for any message:
  *
- *   hs_wire_encoded_size(msg) <= hs_wire_base_size(msg with no digest
- *       and no deltas) + sum(hs_wire_digest_entry_size)
- *       + sum(hs_wire_delta_size(delta with no entries))
- *       + sum(hs_wire_entry_size)
+ *   hs__wire_encoded_size(msg) <= hs__wire_base_size(msg with no digest
+ *       and no deltas) + sum(hs__wire_digest_entry_size)
+ *       + sum(hs__wire_delta_size(delta with no entries))
+ *       + sum(hs__wire_entry_size)
  *
  * and a packer that keeps that sum under its budget never overflows.
  */
-size_t hs_wire_base_size(const hs_wire_msg *msg);
-size_t hs_wire_digest_entry_size(const hs_wire_digest_entry *e);
-size_t hs_wire_delta_size(const hs_wire_delta *d); /* header only */
-size_t hs_wire_entry_size(const hs_wire_entry *e);
+size_t hs__wire_base_size(const hs_wire_msg *msg);
+size_t hs__wire_digest_entry_size(const hs_wire_digest_entry *e);
+size_t hs__wire_delta_size(const hs_wire_delta *d); /* header only */
+size_t hs__wire_entry_size(const hs_wire_entry *e);
 /* Exact bytes the Beats sub-message adds (0 when it carries nothing). */
-size_t hs_wire_beats_size(const hs_wire_beats *b);
+size_t hs__wire_beats_size(const hs_wire_beats *b);
 
 /* True when s is a valid name or key: 1..max bytes of 0x21..0x7e. */
-bool hs_wire_valid_name(const char *s, size_t max);
+bool hs__wire_valid_name(const char *s, size_t max);
 
 /* Name of a message type for logs and metric labels ("syn", "synack", ...);
  * "unknown" for anything else. */
-const char *hs_wire_type_name(int type);
+const char *hs__wire_type_name(int type);
 
 
 /* ---- Announcements (wire/announce.c) ------------------------------------
@@ -286,13 +286,13 @@ typedef struct hs_wire_announce {
 /* Encodes a into buf. HS_EINVAL for an announcement a receiver would
  * refuse (bad name, seq 0, ...), HS_ENOSPC when cap is too small
  * (HS_WIRE_MAX_ANNOUNCE always suffices). */
-hs_err hs_wire_announce_encode(const hs_wire_announce *a, uint8_t *buf,
+hs_err hs__wire_announce_encode(const hs_wire_announce *a, uint8_t *buf,
                                size_t cap, size_t *len);
 /* Decodes and checks one slot value: HS_OK, HS_ETOOBIG (longer than
  * HS_WIRE_MAX_ANNOUNCE, a name or payload over its bound) or HS_EMALFORMED
  * (not protobuf, no body, a name outside 0x21..0x7e, seq, ltime or
  * generation 0). Unknown fields are ignored. */
-hs_err hs_wire_announce_decode(const uint8_t *buf, size_t len,
+hs_err hs__wire_announce_decode(const uint8_t *buf, size_t len,
                                hs_wire_announce *out);
 
 #endif /* HS_WIRE_H */

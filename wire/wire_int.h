@@ -37,10 +37,10 @@ typedef Hearsay__V2__Beats hs_pb_beats;
  * size over a bound; reported in preference to anything else) or
  * HS_EMALFORMED. On HS_OK, *n_entries is the number of key/value entries
  * summed over all deltas. */
-hs_err hs_wire__validate(const hs_pb_envelope *env, size_t *n_entries);
+hs_err hs__wire__validate(const hs_pb_envelope *env, size_t *n_entries);
 
 /* The message type carried by env's body, or 0 when there is none. */
-hs_wire_type hs_wire__body_type(const hs_pb_envelope *env);
+hs_wire_type hs__wire__body_type(const hs_pb_envelope *env);
 
 /* The parts an envelope's body carries (NULL/0 when its type carries
  * none). */
@@ -52,10 +52,10 @@ typedef struct hs_wire__parts {
     const hs_pb_beats *beats;
 } hs_wire__parts;
 
-void hs_wire__body_parts(const hs_pb_envelope *env, hs_wire__parts *out);
+void hs__wire__body_parts(const hs_pb_envelope *env, hs_wire__parts *out);
 
 /* Reads the varint at *p (before end) into *v and advances *p. False when
  * it runs past end or past 5 bytes (positions fit in 32 bits). */
-bool hs_wire__varint32(const uint8_t **p, const uint8_t *end, uint32_t *v);
+bool hs__wire__varint32(const uint8_t **p, const uint8_t *end, uint32_t *v);
 
 #endif /* HS_WIRE_INT_H */

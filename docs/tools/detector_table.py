@@ -11,14 +11,14 @@ I and standard deviation J, with hearsay's defaults (detector/phi.c):
                  z(T) the standard normal quantile with -log10 Q(z) = T
     exponential  S = pause + T * I * ln(10)
 
-This is the closed form hs_phi_crossing_ms() uses; tests/unit/test_detector.c
+This is the closed form hs__phi_crossing_ms() uses; tests/unit/test_detector.c
 checks a few of these numbers against the C code, so keep the two in step
 if the defaults change. Standard library only: z(T) by bisection on
 math.erfc, which is exact to double precision for these T.
 """
 import math
 
-# hearsay defaults (detector/phi.c, hs_phi_config_init)
+# hearsay defaults (detector/phi.c, hs__phi_config_init)
 PAUSE = 1.0       # acceptable_pause_ms / 1000
 MIN_STDDEV = 0.5  # min_stddev_ms / 1000
 

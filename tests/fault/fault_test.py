@@ -69,7 +69,7 @@ TIMING = ["--gossip-interval", f"{GOSSIP_MS}ms",
 def conviction_bound_s():
     """How long after a member falls silent every observer has declared it
     dead, from the flags and the detector's defaults (detector/phi.c,
-    membership/core.c hs_core_config_scale_timing): the allowances are
+    membership/core.c hs__core_config_scale_timing): the allowances are
     tuned for a 1 s rhythm and scaled by k = max(gossip, heartbeat) / 1 s,
     so min sigma = 500 ms * k and the acceptable pause = 1000 ms * k. The
     normal model reaches phi T at t = mean + pause + max(sigma, min) * z(T),

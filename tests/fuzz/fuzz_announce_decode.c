@@ -1,5 +1,5 @@
 /*
- * fuzz_announce_decode.c — libFuzzer target for hs_wire_announce_decode(),
+ * fuzz_announce_decode.c — libFuzzer target for hs__wire_announce_decode(),
  * which the core runs on every announcement slot value it applies (user
  * events and force-leaves, wire/announce.c): bytes any member can write.
  *
@@ -8,7 +8,7 @@
  *     leaves the output all zero;
  *   - a decoded announcement keeps its bounds (name 1..128 printable bytes,
  *     payload <= 512, seq >= 1, ltime or generation >= 1 by kind), is one
- *     hs_wire_announce_encode() accepts, no longer than the input, and
+ *     hs__wire_announce_encode() accepts, no longer than the input, and
  *     decodes again to the same announcement.
  * Any violation aborts, which libFuzzer reports as a crash. The seed corpus
  * is corpus/fuzz_announce_decode/ (a user event, a force-leave).
@@ -54,7 +54,7 @@ static bool same(const hs_wire_announce *x, const hs_wire_announce *y)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static hs_wire_announce a, b;
-    hs_err err = hs_wire_announce_decode(data, size, &a);
+    hs_err err = hs__wire_announce_decode(data, size, &a);
     CHECK(err == HS_OK || err == HS_ETOOBIG || err == HS_EMALFORMED);
     if (err != HS_OK) {
         CHECK(all_zero(&a, sizeof a));
@@ -62,7 +62,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     CHECK(size <= HS_WIRE_MAX_ANNOUNCE);
     CHECK(a.seq >= 1);
-    CHECK(hs_wire_valid_name(a.name, HS_WIRE_MAX_NAME));
+    CHECK(hs__wire_valid_name(a.name, HS_WIRE_MAX_NAME));
     CHECK(a.payload_len <= HS_WIRE_MAX_PAYLOAD);
     if (a.kind == HS_WIRE_AN_USER)
         CHECK(a.ltime >= 1 && a.generation == 0 && a.heartbeat == 0);
@@ -71,9 +71,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
               a.ltime == 0 && a.payload_len == 0);
     uint8_t buf[HS_WIRE_MAX_ANNOUNCE];
     size_t len = 0;
-    CHECK(hs_wire_announce_encode(&a, buf, sizeof buf, &len) == HS_OK);
+    CHECK(hs__wire_announce_encode(&a, buf, sizeof buf, &len) == HS_OK);
     CHECK(len <= size);
-    CHECK(hs_wire_announce_decode(buf, len, &b) == HS_OK);
+    CHECK(hs__wire_announce_decode(buf, len, &b) == HS_OK);
     CHECK(same(&a, &b));
     return 0;
 }

@@ -112,22 +112,22 @@ static void fuzz_keyring(const uint8_t *p, size_t n)
         abort();
     hs_keyring *kr = NULL;
     int line = 0;
-    hs_err e = hs_keyring_parse((const char *)p, n, &kr, &line);
+    hs_err e = hs__keyring_parse((const char *)p, n, &kr, &line);
     if ((rc == 0) != (e == HS_OK))
         abort(); /* the two parsers disagree */
     if (rc == 0) {
-        if (count != hs_keyring_count(kr))
+        if (count != hs__keyring_count(kr))
             abort();
         for (size_t i = 0; i < count; i++) {
             /* Compared by id: base64 may have more than one spelling. */
             char b64[HS_KEY_TEXT_LEN], a[HS_KEY_ID_LEN], b[HS_KEY_ID_LEN];
-            if (hs_keyring_key(kr, i, b64, sizeof b64) != HS_OK ||
+            if (hs__keyring_key(kr, i, b64, sizeof b64) != HS_OK ||
                 hs_key_id(b64, a, sizeof a) != HS_OK ||
                 hs_key_id(keys[i], b, sizeof b) != HS_OK || strcmp(a, b) != 0)
                 abort();
         }
     }
-    hs_keyring_free(kr);
+    hs__keyring_free(kr);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -43,21 +43,21 @@ static void drain(hs_core *c)
 {
     hs_datagram d;
     int n = 0;
-    while (hs_core_next_datagram(c, &d)) {
+    while (hs__core_next_datagram(c, &d)) {
         if (++n > MAX_PENDING || d.len > HS_WIRE_DEFAULT_DATAGRAM)
             abort();
         hs_wire_msg *msg = NULL;
-        if (hs_wire_decode(d.buf, d.len, "fuzz", HS_WIRE_DEFAULT_DATAGRAM,
+        if (hs__wire_decode(d.buf, d.len, "fuzz", HS_WIRE_DEFAULT_DATAGRAM,
                            &msg) != HS_OK)
             abort(); /* the core sent something peers would refuse */
-        hs_wire_msg_free(msg);
+        hs__wire_msg_free(msg);
     }
     hs_core_event ev;
     n = 0;
-    while (hs_core_next_event(c, &ev))
+    while (hs__core_next_event(c, &ev))
         if (++n > MAX_EVENTS)
             abort();
-    if (hs_core_member_count(c) > MAX_MEMBERS)
+    if (hs__core_member_count(c) > MAX_MEMBERS)
         abort();
 }
 
@@ -70,14 +70,14 @@ static void local_op(hs_core *c, const uint8_t *p, size_t len, uint64_t now)
     switch (p[0] >> 6) {
     case 0:
     case 1:
-        hs_core_set(c, key, p + 1, len - 1 > 300 ? 300 : len - 1, now);
+        hs__core_set(c, key, p + 1, len - 1 > 300 ? 300 : len - 1, now);
         break;
     case 2:
-        hs_core_del(c, key, now);
+        hs__core_del(c, key, now);
         break;
     default:
         if (p[0] == 0xff)
-            hs_core_leave(c, now);
+            hs__core_leave(c, now);
         break;
     }
 }
@@ -85,7 +85,7 @@ static void local_op(hs_core *c, const uint8_t *p, size_t len, uint64_t now)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     hs_core_config cfg;
-    hs_core_config_init(&cfg);
+    hs__core_config_init(&cfg);
     cfg.cluster = "fuzz";
     cfg.name = "self";
     cfg.addr = "10.0.0.1:7946";
@@ -104,9 +104,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cfg.graveyard = 16;
     uint64_t now = 1000000;
     hs_core *c = NULL;
-    if (hs_core_new(&cfg, now, &c) != HS_OK)
+    if (hs__core_new(&cfg, now, &c) != HS_OK)
         abort();
-    hs_core_add_seed(c, sources[0]);
+    hs__core_add_seed(c, sources[0]);
     size_t pos = 0;
     while (pos + 3 <= size) {
         uint8_t ctl = data[pos];
@@ -117,20 +117,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const uint8_t *p = data + pos;
         pos += len;
         now += (uint64_t)(ctl >> 2) * 50;
-        hs_core_tick(c, now);
+        hs__core_tick(c, now);
         drain(c);
         if ((ctl & 3) == 3)
             local_op(c, p, len, now);
         else
-            hs_core_receive(c, now, sources[ctl & 3], p, len);
+            hs__core_receive(c, now, sources[ctl & 3], p, len);
         drain(c);
     }
     /* Let the timers run out on what the input built. */
     for (int i = 0; i < 8; i++) {
         now += 1000;
-        hs_core_tick(c, now);
+        hs__core_tick(c, now);
         drain(c);
     }
-    hs_core_free(c);
+    hs__core_free(c);
     return 0;
 }

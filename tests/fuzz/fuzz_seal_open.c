@@ -1,5 +1,5 @@
 /*
- * fuzz_seal_open.c — hs_open() on arbitrary bytes with a fixed two-key ring
+ * fuzz_seal_open.c — hs__open() on arbitrary bytes with a fixed two-key ring
  * and a replay cache. Oracle: the result is one of the documented codes;
  * whatever opens decodes or is rejected cleanly, and re-sealing it opens to
  * the same bytes.
@@ -21,14 +21,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static hs_replay *rp;
     if (!kr) {
         int line;
-        if (hs_keyring_parse(RING, strlen(RING), &kr, &line) != HS_OK ||
-            hs_replay_new(60000, 1024, &rp) != HS_OK)
+        if (hs__keyring_parse(RING, strlen(RING), &kr, &line) != HS_OK ||
+            hs__replay_new(60000, 1024, &rp) != HS_OK)
             abort();
     }
     static uint8_t out[HS_WIRE_MAX_DATAGRAM + 64];
     size_t len = 0;
     hs_err err =
-        hs_open(kr, rp, "fuzz", 1000, data, size, out, sizeof out, &len);
+        hs__open(kr, rp, "fuzz", 1000, data, size, out, sizeof out, &len);
     switch (err) {
     case HS_OK:
     case HS_ETRUNCATED:
@@ -48,14 +48,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* Only a forged box could get here; if one ever does, it must still be
      * safe to decode and to seal again. */
     hs_wire_msg *msg = NULL;
-    if (hs_wire_decode(out, len, "fuzz", HS_WIRE_MAX_DATAGRAM, &msg) == HS_OK)
-        hs_wire_msg_free(msg);
+    if (hs__wire_decode(out, len, "fuzz", HS_WIRE_MAX_DATAGRAM, &msg) == HS_OK)
+        hs__wire_msg_free(msg);
     static uint8_t again[HS_WIRE_MAX_DATAGRAM + 128],
         back[HS_WIRE_MAX_DATAGRAM + 64];
     size_t alen, blen;
-    if (hs_seal(kr, "fuzz", 1000, out, len, again, sizeof again, &alen) ==
+    if (hs__seal(kr, "fuzz", 1000, out, len, again, sizeof again, &alen) ==
         HS_OK) {
-        if (hs_open(kr, NULL, "fuzz", 1000, again, alen, back, sizeof back,
+        if (hs__open(kr, NULL, "fuzz", 1000, again, alen, back, sizeof back,
                     &blen) != HS_OK ||
             blen != len || memcmp(back, out, len) != 0)
             abort();

@@ -1,13 +1,13 @@
 /*
- * fuzz_wire_decode.c — libFuzzer target for hs_wire_decode(), the first code
+ * fuzz_wire_decode.c — libFuzzer target for hs__wire_decode(), the first code
  * to touch every byte that arrives on the gossip port.
  *
  * Beyond "does not crash or leak" (ASan/UBSan do that part), it checks the
  * contract on every input:
  *   - only the documented decode errors come back, and *out stays NULL;
- *   - a decoded message is one hs_wire_encode() accepts, no longer than the
+ *   - a decoded message is one hs__wire_encode() accepts, no longer than the
  *     input (encode emits the canonical form: no unknown fields, no
- *     defaults, minimal varints), exactly hs_wire_encoded_size() long, and
+ *     defaults, minimal varints), exactly hs__wire_encoded_size() long, and
  *     within the size accounting's bound;
  *   - it decodes again to an equal message, and re-encodes to the same bytes.
  * Any violation aborts, which libFuzzer reports as a crash.
@@ -91,16 +91,16 @@ static size_t accounted_size(const hs_wire_msg *m)
     base.n_digest = base.n_deltas = 0;
     base.digest = NULL;
     base.deltas = NULL;
-    size_t sum = hs_wire_base_size(&base);
+    size_t sum = hs__wire_base_size(&base);
     for (size_t i = 0; i < m->n_digest; i++)
-        sum += hs_wire_digest_entry_size(&m->digest[i]);
+        sum += hs__wire_digest_entry_size(&m->digest[i]);
     for (size_t i = 0; i < m->n_deltas; i++) {
         hs_wire_delta head = m->deltas[i];
         head.entries = NULL;
         head.n_entries = 0;
-        sum += hs_wire_delta_size(&head);
+        sum += hs__wire_delta_size(&head);
         for (size_t j = 0; j < m->deltas[i].n_entries; j++)
-            sum += hs_wire_entry_size(&m->deltas[i].entries[j]);
+            sum += hs__wire_entry_size(&m->deltas[i].entries[j]);
     }
     return sum;
 }
@@ -109,7 +109,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     hs_wire_msg *msg = (hs_wire_msg *)&msg; /* must be overwritten */
     hs_err err =
-        hs_wire_decode(data, size, CLUSTER, HS_WIRE_MAX_DATAGRAM, &msg);
+        hs__wire_decode(data, size, CLUSTER, HS_WIRE_MAX_DATAGRAM, &msg);
 
     switch (err) {
     case HS_OK:
@@ -131,29 +131,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     CHECK(msg != NULL);
     CHECK(msg->type >= HS_WIRE_SYN && msg->type <= HS_WIRE_LEAVE);
     CHECK(streq(msg->cluster, CLUSTER));
-    CHECK(hs_wire_valid_name(msg->sender.name, HS_WIRE_MAX_NAME));
+    CHECK(hs__wire_valid_name(msg->sender.name, HS_WIRE_MAX_NAME));
 
-    size_t need = hs_wire_encoded_size(msg);
+    size_t need = hs__wire_encoded_size(msg);
     CHECK(need <= size);
     CHECK(need <= accounted_size(msg));
 
     uint8_t *buf = malloc(need), *again = malloc(need);
     CHECK(buf != NULL && again != NULL);
     size_t n = 0;
-    CHECK(hs_wire_encode(msg, buf, need - 1, &n) == HS_ENOSPC);
-    CHECK(hs_wire_encode(msg, buf, need, &n) == HS_OK);
+    CHECK(hs__wire_encode(msg, buf, need - 1, &n) == HS_ENOSPC);
+    CHECK(hs__wire_encode(msg, buf, need, &n) == HS_OK);
     CHECK(n == need);
 
     hs_wire_msg *back = NULL;
-    CHECK(hs_wire_decode(buf, n, CLUSTER, HS_WIRE_MAX_DATAGRAM, &back) ==
+    CHECK(hs__wire_decode(buf, n, CLUSTER, HS_WIRE_MAX_DATAGRAM, &back) ==
           HS_OK);
     CHECK(msg_equal(msg, back));
     size_t n2 = 0;
-    CHECK(hs_wire_encode(back, again, need, &n2) == HS_OK);
+    CHECK(hs__wire_encode(back, again, need, &n2) == HS_OK);
     CHECK(n2 == n && memcmp(buf, again, n) == 0);
 
-    hs_wire_msg_free(back);
-    hs_wire_msg_free(msg);
+    hs__wire_msg_free(back);
+    hs__wire_msg_free(msg);
     free(buf);
     free(again);
     return 0;

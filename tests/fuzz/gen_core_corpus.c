@@ -35,7 +35,7 @@ typedef struct sim {
 static hs_core *make(int i, uint64_t gen, uint64_t now)
 {
     hs_core_config cfg;
-    hs_core_config_init(&cfg);
+    hs__core_config_init(&cfg);
     cfg.cluster = "fuzz";
     cfg.name = names[i];
     cfg.addr = addrs[i];
@@ -53,11 +53,11 @@ static hs_core *make(int i, uint64_t gen, uint64_t now)
     cfg.max_events = 256;
     cfg.graveyard = 16;
     hs_core *c = NULL;
-    if (hs_core_new(&cfg, now, &c) != HS_OK)
+    if (hs__core_new(&cfg, now, &c) != HS_OK)
         abort();
     for (int j = 0; j < 3; j++)
         if (j != i)
-            hs_core_add_seed(c, addrs[j]);
+            hs__core_add_seed(c, addrs[j]);
     return c;
 }
 
@@ -87,17 +87,17 @@ static void record(sim *s, int src, const uint8_t *buf, size_t len)
 static void deliver(sim *s, int from)
 {
     hs_datagram d;
-    while (hs_core_next_datagram(s->c[from], &d)) {
+    while (hs__core_next_datagram(s->c[from], &d)) {
         for (int to = 0; to < 3; to++) {
             if (strcmp(d.to, addrs[to]) != 0 || !s->up[to])
                 continue;
             if (to == 0)
                 record(s, from, d.buf, d.len);
-            hs_core_receive(s->c[to], s->now, addrs[from], d.buf, d.len);
+            hs__core_receive(s->c[to], s->now, addrs[from], d.buf, d.len);
         }
     }
     hs_core_event ev;
-    while (hs_core_next_event(s->c[from], &ev))
+    while (hs__core_next_event(s->c[from], &ev))
         ;
 }
 
@@ -107,7 +107,7 @@ static void run(sim *s, uint64_t ms)
         s->now += STEP_MS;
         for (int i = 0; i < 3; i++)
             if (s->up[i])
-                hs_core_tick(s->c[i], s->now);
+                hs__core_tick(s->c[i], s->now);
         for (int k = 0; k < 3; k++) /* replies of replies */
             for (int i = 0; i < 3; i++)
                 if (s->up[i])
@@ -123,8 +123,8 @@ static void start(sim *s)
         s->c[i] = make(i, 1000 + (uint64_t)i, s->now);
         s->up[i] = true;
     }
-    hs_core_set(s->c[1], "role", "db", 2, s->now);
-    hs_core_set(s->c[2], "zone", "eu-west-1a", 10, s->now);
+    hs__core_set(s->c[1], "role", "db", 2, s->now);
+    hs__core_set(s->c[2], "zone", "eu-west-1a", 10, s->now);
 }
 
 static void finish(sim *s, const char *dir, const char *name)
@@ -137,7 +137,7 @@ static void finish(sim *s, const char *dir, const char *name)
         exit(1);
     }
     for (int i = 0; i < 3; i++)
-        hs_core_free(s->c[i]);
+        hs__core_free(s->c[i]);
     printf("%s: %zu bytes\n", path, s->len);
 }
 
@@ -162,9 +162,9 @@ int main(int argc, char **argv)
     for (int i = 0; i < 12; i++) {
         snprintf(key, sizeof key, "k%d", i % 6);
         snprintf(val, sizeof val, "value-%d-%0*d", i, i * 3, 0);
-        hs_core_set(s->c[1 + i % 2], key, val, strlen(val), s->now);
+        hs__core_set(s->c[1 + i % 2], key, val, strlen(val), s->now);
         if (i % 3 == 2)
-            hs_core_del(s->c[1 + i % 2], key, s->now);
+            hs__core_del(s->c[1 + i % 2], key, s->now);
         run(s, 150);
     }
     run(s, 3000); /* tombstones collected */
@@ -172,7 +172,7 @@ int main(int argc, char **argv)
 
     start(s);
     run(s, 800);
-    hs_core_leave(s->c[2], s->now);
+    hs__core_leave(s->c[2], s->now);
     run(s, 2600); /* spread, then reaped */
     finish(s, dir, "leave");
 
@@ -184,9 +184,9 @@ int main(int argc, char **argv)
 
     start(s);
     run(s, 800);
-    hs_core_free(s->c[2]);
+    hs__core_free(s->c[2]);
     s->c[2] = make(2, 5000, s->now); /* restart: higher generation */
-    hs_core_set(s->c[2], "zone", "eu-west-1b", 10, s->now);
+    hs__core_set(s->c[2], "zone", "eu-west-1b", 10, s->now);
     run(s, 1500);
     finish(s, dir, "restart");
     free(s);

@@ -90,7 +90,7 @@ def check_shared(ns):
 
 
 def prefix_of(name):
-    """The name up to its second word: hs_core_tick -> hs_core_,
+    """The name up to its second word: hs__core_tick -> hs_core_,
     hearsay__v2__ack__pack -> hearsay__v2__."""
     m = re.match(r"([A-Za-z]+_+[A-Za-z0-9]+_+)", name)
     return m.group(1) if m else name

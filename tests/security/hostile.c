@@ -62,7 +62,7 @@ static size_t make_syn(const char *cluster, size_t n, uint8_t *buf, size_t cap)
                        .range_lo = "",
                        .range_hi = ""};
     size_t len = 0;
-    if (hs_wire_encode(&msg, buf, cap, &len) != HS_OK)
+    if (hs__wire_encode(&msg, buf, cap, &len) != HS_OK)
         exit(1);
     return len;
 }
@@ -91,7 +91,7 @@ int main(int argc, char **argv)
                            .range_lo = "",
                            .range_hi = "",
                            .leave_version = 1u << 20};
-        if (hs_wire_encode(&msg, plain, sizeof plain, &len) != HS_OK)
+        if (hs__wire_encode(&msg, plain, sizeof plain, &len) != HS_OK)
             return 1;
     } else if (strcmp(kind, "restart") == 0 && name) {
         hs_wire_entry e = {.key = "hs.hb",
@@ -113,7 +113,7 @@ int main(int argc, char **argv)
                            .range_hi = "",
                            .deltas = &d,
                            .n_deltas = 1};
-        if (hs_wire_encode(&msg, plain, sizeof plain, &len) != HS_OK)
+        if (hs__wire_encode(&msg, plain, sizeof plain, &len) != HS_OK)
             return 1;
     } else {
         return usage();
@@ -122,15 +122,15 @@ int main(int argc, char **argv)
     const uint8_t *dgram = plain;
     if (strcmp(key, "-") != 0) {
         hs_keyring *kr = NULL;
-        if (hs_keyring_new(&kr) != HS_OK || hs_keyring_add(kr, key) != HS_OK) {
+        if (hs__keyring_new(&kr) != HS_OK || hs__keyring_add(kr, key) != HS_OK) {
             fprintf(stderr, "hostile: bad key\n");
             return 2;
         }
         size_t olen = 0;
-        if (hs_seal(kr, cluster, wall_ms(), plain, len, out, sizeof out,
+        if (hs__seal(kr, cluster, wall_ms(), plain, len, out, sizeof out,
                     &olen) != HS_OK)
             return 1;
-        hs_keyring_free(kr);
+        hs__keyring_free(kr);
         dgram = out;
         len = olen;
     }

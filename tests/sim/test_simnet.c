@@ -19,7 +19,7 @@
 
 static void small_cfg(hs_core_config *cfg)
 {
-    hs_core_config_init(cfg);
+    hs__core_config_init(cfg);
     cfg->cluster = "simtest";
     cfg->name = "node-00000";
     cfg->addr = "10.0.0.1:7946";
@@ -81,7 +81,7 @@ static uint64_t fingerprint(uint64_t seed)
     h = h * 31 + net.stats.reordered;
     h = h * 31 + net.stats.events;
     for (uint32_t i = 0; i < net.n; i++)
-        h = h * 31 + hs_core_member_count(net.nodes[i].core);
+        h = h * 31 + hs__core_member_count(net.nodes[i].core);
     sim_net_free(&net);
     return h;
 }
@@ -245,7 +245,7 @@ static void pause_holds_datagrams(void **state)
         sim_node_start(&net, i, 1);
     assert_true(sim_seed_views(&net));
     sim_run_until(&net, net.now + 30000);
-    const hs_core_stats *st = hs_core_stats_get(net.nodes[2].core);
+    const hs_core_stats *st = hs__core_stats_get(net.nodes[2].core);
     uint64_t rounds = st->rounds;
     sim_node_pause(&net, 2);
     sim_run_until(&net, net.now + 20000);

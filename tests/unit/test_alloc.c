@@ -101,16 +101,16 @@ static const char *const names[2] = {"a", "b"};
 static hs_core *new_core(int i, uint64_t now)
 {
     hs_core_config cfg;
-    hs_core_config_init(&cfg);
+    hs__core_config_init(&cfg);
     cfg.cluster = "alloc";
     cfg.name = names[i];
     cfg.addr = names[i];
     cfg.seed = 11 + (uint64_t)i;
     cfg.gossip_interval_ms = 100;
     cfg.heartbeat_interval_ms = 100;
-    hs_core_config_scale_timing(&cfg);
+    hs__core_config_scale_timing(&cfg);
     hs_core *c = NULL;
-    assert_int_equal(hs_core_new(&cfg, now, &c), HS_OK);
+    assert_int_equal(hs__core_new(&cfg, now, &c), HS_OK);
     return c;
 }
 
@@ -123,15 +123,15 @@ static void pair_init(pair *p)
     for (int k = 0; k < 8; k++) {
         char key[8];
         snprintf(key, sizeof key, "k%d", k);
-        assert_int_equal(hs_core_set(p->c[0], key, "value", 5, p->now), HS_OK);
+        assert_int_equal(hs__core_set(p->c[0], key, "value", 5, p->now), HS_OK);
     }
-    assert_int_equal(hs_core_add_seed(p->c[1], "a"), HS_OK);
+    assert_int_equal(hs__core_add_seed(p->c[1], "a"), HS_OK);
 }
 
 static void pair_free(pair *p)
 {
     for (int i = 0; i < 2; i++)
-        hs_core_free(p->c[i]);
+        hs__core_free(p->c[i]);
 }
 
 /* 50 ms of both cores: ticks, then every datagram delivered (answers
@@ -140,18 +140,18 @@ static void step(pair *p)
 {
     p->now += 50;
     for (int i = 0; i < 2; i++)
-        hs_core_tick(p->c[i], p->now);
+        hs__core_tick(p->c[i], p->now);
     for (int round = 0; round < 16; round++) {
         bool any = false;
         for (int i = 0; i < 2; i++) {
             hs_datagram d;
-            while (hs_core_next_datagram(p->c[i], &d)) {
+            while (hs__core_next_datagram(p->c[i], &d)) {
                 int to = strcmp(d.to, "a") == 0 ? 0 : 1;
                 /* The buffer is the sender's until its next call: copy. */
                 uint8_t buf[HS_WIRE_MAX_DATAGRAM];
                 memcpy(buf, d.buf, d.len);
                 size_t len = d.len;
-                hs_core_receive(p->c[to], p->now, names[i], buf, len);
+                hs__core_receive(p->c[to], p->now, names[i], buf, len);
                 any = true;
             }
         }
@@ -160,14 +160,14 @@ static void step(pair *p)
     }
     hs_core_event ev;
     for (int i = 0; i < 2; i++)
-        while (hs_core_next_event(p->c[i], &ev))
+        while (hs__core_next_event(p->c[i], &ev))
             ;
 }
 
 static uint64_t failures(const pair *p)
 {
-    return hs_core_stats_get(p->c[0])->alloc_failures +
-           hs_core_stats_get(p->c[1])->alloc_failures;
+    return hs__core_stats_get(p->c[0])->alloc_failures +
+           hs__core_stats_get(p->c[1])->alloc_failures;
 }
 
 /* ---- Tests -------------------------------------------------------------- */
@@ -180,7 +180,7 @@ static void test_failed_round_is_counted(void **state)
     pair_init(&p);
     for (int s = 0; s < 20; s++)
         step(&p);
-    const hs_stats *st = hs_core_stats_get(p.c[0]);
+    const hs_stats *st = hs__core_stats_get(p.c[0]);
     uint64_t rounds = st->rounds, before = st->alloc_failures;
     assert_int_equal(before, 0);
     /* Tick a until it runs a round, with every allocation refused. */
@@ -188,11 +188,11 @@ static void test_failed_round_is_counted(void **state)
     for (int t = 0; t < 10 && st->rounds == rounds; t++) {
         p.now += 50;
         fail_all = true;
-        hs_core_tick(p.c[0], p.now);
+        hs__core_tick(p.c[0], p.now);
         disarm();
     }
     assert_true(st->rounds > rounds);
-    assert_false(hs_core_next_datagram(p.c[0], &d));
+    assert_false(hs__core_next_datagram(p.c[0], &d));
     printf("a round under a refusing allocator: %zu allocations refused, "
            "alloc_failures %llu, rejected[ENOMEM] %llu\n",
            injected, (unsigned long long)st->alloc_failures,
@@ -201,8 +201,8 @@ static void test_failed_round_is_counted(void **state)
     /* And the pair still converges once memory is back. */
     for (int s = 0; s < 20; s++)
         step(&p);
-    assert_int_equal(hs_core_member_count(p.c[0]), 2);
-    assert_int_equal(hs_core_member_count(p.c[1]), 2);
+    assert_int_equal(hs__core_member_count(p.c[0]), 2);
+    assert_int_equal(hs__core_member_count(p.c[1]), 2);
     pair_free(&p);
 }
 
@@ -234,7 +234,7 @@ static void test_every_failure_is_counted(void **state)
             /* Whatever failed, the pair recovers. */
             for (int i = 0; i < 30; i++)
                 step(&p);
-            assert_int_equal(hs_core_member_count(p.c[1]), 2);
+            assert_int_equal(hs__core_member_count(p.c[1]), 2);
             pair_free(&p);
             if (!got)
                 break; /* the step made fewer than k + 1 allocations */

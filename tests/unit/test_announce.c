@@ -59,7 +59,7 @@ static const hs_core_user *find_user(const testnet *net, int i,
 
 static const hs_core_stats *stats(const testnet *net, int i)
 {
-    return hs_core_stats_get(net->nodes[i].core);
+    return hs__core_stats_get(net->nodes[i].core);
 }
 
 /* No announcement slot ever shows among a member's keys. */
@@ -69,7 +69,7 @@ static void no_slot_keys(const testnet *net, int i, const char *member)
         const char *key;
         const uint8_t *v;
         size_t len;
-        if (hs_core_member_key(net->nodes[i].core, member, k, &key, &v,
+        if (hs__core_member_key(net->nodes[i].core, member, k, &key, &v,
                                &len) != HS_OK)
             break;
         assert_true(strncmp(key, "hs.", 3) != 0);
@@ -93,7 +93,7 @@ static void exactly_once_under_loss(void **state)
             snprintf(name, sizeof name, "ev-%d", r);
             int len = snprintf(payload, sizeof payload, "from n%d round %d",
                                s, r);
-            assert_int_equal(hs_core_user_event(net.nodes[s].core, name,
+            assert_int_equal(hs__core_user_event(net.nodes[s].core, name,
                                                 payload, (size_t)len,
                                                 net.now),
                              HS_OK);
@@ -158,7 +158,7 @@ static void no_replay_to_newcomers_or_after_restart(void **state)
     tn_crash(&net, 4); /* joins later */
     run_until_converged(&net, 30000);
     assert_int_equal(
-        hs_core_user_event(net.nodes[1].core, "deploy", "v1", 2, net.now),
+        hs__core_user_event(net.nodes[1].core, "deploy", "v1", 2, net.now),
         HS_OK);
     tn_run_for(&net, 10000);
     for (int i = 0; i < 4; i++)
@@ -171,7 +171,7 @@ static void no_replay_to_newcomers_or_after_restart(void **state)
     assert_int_equal(count_user(&net, 3, "n1", "deploy"), 1); /* the old one */
     assert_int_equal(count_user(&net, 4, "n1", NULL), 0);
     assert_int_equal(
-        hs_core_user_event(net.nodes[1].core, "deploy", "v2", 2, net.now),
+        hs__core_user_event(net.nodes[1].core, "deploy", "v2", 2, net.now),
         HS_OK);
     tn_run_for(&net, 10000);
     for (int i = 0; i < 5; i++) {
@@ -209,14 +209,14 @@ static void lost_announcements_are_counted(void **state)
     tn_init(&net, 4, 13, NULL);
     run_until_converged(&net, 30000);
     assert_int_equal(
-        hs_core_user_event(net.nodes[1].core, "tick", "0", 1, net.now), HS_OK);
+        hs__core_user_event(net.nodes[1].core, "tick", "0", 1, net.now), HS_OK);
     tn_run_for(&net, 5000);
     assert_int_equal(count_user(&net, 3, "n1", "tick"), 1);
 
     cut_off(&net, 3, true);
     int sent = 0;
     while (sent < MORE) {
-        hs_err err = hs_core_user_event(net.nodes[1].core, "tick", "x", 1,
+        hs_err err = hs__core_user_event(net.nodes[1].core, "tick", "x", 1,
                                         net.now);
         if (err == HS_OK)
             sent++;
@@ -257,14 +257,14 @@ static void reset_copy_delivers_nothing_twice(void **state)
     testnet net;
     tn_init(&net, 4, 41, fast_gc);
     hs_core *owner = net.nodes[1].core;
-    assert_int_equal(hs_core_set(owner, "a", "1", 1, net.now), HS_OK);
+    assert_int_equal(hs__core_set(owner, "a", "1", 1, net.now), HS_OK);
     run_until_converged(&net, 30000);
-    assert_int_equal(hs_core_user_event(owner, "once", "x", 1, net.now),
+    assert_int_equal(hs__core_user_event(owner, "once", "x", 1, net.now),
                      HS_OK);
     tn_run_for(&net, 3000);
     assert_int_equal(count_user(&net, 3, "n1", "once"), 1);
     cut_off(&net, 3, true);
-    assert_int_equal(hs_core_del(owner, "a", net.now), HS_OK);
+    assert_int_equal(hs__core_del(owner, "a", net.now), HS_OK);
     tn_run_for(&net, 20000); /* > tombstone_gc_ms + the sweep period */
     cut_off(&net, 3, false);
     tn_run_for(&net, 20000); /* within the event's minute */
@@ -292,33 +292,33 @@ static void user_events_are_validated(void **state)
     hs_core *c = net.nodes[0].core;
     uint8_t big[HS_WIRE_MAX_PAYLOAD + 1];
     memset(big, 'p', sizeof big);
-    assert_int_equal(hs_core_user_event(c, "", "x", 1, net.now), HS_EINVAL);
-    assert_int_equal(hs_core_user_event(c, NULL, "x", 1, net.now), HS_EINVAL);
-    assert_int_equal(hs_core_user_event(c, "a b", "x", 1, net.now), HS_EINVAL);
-    assert_int_equal(hs_core_user_event(c, "x", NULL, 1, net.now), HS_EINVAL);
+    assert_int_equal(hs__core_user_event(c, "", "x", 1, net.now), HS_EINVAL);
+    assert_int_equal(hs__core_user_event(c, NULL, "x", 1, net.now), HS_EINVAL);
+    assert_int_equal(hs__core_user_event(c, "a b", "x", 1, net.now), HS_EINVAL);
+    assert_int_equal(hs__core_user_event(c, "x", NULL, 1, net.now), HS_EINVAL);
     char longname[HS_WIRE_MAX_NAME + 2];
     memset(longname, 'n', sizeof longname - 1);
     longname[sizeof longname - 1] = 0;
-    assert_int_equal(hs_core_user_event(c, longname, "x", 1, net.now),
+    assert_int_equal(hs__core_user_event(c, longname, "x", 1, net.now),
                      HS_EINVAL);
     longname[HS_WIRE_MAX_NAME] = 0;
-    assert_int_equal(hs_core_user_event(c, longname, big, sizeof big, net.now),
+    assert_int_equal(hs__core_user_event(c, longname, big, sizeof big, net.now),
                      HS_ETOOBIG);
     assert_int_equal(
-        hs_core_user_event(c, longname, big, sizeof big - 1, net.now), HS_OK);
-    assert_int_equal(hs_core_user_event(c, "empty", NULL, 0, net.now), HS_OK);
+        hs__core_user_event(c, longname, big, sizeof big - 1, net.now), HS_OK);
+    assert_int_equal(hs__core_user_event(c, "empty", NULL, 0, net.now), HS_OK);
     /* The burst, then the rate limit. */
     int ok = 2;
-    while (hs_core_user_event(c, "burst", "x", 1, net.now) == HS_OK)
+    while (hs__core_user_event(c, "burst", "x", 1, net.now) == HS_OK)
         ok++;
     assert_int_equal(ok, 16);
-    assert_int_equal(hs_core_user_event(c, "burst", "x", 1, net.now),
+    assert_int_equal(hs__core_user_event(c, "burst", "x", 1, net.now),
                      HS_ERATE);
-    assert_int_equal(hs_core_force_leave(c, "n1", true, net.now), HS_ERATE);
+    assert_int_equal(hs__core_force_leave(c, "n1", true, net.now), HS_ERATE);
     tn_run_for(&net, 600); /* two more tokens */
-    assert_int_equal(hs_core_user_event(c, "burst", "x", 1, net.now), HS_OK);
-    assert_int_equal(hs_core_user_event(c, "burst", "x", 1, net.now), HS_OK);
-    assert_int_equal(hs_core_user_event(c, "burst", "x", 1, net.now),
+    assert_int_equal(hs__core_user_event(c, "burst", "x", 1, net.now), HS_OK);
+    assert_int_equal(hs__core_user_event(c, "burst", "x", 1, net.now), HS_OK);
+    assert_int_equal(hs__core_user_event(c, "burst", "x", 1, net.now),
                      HS_ERATE);
     assert_int_equal(stats(&net, 0)->user_events_sent, 18);
     tn_run_for(&net, 10000);
@@ -327,21 +327,21 @@ static void user_events_are_validated(void **state)
     assert_int_equal(u->len, HS_WIRE_MAX_PAYLOAD);
     /* Slots are not keys: user keys are still limited by max_keys alone. */
     hs_member_info info;
-    assert_int_equal(hs_core_member_get(net.nodes[1].core, "n0", net.now,
+    assert_int_equal(hs__core_member_get(net.nodes[1].core, "n0", net.now,
                                         &info),
                      HS_OK);
     assert_int_equal(info.n_keys, 0);
-    assert_int_equal(hs_core_leave(c, net.now), HS_OK);
-    assert_int_equal(hs_core_user_event(c, "late", "x", 1, net.now),
+    assert_int_equal(hs__core_leave(c, net.now), HS_OK);
+    assert_int_equal(hs__core_user_event(c, "late", "x", 1, net.now),
                      HS_ESTATE);
     tn_free(&net);
 
     /* An event that cannot fit the datagram is refused up front. */
     tn_init(&net, 1, 19, small_datagram);
-    assert_int_equal(hs_core_user_event(net.nodes[0].core, "x", big,
+    assert_int_equal(hs__core_user_event(net.nodes[0].core, "x", big,
                                         HS_WIRE_MAX_PAYLOAD, net.now),
                      HS_ETOOBIG);
-    assert_int_equal(hs_core_user_event(net.nodes[0].core, "x", big, 100,
+    assert_int_equal(hs__core_user_event(net.nodes[0].core, "x", big, 100,
                                         net.now),
                      HS_OK);
     tn_free(&net);
@@ -382,7 +382,7 @@ static void force_leave_turns_dead_into_left(void **state)
     tn_crash(&net, 5);
     wait_state_all(&net, 5, "n5", HS_STATE_DEAD, 60000);
     net.loss = 0.1;
-    assert_int_equal(hs_core_force_leave(net.nodes[2].core, "n5", false,
+    assert_int_equal(hs__core_force_leave(net.nodes[2].core, "n5", false,
                                          net.now),
                      HS_OK);
     assert_int_equal(tn_state(&net, 2, "n5"), HS_STATE_LEFT);
@@ -393,7 +393,7 @@ static void force_leave_turns_dead_into_left(void **state)
     }
     assert_int_equal(stats(&net, 2)->force_leaves_sent, 1);
     /* Already left: nothing more to say. */
-    assert_int_equal(hs_core_force_leave(net.nodes[2].core, "n5", false,
+    assert_int_equal(hs__core_force_leave(net.nodes[2].core, "n5", false,
                                          net.now),
                      HS_OK);
     assert_int_equal(stats(&net, 2)->force_leaves_sent, 1);
@@ -403,7 +403,7 @@ static void force_leave_turns_dead_into_left(void **state)
         assert_int_equal(tn_state(&net, i, "n5"), -1);
         assert_int_equal(tn_count_events(&net, i, HS_EVENT_REAP, "n5"), 1);
     }
-    assert_int_equal(hs_core_force_leave(net.nodes[2].core, "n5", false,
+    assert_int_equal(hs__core_force_leave(net.nodes[2].core, "n5", false,
                                          net.now),
                      HS_ENOTFOUND);
     tn_free(&net);
@@ -416,16 +416,16 @@ static void force_leave_of_live_member(void **state)
     tn_init(&net, 4, 29, NULL);
     run_until_converged(&net, 30000);
     hs_core *c = net.nodes[0].core;
-    assert_int_equal(hs_core_force_leave(c, "n1", false, net.now), HS_ESTATE);
-    assert_int_equal(hs_core_force_leave(c, "nobody", false, net.now),
+    assert_int_equal(hs__core_force_leave(c, "n1", false, net.now), HS_ESTATE);
+    assert_int_equal(hs__core_force_leave(c, "nobody", false, net.now),
                      HS_ENOTFOUND);
-    assert_int_equal(hs_core_force_leave(c, "n0", true, net.now), HS_EINVAL);
-    assert_int_equal(hs_core_force_leave(c, "bad name", true, net.now),
+    assert_int_equal(hs__core_force_leave(c, "n0", true, net.now), HS_EINVAL);
+    assert_int_equal(hs__core_force_leave(c, "bad name", true, net.now),
                      HS_EINVAL);
     assert_int_equal(stats(&net, 0)->force_leaves_sent, 0);
     /* Forced: it goes left here, and n1, hearing of it, beats at once and
      * comes back everywhere. */
-    assert_int_equal(hs_core_force_leave(c, "n1", true, net.now), HS_OK);
+    assert_int_equal(hs__core_force_leave(c, "n1", true, net.now), HS_OK);
     assert_int_equal(tn_state(&net, 0, "n1"), HS_STATE_LEFT);
     wait_state_all(&net, -1, "n1", HS_STATE_ALIVE, 30000);
     assert_true(tn_count_events(&net, 0, HS_EVENT_RECOVER, "n1") >= 1);
@@ -447,7 +447,7 @@ static void newcomer_learns_force_left_as_dead(void **state)
     tn_run_for(&net, 5000);
     tn_crash(&net, 3);
     wait_state_all(&net, 3, "n3", HS_STATE_DEAD, 60000);
-    assert_int_equal(hs_core_force_leave(net.nodes[0].core, "n3", false,
+    assert_int_equal(hs__core_force_leave(net.nodes[0].core, "n3", false,
                                          net.now),
                      HS_OK);
     wait_state_all(&net, 3, "n3", HS_STATE_LEFT, 30000);
@@ -474,7 +474,7 @@ static void later_heartbeat_wins(void **state)
     tn_run_for(&net, 10000);
     cut_off(&net, 4, true);
     wait_state_all(&net, 4, "n4", HS_STATE_DEAD, 60000);
-    assert_int_equal(hs_core_force_leave(net.nodes[0].core, "n4", false,
+    assert_int_equal(hs__core_force_leave(net.nodes[0].core, "n4", false,
                                          net.now),
                      HS_OK);
     wait_state_all(&net, 4, "n4", HS_STATE_LEFT, 30000);
@@ -500,11 +500,11 @@ static void own_leave_after_force_leave(void **state)
     run_until_converged(&net, 30000);
     cut_off(&net, 2, true);
     wait_state_all(&net, 2, "n2", HS_STATE_DEAD, 60000);
-    assert_int_equal(hs_core_force_leave(net.nodes[0].core, "n2", false,
+    assert_int_equal(hs__core_force_leave(net.nodes[0].core, "n2", false,
                                          net.now),
                      HS_OK);
     wait_state_all(&net, 2, "n2", HS_STATE_LEFT, 30000);
-    assert_int_equal(hs_core_leave(net.nodes[2].core, net.now), HS_OK);
+    assert_int_equal(hs__core_leave(net.nodes[2].core, net.now), HS_OK);
     cut_off(&net, 2, false);
     tn_run_for(&net, 20000);
     int recovers[2];
@@ -534,26 +534,26 @@ static void codec_round_trip_and_bounds(void **state)
     memset(a.payload, 0xff, a.payload_len);
     uint8_t buf[HS_WIRE_MAX_ANNOUNCE];
     size_t len = 0;
-    assert_int_equal(hs_wire_announce_encode(&a, buf, sizeof buf, &len), HS_OK);
+    assert_int_equal(hs__wire_announce_encode(&a, buf, sizeof buf, &len), HS_OK);
     assert_true(len <= HS_WIRE_MAX_ANNOUNCE && len <= HS_WIRE_MAX_VALUE);
     hs_wire_announce *b = malloc(sizeof *b);
     assert_non_null(b);
-    assert_int_equal(hs_wire_announce_decode(buf, len, b), HS_OK);
+    assert_int_equal(hs__wire_announce_decode(buf, len, b), HS_OK);
     assert_int_equal(b->kind, HS_WIRE_AN_USER);
     assert_int_equal(b->seq, 7);
     assert_int_equal(b->ltime, 99);
     assert_string_equal(b->name, a.name);
     assert_int_equal(b->payload_len, HS_WIRE_MAX_PAYLOAD);
     assert_memory_equal(b->payload, a.payload, b->payload_len);
-    assert_int_equal(hs_wire_announce_encode(&a, buf, 10, &len), HS_ENOSPC);
+    assert_int_equal(hs__wire_announce_encode(&a, buf, 10, &len), HS_ENOSPC);
 
     hs_wire_announce f = {.kind = HS_WIRE_AN_FORCE_LEAVE,
                           .seq = 1,
                           .generation = 5,
                           .heartbeat = 0};
     strcpy(f.name, "db-1");
-    assert_int_equal(hs_wire_announce_encode(&f, buf, sizeof buf, &len), HS_OK);
-    assert_int_equal(hs_wire_announce_decode(buf, len, b), HS_OK);
+    assert_int_equal(hs__wire_announce_encode(&f, buf, sizeof buf, &len), HS_OK);
+    assert_int_equal(hs__wire_announce_decode(buf, len, b), HS_OK);
     assert_int_equal(b->kind, HS_WIRE_AN_FORCE_LEAVE);
     assert_string_equal(b->name, "db-1");
     assert_int_equal(b->generation, 5);
@@ -561,19 +561,19 @@ static void codec_round_trip_and_bounds(void **state)
     /* What a receiver refuses, the sender refuses. */
     hs_wire_announce bad = f;
     bad.seq = 0;
-    assert_int_equal(hs_wire_announce_encode(&bad, buf, sizeof buf, &len),
+    assert_int_equal(hs__wire_announce_encode(&bad, buf, sizeof buf, &len),
                      HS_EINVAL);
     bad = f;
     bad.generation = 0;
-    assert_int_equal(hs_wire_announce_encode(&bad, buf, sizeof buf, &len),
+    assert_int_equal(hs__wire_announce_encode(&bad, buf, sizeof buf, &len),
                      HS_EINVAL);
     bad = f;
     strcpy(bad.name, "a b");
-    assert_int_equal(hs_wire_announce_encode(&bad, buf, sizeof buf, &len),
+    assert_int_equal(hs__wire_announce_encode(&bad, buf, sizeof buf, &len),
                      HS_EINVAL);
     bad = a;
     bad.ltime = 0;
-    assert_int_equal(hs_wire_announce_encode(&bad, buf, sizeof buf, &len),
+    assert_int_equal(hs__wire_announce_encode(&bad, buf, sizeof buf, &len),
                      HS_EINVAL);
 
     /* Hand-made bytes. */
@@ -583,17 +583,17 @@ static void codec_round_trip_and_bounds(void **state)
                                        0x00, 0x10, 0x01};    /* name "\0" */
     static const uint8_t unknown[] = {0x08, 0x02, 0x1a, 0x05, 0x0a, 0x01,
                                       'x',  0x10, 0x03, 0xf8, 0x01, 0x05};
-    assert_int_equal(hs_wire_announce_decode(empty, sizeof empty, b),
+    assert_int_equal(hs__wire_announce_decode(empty, sizeof empty, b),
                      HS_EMALFORMED);
-    assert_int_equal(hs_wire_announce_decode(garbage, sizeof garbage, b),
+    assert_int_equal(hs__wire_announce_decode(garbage, sizeof garbage, b),
                      HS_EMALFORMED);
-    assert_int_equal(hs_wire_announce_decode(nul_name, sizeof nul_name, b),
+    assert_int_equal(hs__wire_announce_decode(nul_name, sizeof nul_name, b),
                      HS_EMALFORMED);
-    assert_int_equal(hs_wire_announce_decode(NULL, 0, b), HS_EMALFORMED);
-    assert_int_equal(hs_wire_announce_decode(buf, HS_WIRE_MAX_ANNOUNCE + 1, b),
+    assert_int_equal(hs__wire_announce_decode(NULL, 0, b), HS_EMALFORMED);
+    assert_int_equal(hs__wire_announce_decode(buf, HS_WIRE_MAX_ANNOUNCE + 1, b),
                      HS_ETOOBIG);
     /* An unknown field (31) is ignored. */
-    assert_int_equal(hs_wire_announce_decode(unknown, sizeof unknown, b),
+    assert_int_equal(hs__wire_announce_decode(unknown, sizeof unknown, b),
                      HS_OK);
     assert_int_equal(b->kind, HS_WIRE_AN_FORCE_LEAVE);
     assert_int_equal(b->generation, 3);

@@ -6,7 +6,7 @@
  * The tables are the ABI: a program reads options and counters by name
  * or position, so these tests pin what a name means (its default, its
  * bounds, the slot it reads) rather than any struct layout. The defaults
- * are also checked against the core's own (hs_core_config_init), which
+ * are also checked against the core's own (hs__core_config_init), which
  * the simulator uses directly: the two must never disagree.
  */
 #include <setjmp.h>
@@ -25,7 +25,7 @@
 #include "membership/core.h"
 #include "membership/stats.h"
 
-size_t hs_stats_values_total(void); /* stats.c */
+size_t hs__stats_values_total(void); /* stats.c */
 
 static hs_config *fresh(void)
 {
@@ -197,12 +197,12 @@ static void text_is_parsed_by_type(void **state)
 }
 
 /* The table's defaults are the core's: the simulator and the core tests
- * run on hs_core_config_init(), programs on the table. */
+ * run on hs__core_config_init(), programs on the table. */
 static void defaults_agree_with_the_core(void **state)
 {
     (void)state;
     hs_core_config cc;
-    hs_core_config_init(&cc);
+    hs__core_config_init(&cc);
     hs_config *c = fresh();
     struct {
         const char *name;
@@ -240,7 +240,7 @@ static void every_counter_has_one_name(void **state)
 {
     (void)state;
     /* Every value of the private struct is reachable by some name. */
-    assert_int_equal(hs_stats_values_total(),
+    assert_int_equal(hs__stats_values_total(),
                      sizeof(struct hs_stats) / sizeof(uint64_t));
     assert_null(hs_stat_at(hs_stat_count()));
     assert_int_equal(hs_stat_find("rejected")->len, HS_REASONS);

@@ -82,7 +82,7 @@ static void tn_init(sim_net *net, int n, uint64_t seed,
     assert_non_null(r);
     r->tweak = tweak;
     hs_core_config tmpl;
-    hs_core_config_init(&tmpl);
+    hs__core_config_init(&tmpl);
     tmpl.cluster = "test";
     sim_hooks hooks = {.on_event = rec_event,
                        .on_receive = rec_step,
@@ -134,7 +134,7 @@ static bool tn_up(const sim_net *net, int i)
 }
 
 /* Runs the network for `ms`. The tests call cores directly between runs
- * (hs_core_set, hs_core_leave, a forged datagram): what those queued is
+ * (hs__core_set, hs__core_leave, a forged datagram): what those queued is
  * collected, and the new deadlines read, first. */
 static void tn_run_for(sim_net *net, uint64_t ms)
 {
@@ -157,7 +157,7 @@ static void tn_isolate(sim_net *net, int i, bool in, bool out)
 static int tn_state(const sim_net *net, int i, const char *name)
 {
     hs_member_info info;
-    if (hs_core_member_get(net->nodes[i].core, name, net->now, &info) !=
+    if (hs__core_member_get(net->nodes[i].core, name, net->now, &info) !=
         HS_OK)
         return -1;
     return (int)info.state;
@@ -184,9 +184,9 @@ static bool same_keys(const sim_net *net, int i, int j)
         const char *ka, *kb;
         const uint8_t *va, *vb;
         size_t la, lb;
-        hs_err ea = hs_core_member_key(net->nodes[i].core, name, k, &ka, &va,
+        hs_err ea = hs__core_member_key(net->nodes[i].core, name, k, &ka, &va,
                                        &la);
-        hs_err eb = hs_core_member_key(net->nodes[j].core, name, k, &kb, &vb,
+        hs_err eb = hs__core_member_key(net->nodes[j].core, name, k, &kb, &vb,
                                        &lb);
         if (ea != eb)
             return false;
@@ -209,7 +209,7 @@ static bool tn_converged(const sim_net *net)
             if (!tn_up(net, (int)j))
                 continue;
             hs_member_info a;
-            if (hs_core_member_get(net->nodes[i].core, net->nodes[j].name,
+            if (hs__core_member_get(net->nodes[i].core, net->nodes[j].name,
                                    net->now, &a) != HS_OK)
                 return false;
             if (a.state != HS_STATE_ALIVE ||
@@ -238,7 +238,7 @@ static bool has_key(const sim_net *net, int i, const char *member,
         const char *kk;
         const uint8_t *v;
         size_t len;
-        if (hs_core_member_key(net->nodes[i].core, member, k, &kk, &v, &len) !=
+        if (hs__core_member_key(net->nodes[i].core, member, k, &kk, &v, &len) !=
             HS_OK)
             return false;
         if (strcmp(kk, key) == 0)
@@ -254,13 +254,13 @@ static void two_nodes_converge(void **state)
     (void)state;
     sim_net net;
     tn_init(&net, 2, 1, NULL);
-    assert_int_equal(hs_core_set(net.nodes[0].core, "role", "db", 2, net.now),
+    assert_int_equal(hs__core_set(net.nodes[0].core, "role", "db", 2, net.now),
                      HS_OK);
     uint64_t took = run_until_converged(&net, 10000);
     assert_true(tn_converged(&net));
     assert_true(took <= 5000);
     assert_true(has_key(&net, 1, "n0", "role", "db"));
-    assert_int_equal(hs_core_member_count(net.nodes[0].core), 2);
+    assert_int_equal(hs__core_member_count(net.nodes[0].core), 2);
     assert_int_equal(tn_count_events(&net, 1, HS_EVENT_JOIN, "n0"), 1);
     assert_int_equal(tn_count_events(&net, 0, HS_EVENT_JOIN, "n1"), 1);
     /* Heartbeats keep flowing but are never events. */
@@ -270,7 +270,7 @@ static void two_nodes_converge(void **state)
     assert_int_equal(tn_count_events(&net, 1, HS_EVENT_SUSPECT, NULL), 0);
     hs_member_info info;
     assert_int_equal(
-        hs_core_member_get(net.nodes[1].core, "n0", net.now, &info), HS_OK);
+        hs__core_member_get(net.nodes[1].core, "n0", net.now, &info), HS_OK);
     assert_true(info.heartbeat >= 20);
     tn_free(&net);
 }
@@ -300,10 +300,10 @@ static void joins_spread_in_early_rounds(void **state)
     tn_run_for(&net, 5000);
     uint64_t before[24];
     for (int i = 0; i < 24; i++)
-        before[i] = hs_core_round(net.nodes[i].core);
+        before[i] = hs__core_round(net.nodes[i].core);
     tn_run_for(&net, 20000);
     for (int i = 0; i < 24; i++) {
-        uint64_t r = hs_core_round(net.nodes[i].core) - before[i];
+        uint64_t r = hs__core_round(net.nodes[i].core) - before[i];
         assert_true(r >= 19 && r <= 21);
     }
     tn_free(&net);
@@ -320,7 +320,7 @@ static void update_reaches_all_of_20(void **state)
         assert_int_equal(tn_count_events(&net, i, HS_EVENT_JOIN, NULL), 19);
 
     assert_int_equal(
-        hs_core_set(net.nodes[7].core, "version", "2.1", 3, net.now), HS_OK);
+        hs__core_set(net.nodes[7].core, "version", "2.1", 3, net.now), HS_OK);
     uint64_t start = net.now;
     int have = 0;
     while (net.now - start < 30000) {
@@ -359,14 +359,14 @@ static void truncation_still_converges(void **state)
             snprintf(key, sizeof key, "k%d", k);
             snprintf(val, sizeof val, "%d-%d-%s", i, k,
                      "a-value-long-enough-to-need-several-datagrams");
-            assert_int_equal(hs_core_set(net.nodes[i].core, key, val,
+            assert_int_equal(hs__core_set(net.nodes[i].core, key, val,
                                          strlen(val), net.now),
                              HS_OK);
         }
     run_until_converged(&net, 120000);
     assert_true(tn_converged(&net));
     for (int i = 0; i < 30; i++) {
-        const hs_core_stats *st = hs_core_stats_get(net.nodes[i].core);
+        const hs_core_stats *st = hs__core_stats_get(net.nodes[i].core);
         assert_true(st->max_datagram_sent <= HS_WIRE_MIN_DATAGRAM);
         for (int j = 0; j < 30; j++)
             for (int k = 0; k < 10; k++) {
@@ -381,7 +381,7 @@ static void truncation_still_converges(void **state)
     /* The digest of 30 members does not fit 512 bytes: it was paged. */
     uint64_t truncated = 0;
     for (int i = 0; i < 30; i++)
-        truncated += hs_core_stats_get(net.nodes[i].core)->truncated_msgs;
+        truncated += hs__core_stats_get(net.nodes[i].core)->truncated_msgs;
     assert_true(truncated > 0);
     tn_free(&net);
 }
@@ -437,8 +437,8 @@ static void leave_is_left_not_fail(void **state)
     sim_net net;
     tn_init(&net, 6, 5, NULL);
     run_until_converged(&net, 30000);
-    assert_int_equal(hs_core_leave(net.nodes[2].core, net.now), HS_OK);
-    assert_int_equal(hs_core_leave(net.nodes[2].core, net.now), HS_ESTATE);
+    assert_int_equal(hs__core_leave(net.nodes[2].core, net.now), HS_OK);
+    assert_int_equal(hs__core_leave(net.nodes[2].core, net.now), HS_ESTATE);
     tn_run_for(&net, 2000); /* the leaver keeps gossiping for a moment */
     tn_crash(&net, 2);
     tn_run_for(&net, 60000);
@@ -482,7 +482,7 @@ static void newcomer_learns_the_dead_as_dead(void **state)
     run_until_converged(&net, 30000);
     tn_run_for(&net, 10000);
     tn_crash(&net, 4);
-    assert_int_equal(hs_core_leave(net.nodes[3].core, net.now), HS_OK);
+    assert_int_equal(hs__core_leave(net.nodes[3].core, net.now), HS_OK);
     tn_run_for(&net, 2000);
     tn_crash(&net, 3);
     tn_run_for(&net, 30000);
@@ -519,7 +519,7 @@ static void leave_after_partition_is_no_recovery(void **state)
     for (int i = 0; i < 5; i++)
         if (i != 1)
             assert_int_equal(tn_state(&net, i, "n1"), HS_STATE_DEAD);
-    assert_int_equal(hs_core_leave(net.nodes[1].core, net.now), HS_OK);
+    assert_int_equal(hs__core_leave(net.nodes[1].core, net.now), HS_OK);
     tn_isolate(&net, 1, false, false);
     tn_run_for(&net, 20000);
     for (int i = 0; i < 5; i++) {
@@ -539,7 +539,7 @@ static void leave_after_partition_is_no_recovery(void **state)
 static bool yielded_with_conflict(const sim_net *net, int i)
 {
     const tn_log *l = &rec_of(net)->log[i];
-    if (!hs_core_yielded(net->nodes[i].core))
+    if (!hs__core_yielded(net->nodes[i].core))
         return false;
     for (size_t k = 0; k < l->n; k++)
         if (l->ev[k].type == HS_EVENT_CONFLICT &&
@@ -556,7 +556,7 @@ static void duplicate_name_is_refuted(void **state)
     tn_crash(&net, 5);
     run_until_converged(&net, 30000);
     tn_run_for(&net, 40000); /* n2 is well past its join window */
-    uint64_t owner_gen = hs_core_generation(net.nodes[2].core);
+    uint64_t owner_gen = hs__core_generation(net.nodes[2].core);
     /* Node 5 comes up as "n2" at its own address, with a newer
      * generation, as a second process started later would. */
     sim_node_rename(&net, 5, "n2");
@@ -564,14 +564,14 @@ static void duplicate_name_is_refuted(void **state)
     tn_run_for(&net, 15000);
     assert_true(yielded_with_conflict(&net, 5));
     assert_int_equal(tn_count_events(&net, 2, HS_EVENT_CONFLICT, "n2"), 1);
-    uint64_t gen = hs_core_generation(net.nodes[2].core);
+    uint64_t gen = hs__core_generation(net.nodes[2].core);
     assert_true(gen > owner_gen + 1000);
-    assert_true(hs_core_stats_get(net.nodes[2].core)->name_conflicts >= 1);
+    assert_true(hs__core_stats_get(net.nodes[2].core)->name_conflicts >= 1);
     for (int i = 0; i < 5; i++) {
         if (i == 2)
             continue;
         hs_member_info info;
-        assert_int_equal(hs_core_member_get(net.nodes[i].core, "n2", net.now,
+        assert_int_equal(hs__core_member_get(net.nodes[i].core, "n2", net.now,
                                             &info),
                          HS_OK);
         assert_int_equal(info.state, HS_STATE_ALIVE);
@@ -606,12 +606,12 @@ static void stale_generation_recovers(void **state)
     assert_int_equal(tn_state(&net, 0, "n3"), HS_STATE_DEAD);
     tn_start(&net, 3, 100); /* an hour behind, say */
     tn_run_for(&net, 15000);
-    uint64_t gen = hs_core_generation(net.nodes[3].core);
+    uint64_t gen = hs__core_generation(net.nodes[3].core);
     assert_true(gen > 5000);
     assert_int_equal(tn_count_events(&net, 3, HS_EVENT_RESTART, "n3"), 1);
     for (int i = 0; i < 3; i++) {
         hs_member_info info;
-        assert_int_equal(hs_core_member_get(net.nodes[i].core, "n3", net.now,
+        assert_int_equal(hs__core_member_get(net.nodes[i].core, "n3", net.now,
                                             &info),
                          HS_OK);
         assert_int_equal(info.state, HS_STATE_ALIVE);
@@ -625,20 +625,20 @@ static void restart_replaces_old_incarnation(void **state)
     (void)state;
     sim_net net;
     tn_init(&net, 5, 6, NULL);
-    hs_core_set(net.nodes[4].core, "old", "yes", 3, net.now);
+    hs__core_set(net.nodes[4].core, "old", "yes", 3, net.now);
     run_until_converged(&net, 30000);
     assert_true(has_key(&net, 0, "n4", "old", "yes"));
 
     tn_crash(&net, 4);
     tn_run_for(&net, 1500);
     tn_start(&net, 4, 2);
-    hs_core_set(net.nodes[4].core, "new", "yes", 3, net.now);
+    hs__core_set(net.nodes[4].core, "new", "yes", 3, net.now);
     run_until_converged(&net, 30000);
     assert_true(tn_converged(&net));
     for (int i = 0; i < 4; i++) {
         hs_member_info info;
         assert_int_equal(
-            hs_core_member_get(net.nodes[i].core, "n4", net.now, &info),
+            hs__core_member_get(net.nodes[i].core, "n4", net.now, &info),
             HS_OK);
         assert_int_equal(info.generation, 2);
         assert_int_equal(info.state, HS_STATE_ALIVE);
@@ -680,11 +680,11 @@ static void reaped_members_stay_gone(void **state)
     sim_node_pause(&net, 3);
     hs_datagram d;
     for (int tries = 0; cap.n == 0 && tries < 20; tries++) {
-        uint64_t t = hs_core_next_deadline(net.nodes[3].core);
+        uint64_t t = hs__core_next_deadline(net.nodes[3].core);
         if (t > net.now)
             sim_run_until(&net, t);
-        hs_core_tick(net.nodes[3].core, net.now);
-        while (hs_core_next_datagram(net.nodes[3].core, &d) && cap.n < 64) {
+        hs__core_tick(net.nodes[3].core, net.now);
+        while (hs__core_next_datagram(net.nodes[3].core, &d) && cap.n < 64) {
             memcpy(cap.buf[cap.n], d.buf, d.len);
             cap.len[cap.n++] = d.len;
         }
@@ -692,7 +692,7 @@ static void reaped_members_stay_gone(void **state)
     assert_true(cap.n > 0);
     sim_node_resume(&net, 3);
 
-    assert_int_equal(hs_core_leave(net.nodes[3].core, net.now), HS_OK);
+    assert_int_equal(hs__core_leave(net.nodes[3].core, net.now), HS_OK);
     tn_run_for(&net, 2000);
     tn_crash(&net, 3);
     tn_run_for(&net, 20000);
@@ -704,10 +704,10 @@ static void reaped_members_stay_gone(void **state)
     }
     /* Replay the old datagrams (a SYN from n3): they must not resurrect n3
      * at n0, and a delta about n3 relayed by others must not either. */
-    const hs_core_stats *st = hs_core_stats_get(net.nodes[0].core);
+    const hs_core_stats *st = hs__core_stats_get(net.nodes[0].core);
     uint64_t stale_before = st->rejected[-HS_ESTALE];
     for (int k = 0; k < cap.n; k++)
-        hs_core_receive(net.nodes[0].core, net.now, net.nodes[3].addr,
+        hs__core_receive(net.nodes[0].core, net.now, net.nodes[3].addr,
                         cap.buf[k], cap.len[k]);
     tn_run_for(&net, 10000);
     for (int i = 0; i < 5; i++)
@@ -730,21 +730,21 @@ static void tombstones_collected_and_lagging_peer_resets(void **state)
     sim_net net;
     tn_init(&net, 6, 8, fast_gc);
     hs_core *owner = net.nodes[1].core;
-    hs_core_set(owner, "a", "1", 1, net.now);
-    hs_core_set(owner, "b", "2", 1, net.now);
+    hs__core_set(owner, "a", "1", 1, net.now);
+    hs__core_set(owner, "b", "2", 1, net.now);
     run_until_converged(&net, 30000);
     assert_true(has_key(&net, 5, "n1", "a", "1"));
 
     /* Cut n5 off (both ways) for long enough to miss a collection. */
     tn_isolate(&net, 5, true, true);
-    hs_core_del(owner, "a", net.now);
-    hs_core_set(owner, "c", "3", 1, net.now);
+    hs__core_del(owner, "a", net.now);
+    hs__core_set(owner, "c", "3", 1, net.now);
     tn_run_for(&net, 4000);
     assert_false(has_key(&net, 0, "n1", "a", NULL));
     tn_run_for(&net, 20000); /* > tombstone_gc_ms + the sweep period */
     uint64_t collected = 0;
     for (int i = 0; i < 5; i++)
-        collected += hs_core_stats_get(net.nodes[i].core)->tombstones_collected;
+        collected += hs__core_stats_get(net.nodes[i].core)->tombstones_collected;
     assert_true(collected >= 5);
     assert_true(has_key(&net, 5, "n1", "a", "1")); /* still stale there */
 
@@ -755,7 +755,7 @@ static void tombstones_collected_and_lagging_peer_resets(void **state)
     assert_true(has_key(&net, 5, "n1", "c", "3"));
     uint64_t resets = 0;
     for (int i = 0; i < 5; i++)
-        resets += hs_core_stats_get(net.nodes[i].core)->resets_sent;
+        resets += hs__core_stats_get(net.nodes[i].core)->resets_sent;
     assert_true(resets > 0);
     tn_free(&net);
 }
@@ -782,7 +782,7 @@ static void pause_does_not_convict(void **state)
     tn_run_for(&net, 20000);
     pause_node0(&net, 30000);
     tn_run_for(&net, 20000);
-    const hs_core_stats *st = hs_core_stats_get(net.nodes[0].core);
+    const hs_core_stats *st = hs__core_stats_get(net.nodes[0].core);
     assert_true(st->pauses >= 1);
     assert_int_equal(tn_count_events(&net, 0, HS_EVENT_FAIL, NULL), 0);
     assert_int_equal(tn_count_events(&net, 0, HS_EVENT_SUSPECT, NULL), 0);
@@ -819,7 +819,7 @@ static void hostile_datagrams_are_counted_not_fatal(void **state)
     tn_init(&net, 3, 10, NULL);
     run_until_converged(&net, 30000);
     hs_core *c = net.nodes[0].core;
-    const hs_core_stats *st = hs_core_stats_get(c);
+    const hs_core_stats *st = hs__core_stats_get(c);
 
     uint8_t junk[2000];
     uint64_t r = 12345;
@@ -835,7 +835,7 @@ static void hostile_datagrams_are_counted_not_fatal(void **state)
             junk[2] = HS_WIRE_PROTO_VERSION;
             junk[3] = 0;
         }
-        assert_int_not_equal(hs_core_receive(c, net.now, "x", junk, len),
+        assert_int_not_equal(hs__core_receive(c, net.now, "x", junk, len),
                              HS_OK);
     }
     uint64_t rejected = 0;
@@ -851,13 +851,13 @@ static void hostile_datagrams_are_counted_not_fatal(void **state)
                        .range_hi = ""};
     uint8_t buf[HS_WIRE_DEFAULT_DATAGRAM];
     size_t len;
-    assert_int_equal(hs_wire_encode(&msg, buf, sizeof buf, &len), HS_OK);
-    assert_int_equal(hs_core_receive(c, net.now, "x", buf, len), HS_ESELF);
+    assert_int_equal(hs__wire_encode(&msg, buf, sizeof buf, &len), HS_OK);
+    assert_int_equal(hs__core_receive(c, net.now, "x", buf, len), HS_ESELF);
     /* Another cluster. */
     msg.cluster = "other";
     msg.sender.name = "evil";
-    assert_int_equal(hs_wire_encode(&msg, buf, sizeof buf, &len), HS_OK);
-    assert_int_equal(hs_core_receive(c, net.now, "x", buf, len), HS_ECLUSTER);
+    assert_int_equal(hs__wire_encode(&msg, buf, sizeof buf, &len), HS_OK);
+    assert_int_equal(hs__core_receive(c, net.now, "x", buf, len), HS_ECLUSTER);
     assert_true(st->rejected[-HS_ECLUSTER] >= 1);
 
     /* A delta about us with versions from the future is refused. */
@@ -869,9 +869,9 @@ static void hostile_datagrams_are_counted_not_fatal(void **state)
     hs_wire_msg push = {.type = HS_WIRE_PUSH, .cluster = "test",
                         .sender = {"evil", 1, "ax"}, .range_lo = "",
                         .range_hi = "", .deltas = &dl, .n_deltas = 1};
-    assert_int_equal(hs_wire_encode(&push, buf, sizeof buf, &len), HS_OK);
+    assert_int_equal(hs__wire_encode(&push, buf, sizeof buf, &len), HS_OK);
     uint64_t self_before = st->rejected[-HS_ESELF];
-    hs_core_receive(c, net.now, "x", buf, len);
+    hs__core_receive(c, net.now, "x", buf, len);
     assert_int_equal(st->rejected[-HS_ESELF], self_before + 1);
     assert_false(has_key(&net, 0, "n0", "role", NULL));
 
@@ -879,8 +879,8 @@ static void hostile_datagrams_are_counted_not_fatal(void **state)
     e.version = UINT64_C(1) << 60;
     dl.name = "ghost";
     dl.to_version = e.version;
-    assert_int_equal(hs_wire_encode(&push, buf, sizeof buf, &len), HS_OK);
-    hs_core_receive(c, net.now, "x", buf, len);
+    assert_int_equal(hs__wire_encode(&push, buf, sizeof buf, &len), HS_OK);
+    hs__core_receive(c, net.now, "x", buf, len);
     assert_int_equal(tn_state(&net, 0, "ghost"), -1);
 
     /* The cluster is unharmed. */
@@ -902,8 +902,8 @@ static void member_limit_is_enforced(void **state)
     tn_init(&net, 8, 11, few_members);
     tn_run_for(&net, 30000);
     for (int i = 0; i < 8; i++)
-        assert_true(hs_core_member_count(net.nodes[i].core) <= 4);
-    assert_true(hs_core_stats_get(net.nodes[0].core)->rejected[-HS_EFULL] >
+        assert_true(hs__core_member_count(net.nodes[i].core) <= 4);
+    assert_true(hs__core_stats_get(net.nodes[0].core)->rejected[-HS_EFULL] >
                 0);
     tn_free(&net);
 }
@@ -916,25 +916,25 @@ static void local_writes_are_validated(void **state)
     hs_core *c = net.nodes[0].core;
     char big[HS_WIRE_MAX_VALUE + 1];
     memset(big, 'v', sizeof big);
-    assert_int_equal(hs_core_set(c, "hs.hb", "1", 1, net.now), HS_ERESERVED);
-    assert_int_equal(hs_core_set(c, "has space", "1", 1, net.now), HS_EINVAL);
-    assert_int_equal(hs_core_set(c, "", "1", 1, net.now), HS_EINVAL);
-    assert_int_equal(hs_core_set(c, "k", big, sizeof big, net.now),
+    assert_int_equal(hs__core_set(c, "hs.hb", "1", 1, net.now), HS_ERESERVED);
+    assert_int_equal(hs__core_set(c, "has space", "1", 1, net.now), HS_EINVAL);
+    assert_int_equal(hs__core_set(c, "", "1", 1, net.now), HS_EINVAL);
+    assert_int_equal(hs__core_set(c, "k", big, sizeof big, net.now),
                      HS_ETOOBIG);
-    assert_int_equal(hs_core_set(c, "k", big, HS_WIRE_MAX_VALUE, net.now),
+    assert_int_equal(hs__core_set(c, "k", big, HS_WIRE_MAX_VALUE, net.now),
                      HS_OK);
-    assert_int_equal(hs_core_del(c, "absent", net.now), HS_ENOTFOUND);
-    assert_int_equal(hs_core_del(c, "k", net.now), HS_OK);
-    assert_int_equal(hs_core_del(c, "k", net.now), HS_ENOTFOUND);
+    assert_int_equal(hs__core_del(c, "absent", net.now), HS_ENOTFOUND);
+    assert_int_equal(hs__core_del(c, "k", net.now), HS_OK);
+    assert_int_equal(hs__core_del(c, "k", net.now), HS_ENOTFOUND);
     hs_core_config cfg;
-    hs_core_config_init(&cfg);
+    hs__core_config_init(&cfg);
     cfg.name = "bad name";
     hs_core *bad = NULL;
-    assert_int_equal(hs_core_new(&cfg, 0, &bad), HS_EINVAL);
+    assert_int_equal(hs__core_new(&cfg, 0, &bad), HS_EINVAL);
     assert_null(bad);
     cfg.name = "ok";
     cfg.max_datagram = 100;
-    assert_int_equal(hs_core_new(&cfg, 0, &bad), HS_EINVAL);
+    assert_int_equal(hs__core_new(&cfg, 0, &bad), HS_EINVAL);
     tn_free(&net);
 }
 
@@ -956,7 +956,7 @@ static void every_mode_converges(void **state)
         g_mode = modes[m];
         sim_net net;
         tn_init(&net, 12, 13 + m, set_mode);
-        hs_core_set(net.nodes[5].core, "x", "y", 1, net.now);
+        hs__core_set(net.nodes[5].core, "x", "y", 1, net.now);
         run_until_converged(&net, 60000);
         assert_true(tn_converged(&net));
         for (int i = 0; i < 12; i++)
@@ -1010,19 +1010,19 @@ static void check_copy(pstate *ps, const hs_core *oc, const hs_core *ic,
 {
     uint64_t v = m->max_version;
     hs_core_entry o, e;
-    for (uint32_t k = 0; hs_core_member_entry(oc, name, k, &o) == HS_OK; k++) {
+    for (uint32_t k = 0; hs__core_member_entry(oc, name, k, &o) == HS_OK; k++) {
         if (o.version > v)
             continue;
         /* Each node collects tombstones on its own clock. */
         if (o.tombstone && o.version <= m->gc_version)
             continue;
-        if (hs_core_member_entry_find(ic, name, o.key, &e) != HS_OK ||
+        if (hs__core_member_entry_find(ic, name, o.key, &e) != HS_OK ||
             e.version != o.version || e.tombstone != o.tombstone ||
             e.len != o.len || (o.len && memcmp(e.value, o.value, o.len) != 0))
             pfail(ps, "gap: misses a live entry at or below max_version", i,
                   j, v);
     }
-    for (uint32_t k = 0; hs_core_member_entry(ic, name, k, &e) == HS_OK; k++)
+    for (uint32_t k = 0; hs__core_member_entry(ic, name, k, &e) == HS_OK; k++)
         if (e.version > v)
             pfail(ps, "holds an entry above max_version", i, j, v);
     if (m->wr_version > v || m->wr_version > own->wr_version)
@@ -1041,7 +1041,7 @@ static void check_prefix(sim_net *net, void *arg)
         const hs_core *oc = net->nodes[j].core;
         const char *name = net->nodes[j].name;
         hs_member_versions own, mv, *m = &mv;
-        if (hs_core_member_versions(oc, name, &own) != HS_OK) {
+        if (hs__core_member_versions(oc, name, &own) != HS_OK) {
             pfail(ps, "the owner does not know itself", j, j, 0);
             return;
         }
@@ -1053,7 +1053,7 @@ static void check_prefix(sim_net *net, void *arg)
                 memset(ps->gen[i], 0, sizeof ps->gen[i]);
             }
             const hs_core *ic = net->nodes[i].core;
-            if (hs_core_member_versions(ic, name, m) != HS_OK)
+            if (hs__core_member_versions(ic, name, m) != HS_OK)
                 continue; /* unknown, or reaped */
             if (m->generation != ps->gen[i][j]) {
                 if (m->generation < ps->gen[i][j])
@@ -1121,7 +1121,7 @@ static void prefix_property_run(uint64_t seed)
             tn_start(&net, who, ++gens[who] + 1000);
             gens[who] += 1000;
         } else if ((r >> 50) % 4 == 0) {
-            hs_core_del(c, key, net.now); /* may be absent: fine */
+            hs__core_del(c, key, net.now); /* may be absent: fine */
         } else {
             /* 40..100 bytes: six keys outgrow a 512-byte datagram, so
              * deltas are cut all the time. */
@@ -1131,7 +1131,7 @@ static void prefix_property_run(uint64_t seed)
                                "012345678901234567890123456789012345678901"
                                "234567890123456789012345678901234567890123"
                                "45678901234567890123");
-            assert_int_equal(hs_core_set(c, key, value, (size_t)len, net.now),
+            assert_int_equal(hs__core_set(c, key, value, (size_t)len, net.now),
                              HS_OK);
         }
     }
@@ -1173,12 +1173,12 @@ static void stale_reset_does_not_roll_back(void **state)
 {
     (void)state;
     hs_core_config cfg;
-    hs_core_config_init(&cfg);
+    hs__core_config_init(&cfg);
     cfg.name = "me";
     cfg.addr = "a0";
     cfg.heartbeat_interval_ms = 0;
     hs_core *c;
-    assert_int_equal(hs_core_new(&cfg, 1000, &c), HS_OK);
+    assert_int_equal(hs__core_new(&cfg, 1000, &c), HS_OK);
     hs_wire_entry newer[] = {{"a", (const uint8_t *)"new", 3, 5, false}};
     hs_wire_delta d = {.name = "x",
                        .generation = 7,
@@ -1196,30 +1196,30 @@ static void stale_reset_does_not_roll_back(void **state)
                        .n_deltas = 1};
     uint8_t buf[HS_WIRE_DEFAULT_DATAGRAM];
     size_t len;
-    assert_int_equal(hs_wire_encode(&msg, buf, sizeof buf, &len), HS_OK);
-    assert_int_equal(hs_core_receive(c, 1001, "ap", buf, len), HS_OK);
+    assert_int_equal(hs__wire_encode(&msg, buf, sizeof buf, &len), HS_OK);
+    assert_int_equal(hs__core_receive(c, 1001, "ap", buf, len), HS_OK);
     hs_core_event ev;
-    while (hs_core_next_event(c, &ev))
+    while (hs__core_next_event(c, &ev))
         ;
     hs_wire_entry older[] = {{"a", (const uint8_t *)"old", 3, 3, false}};
     d.to_version = 3;
     d.reset = true;
     d.entries = older;
-    assert_int_equal(hs_wire_encode(&msg, buf, sizeof buf, &len), HS_OK);
-    assert_int_equal(hs_core_receive(c, 1002, "ap", buf, len), HS_OK);
+    assert_int_equal(hs__wire_encode(&msg, buf, sizeof buf, &len), HS_OK);
+    assert_int_equal(hs__core_receive(c, 1002, "ap", buf, len), HS_OK);
     hs_member_info info;
-    assert_int_equal(hs_core_member_get(c, "x", 1002, &info), HS_OK);
+    assert_int_equal(hs__core_member_get(c, "x", 1002, &info), HS_OK);
     assert_int_equal(info.max_version, 5);
     const char *k;
     const uint8_t *v;
     size_t vl;
-    assert_int_equal(hs_core_member_key(c, "x", 0, &k, &v, &vl), HS_OK);
+    assert_int_equal(hs__core_member_key(c, "x", 0, &k, &v, &vl), HS_OK);
     assert_int_equal(vl, 3);
     assert_memory_equal(v, "new", 3);
-    while (hs_core_next_event(c, &ev))
+    while (hs__core_next_event(c, &ev))
         assert_int_not_equal(ev.type, HS_EVENT_UPDATE);
-    assert_true(hs_core_stats_get(c)->rejected[-HS_ESTALE] >= 1);
-    hs_core_free(c);
+    assert_true(hs__core_stats_get(c)->rejected[-HS_ESTALE] >= 1);
+    hs__core_free(c);
 }
 
 int main(void)

@@ -218,7 +218,7 @@ static size_t plain_msg(uint8_t *buf, size_t cap, const char *cluster,
                        .range_hi = "",
                        .leave_version = type == HS_WIRE_LEAVE ? 1000 : 0};
     size_t len = 0;
-    assert_int_equal(hs_wire_encode(&msg, buf, cap, &len), HS_OK);
+    assert_int_equal(hs__wire_encode(&msg, buf, cap, &len), HS_OK);
     return len;
 }
 
@@ -229,12 +229,12 @@ static size_t sealed_msg(uint8_t *buf, size_t cap, const char *key,
     size_t plen =
         plain_msg(plain, sizeof plain, cluster, HS_WIRE_SYN, "mallory", 1);
     hs_keyring *kr = NULL;
-    assert_int_equal(hs_keyring_new(&kr), HS_OK);
-    assert_int_equal(hs_keyring_add(kr, key), HS_OK);
+    assert_int_equal(hs__keyring_new(&kr), HS_OK);
+    assert_int_equal(hs__keyring_add(kr, key), HS_OK);
     size_t len = 0;
-    assert_int_equal(hs_seal(kr, cluster, stamp, plain, plen, buf, cap, &len),
+    assert_int_equal(hs__seal(kr, cluster, stamp, plain, plen, buf, cap, &len),
                      HS_OK);
-    hs_keyring_free(kr);
+    hs__keyring_free(kr);
     return len;
 }
 

@@ -8,7 +8,7 @@
  * then walk the whole run. The flood below is made of names that share
  * their low 12 bits under plain FNV-1a, the hash the index once used
  * unkeyed; lookups are judged by the slots they inspect
- * (hs_members_probes), never by time.
+ * (hs__members_probes), never by time.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -66,12 +66,12 @@ static char absent[FLOOD][24];
 static hs_core *new_core(uint64_t seed)
 {
     hs_core_config cfg;
-    hs_core_config_init(&cfg);
+    hs__core_config_init(&cfg);
     cfg.name = "self";
     cfg.addr = "127.0.0.1:1";
     cfg.seed = seed;
     hs_core *c = NULL;
-    assert_int_equal(hs_core_new(&cfg, 1000, &c), HS_OK);
+    assert_int_equal(hs__core_new(&cfg, 1000, &c), HS_OK);
     return c;
 }
 
@@ -81,7 +81,7 @@ static void probe_stats(const hs_members *t, char (*names)[24], size_t n,
 {
     size_t sum = 0, max = 0;
     for (size_t i = 0; i < n; i++) {
-        size_t p = hs_members_probes(t, names[i]);
+        size_t p = hs__members_probes(t, names[i]);
         sum += p;
         if (p > max)
             max = p;
@@ -96,10 +96,10 @@ static void flood_core(uint64_t seed)
     for (size_t i = 0; i < FLOOD; i++) {
         hs_mrec *m = NULL;
         assert_int_equal(
-            hs_members_add(&c->members, flood[i], "10.0.0.1:1", 1, &m), HS_OK);
+            hs__members_add(&c->members, flood[i], "10.0.0.1:1", 1, &m), HS_OK);
     }
     for (size_t i = 0; i < FLOOD; i++)
-        assert_ptr_not_equal(hs_members_find(&c->members, flood[i]), NULL);
+        assert_ptr_not_equal(hs__members_find(&c->members, flood[i]), NULL);
 
     double hit_mean, miss_mean;
     size_t hit_worst, miss_worst;
@@ -118,7 +118,7 @@ static void flood_core(uint64_t seed)
     assert_true(miss_mean < 16.0);
     assert_true(hit_worst < FLOOD / 8);
     assert_true(miss_worst < FLOOD / 8);
-    hs_core_free(c);
+    hs__core_free(c);
 }
 
 static void test_colliding_names_do_not_degrade_lookups(void **state)
@@ -144,9 +144,9 @@ static void test_index_is_keyed_per_node(void **state)
     size_t same = 0;
     for (size_t i = 0; i < 64; i++) {
         hs_mrec *m = NULL;
-        assert_int_equal(hs_members_add(&a->members, names[i], "", 1, &m),
+        assert_int_equal(hs__members_add(&a->members, names[i], "", 1, &m),
                          HS_OK);
-        assert_int_equal(hs_members_add(&b->members, names[i], "", 1, &m),
+        assert_int_equal(hs__members_add(&b->members, names[i], "", 1, &m),
                          HS_OK);
     }
     for (size_t s = 0; s < a->members.n_slots; s++)
@@ -159,8 +159,8 @@ static void test_index_is_keyed_per_node(void **state)
     printf("names in the same slot in both tables: %zu of %zu\n", same,
            a->members.n_hashed);
     assert_true(same < a->members.n_hashed / 2);
-    hs_core_free(a);
-    hs_core_free(b);
+    hs__core_free(a);
+    hs__core_free(b);
 }
 
 int main(void)

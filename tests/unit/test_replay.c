@@ -6,9 +6,9 @@
  * member) can pick them. Unkeyed, the index took the high bits of a
  * multiplication, so nonces that differ only above those bits all had one
  * home slot and each lookup walked all of them. The test is linked with
- * `-Wl,--wrap=randombytes_buf`, so that hs_seal() takes the nonces it is
+ * `-Wl,--wrap=randombytes_buf`, so that hs__seal() takes the nonces it is
  * given (real sealing, real opening), floods a cache with such nonces and
- * counts the slots a lookup inspects (hs_replay_probes), never time.
+ * counts the slots a lookup inspects (hs__replay_probes), never time.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -24,7 +24,7 @@
 
 static const char *K1 = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 
-/* The nonce the next hs_seal() uses, when `forced`. */
+/* The nonce the next hs__seal() uses, when `forced`. */
 static bool forced;
 static uint8_t next_nonce[24];
 
@@ -47,7 +47,7 @@ static size_t plain_syn(uint8_t *buf, size_t cap)
                        .range_lo = "",
                        .range_hi = ""};
     size_t len = 0;
-    assert_int_equal(hs_wire_encode(&msg, buf, cap, &len), HS_OK);
+    assert_int_equal(hs__wire_encode(&msg, buf, cap, &len), HS_OK);
     return len;
 }
 
@@ -69,10 +69,10 @@ static void test_chosen_nonces_do_not_degrade_lookups(void **state)
 {
     (void)state;
     hs_keyring *kr = NULL;
-    assert_int_equal(hs_keyring_new(&kr), HS_OK);
-    assert_int_equal(hs_keyring_add(kr, K1), HS_OK);
+    assert_int_equal(hs__keyring_new(&kr), HS_OK);
+    assert_int_equal(hs__keyring_add(kr, K1), HS_OK);
     hs_replay *rp = NULL;
-    assert_int_equal(hs_replay_new(60000, 4096, &rp), HS_OK);
+    assert_int_equal(hs__replay_new(60000, 4096, &rp), HS_OK);
 
     uint8_t plain[256], box[512], opened[512];
     size_t plen = plain_syn(plain, sizeof plain), blen, olen;
@@ -82,21 +82,21 @@ static void test_chosen_nonces_do_not_degrade_lookups(void **state)
         fps[j] = set_nonce(j);
         forced = true;
         assert_int_equal(
-            hs_seal(kr, "replay", now, plain, plen, box, sizeof box, &blen),
+            hs__seal(kr, "replay", now, plain, plen, box, sizeof box, &blen),
             HS_OK);
         forced = false;
-        assert_int_equal(hs_open(kr, rp, "replay", now, box, blen, opened,
+        assert_int_equal(hs__open(kr, rp, "replay", now, box, blen, opened,
                                  sizeof opened, &olen),
                          HS_OK);
         /* and the replay is caught */
         if (j % 500 == 0)
-            assert_int_equal(hs_open(kr, rp, "replay", now, box, blen, opened,
+            assert_int_equal(hs__open(kr, rp, "replay", now, box, blen, opened,
                                      sizeof opened, &olen),
                              HS_EREPLAY);
     }
     size_t sum = 0, worst = 0;
     for (uint32_t j = 0; j < FLOOD; j++) {
-        size_t p = hs_replay_probes(rp, fps[j]);
+        size_t p = hs__replay_probes(rp, fps[j]);
         sum += p;
         if (p > worst)
             worst = p;
@@ -109,8 +109,8 @@ static void test_chosen_nonces_do_not_degrade_lookups(void **state)
      * unkeyed one needed about FLOOD / 2. */
     assert_true(mean < 3.0);
     assert_true(worst < FLOOD / 8);
-    hs_replay_free(rp);
-    hs_keyring_free(kr);
+    hs__replay_free(rp);
+    hs__keyring_free(kr);
 }
 
 int main(void)

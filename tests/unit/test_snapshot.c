@@ -4,11 +4,11 @@
  *
  * A snapshot runs under the node's lock, and hearsayd takes one or two per
  * event, so its cost must be linear in what it copies. The test is linked
- * with `-Wl,--wrap` around the core's lookup by name (hs_members_find) and
+ * with `-Wl,--wrap` around the core's lookup by name (hs__members_find) and
  * its key accessors, so every call the snapshot makes into them is counted
  * on the way through: name lookups, and key entries visited (a call of
- * hs_core_member_key for the k-th key scans k + 1 entries from the start;
- * a step of hs_core_key_next visits one). The real functions still do the
+ * hs__core_member_key for the k-th key scans k + 1 entries from the start;
+ * a step of hs__core_key_next visits one). The real functions still do the
  * work; nothing is faked.
  */
 #include <setjmp.h>
@@ -26,40 +26,40 @@
 
 static size_t lookups, visits;
 
-hs_mrec *__real_hs_members_find(const hs_members *t, const char *name);
-hs_mrec *__wrap_hs_members_find(const hs_members *t, const char *name);
-hs_mrec *__wrap_hs_members_find(const hs_members *t, const char *name)
+hs_mrec *__real_hs__members_find(const hs_members *t, const char *name);
+hs_mrec *__wrap_hs__members_find(const hs_members *t, const char *name);
+hs_mrec *__wrap_hs__members_find(const hs_members *t, const char *name)
 {
     lookups++;
-    return __real_hs_members_find(t, name);
+    return __real_hs__members_find(t, name);
 }
 
-hs_err __real_hs_core_member_key(const hs_core *c, const char *name, uint32_t k,
+hs_err __real_hs__core_member_key(const hs_core *c, const char *name, uint32_t k,
                                  const char **key, const uint8_t **value,
                                  size_t *len);
-hs_err __wrap_hs_core_member_key(const hs_core *c, const char *name, uint32_t k,
+hs_err __wrap_hs__core_member_key(const hs_core *c, const char *name, uint32_t k,
                                  const char **key, const uint8_t **value,
                                  size_t *len);
-hs_err __wrap_hs_core_member_key(const hs_core *c, const char *name, uint32_t k,
+hs_err __wrap_hs__core_member_key(const hs_core *c, const char *name, uint32_t k,
                                  const char **key, const uint8_t **value,
                                  size_t *len)
 {
     visits += (size_t)k + 1;
-    return __real_hs_core_member_key(c, name, k, key, value, len);
+    return __real_hs__core_member_key(c, name, k, key, value, len);
 }
 
-bool __real_hs_core_key_next(const hs_member_info *info, uint32_t *pos,
+bool __real_hs__core_key_next(const hs_member_info *info, uint32_t *pos,
                              const char **key, const uint8_t **value,
                              size_t *len);
-bool __wrap_hs_core_key_next(const hs_member_info *info, uint32_t *pos,
+bool __wrap_hs__core_key_next(const hs_member_info *info, uint32_t *pos,
                              const char **key, const uint8_t **value,
                              size_t *len);
-bool __wrap_hs_core_key_next(const hs_member_info *info, uint32_t *pos,
+bool __wrap_hs__core_key_next(const hs_member_info *info, uint32_t *pos,
                              const char **key, const uint8_t **value,
                              size_t *len)
 {
     visits++;
-    return __real_hs_core_key_next(info, pos, key, value, len);
+    return __real_hs__core_key_next(info, pos, key, value, len);
 }
 
 static void quiet(void *arg, hs_log_level level, const char *line)

@@ -3,7 +3,7 @@
  * type, every documented rejection, the size accounting a packer relies
  * on, and robustness against truncated, mutated and random bytes.
  *
- * Invalid datagrams that hs_wire_encode() would refuse to produce are
+ * Invalid datagrams that hs__wire_encode() would refuse to produce are
  * crafted by packing the generated protobuf-c structs directly ("raw"
  * below). Randomised tests use a fixed-seed xorshift generator, so a
  * failure reproduces.
@@ -177,16 +177,16 @@ static size_t accounted_size(const hs_wire_msg *m)
     base.n_digest = 0;
     base.deltas = NULL;
     base.n_deltas = 0;
-    size_t sum = hs_wire_base_size(&base);
+    size_t sum = hs__wire_base_size(&base);
     for (size_t i = 0; i < m->n_digest; i++)
-        sum += hs_wire_digest_entry_size(&m->digest[i]);
+        sum += hs__wire_digest_entry_size(&m->digest[i]);
     for (size_t i = 0; i < m->n_deltas; i++) {
         hs_wire_delta head = m->deltas[i];
         head.entries = NULL;
         head.n_entries = 0;
-        sum += hs_wire_delta_size(&head);
+        sum += hs__wire_delta_size(&head);
         for (size_t j = 0; j < m->deltas[i].n_entries; j++)
-            sum += hs_wire_entry_size(&m->deltas[i].entries[j]);
+            sum += hs__wire_entry_size(&m->deltas[i].entries[j]);
     }
     return sum;
 }
@@ -206,8 +206,8 @@ static void assert_accounting(const hs_wire_msg *m, size_t encoded)
 static size_t encode_ok(const hs_wire_msg *m, uint8_t *buf)
 {
     size_t n = 0;
-    assert_int_equal(hs_wire_encode(m, buf, BUFSZ, &n), HS_OK);
-    assert_int_equal(n, hs_wire_encoded_size(m));
+    assert_int_equal(hs__wire_encode(m, buf, BUFSZ, &n), HS_OK);
+    assert_int_equal(n, hs__wire_encoded_size(m));
     assert_int_equal(buf[0], 'H');
     assert_int_equal(buf[1], 'S');
     assert_int_equal(buf[2], HS_WIRE_PROTO_VERSION);
@@ -218,10 +218,10 @@ static size_t encode_ok(const hs_wire_msg *m, uint8_t *buf)
 static hs_err decode_as(const uint8_t *buf, size_t len, const char *cluster)
 {
     hs_wire_msg *m = (hs_wire_msg *)&m; /* must be overwritten */
-    hs_err err = hs_wire_decode(buf, len, cluster, HS_WIRE_MAX_DATAGRAM, &m);
+    hs_err err = hs__wire_decode(buf, len, cluster, HS_WIRE_MAX_DATAGRAM, &m);
     if (err == HS_OK) {
         assert_non_null(m);
-        hs_wire_msg_free(m);
+        hs__wire_msg_free(m);
     } else {
         assert_null(m);
     }
@@ -242,7 +242,7 @@ static void roundtrip(const hs_wire_msg *m)
 
     hs_wire_msg *got = NULL;
     assert_int_equal(
-        hs_wire_decode(buf, n, m->cluster, HS_WIRE_MAX_DATAGRAM, &got), HS_OK);
+        hs__wire_decode(buf, n, m->cluster, HS_WIRE_MAX_DATAGRAM, &got), HS_OK);
     assert_msg_equal(m, got);
     /* Decoded strings are never NULL, even when empty. */
     assert_non_null(got->sender.addr);
@@ -256,7 +256,7 @@ static void roundtrip(const hs_wire_msg *m)
     assert_non_null(again);
     assert_int_equal(encode_ok(got, again), n);
     assert_memory_equal(buf, again, n);
-    hs_wire_msg_free(got);
+    hs__wire_msg_free(got);
     free(again);
     free(buf);
 }
@@ -532,7 +532,7 @@ static void roundtrip_random(void **state)
         hs_wire_msg m;
         a.used = 0;
         rand_msg(&r, &a, &m, (hs_wire_type)(1 + i % 5), CLUSTER, 1 + i % 9);
-        if (hs_wire_encoded_size(&m) > HS_WIRE_MAX_DATAGRAM)
+        if (hs__wire_encoded_size(&m) > HS_WIRE_MAX_DATAGRAM)
             continue;
         roundtrip(&m);
     }
@@ -553,7 +553,7 @@ static void encoded_size_is_exact(void **state)
         hs_wire_msg m;
         a.used = 0;
         rand_msg(&r, &a, &m, (hs_wire_type)(1 + i % 5), CLUSTER, i % 12);
-        size_t want = hs_wire_encoded_size(&m);
+        size_t want = hs__wire_encoded_size(&m);
         if (want > HS_WIRE_MAX_DATAGRAM)
             continue;
         size_t n = encode_ok(&m, buf); /* asserts n == want */
@@ -592,11 +592,11 @@ static void greedy_packing_never_overflows(void **state)
         m = pool;
         m.n_digest = 0;
         m.n_deltas = 0;
-        size_t sum = hs_wire_base_size(&m);
+        size_t sum = hs__wire_base_size(&m);
         assert_true(sum <= budget);
 
         for (size_t i = 0; i < pool.n_digest; i++) {
-            size_t add = hs_wire_digest_entry_size(&pool.digest[i]);
+            size_t add = hs__wire_digest_entry_size(&pool.digest[i]);
             if (sum + add > budget)
                 break;
             sum += add;
@@ -611,12 +611,12 @@ static void greedy_packing_never_overflows(void **state)
         for (size_t i = 0; i < pool.n_deltas; i++) {
             hs_wire_delta d = pool.deltas[i];
             d.n_entries = 0;
-            size_t add = hs_wire_delta_size(&d);
+            size_t add = hs__wire_delta_size(&d);
             if (sum + add > budget)
                 break;
             sum += add;
             for (size_t j = 0; j < pool.deltas[i].n_entries; j++) {
-                size_t e = hs_wire_entry_size(&pool.deltas[i].entries[j]);
+                size_t e = hs__wire_entry_size(&pool.deltas[i].entries[j]);
                 if (sum + e > budget)
                     break;
                 sum += e;
@@ -630,7 +630,7 @@ static void greedy_packing_never_overflows(void **state)
         }
 
         size_t n = 0;
-        assert_int_equal(hs_wire_encode(&m, buf, budget, &n), HS_OK);
+        assert_int_equal(hs__wire_encode(&m, buf, budget, &n), HS_OK);
         assert_true(n <= sum);
         assert_accounting(&m, n);
         if (n > 60000)
@@ -651,28 +651,28 @@ static void header_checks(void **state)
     uint8_t h[4] = {'H', 'S', HS_WIRE_PROTO_VERSION, 0};
 
     for (size_t n = 0; n < 4; n++)
-        assert_int_equal(hs_wire_check_header(h, n, &sealed), HS_ETRUNCATED);
-    assert_int_equal(hs_wire_check_header(NULL, 4, &sealed), HS_ETRUNCATED);
-    assert_int_equal(hs_wire_check_header(h, 4, &sealed), HS_OK);
+        assert_int_equal(hs__wire_check_header(h, n, &sealed), HS_ETRUNCATED);
+    assert_int_equal(hs__wire_check_header(NULL, 4, &sealed), HS_ETRUNCATED);
+    assert_int_equal(hs__wire_check_header(h, 4, &sealed), HS_OK);
     assert_false(sealed);
     h[3] = HS_WIRE_FLAG_SEALED;
-    assert_int_equal(hs_wire_check_header(h, 4, &sealed), HS_OK);
+    assert_int_equal(hs__wire_check_header(h, 4, &sealed), HS_OK);
     assert_true(sealed);
     h[3] = 0x02; /* a flag version 1 does not know */
-    assert_int_equal(hs_wire_check_header(h, 4, &sealed), HS_EVERSION);
+    assert_int_equal(hs__wire_check_header(h, 4, &sealed), HS_EVERSION);
     h[3] = 0;
     h[2] = HS_WIRE_PROTO_VERSION + 1;
-    assert_int_equal(hs_wire_check_header(h, 4, &sealed), HS_EVERSION);
+    assert_int_equal(hs__wire_check_header(h, 4, &sealed), HS_EVERSION);
     h[2] = 0;
-    assert_int_equal(hs_wire_check_header(h, 4, &sealed), HS_EVERSION);
+    assert_int_equal(hs__wire_check_header(h, 4, &sealed), HS_EVERSION);
     h[2] = HS_WIRE_PROTO_VERSION;
     h[0] = 'h';
-    assert_int_equal(hs_wire_check_header(h, 4, &sealed), HS_EMAGIC);
+    assert_int_equal(hs__wire_check_header(h, 4, &sealed), HS_EMAGIC);
     h[0] = 'H';
     h[1] = 'T';
-    assert_int_equal(hs_wire_check_header(h, 4, &sealed), HS_EMAGIC);
+    assert_int_equal(hs__wire_check_header(h, 4, &sealed), HS_EMAGIC);
     h[1] = 'S';
-    assert_int_equal(hs_wire_check_header(h, 4, NULL), HS_OK);
+    assert_int_equal(hs__wire_check_header(h, 4, NULL), HS_OK);
 }
 
 /* The header's verdict comes first, then the sealed flag, then the length:
@@ -706,26 +706,26 @@ static void decode_rejects_by_header(void **state)
 
     /* Longer than the receiver's maximum. */
     hs_wire_msg *m = NULL;
-    assert_int_equal(hs_wire_decode(buf, n, CLUSTER, n - 1, &m), HS_ETOOBIG);
+    assert_int_equal(hs__wire_decode(buf, n, CLUSTER, n - 1, &m), HS_ETOOBIG);
     assert_null(m);
-    assert_int_equal(hs_wire_decode(buf, n, CLUSTER, n, &m), HS_OK);
-    hs_wire_msg_free(m);
+    assert_int_equal(hs__wire_decode(buf, n, CLUSTER, n, &m), HS_OK);
+    hs__wire_msg_free(m);
     /* A sealed datagram says so whatever its length. */
     buf[3] = HS_WIRE_FLAG_SEALED;
-    assert_int_equal(hs_wire_decode(buf, n, CLUSTER, n - 1, &m), HS_ESEALED);
+    assert_int_equal(hs__wire_decode(buf, n, CLUSTER, n - 1, &m), HS_ESEALED);
     buf[3] = 0;
 
     /* No configuration lifts the bound past the largest UDP payload. */
     memset(buf + n, 0, BUFSZ - n);
     assert_int_equal(
-        hs_wire_decode(buf, HS_WIRE_MAX_DATAGRAM + 1, CLUSTER, BUFSZ, &m),
+        hs__wire_decode(buf, HS_WIRE_MAX_DATAGRAM + 1, CLUSTER, BUFSZ, &m),
         HS_ETOOBIG);
     assert_null(m);
 
     /* Arguments. */
-    assert_int_equal(hs_wire_decode(buf, n, CLUSTER, n, NULL), HS_EINVAL);
-    assert_int_equal(hs_wire_decode(buf, n, NULL, n, &m), HS_EINVAL);
-    assert_int_equal(hs_wire_decode(NULL, 5, CLUSTER, n, &m), HS_EINVAL);
+    assert_int_equal(hs__wire_decode(buf, n, CLUSTER, n, NULL), HS_EINVAL);
+    assert_int_equal(hs__wire_decode(buf, n, NULL, n, &m), HS_EINVAL);
+    assert_int_equal(hs__wire_decode(NULL, 5, CLUSTER, n, &m), HS_EINVAL);
     free(buf);
 }
 
@@ -1195,14 +1195,14 @@ static void unknown_fields_are_ignored(void **state)
 
     hs_wire_msg *a = NULL, *b = NULL;
     assert_int_equal(
-        hs_wire_decode(plain, n_plain, CLUSTER, HS_WIRE_MAX_DATAGRAM, &a),
+        hs__wire_decode(plain, n_plain, CLUSTER, HS_WIRE_MAX_DATAGRAM, &a),
         HS_OK);
     assert_int_equal(
-        hs_wire_decode(extra, n_extra, CLUSTER, HS_WIRE_MAX_DATAGRAM, &b),
+        hs__wire_decode(extra, n_extra, CLUSTER, HS_WIRE_MAX_DATAGRAM, &b),
         HS_OK);
     assert_msg_equal(a, b);
-    hs_wire_msg_free(a);
-    hs_wire_msg_free(b);
+    hs__wire_msg_free(a);
+    hs__wire_msg_free(b);
     free(plain);
     free(extra);
 }
@@ -1344,15 +1344,15 @@ static void every_truncation_is_rejected(void **state)
 static void check_decoded(const uint8_t *buf, size_t len)
 {
     hs_wire_msg *m = NULL;
-    hs_err err = hs_wire_decode(buf, len, CLUSTER, HS_WIRE_MAX_DATAGRAM, &m);
+    hs_err err = hs__wire_decode(buf, len, CLUSTER, HS_WIRE_MAX_DATAGRAM, &m);
     assert_true(documented_decode_error(err) || err == HS_OK);
     if (err != HS_OK) {
         assert_null(m);
         return;
     }
-    assert_true(hs_wire_encoded_size(m) <= len);
+    assert_true(hs__wire_encoded_size(m) <= len);
     roundtrip(m);
-    hs_wire_msg_free(m);
+    hs__wire_msg_free(m);
 }
 
 static void random_bytes_never_crash(void **state)
@@ -1397,10 +1397,10 @@ static void mutated_datagrams_never_crash(void **state)
                           : (uint8_t)(buf[at] ^ (1u << below(&r, 8)));
         }
         hs_wire_msg *m = NULL;
-        if (hs_wire_decode(buf, n, CLUSTER, HS_WIRE_MAX_DATAGRAM, &m) ==
+        if (hs__wire_decode(buf, n, CLUSTER, HS_WIRE_MAX_DATAGRAM, &m) ==
             HS_OK) {
             accepted++;
-            hs_wire_msg_free(m);
+            hs__wire_msg_free(m);
         }
         check_decoded(buf, n);
     }
@@ -1420,13 +1420,13 @@ static void encode_reports_no_space(void **state)
     uint8_t *buf = malloc(BUFSZ);
     assert_non_null(buf);
     sample_init(&s, HS_WIRE_SYNACK, CLUSTER);
-    size_t need = hs_wire_encoded_size(&s.msg), n = 99;
+    size_t need = hs__wire_encoded_size(&s.msg), n = 99;
 
-    assert_int_equal(hs_wire_encode(&s.msg, buf, need - 1, &n), HS_ENOSPC);
+    assert_int_equal(hs__wire_encode(&s.msg, buf, need - 1, &n), HS_ENOSPC);
     assert_int_equal(n, 0);
-    assert_int_equal(hs_wire_encode(&s.msg, buf, 3, &n), HS_ENOSPC);
-    assert_int_equal(hs_wire_encode(&s.msg, NULL, 0, &n), HS_ENOSPC);
-    assert_int_equal(hs_wire_encode(&s.msg, buf, need, &n), HS_OK);
+    assert_int_equal(hs__wire_encode(&s.msg, buf, 3, &n), HS_ENOSPC);
+    assert_int_equal(hs__wire_encode(&s.msg, NULL, 0, &n), HS_ENOSPC);
+    assert_int_equal(hs__wire_encode(&s.msg, buf, need, &n), HS_OK);
     assert_int_equal(n, need);
 
     /* Larger than any datagram: no buffer is big enough. */
@@ -1441,11 +1441,11 @@ static void encode_reports_no_space(void **state)
                      .sender = {"n", 1, ""},
                      .deltas = &d,
                      .n_deltas = 1};
-    assert_true(hs_wire_encoded_size(&m) > HS_WIRE_MAX_DATAGRAM);
-    assert_int_equal(hs_wire_encode(&m, buf, BUFSZ, &n), HS_ENOSPC);
+    assert_true(hs__wire_encoded_size(&m) > HS_WIRE_MAX_DATAGRAM);
+    assert_int_equal(hs__wire_encode(&m, buf, BUFSZ, &n), HS_ENOSPC);
     d.n_entries = 60;
     d.to_version = 60;
-    assert_int_equal(hs_wire_encode(&m, buf, BUFSZ, &n), HS_OK);
+    assert_int_equal(hs__wire_encode(&m, buf, BUFSZ, &n), HS_OK);
     free(buf);
 }
 
@@ -1464,9 +1464,9 @@ static void encode_rejects_what_decode_would(void **state)
         sample s;                                                              \
         sample_init(&s, (type), CLUSTER);                                      \
         n = 99;                                                                \
-        assert_int_equal(hs_wire_encode(&s.msg, buf, BUFSZ, &n), HS_OK);       \
+        assert_int_equal(hs__wire_encode(&s.msg, buf, BUFSZ, &n), HS_OK);       \
         mutate;                                                                \
-        assert_int_equal(hs_wire_encode(&s.msg, buf, BUFSZ, &n), HS_EINVAL);   \
+        assert_int_equal(hs__wire_encode(&s.msg, buf, BUFSZ, &n), HS_EINVAL);   \
         assert_int_equal(n, 0);                                                \
     } while (0)
 
@@ -1523,9 +1523,9 @@ static void encode_rejects_what_decode_would(void **state)
 
     sample s;
     sample_init(&s, HS_WIRE_PUSH, CLUSTER);
-    assert_int_equal(hs_wire_encode(NULL, buf, BUFSZ, &n), HS_EINVAL);
-    assert_int_equal(hs_wire_encode(&s.msg, buf, BUFSZ, NULL), HS_EINVAL);
-    assert_int_equal(hs_wire_encode(&s.msg, NULL, 10, &n), HS_EINVAL);
+    assert_int_equal(hs__wire_encode(NULL, buf, BUFSZ, &n), HS_EINVAL);
+    assert_int_equal(hs__wire_encode(&s.msg, buf, BUFSZ, NULL), HS_EINVAL);
+    assert_int_equal(hs__wire_encode(&s.msg, NULL, 10, &n), HS_EINVAL);
     free(buf);
 }
 
@@ -1537,34 +1537,34 @@ static void valid_names(void **state)
     char s[HS_WIRE_MAX_NAME + 2];
     memset(s, 'x', sizeof s);
     s[HS_WIRE_MAX_NAME] = '\0';
-    assert_true(hs_wire_valid_name(s, HS_WIRE_MAX_NAME));
+    assert_true(hs__wire_valid_name(s, HS_WIRE_MAX_NAME));
     s[HS_WIRE_MAX_NAME] = 'x';
     s[HS_WIRE_MAX_NAME + 1] = '\0';
-    assert_false(hs_wire_valid_name(s, HS_WIRE_MAX_NAME));
+    assert_false(hs__wire_valid_name(s, HS_WIRE_MAX_NAME));
 
-    assert_true(hs_wire_valid_name("a", 1));
-    assert_true(hs_wire_valid_name("!~", 2));
-    assert_true(hs_wire_valid_name("node-1.example:x/y", 128));
-    assert_false(hs_wire_valid_name("ab", 1));
-    assert_false(hs_wire_valid_name("", 128));
-    assert_false(hs_wire_valid_name(NULL, 128));
-    assert_false(hs_wire_valid_name("a b", 128));
-    assert_false(hs_wire_valid_name("a\x7f", 128));
-    assert_false(hs_wire_valid_name("\x80", 128));
-    assert_false(hs_wire_valid_name("a\n", 128));
+    assert_true(hs__wire_valid_name("a", 1));
+    assert_true(hs__wire_valid_name("!~", 2));
+    assert_true(hs__wire_valid_name("node-1.example:x/y", 128));
+    assert_false(hs__wire_valid_name("ab", 1));
+    assert_false(hs__wire_valid_name("", 128));
+    assert_false(hs__wire_valid_name(NULL, 128));
+    assert_false(hs__wire_valid_name("a b", 128));
+    assert_false(hs__wire_valid_name("a\x7f", 128));
+    assert_false(hs__wire_valid_name("\x80", 128));
+    assert_false(hs__wire_valid_name("a\n", 128));
 }
 
 static void type_names(void **state)
 {
     (void)state;
-    assert_string_equal(hs_wire_type_name(HS_WIRE_SYN), "syn");
-    assert_string_equal(hs_wire_type_name(HS_WIRE_SYNACK), "synack");
-    assert_string_equal(hs_wire_type_name(HS_WIRE_ACK), "ack");
-    assert_string_equal(hs_wire_type_name(HS_WIRE_PUSH), "push");
-    assert_string_equal(hs_wire_type_name(HS_WIRE_LEAVE), "leave");
-    assert_string_equal(hs_wire_type_name(0), "unknown");
-    assert_string_equal(hs_wire_type_name(6), "unknown");
-    assert_string_equal(hs_wire_type_name(-1), "unknown");
+    assert_string_equal(hs__wire_type_name(HS_WIRE_SYN), "syn");
+    assert_string_equal(hs__wire_type_name(HS_WIRE_SYNACK), "synack");
+    assert_string_equal(hs__wire_type_name(HS_WIRE_ACK), "ack");
+    assert_string_equal(hs__wire_type_name(HS_WIRE_PUSH), "push");
+    assert_string_equal(hs__wire_type_name(HS_WIRE_LEAVE), "leave");
+    assert_string_equal(hs__wire_type_name(0), "unknown");
+    assert_string_equal(hs__wire_type_name(6), "unknown");
+    assert_string_equal(hs__wire_type_name(-1), "unknown");
 }
 
 /* ---- seed corpus for fuzz_wire_decode ----------------------------------- */
@@ -1603,7 +1603,7 @@ static int gen_corpus(const char *dir)
         sample s;
         size_t n;
         sample_init(&s, (hs_wire_type)t, "fuzz");
-        if (hs_wire_encode(&s.msg, buf, BUFSZ, &n) != HS_OK)
+        if (hs__wire_encode(&s.msg, buf, BUFSZ, &n) != HS_OK)
             return 1;
         snprintf(name, sizeof name, "%s-sample", names[t]);
         rc |= write_file(dir, name, buf, n);
@@ -1629,21 +1629,21 @@ static int gen_corpus(const char *dir)
             rc |= write_file(dir, name, cut, n);
         }
         sample_init(&s, (hs_wire_type)t, "other");
-        if (hs_wire_encode(&s.msg, buf, BUFSZ, &n) != HS_OK)
+        if (hs__wire_encode(&s.msg, buf, BUFSZ, &n) != HS_OK)
             return 1;
         snprintf(name, sizeof name, "%s-foreign", names[t]);
         rc |= write_file(dir, name, buf, n);
 
         /* Valid: minimal, and random at a few scales. */
         hs_wire_msg m = {.type = t, .cluster = "fuzz", .sender = {"n", 0, ""}};
-        if (hs_wire_encode(&m, buf, BUFSZ, &n) != HS_OK)
+        if (hs__wire_encode(&m, buf, BUFSZ, &n) != HS_OK)
             return 1;
         snprintf(name, sizeof name, "%s-minimal", names[t]);
         rc |= write_file(dir, name, buf, n);
         for (int k = 0; k < 8; k++) {
             a.used = 0;
             rand_msg(&r, &a, &m, (hs_wire_type)t, "fuzz", (size_t)k);
-            if (hs_wire_encode(&m, buf, BUFSZ, &n) != HS_OK)
+            if (hs__wire_encode(&m, buf, BUFSZ, &n) != HS_OK)
                 continue;
             snprintf(name, sizeof name, "%s-random%d", names[t], k);
             rc |= write_file(dir, name, buf, n);
@@ -1683,7 +1683,7 @@ static hs_wire_msg *decode_msg(const uint8_t *buf, size_t len)
 {
     hs_wire_msg *m = NULL;
     assert_int_equal(
-        hs_wire_decode(buf, len, CLUSTER, HS_WIRE_MAX_DATAGRAM, &m), HS_OK);
+        hs__wire_decode(buf, len, CLUSTER, HS_WIRE_MAX_DATAGRAM, &m), HS_OK);
     return m;
 }
 
@@ -1725,7 +1725,7 @@ static void beats_round_trip(void **state)
     assert_int_equal(d->beats.n_dead, 3);
     assert_memory_equal(d->beats.dead_pos, dead, sizeof dead);
     assert_memory_equal(d->beats.dead_low, dead_low, sizeof dead_low);
-    hs_wire_msg_free(d);
+    hs__wire_msg_free(d);
 
     /* Sparse, within a page [10, 310) of a view of 400. */
     uint32_t sp[4] = {10, 11, 211, 309};
@@ -1743,13 +1743,13 @@ static void beats_round_trip(void **state)
     assert_memory_equal(d->beats.pos, sp, sizeof sp);
     assert_memory_equal(d->beats.low, sl, sizeof sl);
     assert_int_equal(d->beats.n_dead, 0);
-    hs_wire_msg_free(d);
+    hs__wire_msg_free(d);
 
     /* The packer's accounting never undercounts. */
     hs_wire_msg bare = m;
     bare.beats = (hs_wire_beats){0};
-    assert_true(hs_wire_base_size(&bare) + hs_wire_beats_size(&m.beats) >=
-                hs_wire_encoded_size(&m));
+    assert_true(hs__wire_base_size(&bare) + hs__wire_beats_size(&m.beats) >=
+                hs__wire_encoded_size(&m));
     free(buf);
 }
 
@@ -1774,23 +1774,23 @@ static void beats_bounds_are_enforced(void **state)
                                .low = low}};
     size_t n = 0;
     /* Not ascending. */
-    assert_int_equal(hs_wire_encode(&m, buf, BUFSZ, &n), HS_EINVAL);
+    assert_int_equal(hs__wire_encode(&m, buf, BUFSZ, &n), HS_EINVAL);
     /* Beyond the span. */
     pos[0] = 4, pos[1] = 5, pos[2] = 7;
-    assert_int_equal(hs_wire_encode(&m, buf, BUFSZ, &n), HS_EINVAL);
+    assert_int_equal(hs__wire_encode(&m, buf, BUFSZ, &n), HS_EINVAL);
     /* A span past the view: encode builds it, the shared validator
      * refuses it. */
     pos[2] = 6;
     m.beats.span = 7;
-    assert_int_equal(hs_wire_encode(&m, buf, BUFSZ, &n), HS_EINVAL);
+    assert_int_equal(hs__wire_encode(&m, buf, BUFSZ, &n), HS_EINVAL);
     /* Beats without a view. */
     m.beats.span = 3;
     m.has_view = false;
-    assert_int_equal(hs_wire_encode(&m, buf, BUFSZ, &n), HS_EINVAL);
+    assert_int_equal(hs__wire_encode(&m, buf, BUFSZ, &n), HS_EINVAL);
     /* A view where the type carries none. */
     m.has_view = true;
     m.type = HS_WIRE_ACK;
-    assert_int_equal(hs_wire_encode(&m, buf, BUFSZ, &n), HS_EINVAL);
+    assert_int_equal(hs__wire_encode(&m, buf, BUFSZ, &n), HS_EINVAL);
 
     /* On the wire: gaps that do not match the low bytes, a cut varint, a
      * position past the span, a view larger than the cap. */

@@ -149,7 +149,7 @@ hs_err vloop_node_new(vloop *vl, const hs_config *cfg, hs_node **out)
     v->vl = vl;
     v->fd = -1;
     vl->nodes[slot] = v;
-    return hs_node_new_on(cfg, &vl_ops, v, out); /* frees v on failure */
+    return hs__node_new_on(cfg, &vl_ops, v, out); /* frees v on failure */
 }
 
 /* ---- Running ------------------------------------------------------------ */
@@ -168,7 +168,7 @@ static bool run_wakes(vloop *vl)
             if (!(w & (1u << k)) || vl->nodes[i] != v || !v->io_on)
                 continue;
             vl->callbacks++;
-            hs_loop_woken(v->node, k);
+            hs__loop_woken(v->node, k);
             did = true;
         }
     }
@@ -200,7 +200,7 @@ static bool run_readable(vloop *vl)
         if (!live || !who[k]->io_on || who[k]->fd != fds[k].fd)
             continue;
         vl->callbacks++;
-        hs_loop_readable(who[k]->node);
+        hs__loop_readable(who[k]->node);
         did = true;
     }
     return did;
@@ -242,7 +242,7 @@ bool vloop_run_until(vloop *vl, bool (*pred)(void *arg), void *arg,
         if (v && v->at[t] <= vl->now) {
             v->armed[t] = false; /* idle while its callback runs */
             vl->callbacks++;
-            hs_loop_timer(v->node, t);
+            hs__loop_timer(v->node, t);
             continue;
         }
         /* Nothing left at this time. A datagram the kernel has not queued

@@ -82,7 +82,7 @@ extern "C" {
     XX(EADDR, -19, "bad or unresolvable address")                           \
     XX(EREPLAY, -20, "replayed, or outside the replay window")               \
     XX(EKEY, -21, "sealed with a key not in the keyring")                    \
-    XX(ERATE, -22, "source over its datagram rate limit")                    \
+    XX(ERATE, -22, "over a rate limit (datagrams per source, announcements)")\
     XX(EPLAINTEXT, -23, "plaintext message but a keyring is configured")
 
 typedef enum hs_err {

@@ -7,6 +7,7 @@
  *   DELETE /v1/tags/KEY                        delete it
  *   GET    /v1/events[?type=join,fail]         Server-Sent Events
  *   POST   /v1/leave                           leave gracefully, then exit
+ *   POST   /v1/join {"seeds": [ADDR...]}       more seeds, as --join
  *   POST   /v1/user-events/NAME (body)         a user event (api_ops.c)
  *   POST   /v1/members/NAME/force-leave[?force=1]  a dead member left
  *   GET    /v1/keys                            key ids (never the keys)
@@ -169,6 +170,7 @@ static const route routes[] = {
      {{M_PUT, true, hsa_api_put_tag}, {M_DELETE, true, hsa_api_del_tag}}},
     {"/v1/events", "GET", {{M_GET, false, hsa_api_get_events}}},
     {"/v1/leave", "POST", {{M_POST, true, hsa_api_post_leave}}},
+    {"/v1/join", "POST", {{M_POST, true, hsa_api_post_join}}},
     {"/v1/keys",
      "GET, HEAD, POST",
      {{M_DOC, false, hsa_api_get_keys}, {M_POST, true, hsa_api_post_key}}},

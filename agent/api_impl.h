@@ -26,6 +26,7 @@ hsa_api_handler hsa_api_get_events;  /* GET /v1/events */
 hsa_api_handler hsa_api_put_tag;    /* PUT /v1/tags/KEY */
 hsa_api_handler hsa_api_del_tag;    /* DELETE /v1/tags/KEY */
 hsa_api_handler hsa_api_post_leave; /* POST /v1/leave */
+hsa_api_handler hsa_api_post_join;  /* POST /v1/join */
 /* api_status.c: what monitoring reads. */
 hsa_api_handler hsa_api_get_health;  /* GET /healthz */
 hsa_api_handler hsa_api_get_ready;   /* GET /readyz */

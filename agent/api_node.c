@@ -1,12 +1,16 @@
 /*
  * api_node.c — the routes that change this node: PUT and DELETE
  * /v1/tags/KEY (a tag gossips to the cluster; the library's errors become
- * messages that say which rule a key or value broke), and POST /v1/leave,
- * answered once the leave is done (hearsayd.c completes it).
+ * messages that say which rule a key or value broke), POST /v1/leave,
+ * answered once the leave is done (hearsayd.c completes it), and POST
+ * /v1/join, more seeds for a running node.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <jansson.h>
 
 #include "agent/api_impl.h"
 #include "agent/json.h"
@@ -103,4 +107,67 @@ void hsa_api_post_leave(hsa_agent *a, const hsa_request *rq, const char *rest,
     /* Answered by the leave's completion (hearsayd.c). */
     a->leave_waiters[a->n_leave_waiters++] = rq->conn;
     out->pending = true;
+}
+
+/* POST /v1/join {"seeds": ["HOST:PORT", "srv+NAME", ...]}: more seeds for
+ * a running node (serf's `serf join`), as --join gives them at start.
+ * Joining is gossip, so the answer says the seeds were taken, not that a
+ * peer answered yet: /readyz and `hearsay members` say that. */
+void hsa_api_post_join(hsa_agent *a, const hsa_request *rq, const char *rest,
+                       hsa_reply *out)
+{
+    (void)rest;
+    json_error_t jerr;
+    json_t *doc = json_loadb(rq->body ? rq->body : "", rq->body_len,
+                             JSON_REJECT_DUPLICATES, &jerr);
+    json_t *arr = json_object_get(doc, "seeds");
+    size_t n = json_array_size(arr);
+    const char *seeds[HS_SEEDS_MAX];
+    bool ok = json_is_object(doc) && json_object_size(doc) == 1 &&
+              json_is_array(arr) && n >= 1 && n <= HS_SEEDS_MAX;
+    for (size_t i = 0; ok && i < n; i++) {
+        json_t *v = json_array_get(arr, i);
+        ok = json_is_string(v) && json_string_length(v) > 0 &&
+             strlen(json_string_value(v)) == json_string_length(v);
+        seeds[i] = ok ? json_string_value(v) : NULL;
+    }
+    if (!ok) {
+        hsa_reply_error(out, 400,
+                        "the body must be {\"seeds\": [\"HOST:PORT\", ...]} "
+                        "with 1..%d addresses, DNS names or srv+NAME",
+                        HS_SEEDS_MAX);
+        json_decref(doc);
+        return;
+    }
+    hs_err e = hs_node_join(a->node, seeds, n);
+    switch (e) {
+    case HS_OK: {
+        hsa_logf(&a->log, HS_LOG_INFO, "join over HTTP: %zu seed%s added, "
+                 "first %.200s", n, n == 1 ? "" : "s", seeds[0]);
+        char count[24];
+        snprintf(count, sizeof count, "%zu", n);
+        size_t len = 0;
+        char *body =
+            hsa_json_pairs(&len, "status", "joining", "seeds_added", count);
+        hsa_api_json_reply(out, 200, body, len);
+        break;
+    }
+    case HS_EADDR:
+        hsa_reply_error(out, 400,
+                        "a seed is malformed: each is HOST:PORT, "
+                        "[IPV6]:PORT, or srv+NAME (nothing was added)");
+        break;
+    case HS_EFULL:
+        hsa_reply_error(out, 409, "this node has the most seeds it may have "
+                        "(%d in all)", HS_SEEDS_MAX);
+        break;
+    case HS_ESTATE:
+        hsa_reply_error(out, 409, "the node is leaving: it joins nothing");
+        break;
+    default:
+        hsa_reply_error(out, hsa_api_status_of(e), "join: %s",
+                        hs_strerror(e));
+        break;
+    }
+    json_decref(doc);
 }

@@ -7,6 +7,7 @@
  *   hearsay watch [--type T] [--json]      follow the event stream
  *   hearsay tag set KEY VALUE | del KEY    this node's tags
  *   hearsay leave                          graceful leave; the daemon exits
+ *   hearsay join HOST:PORT...              more seeds for the running node
  *   hearsay keys list|install|use|remove   the daemon's keyring
  *   hearsay keygen                         a new 32-byte key, base64
  *   hearsay event NAME [PAYLOAD|-]         a user event (cli_ops.c)
@@ -42,6 +43,7 @@ static const char usage_main[] =
     "  tag del KEY                   delete a tag of this node\n"
     "  leave                         leave the cluster gracefully; hearsayd "
     "exits\n"
+    "  join HOST:PORT...             make hearsayd join through these seeds\n"
     "  keys list                     the keyring's key ids, primary first\n"
     "  keys install|use|remove KEY   rotate keys (see hearsay keys --help)\n"
     "  keygen                        print a new random 32-byte key, base64\n"
@@ -79,6 +81,7 @@ static const struct command {
 } commands[] = {
     {"members", hsa_cli_members, true}, {"watch", hsa_cli_watch, true},
     {"tag", hsa_cli_tag, true},         {"leave", hsa_cli_leave, true},
+    {"join", hsa_cli_join, true},
     {"keys", hsa_cli_keys, true},       {"keygen", hsa_cli_keygen, false},
     {"event", hsa_cli_event, true},     {"force-leave", hsa_cli_force_leave, true},
     {"version", cmd_version, false},    {"help", cmd_help, false},

@@ -36,6 +36,7 @@ hsa_cli_cmd hsa_cli_members; /* cli_members.c */
 hsa_cli_cmd hsa_cli_watch;   /* cli_watch.c */
 hsa_cli_cmd hsa_cli_tag;     /* cli_node.c */
 hsa_cli_cmd hsa_cli_leave;   /* cli_node.c */
+hsa_cli_cmd hsa_cli_join;    /* cli_node.c */
 hsa_cli_cmd hsa_cli_keys;    /* cli_keys.c */
 hsa_cli_cmd hsa_cli_keygen;  /* cli_keys.c */
 hsa_cli_cmd hsa_cli_event;   /* cli_ops.c */
@@ -64,7 +65,7 @@ typedef struct hsa_cli_args {
     const char *tags[MAX_TAG_FILTERS];
     int ntags;
     const char *name;
-    const char *pos[4];
+    const char *pos[HS_SEEDS_MAX + 1];
     int npos;
 } hsa_cli_args;
 

@@ -1,9 +1,11 @@
 /*
  * cli_node.c — the commands that change the node hearsayd runs:
- * `hearsay tag set|del` (PUT and DELETE /v1/tags/KEY) and `hearsay leave`
- * (POST /v1/leave, which answers once the leave has spread).
+ * `hearsay tag set|del` (PUT and DELETE /v1/tags/KEY), `hearsay leave`
+ * (POST /v1/leave, which answers once the leave has spread) and `hearsay
+ * join` (POST /v1/join).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "agent/cli.h"
@@ -32,6 +34,50 @@ static const char usage_leave[] =
     "\n"
     "Asks hearsayd to leave the cluster gracefully (POST /v1/leave). Returns\n"
     "once the leave has spread; hearsayd then exits.\n";
+
+static const char usage_join[] =
+    "usage: hearsay join SEED... [--http ADDR] [--token-file FILE]\n"
+    "\n"
+    "Gives the running hearsayd more seeds to gossip with (POST /v1/join),\n"
+    "as --join does at start: HOST:PORT, [IPV6]:PORT, a DNS name (resolved\n"
+    "again on a schedule) or srv+NAME (DNS SRV records). Returns once the\n"
+    "seeds are taken; `hearsay members` and GET /readyz show the join.\n";
+
+int hsa_cli_join(hsa_cli *c, int argc, char **argv)
+{
+    hsa_cli_args a = {0};
+    int rc = hsa_cli_parse_args(c, argc, argv, usage_join, &a, 0,
+                                HS_SEEDS_MAX);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    if (a.npos < 1) {
+        hsa_cli_fail("usage: hearsay join SEED... (see --help)");
+        return 2;
+    }
+    json_t *seeds = json_array();
+    for (int i = 0; seeds && i < a.npos; i++) {
+        if (json_array_append_new(seeds, json_string(a.pos[i])) < 0) {
+            json_decref(seeds);
+            seeds = NULL;
+        }
+    }
+    json_t *doc = seeds ? json_pack("{s:o}", "seeds", seeds) : NULL;
+    char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+    json_decref(doc);
+    if (!text) {
+        hsa_cli_fail("out of memory, or a seed that is not valid UTF-8");
+        return 1;
+    }
+    hsa_buf body = HSA_BUF_INIT;
+    rc = hsa_cli_request(c, "POST", "/v1/join", text, strlen(text),
+                         REQUEST_TIMEOUT_MS, &body);
+    free(text);
+    if (rc == 0)
+        printf("hearsayd is joining through %d seed%s\n", a.npos,
+               a.npos == 1 ? "" : "s");
+    hsa_buf_free(&body);
+    return rc;
+}
 
 int hsa_cli_tag(hsa_cli *c, int argc, char **argv)
 {

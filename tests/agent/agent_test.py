@@ -1936,6 +1936,31 @@ def case_join_fail():
     check(fine.proc.poll() is None, "a joined node keeps running past --join-timeout")
 
 
+def case_runtime_join():
+    """`hearsay join` / POST /v1/join: a running node takes more seeds
+    (serf's `serf join`), and bad requests are refused with the reason."""
+    a = Daemon("rj1").wait_ready()
+    b = Daemon("rj2").wait_ready()
+    check(len(b.members()) == 1, "rj2 alone before the join")
+    rc, out, err = cli("--http", b.http, "join", a.addr)
+    check(rc == 0 and "joining through 1 seed" in out, f"join: {rc} {out} {err}")
+    converge([a, b], 2)
+    check("join over HTTP: 1 seed added" in b.log(), "the join logged")
+    # Refusals: what the body must be, malformed seeds, the method.
+    for body, want in ((b"", "the body must be"), (b'{"seeds": []}', "the body must be"),
+                       (b'{"seeds": "x"}', "the body must be"), (b'{"seeds": [1]}', "the body must be"),
+                       (b'{"seeds": ["no-port"]}', "malformed")):
+        code, _, text = b.req("POST", "/v1/join", body)
+        check(code == 400 and want.encode() in text, f"POST /v1/join {body!r}: {code} {text}")
+    code, hdr, _ = b.req("GET", "/v1/join")
+    check(code == 405, f"GET /v1/join: {code}")
+    rc, out, err = cli("--http", b.http, "join")
+    check(rc == 2 and "usage" in err, f"join without seeds: {rc} {err}")
+    rc, out, err = cli("--http", b.http, "join", "bad seed")
+    check(rc == 1 and "malformed" in err, f"join of a malformed seed: {rc} {err}")
+    check(len(b.members()) == 2, "nothing added by the refused requests")
+
+
 def case_local_events():
     """A node's own tag changes appear on its own event stream, marked local,
     and reach its event handlers with HEARSAY_KEY_LOCAL=1."""

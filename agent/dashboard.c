@@ -112,27 +112,14 @@ static json_t *count(uint64_t v)
     return json_integer(v > (uint64_t)INT64_MAX ? INT64_MAX : (json_int_t)v);
 }
 
-/* Value i of statistic `name`; 0 if this library has no such one. */
-static uint64_t stat_of(const hs_stats *st, const char *name, size_t i)
-{
-    uint64_t v = 0;
-    hs_stats_get(st, name, i, &v);
-    return v;
-}
-
-static size_t stat_len(const char *name)
-{
-    const hs_stat_info *si = hs_stat_find(name);
-    return si ? si->len : 0;
-}
 
 /* {type: n} over the gossip message types, as /metrics labels them. */
 static json_t *by_type(const hs_stats *st, const char *which)
 {
     json_t *o = json_object();
-    for (size_t t = 1; o && t < stat_len(which); t++) {
+    for (size_t t = 1; o && t < hsa_stat_len(which); t++) {
         if (json_object_set_new(o, hs_msg_type_name((int)t),
-                                count(stat_of(st, which, t))) < 0) {
+                                count(hsa_stat_of(st, which, t))) < 0) {
             json_decref(o);
             return NULL;
         }
@@ -143,14 +130,14 @@ static json_t *by_type(const hs_stats *st, const char *which)
 static char *stats_json(hsa_agent *a, const hs_stats *st, size_t *len)
 {
     json_t *rej = json_object(), *ev = json_object();
-    for (size_t r = 1; rej && r < stat_len("rejected"); r++) {
+    for (size_t r = 1; rej && r < hsa_stat_len("rejected"); r++) {
         if (json_object_set_new(rej, hs_err_name(-(int)r),
-                                count(stat_of(st, "rejected", r))))
+                                count(hsa_stat_of(st, "rejected", r))))
             json_decref(rej), rej = NULL;
     }
-    for (size_t t = 0; ev && t < stat_len("events"); t++) {
+    for (size_t t = 0; ev && t < hsa_stat_len("events"); t++) {
         if (json_object_set_new(ev, hs_event_type_name((hs_event_type)t),
-                                count(stat_of(st, "events", t))))
+                                count(hsa_stat_of(st, "events", t))))
             json_decref(ev), ev = NULL;
     }
     /* The knobs as the node runs them: the library's defaults under the
@@ -170,13 +157,13 @@ static char *stats_json(hsa_agent *a, const hs_stats *st, size_t *len)
         a->stats.start_time, "config", "phi_threshold", phi,
         "gossip_interval_ms", (json_int_t)gi, "heartbeat_interval_ms",
         (json_int_t)hi, "dead_after_ms", (json_int_t)da, "gossip_rounds",
-        count(stat_of(st, "rounds", 0)), "messages_sent",
+        count(hsa_stat_of(st, "rounds", 0)), "messages_sent",
         by_type(st, "msgs_sent"), "messages_received",
         by_type(st, "msgs_recv"), "sent_bytes", by_type(st, "bytes_sent"),
         "received_bytes", by_type(st, "bytes_recv"), "rejected",
         rej ? rej : json_null(), "events", ev ? ev : json_null(),
-        "truncated_messages", count(stat_of(st, "truncated_msgs", 0)), "pauses",
-        count(stat_of(st, "pauses", 0)));
+        "truncated_messages", count(hsa_stat_of(st, "truncated_msgs", 0)), "pauses",
+        count(hsa_stat_of(st, "pauses", 0)));
     if (doc && (!rej || !ev)) {
         json_decref(doc);
         doc = NULL;

@@ -100,18 +100,14 @@ static void sample_f(hsa_buf *b, const char *name, const char *label,
         hsa_buf_printf(b, " %.10g\n", v);
 }
 
-/* Value i of the library's statistic `name` (hs_stats_get); 0 for one
- * this library does not have. */
-static uint64_t stat_of(const hs_stats *st, const char *name, size_t i)
+uint64_t hsa_stat_of(const hs_stats *st, const char *name, size_t i)
 {
     uint64_t v = 0;
     hs_stats_get(st, name, i, &v);
     return v;
 }
 
-/* The length of an array statistic as this library has it: a newer one
- * may count more reasons than the header the agent was built with. */
-static size_t stat_len(const char *name)
+size_t hsa_stat_len(const char *name)
 {
     const hs_stat_info *si = hs_stat_find(name);
     return si ? si->len : 0;
@@ -122,9 +118,9 @@ static void by_msg_type(hsa_buf *b, const char *name, const char *help,
                         const hs_stats *st, const char *which)
 {
     family(b, name, "counter", help);
-    for (size_t t = 1; t < stat_len(which); t++)
+    for (size_t t = 1; t < hsa_stat_len(which); t++)
         sample_u64(b, name, "type", hs_msg_type_name((int)t),
-                   stat_of(st, which, t));
+                   hsa_stat_of(st, which, t));
 }
 
 static void counter(hsa_buf *b, const char *name, const char *help, uint64_t v)
@@ -188,107 +184,107 @@ int hsa_metrics_render(hsa_buf *b, const hs_stats *st, const hs_member_list *l,
 
     family(b, "hearsay_rejected_total", "counter",
            "Datagrams or deltas dropped, by reason (hearsay error name).");
-    for (size_t r = 1; r < stat_len("rejected"); r++)
+    for (size_t r = 1; r < hsa_stat_len("rejected"); r++)
         sample_u64(b, "hearsay_rejected_total", "reason", hs_err_name(-(int)r),
-                   stat_of(st, "rejected", r));
+                   hsa_stat_of(st, "rejected", r));
 
     family(b, "hearsay_events_total", "counter",
            "Membership events reported, by type.");
-    for (size_t t = 0; t < stat_len("events"); t++)
+    for (size_t t = 0; t < hsa_stat_len("events"); t++)
         sample_u64(b, "hearsay_events_total", "type",
-                   hs_event_type_name((hs_event_type)t), stat_of(st, "events", t));
+                   hs_event_type_name((hs_event_type)t), hsa_stat_of(st, "events", t));
 
     counter(b, "hearsay_gossip_rounds_total", "Gossip rounds started.",
-            stat_of(st, "rounds", 0));
+            hsa_stat_of(st, "rounds", 0));
     family(b, "hearsay_gossip_round_duration_seconds", "summary",
            "Time spent running gossip rounds.");
     sample_f(b, "hearsay_gossip_round_duration_seconds_sum", NULL, NULL,
-             (double)stat_of(st, "round_us_sum", 0) / 1e6);
+             (double)hsa_stat_of(st, "round_us_sum", 0) / 1e6);
     sample_u64(b, "hearsay_gossip_round_duration_seconds_count", NULL, NULL,
-               stat_of(st, "rounds", 0));
+               hsa_stat_of(st, "rounds", 0));
     gauge(b, "hearsay_gossip_round_duration_max_seconds",
-          "Slowest gossip round since start.", (double)stat_of(st, "round_us_max", 0) / 1e6);
+          "Slowest gossip round since start.", (double)hsa_stat_of(st, "round_us_max", 0) / 1e6);
 
     counter(b, "hearsay_deltas_applied_total",
             "Member deltas that advanced a member's state.",
-            stat_of(st, "deltas_applied", 0));
+            hsa_stat_of(st, "deltas_applied", 0));
     counter(b, "hearsay_entries_applied_total",
-            "Key/value entries applied from deltas.", stat_of(st, "entries_applied", 0));
+            "Key/value entries applied from deltas.", hsa_stat_of(st, "entries_applied", 0));
     counter(b, "hearsay_deltas_gap_total",
             "Deltas that could not be applied yet (a version gap).",
-            stat_of(st, "deltas_gap", 0));
+            hsa_stat_of(st, "deltas_gap", 0));
     counter(b, "hearsay_resets_sent_total",
             "From-scratch state copies sent to peers behind tombstone GC.",
-            stat_of(st, "resets_sent", 0));
+            hsa_stat_of(st, "resets_sent", 0));
     counter(b, "hearsay_truncated_messages_total",
             "Messages that had more to say than the datagram could hold.",
-            stat_of(st, "truncated_msgs", 0));
+            hsa_stat_of(st, "truncated_msgs", 0));
     counter(b, "hearsay_pauses_total",
-            "Local pauses detected (and not blamed on peers).", stat_of(st, "pauses", 0));
+            "Local pauses detected (and not blamed on peers).", hsa_stat_of(st, "pauses", 0));
     counter(b, "hearsay_view_agreements_total",
             "Exchanges answered whose views held the same members "
             "(heartbeats by position).",
-            stat_of(st, "view_matches", 0));
+            hsa_stat_of(st, "view_matches", 0));
     counter(b, "hearsay_view_disagreements_total",
             "Exchanges answered whose views differed (digests by name).",
-            stat_of(st, "view_mismatches", 0));
+            hsa_stat_of(st, "view_mismatches", 0));
     counter(b, "hearsay_convictions_followed_total",
             "Members declared dead on a peer's conviction.",
-            stat_of(st, "convictions_followed", 0));
+            hsa_stat_of(st, "convictions_followed", 0));
     counter(b, "hearsay_name_conflicts_total",
             "Claims on this node's name by another live process "
             "(refuted, or yielded to).",
-            stat_of(st, "name_conflicts", 0));
+            hsa_stat_of(st, "name_conflicts", 0));
     counter(b, "hearsay_refutations_total",
             "Times a peer held this node dead (it beat at once).",
-            stat_of(st, "refuted", 0));
+            hsa_stat_of(st, "refuted", 0));
     counter(b, "hearsay_alloc_failures_total",
             "Allocations that failed and cost a round, an answer, a delta "
             "or an event.",
-            stat_of(st, "alloc_failures", 0));
+            hsa_stat_of(st, "alloc_failures", 0));
     counter(b, "hearsay_user_events_sent_total",
-            "User events this node sent.", stat_of(st, "user_events_sent", 0));
+            "User events this node sent.", hsa_stat_of(st, "user_events_sent", 0));
     counter(b, "hearsay_user_events_delivered_total",
             "User events from other members delivered here.",
-            stat_of(st, "user_events_delivered", 0));
+            hsa_stat_of(st, "user_events_delivered", 0));
     counter(b, "hearsay_user_events_rate_limited_total",
             "User events and force-leaves refused: over the rate limit.",
-            stat_of(st, "user_events_rate_limited", 0));
+            hsa_stat_of(st, "user_events_rate_limited", 0));
     counter(b, "hearsay_announcements_lost_total",
             "User events and force-leaves of other members never seen "
             "here (overwritten before they arrived).",
-            stat_of(st, "announcements_lost", 0));
+            hsa_stat_of(st, "announcements_lost", 0));
     counter(b, "hearsay_force_leaves_sent_total",
-            "Force-leaves this node announced.", stat_of(st, "force_leaves_sent", 0));
+            "Force-leaves this node announced.", hsa_stat_of(st, "force_leaves_sent", 0));
     counter(b, "hearsay_force_leaves_applied_total",
             "Members marked left here by a force-leave.",
-            stat_of(st, "force_leaves_applied", 0));
+            hsa_stat_of(st, "force_leaves_applied", 0));
     counter(b, "hearsay_sends_dropped_total",
-            "Outgoing datagrams dropped: send queue full.", stat_of(st, "sends_dropped", 0));
+            "Outgoing datagrams dropped: send queue full.", hsa_stat_of(st, "sends_dropped", 0));
     counter(b, "hearsay_events_dropped_total",
-            "Events dropped: event queue full.", stat_of(st, "events_dropped", 0));
+            "Events dropped: event queue full.", hsa_stat_of(st, "events_dropped", 0));
     counter(b, "hearsay_tombstones_collected_total",
-            "Deleted-key tombstones collected.", stat_of(st, "tombstones_collected", 0));
+            "Deleted-key tombstones collected.", hsa_stat_of(st, "tombstones_collected", 0));
     gauge(b, "hearsay_max_datagram_sent_bytes",
-          "Largest datagram sent since start.", (double)stat_of(st, "max_datagram_sent", 0));
+          "Largest datagram sent since start.", (double)hsa_stat_of(st, "max_datagram_sent", 0));
     counter(b, "hearsay_send_errors_total", "sendto() failures.",
-            stat_of(st, "send_errors", 0));
+            hsa_stat_of(st, "send_errors", 0));
     counter(b, "hearsay_receive_errors_total", "recvfrom() failures.",
-            stat_of(st, "recv_errors", 0));
+            hsa_stat_of(st, "recv_errors", 0));
     counter(b, "hearsay_resolve_errors_total",
-            "Seed names that did not resolve.", stat_of(st, "resolve_errors", 0));
+            "Seed names that did not resolve.", hsa_stat_of(st, "resolve_errors", 0));
     counter(b, "hearsay_slow_callbacks_total",
-            "Event callbacks that took over 10 ms.", stat_of(st, "callbacks_slow", 0));
+            "Event callbacks that took over 10 ms.", hsa_stat_of(st, "callbacks_slow", 0));
     gauge(b, "hearsay_keyring_keys",
           "Keys in the keyring; 0 means gossip is plaintext.",
-          (double)stat_of(st, "keyring_keys", 0));
+          (double)hsa_stat_of(st, "keyring_keys", 0));
     counter(b, "hearsay_datagrams_opened_total",
             "Sealed datagrams that authenticated and opened.",
-            stat_of(st, "datagrams_opened", 0));
+            hsa_stat_of(st, "datagrams_opened", 0));
     counter(b, "hearsay_replay_evicted_early_total",
             "Nonces forgotten before their replay window ran out (the "
             "replay cache was full).",
-            stat_of(st, "replay_evicted_early", 0));
+            hsa_stat_of(st, "replay_evicted_early", 0));
 
     counter(b, "hearsay_join_failures_total",
             "Join rounds that reached no peer (logged at WARN with the "

@@ -69,6 +69,13 @@ typedef struct hsa_agent_stats {
 void hsa_agent_stats_http(hsa_agent_stats *st, unsigned code);
 
 /* Appends the whole exposition to out. -1 if out ran out of memory. */
+/* Value i of the library's statistic `name` (hs_stats_get); 0 for one
+ * this library does not have. */
+uint64_t hsa_stat_of(const hs_stats *st, const char *name, size_t i);
+/* The length of an array statistic as this library has it: a newer one
+ * may count more reasons than the header the agent was built with. */
+size_t hsa_stat_len(const char *name);
+
 int hsa_metrics_render(hsa_buf *out, const hs_stats *st,
                        const hs_member_list *members,
                        const hsa_agent_stats *ag);

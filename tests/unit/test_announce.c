@@ -3,9 +3,10 @@
  * over real cores on the simulator's virtual network (sim/net.c, hs_vnet,
  * through the helpers of tn.h), read only through membership/core.h:
  * exactly-once delivery under loss and duplication, no replay to a
- * newcomer or after a restart, lost announcements counted, force-leave
- * turning the dead left everywhere and a later heartbeat winning; plus the
- * Announcement codec.
+ * newcomer (even when its first copy of the sender is cut short) or after
+ * a restart, lost announcements counted, force-leave turning the dead
+ * left everywhere and a later heartbeat winning; plus the Announcement
+ * codec.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -282,6 +283,49 @@ static void small_datagram(hs_core_config *cfg, int i)
 {
     (void)i;
     cfg->max_datagram = 512;
+}
+
+/* A newcomer whose first copy of a member is cut short (small datagrams,
+ * keys written before the event fill the first one) gets the event's slot
+ * in a later datagram: still part of the state it learned, not news. */
+static void no_replay_when_first_copy_is_cut_short(void **state)
+{
+    (void)state;
+    sim_net net;
+    tn_init(&net, 3, 47, small_datagram);
+    tn_crash(&net, 2); /* joins later */
+    hs_core *owner = net.nodes[1].core;
+    char key[16], val[64];
+    for (int k = 0; k < 10; k++) {
+        snprintf(key, sizeof key, "k%d", k);
+        int len = snprintf(val, sizeof val, "%d-%s", k,
+                           "a-value-long-enough-to-need-two-datagrams");
+        assert_int_equal(hs__core_set(owner, key, val, (size_t)len, net.now),
+                         HS_OK);
+    }
+    run_until_converged(&net, 30000);
+    assert_int_equal(hs__core_user_event(owner, "deploy", "v1", 2, net.now),
+                     HS_OK);
+    tn_run_for(&net, 5000);
+    assert_int_equal(count_user(&net, 0, "n1", "deploy"), 1);
+    tn_start(&net, 2, 1); /* within the event's minute */
+    run_until_converged(&net, 30000);
+    tn_run_for(&net, 5000);
+    uint64_t truncated = 0; /* the copies were cut short */
+    for (int i = 0; i < 3; i++)
+        truncated += stats(&net, i)->truncated_msgs;
+    assert_true(truncated > 0);
+    assert_int_equal(count_user(&net, 2, "n1", NULL), 0);
+    assert_int_equal(stats(&net, 2)->announcements_lost, 0);
+    /* What comes after is news. */
+    assert_int_equal(hs__core_user_event(owner, "deploy", "v2", 2, net.now),
+                     HS_OK);
+    tn_run_for(&net, 5000);
+    assert_int_equal(count_user(&net, 2, "n1", "deploy"), 1);
+    const hs_core_user *u = find_user(&net, 2, "n1", "deploy");
+    assert_non_null(u);
+    assert_memory_equal(u->payload, "v2", 2);
+    tn_free(&net);
 }
 
 static void user_events_are_validated(void **state)
@@ -609,6 +653,7 @@ int main(void)
         cmocka_unit_test(no_replay_to_newcomers_or_after_restart),
         cmocka_unit_test(lost_announcements_are_counted),
         cmocka_unit_test(reset_copy_delivers_nothing_twice),
+        cmocka_unit_test(no_replay_when_first_copy_is_cut_short),
         cmocka_unit_test(user_events_are_validated),
         cmocka_unit_test(force_leave_turns_dead_into_left),
         cmocka_unit_test(force_leave_of_live_member),

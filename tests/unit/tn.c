@@ -158,8 +158,7 @@ void tn_isolate(sim_net *net, int i, bool in, bool out)
 int tn_state(const sim_net *net, int i, const char *name)
 {
     hs_member_info info;
-    if (hs__core_member_get(net->nodes[i].core, name, net->now, &info) !=
-        HS_OK)
+    if (hs__core_member_get(net->nodes[i].core, name, net->now, &info) != HS_OK)
         return -1;
     return (int)info.state;
 }
@@ -189,10 +188,10 @@ static bool same_keys(const sim_net *net, int i, int j)
         const char *ka, *kb;
         const uint8_t *va, *vb;
         size_t la, lb;
-        hs_err ea = hs__core_member_key(net->nodes[i].core, name, k, &ka, &va,
-                                        &la);
-        hs_err eb = hs__core_member_key(net->nodes[j].core, name, k, &kb, &vb,
-                                        &lb);
+        hs_err ea =
+            hs__core_member_key(net->nodes[i].core, name, k, &ka, &va, &la);
+        hs_err eb =
+            hs__core_member_key(net->nodes[j].core, name, k, &kb, &vb, &lb);
         if (ea != eb)
             return false;
         if (ea != HS_OK)

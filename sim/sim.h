@@ -91,7 +91,10 @@ typedef struct sim_net sim_net;
 
 /* Hooks a scenario installs. Each may be NULL. */
 typedef struct sim_hooks {
-    /* An event one node's core emitted. */
+    /* An event one node's core emitted. ev, and a USER event's ev->user
+     * (which the core owns only until its next hs__core_next_event()),
+     * are valid during the call only: a hook that keeps them copies both
+     * (tests/unit/tn.c does). */
     void (*on_event)(sim_net *net, uint32_t node, const hs_core_event *ev,
                      void *arg);
     /* A datagram was handed to node's core (after the core processed it). */

@@ -1,9 +1,12 @@
 /*
  * test_announce.c — user events and force-leave (membership/announce.c),
- * over real cores on the deterministic network of testnet: exactly-once
- * delivery under loss and duplication, no replay to a newcomer or after a
- * restart, lost announcements counted, force-leave turning the dead left
- * everywhere and a later heartbeat winning; plus the Announcement codec.
+ * over real cores on the simulator's virtual network (sim/net.c, hs_vnet,
+ * through the helpers of tn.h), read only through membership/core.h:
+ * exactly-once delivery under loss and duplication, no replay to a
+ * newcomer (even when its first copy of the sender is cut short) or after
+ * a restart, lost announcements counted, force-leave turning the dead
+ * left everywhere and a later heartbeat winning; plus the Announcement
+ * codec.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,25 +18,23 @@
 
 #include <cmocka.h>
 
-#include "testnet.h"
+#include "tn.h"
 
-static uint64_t run_until_converged(testnet *net, uint64_t limit_ms)
+static uint64_t run_until_converged(sim_net *net, uint64_t limit_ms)
 {
-    uint64_t start = net->now;
-    while (!tn_converged(net) && net->now - start < limit_ms)
-        tn_run_for(net, 100);
+    uint64_t took = tn_run_until_converged(net, limit_ms);
     assert_true(tn_converged(net));
-    return net->now - start;
+    return took;
 }
 
 /* User events node i reported with `name` from `origin` (NULL: any). */
-static int count_user(const testnet *net, int i, const char *origin,
+static int count_user(const sim_net *net, int i, const char *origin,
                       const char *name)
 {
     int n = 0;
-    const tn_node *nd = &net->nodes[i];
-    for (size_t k = 0; k < nd->n_events; k++) {
-        const hs_core_event *ev = &nd->events[k];
+    const tn_log *l = tn_events(net, i);
+    for (size_t k = 0; k < l->n; k++) {
+        const hs_core_event *ev = &l->ev[k];
         if (ev->type != HS_EVENT_USER)
             continue;
         assert_non_null(ev->user);
@@ -44,12 +45,12 @@ static int count_user(const testnet *net, int i, const char *origin,
     return n;
 }
 
-static const hs_core_user *find_user(const testnet *net, int i,
+static const hs_core_user *find_user(const sim_net *net, int i,
                                      const char *origin, const char *name)
 {
-    const tn_node *nd = &net->nodes[i];
-    for (size_t k = 0; k < nd->n_events; k++) {
-        const hs_core_event *ev = &nd->events[k];
+    const tn_log *l = tn_events(net, i);
+    for (size_t k = 0; k < l->n; k++) {
+        const hs_core_event *ev = &l->ev[k];
         if (ev->type == HS_EVENT_USER && strcmp(ev->name, origin) == 0 &&
             strcmp(ev->user->name, name) == 0)
             return ev->user;
@@ -57,13 +58,13 @@ static const hs_core_user *find_user(const testnet *net, int i,
     return NULL;
 }
 
-static const hs_core_stats *stats(const testnet *net, int i)
+static const hs_core_stats *stats(const sim_net *net, int i)
 {
     return hs__core_stats_get(net->nodes[i].core);
 }
 
 /* No announcement slot ever shows among a member's keys. */
-static void no_slot_keys(const testnet *net, int i, const char *member)
+static void no_slot_keys(const sim_net *net, int i, const char *member)
 {
     for (uint32_t k = 0;; k++) {
         const char *key;
@@ -82,11 +83,11 @@ static void exactly_once_under_loss(void **state)
 {
     (void)state;
     enum { N = 8, SENDERS = 4, PER = 6 };
-    testnet net;
+    sim_net net;
     tn_init(&net, N, 7, NULL);
     run_until_converged(&net, 30000);
-    net.loss = 0.2;
-    net.dup = 0.1;
+    net.link.loss = 0.2;
+    net.link.dup = 0.1;
     char name[32], payload[64];
     for (int r = 0; r < PER; r++) {
         for (int s = 0; s < SENDERS; s++) {
@@ -138,12 +139,15 @@ static void exactly_once_under_loss(void **state)
     }
     /* Every slot was deleted after its minute, and the deletes spread like
      * any write. */
-    net.loss = net.dup = 0;
+    net.link.loss = net.link.dup = 0;
     run_until_converged(&net, 30000);
     for (int s = 0; s < SENDERS; s++) {
-        const hs_mrec *own = net.nodes[s].core->self;
-        for (uint32_t k = 0; k < own->n_kv; k++)
-            assert_true(own->kv[k].tombstone);
+        hs_core_entry e;
+        for (uint32_t k = 0; hs__core_member_entry(net.nodes[s].core,
+                                                   net.nodes[s].name, k,
+                                                   &e) == HS_OK;
+             k++)
+            assert_true(e.tombstone);
     }
     tn_free(&net);
 }
@@ -153,7 +157,7 @@ static void exactly_once_under_loss(void **state)
 static void no_replay_to_newcomers_or_after_restart(void **state)
 {
     (void)state;
-    testnet net;
+    sim_net net;
     tn_init(&net, 5, 11, NULL);
     tn_crash(&net, 4); /* joins later */
     run_until_converged(&net, 30000);
@@ -177,10 +181,10 @@ static void no_replay_to_newcomers_or_after_restart(void **state)
     for (int i = 0; i < 5; i++) {
         const hs_core_user *u = NULL;
         int n = 0;
-        const tn_node *nd = &net.nodes[i];
-        for (size_t k = 0; k < nd->n_events; k++)
-            if (nd->events[k].type == HS_EVENT_USER) {
-                u = nd->events[k].user;
+        const tn_log *l = tn_events(&net, i);
+        for (size_t k = 0; k < l->n; k++)
+            if (l->ev[k].type == HS_EVENT_USER) {
+                u = l->ev[k].user;
                 n++;
             }
         assert_int_equal(n, i == 3 ? 2 : i == 4 ? 1 : 2);
@@ -190,12 +194,10 @@ static void no_replay_to_newcomers_or_after_restart(void **state)
     tn_free(&net);
 }
 
-static void cut_off(testnet *net, int i, bool cut)
+/* Cuts node i off both ways (or joins it again). */
+static void cut_off(sim_net *net, int i, bool cut)
 {
-    for (int j = 0; j < net->n; j++) {
-        net->cut[i][j] = cut;
-        net->cut[j][i] = cut;
-    }
+    tn_isolate(net, i, cut, cut);
 }
 
 /* A node that falls more than a ring of slots behind one sender misses
@@ -205,7 +207,7 @@ static void lost_announcements_are_counted(void **state)
 {
     (void)state;
     enum { MORE = 40 };
-    testnet net;
+    sim_net net;
     tn_init(&net, 4, 13, NULL);
     run_until_converged(&net, 30000);
     assert_int_equal(
@@ -254,7 +256,7 @@ static void fast_gc(hs_core_config *cfg, int i)
 static void reset_copy_delivers_nothing_twice(void **state)
 {
     (void)state;
-    testnet net;
+    sim_net net;
     tn_init(&net, 4, 41, fast_gc);
     hs_core *owner = net.nodes[1].core;
     assert_int_equal(hs__core_set(owner, "a", "1", 1, net.now), HS_OK);
@@ -283,10 +285,53 @@ static void small_datagram(hs_core_config *cfg, int i)
     cfg->max_datagram = 512;
 }
 
+/* A newcomer whose first copy of a member is cut short (small datagrams,
+ * keys written before the event fill the first one) gets the event's slot
+ * in a later datagram: still part of the state it learned, not news. */
+static void no_replay_when_first_copy_is_cut_short(void **state)
+{
+    (void)state;
+    sim_net net;
+    tn_init(&net, 3, 47, small_datagram);
+    tn_crash(&net, 2); /* joins later */
+    hs_core *owner = net.nodes[1].core;
+    char key[16], val[64];
+    for (int k = 0; k < 10; k++) {
+        snprintf(key, sizeof key, "k%d", k);
+        int len = snprintf(val, sizeof val, "%d-%s", k,
+                           "a-value-long-enough-to-need-two-datagrams");
+        assert_int_equal(hs__core_set(owner, key, val, (size_t)len, net.now),
+                         HS_OK);
+    }
+    run_until_converged(&net, 30000);
+    assert_int_equal(hs__core_user_event(owner, "deploy", "v1", 2, net.now),
+                     HS_OK);
+    tn_run_for(&net, 5000);
+    assert_int_equal(count_user(&net, 0, "n1", "deploy"), 1);
+    tn_start(&net, 2, 1); /* within the event's minute */
+    run_until_converged(&net, 30000);
+    tn_run_for(&net, 5000);
+    uint64_t truncated = 0; /* the copies were cut short */
+    for (int i = 0; i < 3; i++)
+        truncated += stats(&net, i)->truncated_msgs;
+    assert_true(truncated > 0);
+    assert_int_equal(count_user(&net, 2, "n1", NULL), 0);
+    assert_int_equal(stats(&net, 2)->announcements_lost, 0);
+    /* What comes after is news. */
+    assert_int_equal(hs__core_user_event(owner, "deploy", "v2", 2, net.now),
+                     HS_OK);
+    tn_run_for(&net, 5000);
+    assert_int_equal(count_user(&net, 2, "n1", "deploy"), 1);
+    const hs_core_user *u = find_user(&net, 2, "n1", "deploy");
+    assert_non_null(u);
+    assert_memory_equal(u->payload, "v2", 2);
+    tn_free(&net);
+}
+
 static void user_events_are_validated(void **state)
 {
     (void)state;
-    testnet net;
+    sim_net net;
     tn_init(&net, 2, 17, NULL);
     run_until_converged(&net, 30000);
     hs_core *c = net.nodes[0].core;
@@ -355,14 +400,14 @@ static void fast_reap(hs_core_config *cfg, int i)
     cfg->reap_left_after_ms = 20000;
 }
 
-static void wait_state_all(testnet *net, int skip, const char *member,
+static void wait_state_all(sim_net *net, int skip, const char *member,
                            int want, uint64_t limit_ms)
 {
     uint64_t start = net->now;
     for (;;) {
         bool all = true;
-        for (int i = 0; i < net->n; i++)
-            if (i != skip && net->nodes[i].up &&
+        for (int i = 0; i < (int)net->n; i++)
+            if (i != skip && tn_up(net, i) &&
                 tn_state(net, i, member) != want)
                 all = false;
         if (all)
@@ -375,13 +420,13 @@ static void wait_state_all(testnet *net, int skip, const char *member,
 static void force_leave_turns_dead_into_left(void **state)
 {
     (void)state;
-    testnet net;
+    sim_net net;
     tn_init(&net, 6, 23, fast_reap);
     run_until_converged(&net, 30000);
     tn_run_for(&net, 10000);
     tn_crash(&net, 5);
     wait_state_all(&net, 5, "n5", HS_STATE_DEAD, 60000);
-    net.loss = 0.1;
+    net.link.loss = 0.1;
     assert_int_equal(hs__core_force_leave(net.nodes[2].core, "n5", false,
                                          net.now),
                      HS_OK);
@@ -412,7 +457,7 @@ static void force_leave_turns_dead_into_left(void **state)
 static void force_leave_of_live_member(void **state)
 {
     (void)state;
-    testnet net;
+    sim_net net;
     tn_init(&net, 4, 29, NULL);
     run_until_converged(&net, 30000);
     hs_core *c = net.nodes[0].core;
@@ -440,7 +485,7 @@ static void force_leave_of_live_member(void **state)
 static void newcomer_learns_force_left_as_dead(void **state)
 {
     (void)state;
-    testnet net;
+    sim_net net;
     tn_init(&net, 5, 43, NULL);
     tn_crash(&net, 4); /* joins later */
     run_until_converged(&net, 30000);
@@ -468,7 +513,7 @@ static void newcomer_learns_force_left_as_dead(void **state)
 static void later_heartbeat_wins(void **state)
 {
     (void)state;
-    testnet net;
+    sim_net net;
     tn_init(&net, 5, 31, NULL);
     run_until_converged(&net, 30000);
     tn_run_for(&net, 10000);
@@ -495,7 +540,7 @@ static void later_heartbeat_wins(void **state)
 static void own_leave_after_force_leave(void **state)
 {
     (void)state;
-    testnet net;
+    sim_net net;
     tn_init(&net, 3, 37, NULL);
     run_until_converged(&net, 30000);
     cut_off(&net, 2, true);
@@ -608,6 +653,7 @@ int main(void)
         cmocka_unit_test(no_replay_to_newcomers_or_after_restart),
         cmocka_unit_test(lost_announcements_are_counted),
         cmocka_unit_test(reset_copy_delivers_nothing_twice),
+        cmocka_unit_test(no_replay_when_first_copy_is_cut_short),
         cmocka_unit_test(user_events_are_validated),
         cmocka_unit_test(force_leave_turns_dead_into_left),
         cmocka_unit_test(force_leave_of_live_member),

@@ -3,8 +3,8 @@
  * cores wired together by the simulator's virtual network (sim/net.c,
  * hs_vnet: virtual clock, per-link delay, loss and duplication, partitions,
  * crashes, pauses). The tests name their nodes n0..n(N-1) and point every
- * node at n0 as its one seed; they read the cores only through
- * membership/core.h.
+ * node at n0 as its one seed (tn.h, shared with test_announce.c); they
+ * read the cores only through membership/core.h.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,220 +16,9 @@
 
 #include <cmocka.h>
 
-#include "sim/sim.h"
-
-#define TN_MAX 64
-
-/* ---- The tests' view of the network ------------------------------------ */
-
-/* Every event each node emitted, in order, and the tests' per-node config
- * change and per-step check. Hangs off the network's hooks. */
-typedef struct tn_log {
-    hs_core_event *ev;
-    size_t n, cap;
-} tn_log;
-
-typedef struct tn_rec {
-    tn_log log[TN_MAX];
-    void (*tweak)(hs_core_config *cfg, int i);
-    /* Called after every delivery and tick (property checks). */
-    void (*after_step)(sim_net *net, void *arg);
-    void *after_arg;
-} tn_rec;
-
-static tn_rec *rec_of(const sim_net *net)
-{
-    return net->hooks.arg;
-}
-
-static void rec_event(sim_net *net, uint32_t node, const hs_core_event *ev,
-                      void *arg)
-{
-    (void)net;
-    tn_log *l = &((tn_rec *)arg)->log[node];
-    if (l->n == l->cap) {
-        l->cap = l->cap ? l->cap * 2 : 64;
-        l->ev = realloc(l->ev, l->cap * sizeof *l->ev);
-        assert_non_null(l->ev);
-    }
-    l->ev[l->n++] = *ev;
-}
-
-static void rec_tweak(sim_net *net, uint32_t node, hs_core_config *cfg,
-                      void *arg)
-{
-    (void)net;
-    tn_rec *r = arg;
-    if (r->tweak)
-        r->tweak(cfg, (int)node);
-}
-
-static void rec_step(sim_net *net, uint32_t node, void *arg)
-{
-    (void)node;
-    tn_rec *r = arg;
-    if (r->after_step)
-        r->after_step(net, r->after_arg);
-}
-
-/* n nodes named n0..n(n-1), each with hs_core_config defaults passed
- * through `tweak` (may be NULL), all seeded with n0's address, started
- * at generation 1. */
-static void tn_init(sim_net *net, int n, uint64_t seed,
-                    void (*tweak)(hs_core_config *cfg, int i))
-{
-    tn_rec *r = calloc(1, sizeof *r);
-    assert_non_null(r);
-    r->tweak = tweak;
-    hs_core_config tmpl;
-    hs__core_config_init(&tmpl);
-    tmpl.cluster = "test";
-    sim_hooks hooks = {.on_event = rec_event,
-                       .on_receive = rec_step,
-                       .tweak = rec_tweak,
-                       .on_tick = rec_step,
-                       .arg = r};
-    assert_true(sim_net_init(net, (uint32_t)n, seed, &tmpl, &hooks));
-    net->n_seeds = 1;
-    for (int i = 0; i < n; i++) {
-        char name[16];
-        snprintf(name, sizeof name, "n%d", i);
-        sim_node_rename(net, (uint32_t)i, name);
-    }
-    for (int i = 0; i < n; i++)
-        assert_true(sim_node_start(net, (uint32_t)i, 1));
-}
-
-static void tn_free(sim_net *net)
-{
-    tn_rec *r = rec_of(net);
-    for (int i = 0; i < TN_MAX; i++)
-        free(r->log[i].ev);
-    free(r);
-    sim_net_free(net);
-}
-
-static void tn_after_step(sim_net *net, void (*fn)(sim_net *, void *),
-                          void *arg)
-{
-    rec_of(net)->after_step = fn;
-    rec_of(net)->after_arg = arg;
-}
-
-/* Starts (or restarts) node i with `generation` at the current time. */
-static void tn_start(sim_net *net, int i, uint64_t generation)
-{
-    assert_true(sim_node_start(net, (uint32_t)i, generation));
-}
-
-/* Crashes node i: no leave, no more ticks, its packets vanish. */
-static void tn_crash(sim_net *net, int i)
-{
-    sim_node_crash(net, (uint32_t)i);
-}
-
-static bool tn_up(const sim_net *net, int i)
-{
-    return net->nodes[i].state != SIM_DOWN;
-}
-
-/* Runs the network for `ms`. The tests call cores directly between runs
- * (hs__core_set, hs__core_leave, a forged datagram): what those queued is
- * collected, and the new deadlines read, first. */
-static void tn_run_for(sim_net *net, uint64_t ms)
-{
-    for (uint32_t i = 0; i < net->n; i++)
-        sim_node_touch(net, i);
-    sim_run_until(net, net->now + ms);
-    assert_false(net->oom);
-}
-
-/* Cuts node i off (or joins it again): datagrams to it when `in`, from
- * it when `out`. Node i is moved to group 1, everyone else is in 0. */
-static void tn_isolate(sim_net *net, int i, bool in, bool out)
-{
-    net->nodes[i].group = in || out ? 1 : 0;
-    sim_cut(net, 0, 1, in);
-    sim_cut(net, 1, 0, out);
-}
-
-/* State of member `name` in node i's view, or -1 when not present. */
-static int tn_state(const sim_net *net, int i, const char *name)
-{
-    hs_member_info info;
-    if (hs__core_member_get(net->nodes[i].core, name, net->now, &info) !=
-        HS_OK)
-        return -1;
-    return (int)info.state;
-}
-
-/* Count of events of `type` about `name` (NULL: anyone) seen by node i. */
-static int tn_count_events(const sim_net *net, int i, hs_event_type type,
-                           const char *name)
-{
-    int n = 0;
-    const tn_log *l = &rec_of(net)->log[i];
-    for (size_t k = 0; k < l->n; k++)
-        if (l->ev[k].type == type &&
-            (!name || strcmp(l->ev[k].name, name) == 0))
-            n++;
-    return n;
-}
-
-/* Node i's copy of member j's user keys equals j's own. */
-static bool same_keys(const sim_net *net, int i, int j)
-{
-    const char *name = net->nodes[j].name;
-    for (uint32_t k = 0;; k++) {
-        const char *ka, *kb;
-        const uint8_t *va, *vb;
-        size_t la, lb;
-        hs_err ea = hs__core_member_key(net->nodes[i].core, name, k, &ka, &va,
-                                       &la);
-        hs_err eb = hs__core_member_key(net->nodes[j].core, name, k, &kb, &vb,
-                                       &lb);
-        if (ea != eb)
-            return false;
-        if (ea != HS_OK)
-            return true;
-        if (strcmp(ka, kb) != 0 || la != lb || (la && memcmp(va, vb, la)))
-            return false;
-    }
-}
-
-/* True when every up node sees every up node alive, with its current
- * generation and exactly its user keys (heartbeats always lag a little, so
- * versions are not compared). */
-static bool tn_converged(const sim_net *net)
-{
-    for (uint32_t i = 0; i < net->n; i++) {
-        if (!tn_up(net, (int)i))
-            continue;
-        for (uint32_t j = 0; j < net->n; j++) {
-            if (!tn_up(net, (int)j))
-                continue;
-            hs_member_info a;
-            if (hs__core_member_get(net->nodes[i].core, net->nodes[j].name,
-                                   net->now, &a) != HS_OK)
-                return false;
-            if (a.state != HS_STATE_ALIVE ||
-                a.generation != net->nodes[j].generation ||
-                !same_keys(net, (int)i, (int)j))
-                return false;
-        }
-    }
-    return true;
-}
+#include "tn.h"
 
 /* ---- Helpers ------------------------------------------------------------ */
-
-static uint64_t run_until_converged(sim_net *net, uint64_t limit_ms)
-{
-    uint64_t start = net->now;
-    while (!tn_converged(net) && net->now - start < limit_ms)
-        tn_run_for(net, 100);
-    return net->now - start;
-}
 
 static bool has_key(const sim_net *net, int i, const char *member,
                     const char *key, const char *value)
@@ -256,7 +45,7 @@ static void two_nodes_converge(void **state)
     tn_init(&net, 2, 1, NULL);
     assert_int_equal(hs__core_set(net.nodes[0].core, "role", "db", 2, net.now),
                      HS_OK);
-    uint64_t took = run_until_converged(&net, 10000);
+    uint64_t took = tn_run_until_converged(&net, 10000);
     assert_true(tn_converged(&net));
     assert_true(took <= 5000);
     assert_true(has_key(&net, 1, "n0", "role", "db"));
@@ -292,7 +81,7 @@ static void joins_spread_in_early_rounds(void **state)
     (void)state;
     sim_net net;
     tn_init(&net, 24, 9, one_second_rounds);
-    uint64_t took = run_until_converged(&net, 30000);
+    uint64_t took = tn_run_until_converged(&net, 30000);
     assert_true(tn_converged(&net));
     assert_true(took <= 1200); /* 600 ms here; 2,000 without early rounds */
     /* Nobody joins any more: 20 s are 20 scheduled rounds (+-1 for the
@@ -314,7 +103,7 @@ static void update_reaches_all_of_20(void **state)
     (void)state;
     sim_net net;
     tn_init(&net, 20, 2, NULL);
-    run_until_converged(&net, 60000);
+    tn_run_until_converged(&net, 60000);
     assert_true(tn_converged(&net));
     for (int i = 0; i < 20; i++)
         assert_int_equal(tn_count_events(&net, i, HS_EVENT_JOIN, NULL), 19);
@@ -363,7 +152,7 @@ static void truncation_still_converges(void **state)
                                          strlen(val), net.now),
                              HS_OK);
         }
-    run_until_converged(&net, 120000);
+    tn_run_until_converged(&net, 120000);
     assert_true(tn_converged(&net));
     for (int i = 0; i < 30; i++) {
         const hs_core_stats *st = hs__core_stats_get(net.nodes[i].core);
@@ -393,7 +182,7 @@ static void crash_is_suspected_then_dead_everywhere(void **state)
     (void)state;
     sim_net net;
     tn_init(&net, 8, 4, NULL);
-    run_until_converged(&net, 30000);
+    tn_run_until_converged(&net, 30000);
     assert_true(tn_converged(&net));
     tn_run_for(&net, 30000); /* let the detectors learn the rhythm */
     for (int i = 0; i < 8; i++)
@@ -436,7 +225,7 @@ static void leave_is_left_not_fail(void **state)
     (void)state;
     sim_net net;
     tn_init(&net, 6, 5, NULL);
-    run_until_converged(&net, 30000);
+    tn_run_until_converged(&net, 30000);
     assert_int_equal(hs__core_leave(net.nodes[2].core, net.now), HS_OK);
     assert_int_equal(hs__core_leave(net.nodes[2].core, net.now), HS_ESTATE);
     tn_run_for(&net, 2000); /* the leaver keeps gossiping for a moment */
@@ -479,7 +268,7 @@ static void newcomer_learns_the_dead_as_dead(void **state)
     sim_net net;
     tn_init(&net, 6, 21, NULL);
     tn_crash(&net, 5); /* joins later */
-    run_until_converged(&net, 30000);
+    tn_run_until_converged(&net, 30000);
     tn_run_for(&net, 10000);
     tn_crash(&net, 4);
     assert_int_equal(hs__core_leave(net.nodes[3].core, net.now), HS_OK);
@@ -512,7 +301,7 @@ static void leave_after_partition_is_no_recovery(void **state)
     (void)state;
     sim_net net;
     tn_init(&net, 5, 22, NULL);
-    run_until_converged(&net, 30000);
+    tn_run_until_converged(&net, 30000);
     tn_run_for(&net, 10000);
     tn_isolate(&net, 1, true, true);
     tn_run_for(&net, 30000);
@@ -538,7 +327,7 @@ static void leave_after_partition_is_no_recovery(void **state)
  * silently replaced the owner everywhere. */
 static bool yielded_with_conflict(const sim_net *net, int i)
 {
-    const tn_log *l = &rec_of(net)->log[i];
+    const tn_log *l = tn_events(net, i);
     if (!hs__core_yielded(net->nodes[i].core))
         return false;
     for (size_t k = 0; k < l->n; k++)
@@ -554,7 +343,7 @@ static void duplicate_name_is_refuted(void **state)
     sim_net net;
     tn_init(&net, 6, 24, NULL);
     tn_crash(&net, 5);
-    run_until_converged(&net, 30000);
+    tn_run_until_converged(&net, 30000);
     tn_run_for(&net, 40000); /* n2 is well past its join window */
     uint64_t owner_gen = hs__core_generation(net.nodes[2].core);
     /* Node 5 comes up as "n2" at its own address, with a newer
@@ -599,7 +388,7 @@ static void stale_generation_recovers(void **state)
     tn_init(&net, 4, 25, NULL);
     tn_crash(&net, 3);
     tn_start(&net, 3, 5000);
-    run_until_converged(&net, 30000);
+    tn_run_until_converged(&net, 30000);
     tn_run_for(&net, 5000);
     tn_crash(&net, 3);
     tn_run_for(&net, 20000);
@@ -626,14 +415,14 @@ static void restart_replaces_old_incarnation(void **state)
     sim_net net;
     tn_init(&net, 5, 6, NULL);
     hs__core_set(net.nodes[4].core, "old", "yes", 3, net.now);
-    run_until_converged(&net, 30000);
+    tn_run_until_converged(&net, 30000);
     assert_true(has_key(&net, 0, "n4", "old", "yes"));
 
     tn_crash(&net, 4);
     tn_run_for(&net, 1500);
     tn_start(&net, 4, 2);
     hs__core_set(net.nodes[4].core, "new", "yes", 3, net.now);
-    run_until_converged(&net, 30000);
+    tn_run_until_converged(&net, 30000);
     assert_true(tn_converged(&net));
     for (int i = 0; i < 4; i++) {
         hs_member_info info;
@@ -669,7 +458,7 @@ static void reaped_members_stay_gone(void **state)
     (void)state;
     sim_net net;
     tn_init(&net, 5, 7, fast_reap);
-    run_until_converged(&net, 30000);
+    tn_run_until_converged(&net, 30000);
 
     /* Record a datagram of n3 carrying its state, as an attacker or a slow
      * network path could replay it later. */
@@ -732,7 +521,7 @@ static void tombstones_collected_and_lagging_peer_resets(void **state)
     hs_core *owner = net.nodes[1].core;
     hs__core_set(owner, "a", "1", 1, net.now);
     hs__core_set(owner, "b", "2", 1, net.now);
-    run_until_converged(&net, 30000);
+    tn_run_until_converged(&net, 30000);
     assert_true(has_key(&net, 5, "n1", "a", "1"));
 
     /* Cut n5 off (both ways) for long enough to miss a collection. */
@@ -778,7 +567,7 @@ static void pause_does_not_convict(void **state)
     (void)state;
     sim_net net;
     tn_init(&net, 5, 9, NULL);
-    run_until_converged(&net, 30000);
+    tn_run_until_converged(&net, 30000);
     tn_run_for(&net, 20000);
     pause_node0(&net, 30000);
     tn_run_for(&net, 20000);
@@ -802,7 +591,7 @@ static void pause_without_guard_convicts(void **state)
     (void)state;
     sim_net net;
     tn_init(&net, 5, 9, slow_rhythm);
-    run_until_converged(&net, 30000);
+    tn_run_until_converged(&net, 30000);
     tn_run_for(&net, 20000);
     pause_node0(&net, 30000);
     tn_run_for(&net, 20000);
@@ -817,7 +606,7 @@ static void hostile_datagrams_are_counted_not_fatal(void **state)
     (void)state;
     sim_net net;
     tn_init(&net, 3, 10, NULL);
-    run_until_converged(&net, 30000);
+    tn_run_until_converged(&net, 30000);
     hs_core *c = net.nodes[0].core;
     const hs_core_stats *st = hs__core_stats_get(c);
 
@@ -957,7 +746,7 @@ static void every_mode_converges(void **state)
         sim_net net;
         tn_init(&net, 12, 13 + m, set_mode);
         hs__core_set(net.nodes[5].core, "x", "y", 1, net.now);
-        run_until_converged(&net, 60000);
+        tn_run_until_converged(&net, 60000);
         assert_true(tn_converged(&net));
         for (int i = 0; i < 12; i++)
             assert_true(has_key(&net, i, "n5", "x", "y"));
@@ -1143,7 +932,7 @@ static void prefix_property_run(uint64_t seed)
     net.link.loss = 0;
     net.link.dup = 0;
     net.link.jitter_ms = 4; /* 1..5 ms */
-    run_until_converged(&net, 120000);
+    tn_run_until_converged(&net, 120000);
     if (!tn_converged(&net))
         fail_msg("mode %d seed %llu: no convergence after healing",
                  (int)prop_mode, (unsigned long long)seed);

@@ -143,11 +143,36 @@ static void force_left(hs_core *c, hs_mrec *x, uint64_t hb)
         c->next_check = due;
 }
 
+/* Keeps a force-leave of a member (or an incarnation) not known yet, for
+ * as long as its slot lives, so the member, when it arrives, arrives
+ * left. The oldest is forgotten first. */
+static void remember_force(hs_core *c, const hs_wire_announce *a)
+{
+    struct hs_an_pending *p = NULL;
+    for (uint32_t i = 0; i < HS_AN_PENDING && !p; i++)
+        if (strcmp(c->an_pending[i].name, a->name) == 0 &&
+            c->an_pending[i].generation == a->generation)
+            p = &c->an_pending[i]; /* the same one, relayed again */
+    if (!p) {
+        p = &c->an_pending[c->an_pending_next];
+        c->an_pending_next = (c->an_pending_next + 1) % HS_AN_PENDING;
+    }
+    snprintf(p->name, sizeof p->name, "%s", a->name);
+    p->generation = a->generation;
+    if (a->heartbeat > p->heartbeat || p->until <= c->now)
+        p->heartbeat = a->heartbeat;
+    p->until = c->now + HS_AN_TTL_MS;
+}
+
 static void apply_force(hs_core *c, const hs_mrec *origin,
                         const hs_wire_announce *a)
 {
     hs_mrec *x = hs__members_find(&c->members, a->name);
-    if (!x || x == origin || x->state == HS_STATE_REAPED ||
+    if (!x || (x->state != HS_STATE_REAPED && x->generation < a->generation)) {
+        remember_force(c, a);
+        return;
+    }
+    if (x == origin || x->state == HS_STATE_REAPED ||
         x->generation != a->generation)
         return;
     if (x->is_self) {
@@ -163,6 +188,20 @@ static void apply_force(hs_core *c, const hs_mrec *origin,
     if (x->state == HS_STATE_LEFT || x->hb_version > a->heartbeat)
         return; /* gone already, or heard from since the announcer had */
     force_left(c, x, a->heartbeat);
+}
+
+void hs__announce_member_seen(hs_core *c, hs_mrec *m)
+{
+    for (uint32_t i = 0; i < HS_AN_PENDING; i++) {
+        struct hs_an_pending *p = &c->an_pending[i];
+        if (p->until <= c->now || p->generation != m->generation ||
+            strcmp(p->name, m->name) != 0)
+            continue;
+        p->until = 0; /* used */
+        if (!m->is_self && m->state != HS_STATE_LEFT &&
+            m->hb_version <= p->heartbeat)
+            force_left(c, m, p->heartbeat);
+    }
 }
 
 hs_err hs__announce_apply(hs_core *c, hs_mrec *m, const hs_wire_entry *e,

@@ -270,6 +270,7 @@ static void apply_delta(hs_core *c, const hs_wire_delta *d)
         m->seen_version =
             d->heartbeat > d->to_version ? d->heartbeat : d->to_version;
         apply_entries(c, m, d, false, whole);
+        hs__announce_member_seen(c, m);
         return;
     }
 
@@ -289,6 +290,8 @@ static void apply_delta(hs_core *c, const hs_wire_delta *d)
         hs__mrec_phi_mark(m, (double)c->now);
         hs__core_watch(c, m);
     }
+    if (created || restarted)
+        hs__announce_member_seen(c, m);
 }
 
 void hs__apply_leaves(hs_core *c, const hs_wire_msg *msg)

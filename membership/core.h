@@ -181,6 +181,8 @@ uint64_t hs__core_next_deadline(const hs_core *core);
  * (docs/protocol.md, "Announcements"). */
 #define HS_AN_SLOTS 32
 #define HS_AN_TTL_MS 60000u
+/* Force-leaves of members not known yet that a node keeps in mind. */
+#define HS_AN_PENDING 16
 
 /* Spreads a user event to every member once, and reports it here at once
  * (HS_EVENT_USER, user->local set). name: 1..128 bytes of 0x21..0x7e;

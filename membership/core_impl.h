@@ -123,6 +123,15 @@ struct hs_core {
     double an_tokens;
     uint64_t an_refill;
     hs_core_user *ev_user; /* the user content of the event last handed out */
+    /* Force-leaves heard before the member they name (announce.c): a
+     * newcomer may read the announcer's slot before anyone's copy of that
+     * member reaches it. Kept for the slot's lifetime; the oldest goes
+     * first when the table is full. */
+    struct hs_an_pending {
+        char name[HS_WIRE_MAX_NAME + 1];
+        uint64_t generation, heartbeat, until;
+    } an_pending[HS_AN_PENDING];
+    uint32_t an_pending_next;
 
     hs_core_stats stats;
 };
@@ -189,6 +198,9 @@ hs_err hs__announce_apply(hs_core *c, hs_mrec *m, const hs_wire_entry *e,
                          bool announce);
 /* Deletes own slots whose time is up. */
 void hs__announce_tick(hs_core *c);
+/* m was just created or restarted: applies a force-leave of it heard
+ * before it was (hs_core.an_pending). */
+void hs__announce_member_seen(hs_core *c, hs_mrec *m);
 
 /* exchange.c */
 void hs__gossip_round(hs_core *c);

@@ -508,6 +508,59 @@ static void newcomer_learns_force_left_as_dead(void **state)
     tn_free(&net);
 }
 
+/* A newcomer that arrives while the force-leave's slot is still held
+ * learns it on first sight: the member is left there too, not dead. */
+static void newcomer_within_the_slot_learns_left(void **state)
+{
+    (void)state;
+    sim_net net;
+    tn_init(&net, 5, 47, NULL);
+    tn_crash(&net, 4); /* joins later */
+    run_until_converged(&net, 30000);
+    tn_run_for(&net, 5000);
+    tn_crash(&net, 3);
+    wait_state_all(&net, 3, "n3", HS_STATE_DEAD, 60000);
+    assert_int_equal(hs__core_force_leave(net.nodes[0].core, "n3", false,
+                                          net.now),
+                     HS_OK);
+    wait_state_all(&net, 3, "n3", HS_STATE_LEFT, 30000);
+    tn_start(&net, 4, 1); /* well within the slot's minute */
+    tn_run_for(&net, 15000);
+    assert_int_equal(tn_state(&net, 4, "n3"), HS_STATE_LEFT);
+    assert_int_equal(tn_count_events(&net, 4, HS_EVENT_JOIN, "n3"), 0);
+    tn_free(&net);
+}
+
+/* A force-leave made from a stale view loses to a newer heartbeat: n0,
+ * cut off, holds n4 dead at an old heartbeat and force-leaves it; the
+ * members that kept hearing n4 never mark it left. */
+static void stale_force_leave_loses(void **state)
+{
+    (void)state;
+    sim_net net;
+    tn_init(&net, 5, 53, NULL);
+    run_until_converged(&net, 30000);
+    tn_run_for(&net, 5000);
+    cut_off(&net, 0, true);
+    uint64_t start = net.now;
+    while (tn_state(&net, 0, "n4") != HS_STATE_DEAD) {
+        assert_true(net.now - start < 60000);
+        tn_run_for(&net, 100);
+    }
+    assert_int_equal(hs__core_force_leave(net.nodes[0].core, "n4", false,
+                                          net.now),
+                     HS_OK);
+    tn_run_for(&net, 5000); /* n4's heartbeat moves on meanwhile */
+    cut_off(&net, 0, false);
+    tn_run_for(&net, 30000);
+    for (int i = 1; i < 4; i++) {
+        assert_int_equal(tn_count_events(&net, i, HS_EVENT_LEAVE, "n4"), 0);
+        assert_int_equal(tn_state(&net, i, "n4"), HS_STATE_ALIVE);
+    }
+    assert_int_equal(tn_state(&net, 0, "n4"), HS_STATE_ALIVE);
+    tn_free(&net);
+}
+
 /* A member cut off long enough to be held dead and then force-left comes
  * back when the partition heals: its own later heartbeat wins. */
 static void later_heartbeat_wins(void **state)
@@ -658,6 +711,8 @@ int main(void)
         cmocka_unit_test(force_leave_turns_dead_into_left),
         cmocka_unit_test(force_leave_of_live_member),
         cmocka_unit_test(newcomer_learns_force_left_as_dead),
+        cmocka_unit_test(newcomer_within_the_slot_learns_left),
+        cmocka_unit_test(stale_force_leave_loses),
         cmocka_unit_test(later_heartbeat_wins),
         cmocka_unit_test(own_leave_after_force_leave),
     };

@@ -14,8 +14,9 @@ static const char usage[] =
     "usage: hearsay watch [--type T] [--json] [--http ADDR]\n"
     "\n"
     "Follows hearsayd's event stream (GET /v1/events) and prints one line\n"
-    "per event: TIME TYPE NAME ADDR STATE [KEY]. Runs until interrupted;\n"
-    "exits with status 1 if the stream ends.\n"
+    "per event: TIME TYPE NAME ADDR STATE [KEY], or for a user event\n"
+    "TIME user NAME ORIGIN ltime=L PAYLOAD. Runs until interrupted; exits\n"
+    "with status 1 if the stream ends.\n"
     "\n"
     "  --type T    only these event types (comma-separated: join, leave,\n"
     "              fail, suspect, recover, update, restart, reap, user)\n"
@@ -30,6 +31,30 @@ typedef struct sse_parser {
     bool failed;
 } sse_parser;
 
+/* A user event: TIME user NAME ORIGIN ltime=L PAYLOAD, the payload as
+ * text when it is text, else its length. */
+static void print_user(json_t *j)
+{
+    const char *keys[4] = {"time", "name", "origin", "payload"};
+    char *f[4];
+    for (int i = 0; i < 4; i++)
+        f[i] =
+            hsa_cli_printable(json_string_value(json_object_get(j, keys[i])));
+    json_int_t lt = json_integer_value(json_object_get(j, "ltime"));
+    json_int_t len = json_integer_value(json_object_get(j, "payload_len"));
+    if (f[0] && f[1] && f[2] && f[3]) {
+        printf("%s %-8s %s %s ltime=%lld", f[0], "user", f[1], f[2],
+               (long long)lt);
+        if (json_is_string(json_object_get(j, "payload")))
+            printf(" %s\n", f[3]);
+        else
+            printf(" (%lld bytes, not text)\n", (long long)len);
+        fflush(stdout);
+    }
+    for (int i = 0; i < 4; i++)
+        free(f[i]);
+}
+
 static void print_event(sse_parser *p)
 {
     if (p->json) {
@@ -42,6 +67,12 @@ static void print_event(sse_parser *p)
     if (!j) {
         printf("%s\n", hsa_buf_head(&p->data));
         fflush(stdout);
+        return;
+    }
+    const char *type = json_string_value(json_object_get(j, "type"));
+    if (type && strcmp(type, "user") == 0) {
+        print_user(j);
+        json_decref(j);
         return;
     }
     char *f[6];

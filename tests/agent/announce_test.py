@@ -65,6 +65,10 @@ env | grep '^HEARSAY_' | sort > "$f.env.tmp" && mv "$f.env.tmp" "$f.env"
     converge([n1, n2, n3], 3)
     sse = SSEClient(n2.hport, "?type=user")
     wait_until(lambda: sse.status == 200, 5, "event stream open on n2")
+    watch = subprocess.Popen([at.ARGS.hearsay, "watch", "--type", "user",
+                              "--http", n2.http], stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True)
+    time.sleep(0.5)  # its stream is open before the first event
 
     # HTTP: the token is needed, then the event reaches everyone.
     code, _, body = n1.req("POST", "/v1/user-events/deploy", body=b"v1.2.3")
@@ -98,6 +102,15 @@ env | grep '^HEARSAY_' | sort > "$f.env.tmp" && mv "$f.env.tmp" "$f.env"
     other = [e["json"] for e in evs if e["json"]["name"] == "other"][0]
     check(other["payload"] is None and base64.b64decode(other["payload_base64"]) == raw,
           f"binary payload: {other}")
+    # `hearsay watch` prints user events with their own columns.
+    watch.terminate()
+    lines = watch.communicate(timeout=10)[0].splitlines()
+    mine = [l.split() for l in lines if " user " in l]
+    check(len(mine) == 3 and mine[0][1:4] == ["user", "deploy", "n1"]
+          and mine[0][4].startswith("ltime=") and mine[0][5] == "v1.2.3",
+          f"hearsay watch: {lines}")
+    check(any(l[2] == "other" and "(4 bytes, not text)" in " ".join(l) for l in mine),
+          f"hearsay watch, binary payload: {lines}")
     ltimes = [e["json"]["ltime"] for e in evs]
     check(ltimes == sorted(ltimes) and len(set(ltimes)) == 3, f"ltimes {ltimes}")
 

@@ -34,28 +34,10 @@ int hsa_parse_u32(const char *s, uint32_t *out)
 
 int hsa_parse_duration_ms(const char *s, uint32_t *out)
 {
-    if (!s || !(isdigit((unsigned char)*s) || *s == '.'))
+    uint64_t ms = 0;
+    if (hs_duration_parse(s, &ms) != HS_OK || ms > UINT32_MAX)
         return -1;
-    errno = 0;
-    char *end;
-    double v = strtod(s, &end);
-    if (errno || end == s || !isfinite(v) || v < 0)
-        return -1;
-    double scale;
-    if (*end == '\0' || strcmp(end, "ms") == 0)
-        scale = 1;
-    else if (strcmp(end, "s") == 0)
-        scale = 1e3;
-    else if (strcmp(end, "m") == 0)
-        scale = 60e3;
-    else if (strcmp(end, "h") == 0)
-        scale = 3600e3;
-    else
-        return -1;
-    double ms = v * scale;
-    if (ms > (double)UINT32_MAX)
-        return -1;
-    *out = (uint32_t)llround(ms);
+    *out = (uint32_t)ms;
     return 0;
 }
 

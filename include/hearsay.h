@@ -396,6 +396,13 @@ HS_EXPORT hs_err hs_config_set_uint(hs_config *cfg, const char *name,
 HS_EXPORT hs_err hs_config_set_double(hs_config *cfg, const char *name,
                                       double value);
 
+/* Parses a duration as MS options take it: "250ms", "1.5s", "5m", "24h";
+ * a bare number is milliseconds. Rounded to the nearest ms into *ms.
+ * HS_EINVAL for anything else (a sign, another unit, trailing text, over
+ * 2^63 ms). For programs that read durations in the same form as the
+ * library (hearsayd's own options do). Any thread. */
+HS_EXPORT hs_err hs_duration_parse(const char *s, uint64_t *ms);
+
 /* Writes option `name` as text into buf, in the form hs_config_set_str()
  * takes (durations in their largest exact unit: "500ms", "30s", "24h");
  * "" for an unset option. HS_ENOTFOUND, HS_ENOSPC if len is too small

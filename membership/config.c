@@ -244,8 +244,7 @@ static hs_err parse_uint(const char *s, uint64_t *out)
     return HS_OK;
 }
 
-/* "250ms", "1.5s", "5m", "24h"; a bare number is ms. */
-static hs_err parse_ms(const char *s, uint64_t *out)
+HS_EXPORT hs_err hs_duration_parse(const char *s, uint64_t *out)
 {
     if (!s || !(isdigit((unsigned char)*s) || *s == '.'))
         return HS_EINVAL;
@@ -266,7 +265,7 @@ static hs_err parse_ms(const char *s, uint64_t *out)
     else
         return HS_EINVAL;
     double ms = v * scale;
-    if (ms > (double)UINT64_MAX / 2)
+    if (!out || ms > (double)UINT64_MAX / 2)
         return HS_EINVAL;
     *out = (uint64_t)llround(ms);
     return HS_OK;
@@ -342,7 +341,7 @@ static hs_err set_row_text(hs_config *cfg, const opt_row *r, const char *v)
             return HS_EINVAL;
         return set_uint_row(cfg, r, u);
     case HS_OPT_MS:
-        if (parse_ms(v, &u) != HS_OK)
+        if (hs_duration_parse(v, &u) != HS_OK)
             return HS_EINVAL;
         return set_uint_row(cfg, r, u);
     case HS_OPT_DOUBLE: {

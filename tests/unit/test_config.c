@@ -390,12 +390,41 @@ static void failed_start_keeps_pending_keys(void **state)
                  WEXITSTATUS(status));
 }
 
+/* hs_duration_parse: the form MS options take, for programs (hearsayd)
+ * that read durations of their own. */
+static void durations_parse_as_options_do(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text;
+        uint64_t ms;
+    } good[] = {{"0", 0},       {"250", 250}, {"250ms", 250}, {"1.5s", 1500},
+                {"5m", 300000}, {"24h", 86400000}, {".5s", 500}};
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+        uint64_t ms = 1;
+        assert_int_equal(hs_duration_parse(good[i].text, &ms), HS_OK);
+        assert_int_equal(ms, good[i].ms);
+    }
+    static const char *const bad[] = {"",    "-1",  "1d",   "s",   "1 s",
+                                      "1sx", "+5",  "nan",  "inf", "1e400",
+                                      NULL};
+    for (size_t i = 0; bad[i]; i++) {
+        uint64_t ms = 7;
+        assert_int_equal(hs_duration_parse(bad[i], &ms), HS_EINVAL);
+        assert_int_equal(ms, 7); /* untouched */
+    }
+    uint64_t ms;
+    assert_int_equal(hs_duration_parse(NULL, &ms), HS_EINVAL);
+    assert_int_equal(hs_duration_parse("1s", NULL), HS_EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_option_is_described_and_round_trips),
         cmocka_unit_test(bounds_and_types_are_enforced),
         cmocka_unit_test(text_is_parsed_by_type),
+        cmocka_unit_test(durations_parse_as_options_do),
         cmocka_unit_test(defaults_agree_with_the_core),
         cmocka_unit_test(every_counter_has_one_name),
         cmocka_unit_test(error_range_follows_the_map),

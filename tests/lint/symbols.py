@@ -71,7 +71,12 @@ def nm(args):
         parts = line.split()
         # "ADDR TYPE NAME"; archive member headers ("x.o:") and blanks skip.
         if len(parts) == 3 and parts[1] not in ("U", "w", "v"):
-            names.add(parts[2].split("@")[0])
+            name = parts[2].split("@")[0]
+            # AddressSanitizer's one-definition-rule markers name the
+            # global they guard: judge that global's name.
+            if name.startswith("__odr_asan."):
+                name = name[len("__odr_asan."):]
+            names.add(name)
     return names
 
 

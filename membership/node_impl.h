@@ -1,7 +1,8 @@
 /*
- * membership/node_impl.h — the runtime's node, shared by node.c (the API,
- * configuration, lifecycle), loop.c (socket, timer, own thread, dispatch)
- * and snapshot.c (member lists). Private.
+ * membership/node_impl.h — the runtime's node, shared by node.c (the
+ * lifecycle) and the other node_*.c files of the public node API,
+ * loop.c (socket, timer, own thread, dispatch) and snapshot.c (member
+ * lists). Private.
  *
  * Locking. One mutex, `mu`, guards the core and every field marked [mu].
  * Every API call and every loop watcher takes it, in both modes: it costs
@@ -167,7 +168,14 @@ struct hs_node {
     pthread_t thread;
 };
 
-/* ---- node.c ------------------------------------------------------------- */
+/* ---- node_config.c ------------------------------------------------------ */
+
+/* Copies cfg into the node and translates it into n->core_cfg (the
+ * runtime's defaults, the room sealing takes, scaled timing), then sets up
+ * the guard; logs and returns HS_EINVAL for what is out of range. */
+hs_err hs__node_configure(hs_node *n, const hs_config *cfg);
+
+/* ---- node_log.c --------------------------------------------------------- */
 
 /* The node's clock, the core's timeline in ms: the loop adapter's
  * (CLOCK_MONOTONIC with libev, virtual in tests). */
@@ -196,7 +204,7 @@ void hs__rt_warn(hs_node *n, int kind, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* [mu] Logs (rate-limited) when the core's or the runtime's
  * alloc_failures grew since the last call: an allocation failure cost a
- * round, an answer or an event (node.c). */
+ * round, an answer or an event (node_log.c). */
 void hs__rt_check_nomem(hs_node *n);
 
 /* Wall-clock time (CLOCK_REALTIME) in Unix ms: sealed datagrams carry it

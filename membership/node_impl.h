@@ -257,4 +257,17 @@ void hs__loop_local_event(hs_node *n, const char *key, bool deleted);
 /* true when called on the node's own thread (own-thread mode only). */
 bool hs__loop_on_node_thread(hs_node *n);
 
+/* Within the loop's files (loop.c, loop_recv.c, loop_join.c), on the
+ * loop thread. */
+/* [mu] Sends what the core queued and follows its new deadline. */
+void hs__loop_service(hs_node *n);
+/* Runs the callbacks for what the core reported; mu not held. */
+void hs__loop_dispatch(hs_node *n);
+/* [mu] Arms the join report timer unless it is armed (loop_join.c). */
+void hs__loop_join_arm(hs_node *n);
+/* [mu] Notes the first exchange with a peer; stops the reports. */
+void hs__loop_join_check(hs_node *n);
+/* The join report timer fired (loop_join.c); takes mu. */
+void hs__loop_join_timer(hs_node *n);
+
 #endif /* HS_NODE_IMPL_H */

@@ -33,8 +33,8 @@ static void exit_cb(struct ev_loop *loop, ev_timer *w, int revents)
     ev_break(loop, EVBREAK_ALL);
 }
 
-/* Runs one loop iteration after finish(): answers POST /v1/leave, ends the
- * event streams, then gives them EXIT_GRACE_S to go out. */
+/* Runs one loop iteration after hsa_agent_finish(): answers POST /v1/leave,
+ * ends the event streams, then gives them EXIT_GRACE_S to go out. */
 static void finish_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
     hsa_agent *a = w->data;

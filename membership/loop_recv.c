@@ -27,7 +27,7 @@ static void refused(hs_node *n, const char *from, hs_err err)
 {
     if (err < 0 && err > HS_ERR_LAST_)
         n->rt.rejected[-err]++;
-    n->rt.alloc_failures += err == HS_ENOMEM; /* logged by service() */
+    n->rt.alloc_failures += err == HS_ENOMEM; /* logged by hs__loop_service() */
     switch (err) {
     case HS_EKEY:
     case HS_EAUTH:

@@ -104,7 +104,7 @@ struct hs_node {
     char adv_str[HS_ADDR_STRLEN]; /* as configured; "" if none */
     hs_core_config core_cfg;      /* translated; addr is set by start */
     /* Peers already told of in the log for speaking another protocol
-     * version (once per peer, loop.c); a ring, so a flood of sources
+     * version (once per peer, loop_recv.c); a ring, so a flood of sources
      * costs at most this many lines and the rest go to the rate limit. */
     char version_warned[32][HS_ADDR_STRLEN];
     uint32_t n_version_warned;
@@ -140,7 +140,7 @@ struct hs_node {
     bool thread_started, thread_joined;
     hs_local_event *local_events; /* own key changes to report */
     unsigned n_local_events;
-    /* joining (loop.c): seeds given and the join not yet seen */
+    /* joining (loop_join.c): seeds given and the join not yet seen */
     bool join_wanted;
     uint64_t joined_ms;     /* when a peer first exchanged state; 0: not */
     uint64_t join_failures; /* rounds that reached no peer */

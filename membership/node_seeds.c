@@ -115,7 +115,7 @@ HS_EXPORT hs_err hs_node_join(hs_node *n, const char *const *seeds,
                 hs__rt_warn(n, HS_WARN_SEEDS, "join: seed %s: %s",
                            ps[i].canon, hs_strerror(serr));
         }
-        /* Watch the join (loop.c); the loop arms the report timer. */
+        /* Watch the join (loop_join.c); the loop arms the report timer. */
         if (n_seeds)
             n->join_wanted = true;
         hs__loop_wake(n);

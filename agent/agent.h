@@ -1,6 +1,7 @@
 /*
  * agent.h — the state of one hearsayd process, shared by its main file
- * (hearsayd.c: lifecycle, signals, events) and its HTTP routes (api.c).
+ * (hearsayd.c: start-up; hearsayd_events.c: the node's events;
+ * hearsayd_leave.c: leaving, signals, exiting) and its HTTP routes (api.c).
  * Everything hangs off one hsa_agent; nothing is global. Private to agent/.
  */
 #ifndef HSA_AGENT_H
@@ -54,7 +55,7 @@ struct hsa_agent {
     /* The bearer token write endpoints require ("" = none: only allowed
      * with the API on loopback). */
     char token[HSA_TOKEN_MAX + 1];
-    /* Starts a graceful leave (hsa_agent_leave in hearsayd.c); NULL where
+    /* Starts a graceful leave (hsa_agent_leave in hearsayd_leave.c); NULL where
      * there is no daemon to stop (the fuzzer). */
     bool (*leave)(hsa_agent *a, const char *why);
     /* The command line, re-parsed by a reload (reload.c). */
@@ -67,6 +68,19 @@ struct hsa_agent {
 /* Starts a graceful leave (signal or POST /v1/leave); `why` is logged.
  * Returns false if one is already under way or the node cannot leave. */
 bool hsa_agent_leave(hsa_agent *a, const char *why);
+
+/* Ends the process with exit_code after one more loop iteration (the last
+ * HTTP answers and event streams go out first; hearsayd_leave.c). */
+void hsa_agent_finish(hsa_agent *a, int exit_code);
+/* SIGINT and SIGTERM start the leave (a second one exits at once), SIGHUP
+ * reloads (hearsayd_leave.c). */
+void hsa_agent_signal_cb(struct ev_loop *loop, ev_signal *w, int revents);
+/* --join-timeout: no peer reached by then exits 1 (hearsayd_leave.c). */
+void hsa_agent_join_deadline_cb(struct ev_loop *loop, ev_timer *w,
+                                int revents);
+/* The node's event callback: logs, event handlers, the event stream and
+ * a conflict over the daemon's own name (hearsayd_events.c). */
+void hsa_agent_on_event(hs_node *node, const hs_event *ev, void *arg);
 
 /* Loads the token file (if any) into token and checks the rule that a
  * non-loopback API needs one (reload.c). 0, or -1 with err. */

@@ -11,8 +11,8 @@
  * there is no second parser to trust; JSON has real lists and maps for the
  * repeatable options (join, tag, event-handler); and jansson reports a
  * parse error with its line and column. Every value goes through the same
- * setter as the flag of the same name (config.c), so it means the same and
- * is refused with the same words; the node's knobs are keyed by the
+ * setter as the flag of the same name (config_apply.c), so it means the
+ * same and is refused with the same words; the node's knobs are keyed by the
  * library's option names (hs_option_at), as their flags are. Duplicate
  * keys are an error, not "last wins", so a copy-paste mistake cannot
  * silently change a setting.

@@ -1,7 +1,8 @@
 /*
- * config_impl.h — what config.c (options, flags) shares with config_file.c
- * (the JSON file) and parse.c (value parsers): the option table's types and
- * the one setter every value goes through. The node's knobs are not in the
+ * config_impl.h — what config.c (options, flags) shares with
+ * config_apply.c (applying one value), config_file.c (the JSON file) and
+ * parse.c (value parsers): the option table's types and the one setter
+ * every value goes through. The node's knobs are not in the
  * agent's table: they come from the library's (hs_option_at), so a knob
  * the library gains is a flag and a config key at once. Private to
  * agent/config*.c.
@@ -74,6 +75,12 @@ int hsa_opt_find(const char *name, size_t len, hsa_opt *out);
  * ("--fanout", or "config x.json: \"fanout\""). 0, or -1 with err set. */
 int hsa_opt_apply(hsa_settings *s, const hsa_opt *o, const char *v,
                   const char *where, char *err, size_t errlen);
+
+/* Replaces *slot with a copy of v. 0, or -1 with err (config_apply.c). */
+int hsa_opt_set_str(char **slot, const char *v, char *err, size_t errlen);
+
+/* Whether name is one of list[0..n) (config.c). */
+bool hsa_opt_in_list(const char *const *list, size_t n, const char *name);
 
 /* Sets tag key[0..klen) (replacing an earlier value). 0, or -1 with err. */
 int hsa_opt_set_tag(hsa_settings *s, const char *key, size_t klen,

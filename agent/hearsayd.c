@@ -1,6 +1,8 @@
 /*
  * hearsayd.c — the hearsay daemon: one cluster member, its HTTP API,
- * metrics, event stream and event handlers, on one libev loop.
+ * metrics, event stream and event handlers, on one libev loop. This file
+ * is main() and the start-up; the node's events are handled in
+ * hearsayd_events.c, leaving, signals and exiting in hearsayd_leave.c.
  *
  * Why one loop and one thread: the node (hs_node_new with our loop), the
  * HTTP server (libmicrohttpd in external epoll mode, http.c), the event
@@ -32,249 +34,6 @@
 #include "agent/agent.h"
 #include "agent/json.h"
 #include "agent/state.h"
-
-/* Between the end of the leave and the end of the process: long enough for
- * the answer to POST /v1/leave and the ends of the event streams to go out
- * on loopback, short enough not to matter to a supervisor. */
-#define EXIT_GRACE_S 0.1
-/* --leave-timeout bounds the whole shutdown, so the leave itself is spread
- * for a little less: the grace above plus teardown. */
-#define LEAVE_RESERVE_MS 250
-/* How long after the leave timeout we stop waiting for the library's done
- * callback (it should come at the timeout at the latest). */
-#define LEAVE_BACKSTOP_EXTRA_S 1.0
-
-static void finish(hsa_agent *a, int exit_code);
-
-/* ---- Events ------------------------------------------------------------ */
-
-static void log_event(hsa_agent *a, const hs_event *ev)
-{
-    if (ev->type == HS_EVENT_USER && ev->user_name)
-        hsa_logf(&a->log, HS_LOG_INFO,
-                 "user event %s from %s (%zu bytes, ltime %" PRIu64 ")",
-                 ev->user_name, ev->name, ev->user_payload_len, ev->user_ltime);
-    else if (ev->type == HS_EVENT_UPDATE)
-        hsa_logf(&a->log, HS_LOG_INFO, "member %s: %s %s%s", ev->name,
-                 hsa_event_env_name(ev->type), ev->key ? ev->key : "?",
-                 ev->deleted ? " (deleted)" : "");
-    else
-        hsa_logf(&a->log, ev->type == HS_EVENT_FAIL ? HS_LOG_WARN : HS_LOG_INFO,
-                 "member %s: %s at %s (generation %" PRIu64 ", now %s)",
-                 ev->name, hsa_event_env_name(ev->type),
-                 ev->addr ? ev->addr : "?", ev->generation,
-                 hs_member_state_name(ev->state));
-}
-
-static void run_handlers(hsa_agent *a, const hs_event *ev, const hs_member *m)
-{
-    hs_member_list *self_l = NULL;
-    const hs_member *self_m = NULL;
-    if (m && m->is_self)
-        self_m = m;
-    else if (hs_node_member(a->node, a->cfg->name, &self_l) == HS_OK &&
-             self_l->count)
-        self_m = &self_l->members[0];
-    size_t len = 0;
-    char **env = hsa_handler_env(ev, m, a->cfg->name, self_m,
-                                 a->http ? a->http_addr : NULL);
-    char *input = hsa_handler_input(ev, m, &len);
-    if (env && input)
-        hsa_handlers_run_named(a->handlers, ev->type, ev->user_name, env,
-                               input, len);
-    else
-        hsa_logf(&a->log, HS_LOG_ERROR,
-                 "event handlers: out of memory, %s of %s not run",
-                 hsa_event_env_name(ev->type), ev->name);
-    free(env);
-    free(input);
-    hs_member_list_free(self_l);
-}
-
-/* Events about this node's own name: said loudly, and a conflict this node
- * lost ends it (identity.c in the library has the rules). */
-static void own_name_event(hsa_agent *a, const hs_event *ev)
-{
-    if (ev->type == HS_EVENT_CONFLICT && ev->state == HS_STATE_LEFT) {
-        hsa_logf(&a->log, HS_LOG_ERROR,
-                 "name conflict: another live member already uses the name "
-                 "%s (generation %" PRIu64 "); this node stopped gossiping "
-                 "and exits: give it a name of its own (--name)",
-                 ev->name, ev->generation);
-        finish(a, 2);
-    } else if (ev->type == HS_EVENT_CONFLICT) {
-        hsa_logf(&a->log, HS_LOG_WARN,
-                 "name conflict: another process claimed the name %s; this "
-                 "node refuted it with generation %" PRIu64
-                 " and keeps the name (the claimant should exit)",
-                 ev->name, ev->generation);
-    } else if (ev->type == HS_EVENT_RESTART) {
-        hsa_logf(&a->log, HS_LOG_WARN,
-                 "the cluster held a newer generation of this node's name "
-                 "than its own (a restart with the clock behind, and no "
-                 "--data-dir?): it now uses generation %" PRIu64
-                 " and is visible again",
-                 ev->generation);
-    }
-}
-
-static void on_event(hs_node *node, const hs_event *ev, void *arg)
-{
-    hsa_agent *a = arg;
-    uint64_t id = ++a->event_seq;
-    log_event(a, ev);
-    if (strcmp(ev->name, a->cfg->name) == 0)
-        own_name_event(a, ev);
-
-    /* The member as it is after the event; gone after a reap. */
-    hs_member_list *l = NULL;
-    const hs_member *m = NULL;
-    if (hs_node_member(node, ev->name, &l) == HS_OK && l->count)
-        m = &l->members[0];
-
-    size_t len = 0;
-    char *json = hsa_json_event(ev, m, id, &len);
-    if (json)
-        hsa_sse_publish(a->sse, ev->type, id, json, len);
-    else
-        hsa_logf(&a->log, HS_LOG_ERROR, "event stream: out of memory");
-    free(json);
-
-    if (a->handlers && hsa_handlers_wants(a->handlers, ev->type))
-        run_handlers(a, ev, m);
-    hs_member_list_free(l);
-}
-
-/* ---- Leaving and exiting ---------------------------------------------- */
-
-static void exit_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-    ev_break(loop, EVBREAK_ALL);
-}
-
-/* Runs one loop iteration after finish(): answers POST /v1/leave, ends the
- * event streams, then gives them EXIT_GRACE_S to go out. */
-static void finish_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-    hsa_agent *a = w->data;
-    for (size_t i = 0; i < a->n_leave_waiters; i++) {
-        hsa_reply rep = {0};
-        if (a->exit_code == 0) {
-            rep.code = 200;
-            rep.body = hsa_json_pairs(&rep.len, "status", "left", "name",
-                                      a->cfg->name);
-            if (!rep.body)
-                hsa_reply_error(&rep, 500, "out of memory");
-        } else {
-            hsa_reply_error(&rep, 500,
-                            "the leave failed (see hearsayd's log); the "
-                            "daemon is exiting");
-        }
-        hsa_http_complete(a->leave_waiters[i], &rep);
-    }
-    a->n_leave_waiters = 0;
-    if (a->sse)
-        hsa_sse_close_all(a->sse);
-    ev_timer_init(&a->exit_timer, exit_cb, EXIT_GRACE_S, 0.);
-    a->exit_timer.data = a;
-    ev_timer_start(loop, &a->exit_timer);
-}
-
-static void finish(hsa_agent *a, int exit_code)
-{
-    if (a->phase == HSA_STOPPING)
-        return;
-    a->phase = HSA_STOPPING;
-    a->exit_code = exit_code;
-    ev_timer_stop(a->loop, &a->leave_backstop);
-    ev_timer_init(&a->exit_timer, finish_cb, 0., 0.);
-    a->exit_timer.data = a;
-    ev_timer_start(a->loop, &a->exit_timer);
-}
-
-static void on_left(hs_node *node, hs_err status, void *arg)
-{
-    hsa_agent *a = arg;
-    if (status == HS_OK)
-        hsa_logf(&a->log, HS_LOG_INFO, "left the cluster");
-    else
-        hsa_logf(&a->log, HS_LOG_WARN, "leave finished with: %s",
-                 hs_strerror(status));
-    finish(a, 0);
-}
-
-static void backstop_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-    hsa_agent *a = w->data;
-    hsa_logf(&a->log, HS_LOG_WARN,
-             "the leave did not report completion within %u ms; exiting",
-             a->cfg->leave_timeout_ms);
-    finish(a, 0);
-}
-
-bool hsa_agent_leave(hsa_agent *a, const char *why)
-{
-    if (a->phase != HSA_RUNNING)
-        return false;
-    a->phase = HSA_LEAVING;
-    hsa_notify_send(&a->notify, "STOPPING=1");
-    hsa_logf(&a->log, HS_LOG_INFO, "%s: leaving the cluster (up to %u ms)", why,
-             a->cfg->leave_timeout_ms);
-    uint32_t t = a->cfg->leave_timeout_ms;
-    t = t > 2 * LEAVE_RESERVE_MS ? t - LEAVE_RESERVE_MS : t / 2;
-    hs_err e = hs_node_leave(a->node, t ? t : 1, on_left, a);
-    if (e != HS_OK) {
-        hsa_logf(&a->log, HS_LOG_ERROR, "cannot leave: %s; exiting",
-                 hs_strerror(e));
-        finish(a, 1);
-        return true;
-    }
-    ev_timer_init(&a->leave_backstop, backstop_cb,
-                  a->cfg->leave_timeout_ms / 1000.0 + LEAVE_BACKSTOP_EXTRA_S,
-                  0.);
-    a->leave_backstop.data = a;
-    ev_timer_start(a->loop, &a->leave_backstop);
-    return true;
-}
-
-static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
-{
-    hsa_agent *a = w->data;
-    const char *name = w->signum == SIGINT ? "SIGINT" : "SIGTERM";
-    if (w->signum == SIGHUP) {
-        hsa_reload(a);
-        return;
-    }
-    if (a->phase == HSA_RUNNING) {
-        hsa_agent_leave(a, name);
-        return;
-    }
-    hsa_logf(&a->log, HS_LOG_WARN,
-             "%s again: exiting now, without finishing the leave", name);
-    a->exit_code = 1;
-    ev_break(loop, EVBREAK_ALL);
-}
-
-/* --join-timeout: a node that has reached no peer by then exits 1, so a
- * supervisor or a deployment sees the failure instead of a node that
- * runs alone and calls itself healthy. */
-static void join_deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-    hsa_agent *a = w->data;
-    hs_join_status js;
-    if (a->phase != HSA_RUNNING || hs_node_join_status(a->node, &js) != HS_OK ||
-        js.joined)
-        return;
-    char d[32];
-    hsa_format_duration(a->cfg->join_timeout_ms, d, sizeof d);
-    hsa_logf(&a->log, HS_LOG_ERROR,
-             "not joined within %s (--join-timeout): %s; %llu failed join "
-             "round(s); exiting",
-             d, js.reason[0] ? js.reason : "no peer has answered",
-             (unsigned long long)js.failed_rounds);
-    hs_node_stop(a->node);
-    finish(a, 1);
-}
 
 /* ---- Start-up ---------------------------------------------------------- */
 
@@ -455,7 +214,7 @@ static int run(hsa_agent *a)
         return rc;
     hs_err e;
 
-    if ((e = hs_node_on(a->node, ~0u, on_event, a)) != HS_OK) {
+    if ((e = hs_node_on(a->node, ~0u, hsa_agent_on_event, a)) != HS_OK) {
         hsa_logf(&a->log, HS_LOG_ERROR, "cannot watch events: %s",
                  hs_strerror(e));
         return 1;
@@ -520,15 +279,15 @@ static int run(hsa_agent *a)
     }
 
     if (cfg->n_join && cfg->join_timeout_ms) {
-        ev_timer_init(&a->join_deadline, join_deadline_cb,
+        ev_timer_init(&a->join_deadline, hsa_agent_join_deadline_cb,
                       cfg->join_timeout_ms / 1000.0, 0.);
         a->join_deadline.data = a;
         ev_timer_start(a->loop, &a->join_deadline);
     }
 
-    ev_signal_init(&a->sigint, signal_cb, SIGINT);
-    ev_signal_init(&a->sigterm, signal_cb, SIGTERM);
-    ev_signal_init(&a->sighup, signal_cb, SIGHUP);
+    ev_signal_init(&a->sigint, hsa_agent_signal_cb, SIGINT);
+    ev_signal_init(&a->sigterm, hsa_agent_signal_cb, SIGTERM);
+    ev_signal_init(&a->sighup, hsa_agent_signal_cb, SIGHUP);
     a->sigint.data = a->sigterm.data = a->sighup.data = a;
     ev_signal_start(a->loop, &a->sigint);
     ev_signal_start(a->loop, &a->sigterm);

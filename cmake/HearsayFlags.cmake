@@ -23,8 +23,8 @@ if(HS_TSAN)
     message(FATAL_ERROR "HS_TSAN cannot be combined with HS_SANITIZE or HS_FUZZ")
   endif()
   # For the runtime's own-thread mode and resolver thread (tests/unit/
-  # test_node.c runs several nodes on their own threads under concurrent
-  # callers). libev itself is not instrumented; every field it does not own
+  # test_node_thread.c runs several nodes on their own threads under
+  # concurrent callers). libev itself is not instrumented; every field it does not own
   # is guarded by the node's mutex.
   list(APPEND HS_SAN_FLAGS -fsanitize=thread -fno-omit-frame-pointer)
 endif()

@@ -1,9 +1,9 @@
 /*
  * membership/config.h — the configuration behind the opaque public
  * hs_config. Private: programs set it option by option through the table
- * in config.c, so fields may be added or moved freely. node.c translates
- * it into the core's hs_core_config; guard.c and loop.c read the fields
- * of the node's own copy (hs_node.cfg).
+ * in config.c, so fields may be added or moved freely. node_config.c
+ * translates it into the core's hs_core_config; guard.c and the loop's
+ * files read the fields of the node's own copy (hs_node.cfg).
  */
 #ifndef HS_CONFIG_H
 #define HS_CONFIG_H
@@ -39,7 +39,7 @@ struct hs_config {
 
     hs_log_cb log_cb;
     void *log_arg;
-    int log_level; /* an hs_log_level; int for the atomic store in node.c */
+    int log_level; /* an hs_log_level; int for node_log.c's atomic store */
 
     /* Sealing and admission (guard.c). keys: n_keys copies, owned; a
      * node's copy has keys NULL once the keyring holds them. */

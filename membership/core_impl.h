@@ -1,6 +1,9 @@
 /*
- * membership/core_impl.h — the core's state, shared by core.c (lifecycle,
- * time, queues) and gossip.c (digests, deltas, exchanges). Private.
+ * membership/core_impl.h — the core's state, shared by the core's files:
+ * core.c (lifecycle, time), core_config.c, queue.c (events and sends),
+ * local.c (own writes), lookup.c (reads of the view), the liveness,
+ * identity and announcement files and the exchange's (gossip.h).
+ * Private.
  */
 #ifndef HS_CORE_IMPL_H
 #define HS_CORE_IMPL_H
@@ -98,7 +101,7 @@ struct hs_core {
     uint64_t push_from; /* ... from this version of it (a sliced state) */
 
     /* Both queues are rings that start empty and double on demand up to
-     * max_pending / max_events (see ring_grow in core.c). */
+     * max_pending / max_events (see ring_grow in queue.c). */
     hs_outq_item *outq;
     uint32_t outq_head, outq_len, outq_cap;
     hs_outq_item out_cur; /* the datagram last handed out */
@@ -140,11 +143,18 @@ struct hs_core {
 /* The time is now `now` (never backwards; a late call is a pause). */
 void hs__core_advance(hs_core *c, uint64_t now);
 void hs__core_update_deadline(hs_core *c);
+uint64_t hs__core_rand(hs_core *c);
+double hs__core_rand01(hs_core *c);
+
+/* local.c */
 /* Whether one entry of `len` value bytes under `key` fits a datagram with
  * the longest names (else it could never be sent). */
 bool hs__core_entry_fits(const hs_core *c, const char *key, size_t len);
-uint64_t hs__core_rand(hs_core *c);
-double hs__core_rand01(hs_core *c);
+/* Whether key is under the reserved prefix HS_KEY_PREFIX (the core's own
+ * keys: announcements), which callers may not write and lookups hide. */
+bool hs__core_key_is_reserved(const char *key);
+
+/* queue.c */
 /* Queues an event; the queued copy, or NULL when the queue was full
  * (counted in events_dropped). */
 hs_core_event *hs__core_emit(hs_core *c, hs_event_type type, const hs_mrec *m,

@@ -8,8 +8,8 @@
  * Why here and not in the core: the core is sans-I/O and deterministic, and
  * sealing needs randomness (nonces) and the wall clock (replay stamps); the
  * simulator and the core tests run plaintext cores and lose nothing. The
- * core packs its messages into max_datagram - HS_SEAL_OVERHEAD (node.c sets
- * that up), so a sealed datagram never exceeds max_datagram.
+ * core packs its messages into max_datagram - HS_SEAL_OVERHEAD (node_config.c
+ * sets that up), so a sealed datagram never exceeds max_datagram.
  *
  * Order of the admission checks: cheapest first, so a flood costs as little
  * as possible per datagram. The rate limit is one hash and a few compares;

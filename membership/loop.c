@@ -1,8 +1,10 @@
 /*
- * loop.c — the event-loop side of a node: the UDP socket, the one timer,
- * the wake-ups from other threads, the own thread, and event dispatch. It
- * reaches the loop only through the node's adapter (loop_adapter.h):
- * libev in production (loop_ev.c), a virtual loop and clock in tests.
+ * loop.c — the event-loop side of a node: sending, the one timer, the
+ * wake-ups from other threads, the own thread, event dispatch and
+ * shutting down. Reading the socket is in loop_recv.c, watching a join
+ * in loop_join.c. It reaches the loop only through the node's adapter
+ * (loop_adapter.h): libev in production (loop_ev.c), a virtual loop and
+ * clock in tests.
  *
  * The core says when it next needs the time (hs__core_next_deadline), so
  * the node keeps exactly one timer, re-armed to that deadline after
@@ -33,148 +35,8 @@
 
 #include "membership/node_impl.h"
 
-/* Datagrams read per wake-up. The socket is drained completely in the
- * common case; the cap only bounds how long a flood can keep the timer and
- * other watchers on a shared loop waiting (libev calls back at once while
- * more is pending). At ~2 us per datagram through the core, 4096 is under
- * 10 ms. */
-#define HS_RECV_BATCH 4096
-
 /* A callback slower than this holds up gossip and detection. */
 #define HS_SLOW_CALLBACK_US 10000
-
-/* Join reports (hs_join_status): the first after this, or four gossip
- * intervals if longer (a round needs a few exchanges' time), then twice
- * as long each time up to HS_JOIN_REPORT_MAX_MS. The seeds themselves
- * are contacted every gossip round meanwhile (one SYN, a few dozen
- * bytes); the backoff is for the log, the counter and re-resolution. */
-#define HS_JOIN_REPORT_FIRST_MS 2000
-#define HS_JOIN_REPORT_MAX_MS 60000
-
-/* ---- Joining (loop thread, mu held) -------------------------------------- */
-
-/* Whether a peer has exchanged state with this node: gossip that only a
- * member of the same cluster, with the same keys, sends in answer. */
-static bool heard_peer(const hs_stats *st)
-{
-    /* By name, not number, so a renumbered message table keeps the rule. */
-    for (int t = 1; t < HS_MSG_TYPES; t++) {
-        const char *m = hs_msg_type_name(t);
-        if (st->msgs_recv[t] &&
-            (!strcmp(m, "synack") || !strcmp(m, "ack") || !strcmp(m, "push")))
-            return true;
-    }
-    return false;
-}
-
-/* The counters a failed round is explained with. */
-static void join_counters(const hs_node *n, hs_stats *out)
-{
-    *out = *hs__core_stats_get(n->core);
-    for (int i = 0; i < HS_REASONS; i++)
-        out->rejected[i] += n->rt.rejected[i];
-    out->resolve_errors = n->rt.resolve_errors;
-    out->send_errors = n->rt.send_errors;
-}
-
-static uint64_t join_delay_ms(const hs_node *n)
-{
-    uint64_t base = 4ull * n->cfg.gossip_interval_ms;
-    if (base < HS_JOIN_REPORT_FIRST_MS)
-        base = HS_JOIN_REPORT_FIRST_MS;
-    uint64_t d = base << (n->join_rounds < 6 ? n->join_rounds : 6);
-    return d < HS_JOIN_REPORT_MAX_MS ? d : HS_JOIN_REPORT_MAX_MS;
-}
-
-static void join_arm(hs_node *n)
-{
-    if (hs_loop_timer_state(n, HS_TIMER_JOIN) == HS_TIMER_ARMED)
-        return;
-    n->ad.ops->timer_arm(n->ad.data, HS_TIMER_JOIN, join_delay_ms(n));
-    join_counters(n, &n->join_base);
-}
-
-/* Notes the first exchange with a peer; stops the reports. */
-static void join_check(hs_node *n)
-{
-    if (n->joined_ms || !heard_peer(hs__core_stats_get(n->core)))
-        return;
-    n->joined_ms = hs_loop_now(n);
-    n->join_reason[0] = '\0';
-    if (n->join_wanted || n->join_failures)
-        hs__rt_log(n, n->join_failures ? HS_LOG_WARN : HS_LOG_INFO,
-                  "joined: first exchange with a peer %llu ms after start%s",
-                  (unsigned long long)(n->joined_ms - n->started_ms),
-                  n->join_failures ? " (after failed join rounds)" : "");
-    n->ad.ops->timer_disarm(n->ad.data, HS_TIMER_JOIN);
-}
-
-/* Why a round reached no peer, from what changed during it. */
-static void join_explain(hs_node *n, char *buf, size_t len)
-{
-    hs_stats now;
-    join_counters(n, &now);
-    const hs_stats *b = &n->join_base;
-#define GREW(f) (now.f > b->f)
-    if (GREW(rejected[-HS_ECLUSTER]))
-        snprintf(buf, len,
-                 "datagrams from another cluster were dropped (is "
-                 "--cluster the same everywhere?)");
-    else if (GREW(rejected[-HS_EKEY]) || GREW(rejected[-HS_EAUTH]) ||
-             GREW(rejected[-HS_EPLAINTEXT]) || GREW(rejected[-HS_ESEALED]))
-        snprintf(buf, len,
-                 "datagrams that this node's keys do not open were "
-                 "refused (is the keyring the same everywhere?)");
-    else if (GREW(resolve_errors))
-        snprintf(buf, len, "seed names did not resolve");
-    else if (GREW(send_errors))
-        snprintf(buf, len, "sending to the seeds failed");
-    else
-        snprintf(buf, len,
-                 "no answer: nothing listening there, or a node of another "
-                 "cluster or with other keys (it drops what this node "
-                 "sends), or a firewall");
-#undef GREW
-}
-
-static void on_join_timer(hs_node *n)
-{
-    unsigned names = hs__resolver_count(n->resolver); /* before mu */
-    pthread_mutex_lock(&n->mu);
-    bool refresh = false;
-    if (n->state == HS_NODE_RUNNING && n->core) {
-        join_check(n);
-        if (!n->joined_ms) {
-            char seeds[200] = "";
-            size_t off = 0;
-            for (unsigned i = 0; i < n->n_seeds && i < 4 && off < sizeof seeds;
-                 i++)
-                off += (size_t)snprintf(seeds + off, sizeof seeds - off, "%s%s",
-                                        i ? ", " : "", n->seeds[i]);
-            if (off < sizeof seeds && (n->n_seeds > 4 || names))
-                snprintf(seeds + off, sizeof seeds - off,
-                         "%s%u more, %u DNS name%s", off ? "; " : "",
-                         n->n_seeds > 4 ? n->n_seeds - 4 : 0, names,
-                         names == 1 ? "" : "s");
-            join_explain(n, n->join_reason, sizeof n->join_reason);
-            n->join_failures++;
-            n->join_rounds++;
-            uint64_t next = join_delay_ms(n);
-            hs__rt_log(n, HS_LOG_WARN,
-                      "join: no peer has answered %llu ms after start "
-                      "(round %llu; seeds %s): %s; still trying every "
-                      "gossip round, next report in %llu s",
-                      (unsigned long long)(hs_loop_now(n) - n->started_ms),
-                      (unsigned long long)n->join_failures, seeds,
-                      n->join_reason, (unsigned long long)(next / 1000));
-            join_arm(n);
-            refresh = names > 0;
-        }
-    }
-    pthread_mutex_unlock(&n->mu);
-    if (refresh) /* outside mu: the resolver's lock comes first */
-        hs__resolver_refresh(n->resolver);
-}
 
 /* ---- This node's own key changes ---------------------------------------- */
 
@@ -283,7 +145,7 @@ static void rearm(hs_node *n, uint64_t now)
 }
 
 /* Sends what the core queued and follows its new deadline. */
-static void service(hs_node *n)
+void hs__loop_service(hs_node *n)
 {
     if (n->state != HS_NODE_RUNNING && n->state != HS_NODE_LEAVING)
         return;
@@ -291,12 +153,12 @@ static void service(hs_node *n)
     hs__rt_check_nomem(n);
     rearm(n, hs_loop_now(n));
     if (n->state == HS_NODE_RUNNING && n->join_wanted && !n->joined_ms)
-        join_arm(n);
+        hs__loop_join_arm(n);
 }
 
 /* ---- Events (loop thread, mu not held) ---------------------------------- */
 
-static void dispatch(hs_node *n)
+void hs__loop_dispatch(hs_node *n)
 {
     if (n->dispatching) /* a callback ran the loop recursively */
         return;
@@ -399,122 +261,6 @@ static void shutdown_node(hs_node *n, hs_err status)
 
 /* ---- Watchers ----------------------------------------------------------- */
 
-/* Counts a datagram the runtime refused before the core saw it. Refusals
- * an operator should hear about (a peer with the wrong key, a clock off by
- * more than the replay window, a flood) are logged, at most once per 10 s
- * per kind; the rest only at debug. */
-static void refused(hs_node *n, const char *from, hs_err err)
-{
-    if (err < 0 && err > HS_ERR_LAST_)
-        n->rt.rejected[-err]++;
-    n->rt.alloc_failures += err == HS_ENOMEM; /* logged by service() */
-    switch (err) {
-    case HS_EKEY:
-    case HS_EAUTH:
-    case HS_EPLAINTEXT:
-        hs__rt_warn(n, HS_WARN_REJECT,
-                   "refused a datagram from %s: %s (a peer without this "
-                   "cluster's key, or not a peer)",
-                   from, hs_strerror(err));
-        break;
-    case HS_EREPLAY:
-        hs__rt_warn(n, HS_WARN_REJECT,
-                   "refused a datagram from %s: %s (a replay, or a peer "
-                   "whose clock is off by more than the replay window)",
-                   from, hs_strerror(err));
-        break;
-    case HS_ERATE:
-        hs__rt_warn(n, HS_WARN_RATE,
-                   "dropping datagrams from %s: more than %u a second", from,
-                   n->cfg.max_datagrams_per_sec_per_source);
-        break;
-    default:
-        hs__rt_log(n, HS_LOG_DEBUG, "dropped a datagram from %s: %s", from,
-                  hs_strerror(err));
-    }
-}
-
-/* A datagram of another protocol version: counted (EVERSION) like every
- * refusal, and said once per peer at WARN, since a peer that was not
- * upgraded is invisible otherwise. */
-static void other_version(hs_node *n, const char *from, const uint8_t *buf,
-                          size_t len)
-{
-    uint32_t k = n->n_version_warned < 32 ? n->n_version_warned : 32;
-    for (uint32_t i = 0; i < k; i++)
-        if (strcmp(n->version_warned[i], from) == 0)
-            return;
-    snprintf(n->version_warned[n->n_version_warned % 32], HS_ADDR_STRLEN,
-             "%s", from);
-    n->n_version_warned++;
-    unsigned v = len > 2 ? buf[2] : 0;
-    if (n->n_version_warned > 32)
-        hs__rt_warn(n, HS_WARN_VERSION,
-                   "peer %s speaks hearsay protocol v%u, this node v%u: "
-                   "its datagrams are dropped (and more such peers)",
-                   from, v, HS_WIRE_PROTO_VERSION);
-    else
-        hs__rt_log(n, HS_LOG_WARN,
-                  "peer %s speaks hearsay protocol v%u, this node v%u: its "
-                  "datagrams are dropped until both run the same version",
-                  from, v, HS_WIRE_PROTO_VERSION);
-}
-
-static void on_readable(hs_node *n)
-{
-    pthread_mutex_lock(&n->mu);
-    for (int i = 0; i < HS_RECV_BATCH && n->fd >= 0; i++) {
-        struct sockaddr_storage ss;
-        socklen_t sl = sizeof ss;
-        ssize_t r = recvfrom(n->fd, n->rbuf, HS_WIRE_MAX_DATAGRAM + 1, 0,
-                             (struct sockaddr *)&ss, &sl);
-        if (r < 0) {
-            if (errno == EINTR)
-                continue;
-            if (errno != EAGAIN && errno != EWOULDBLOCK) {
-                n->rt.recv_errors++;
-                hs__rt_warn(n, HS_WARN_RECV, "recvfrom: %s", strerror(errno));
-            }
-            break;
-        }
-        char from[HS_ADDR_STRLEN];
-        if (hs__addr_format((struct sockaddr *)&ss, from, sizeof from) !=
-            HS_OK) {
-            n->rt.recv_errors++;
-            continue;
-        }
-        uint64_t now = hs_loop_now(n);
-        const uint8_t *buf = n->rbuf;
-        size_t len = (size_t)r;
-        hs_err err = hs__guard_admit(n, (struct sockaddr *)&ss, now, &buf, &len);
-        if (err == HS_EVERSION)
-            other_version(n, from, n->rbuf, (size_t)r);
-        if (err != HS_OK) {
-            refused(n, from, err);
-            continue;
-        }
-        err = hs__core_receive(n->core, now, from, buf, len);
-        if (err == HS_EVERSION)
-            other_version(n, from, buf, len);
-        if (err == HS_ECLUSTER)
-            /* A node configured for another cluster is trying to join
-             * through this one: it cannot tell why nobody answers, so
-             * this side says it (at most once per 10 s). */
-            hs__rt_warn(n, HS_WARN_REJECT,
-                       "dropped a datagram from %s: %s (this node's cluster "
-                       "is \"%s\")",
-                       from, hs_strerror(err), n->cluster);
-        else if (err != HS_OK && err != HS_ESELF && err != HS_EVERSION)
-            hs__rt_log(n, HS_LOG_DEBUG, "dropped a datagram from %s: %s", from,
-                      hs_strerror(err));
-    }
-    if (n->core && !n->joined_ms)
-        join_check(n);
-    service(n);
-    pthread_mutex_unlock(&n->mu);
-    dispatch(n);
-}
-
 /* A node with seed names that knows no live peer (it started before its
  * seeds' DNS records existed, or every member it knew died and the
  * records moved on) asks for its names again this often instead of
@@ -562,7 +308,7 @@ static void on_timer(hs_node *n)
             if (us > n->rt.round_us_max)
                 n->rt.round_us_max = us;
         }
-        service(n);
+        hs__loop_service(n);
     }
     pthread_mutex_unlock(&n->mu);
     /* After mu: the resolver's lock comes first (node_impl.h). */
@@ -572,7 +318,7 @@ static void on_timer(hs_node *n)
         shutdown_node(n, HS_OK);
         return;
     }
-    dispatch(n);
+    hs__loop_dispatch(n);
 }
 
 static void on_wake(hs_node *n)
@@ -580,13 +326,13 @@ static void on_wake(hs_node *n)
     pthread_mutex_lock(&n->mu);
     bool stop = n->stop_requested;
     if (!stop)
-        service(n);
+        hs__loop_service(n);
     pthread_mutex_unlock(&n->mu);
     if (stop) {
         shutdown_node(n, HS_ESTATE);
         return;
     }
-    dispatch(n);
+    hs__loop_dispatch(n);
 }
 
 /* The resolver's answers replace the core's seed list: numeric seeds, then
@@ -641,17 +387,12 @@ static void on_resolved(hs_node *n)
 
 /* ---- The adapter's callbacks (loop_adapter.h) ---------------------------- */
 
-void hs__loop_readable(hs_node *n)
-{
-    on_readable(n);
-}
-
 void hs__loop_timer(hs_node *n, unsigned t)
 {
     if (t == HS_TIMER_TICK)
         on_timer(n);
     else
-        on_join_timer(n);
+        hs__loop_join_timer(n);
 }
 
 void hs__loop_woken(hs_node *n, unsigned w)
@@ -692,7 +433,7 @@ hs_err hs__loop_start(hs_node *n)
     n->ad.ops->io_start(n->ad.data, n->fd);
     rearm(n, hs_loop_now(n));
     if (n->join_wanted)
-        join_arm(n);
+        hs__loop_join_arm(n);
     if (!n->own_loop)
         return HS_OK;
     /* The node's thread takes no signals: they stay with the

@@ -13,8 +13,8 @@
  * wait.
  *
  * An adapter calls back into the node with hs__loop_readable(),
- * hs__loop_timer() and hs__loop_woken() (loop.c), on the loop's thread,
- * without the node's lock held.
+ * hs__loop_timer() and hs__loop_woken() (loop_recv.c, loop.c), on the
+ * loop's thread, without the node's lock held.
  */
 #ifndef HS_LOOP_ADAPTER_H
 #define HS_LOOP_ADAPTER_H

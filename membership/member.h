@@ -73,7 +73,7 @@ struct hs_mrec {
         double mark; /* det_kind == HS_DET_MARK */
     } det;
 
-    uint32_t n_kv; /* capacity: see kv_cap in member.c */
+    uint32_t n_kv; /* capacity: see kv_cap in member_kv.c */
     uint32_t n_tombs;
     uint32_t rumor_start; /* round the rumor_base was set (mod 2^32) */
     uint32_t key_start;   /* round the newest user key arrived (mod 2^32) */
@@ -151,7 +151,7 @@ hs_err hs__members_bury(hs_members *t, hs_mrec *m);
 /* Brings a reaped member back (a newer incarnation appeared). */
 hs_err hs__members_revive(hs_members *t, hs_mrec *m);
 
-/* Key/value map of one member. */
+/* Key/value map of one member (member_kv.c). */
 int hs__kv_find(const hs_mrec *m, const char *key);
 /* First index whose version is > v. */
 uint32_t hs__kv_after(const hs_mrec *m, uint64_t v);
@@ -193,5 +193,8 @@ void hs__mrec_phi_mark(hs_mrec *m, double now_ms);
 void hs__mrec_phi_reset(hs_mrec *m);
 /* The detector to read: m's history, or *tmp filled from the start time. */
 const hs_phi *hs__mrec_phi(const hs_mrec *m, hs_phi *tmp);
+
+/* A malloc'd copy of s, or NULL (member.c, member_kv.c). */
+char *hs__member_dup_str(const char *s);
 
 #endif /* HS_MEMBER_H */

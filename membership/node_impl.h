@@ -1,7 +1,8 @@
 /*
- * membership/node_impl.h — the runtime's node, shared by node.c (the API,
- * configuration, lifecycle), loop.c (socket, timer, own thread, dispatch)
- * and snapshot.c (member lists). Private.
+ * membership/node_impl.h — the runtime's node, shared by node.c (the
+ * lifecycle) and the other node_*.c files of the public node API,
+ * loop.c (socket, timer, own thread, dispatch) and snapshot.c (member
+ * lists). Private.
  *
  * Locking. One mutex, `mu`, guards the core and every field marked [mu].
  * Every API call and every loop watcher takes it, in both modes: it costs
@@ -103,7 +104,7 @@ struct hs_node {
     char adv_str[HS_ADDR_STRLEN]; /* as configured; "" if none */
     hs_core_config core_cfg;      /* translated; addr is set by start */
     /* Peers already told of in the log for speaking another protocol
-     * version (once per peer, loop.c); a ring, so a flood of sources
+     * version (once per peer, loop_recv.c); a ring, so a flood of sources
      * costs at most this many lines and the rest go to the rate limit. */
     char version_warned[32][HS_ADDR_STRLEN];
     uint32_t n_version_warned;
@@ -139,7 +140,7 @@ struct hs_node {
     bool thread_started, thread_joined;
     hs_local_event *local_events; /* own key changes to report */
     unsigned n_local_events;
-    /* joining (loop.c): seeds given and the join not yet seen */
+    /* joining (loop_join.c): seeds given and the join not yet seen */
     bool join_wanted;
     uint64_t joined_ms;     /* when a peer first exchanged state; 0: not */
     uint64_t join_failures; /* rounds that reached no peer */
@@ -167,7 +168,14 @@ struct hs_node {
     pthread_t thread;
 };
 
-/* ---- node.c ------------------------------------------------------------- */
+/* ---- node_config.c ------------------------------------------------------ */
+
+/* Copies cfg into the node and translates it into n->core_cfg (the
+ * runtime's defaults, the room sealing takes, scaled timing), then sets up
+ * the guard; logs and returns HS_EINVAL for what is out of range. */
+hs_err hs__node_configure(hs_node *n, const hs_config *cfg);
+
+/* ---- node_log.c --------------------------------------------------------- */
 
 /* The node's clock, the core's timeline in ms: the loop adapter's
  * (CLOCK_MONOTONIC with libev, virtual in tests). */
@@ -196,7 +204,7 @@ void hs__rt_warn(hs_node *n, int kind, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* [mu] Logs (rate-limited) when the core's or the runtime's
  * alloc_failures grew since the last call: an allocation failure cost a
- * round, an answer or an event (node.c). */
+ * round, an answer or an event (node_log.c). */
 void hs__rt_check_nomem(hs_node *n);
 
 /* Wall-clock time (CLOCK_REALTIME) in Unix ms: sealed datagrams carry it
@@ -248,5 +256,18 @@ void hs__loop_local_event(hs_node *n, const char *key, bool deleted);
 
 /* true when called on the node's own thread (own-thread mode only). */
 bool hs__loop_on_node_thread(hs_node *n);
+
+/* Within the loop's files (loop.c, loop_recv.c, loop_join.c), on the
+ * loop thread. */
+/* [mu] Sends what the core queued and follows its new deadline. */
+void hs__loop_service(hs_node *n);
+/* Runs the callbacks for what the core reported; mu not held. */
+void hs__loop_dispatch(hs_node *n);
+/* [mu] Arms the join report timer unless it is armed (loop_join.c). */
+void hs__loop_join_arm(hs_node *n);
+/* [mu] Notes the first exchange with a peer; stops the reports. */
+void hs__loop_join_check(hs_node *n);
+/* The join report timer fired (loop_join.c); takes mu. */
+void hs__loop_join_timer(hs_node *n);
 
 #endif /* HS_NODE_IMPL_H */

@@ -8,9 +8,10 @@ root=${1:?usage: sans_io.sh SOURCE_ROOT}
 # The core's files are the objects of hs_membership_core
 # (membership/CMakeLists.txt), which the linker also holds to no libev and
 # no threads; this adds clocks, files and global randomness.
-core=(errors.c member.c core.c liveness.c view.c digest.c delta.c apply.c
-      rumor.c peers.c exchange.c identity.c core.h core_impl.h member.h
-      gossip.h inspect.c)
+core=(errors.c member.c member_kv.c core.c core_config.c queue.c local.c
+      lookup.c liveness.c view.c digest.c delta.c apply.c announce.c rumor.c
+      peers.c exchange.c identity.c core.h core_impl.h member.h gossip.h
+      inspect.c)
 files=()
 for f in "${core[@]}"; do files+=("$root/membership/$f"); done
 files+=("$root"/detector/*.c "$root"/detector/*.h)

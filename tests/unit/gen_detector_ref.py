@@ -13,9 +13,9 @@ The elapsed times t are rounded to Python floats *before* the reference phi
 is computed, and printed with repr(), so the C test feeds the very double the
 reference was computed for.
 
-Usage (prints C to stdout; the output is pasted into test_detector.c):
+Usage (prints C to stdout; test_detector.c includes it as detector_ref.inc):
 
-    python3 tests/unit/gen_detector_ref.py > /tmp/detector_ref.inc
+    python3 tests/unit/gen_detector_ref.py > tests/unit/detector_ref.inc
 
 Requires mpmath (Debian: python3-mpmath).
 """

@@ -43,7 +43,8 @@ static const hsa_opt opts[] = {
      "a tag of this member; repeatable", NULL, NULL},
     {"event-handler", HSA_O_EVENT_HANDLER, HSA_K_HANDLER, "[EVENTS=]CMD",
      "run CMD (via /bin/sh -c) on events, e.g. \"member-join,member-fail="
-     "/path/x\"; repeatable",
+     "/path/x\"; EVENTS also user (every user event) or user:NAME; "
+     "repeatable",
      NULL, NULL},
     {"keyring", HSA_O_KEYRING, HSA_K_STR, "FILE",
      "seal gossip with these keys: one base64 key per line, the first "

@@ -23,7 +23,7 @@ static const char *const state_names[] = {"alive", "suspect", "dead", "left",
                                           "reaped"};
 static const char *const event_names[] = {
     "join", "update", "suspect", "recover", "fail", "leave", "restart", "reap",
-    "conflict", "user"};
+    "conflict", "user", "query"};
 _Static_assert(sizeof event_names / sizeof *event_names == HS_EVENT_TYPES,
                "one name per event type");
 
@@ -258,6 +258,7 @@ void hs__core_free(hs_core *c)
         free(c->evq[(c->evq_head + i) % c->evq_cap].user);
     free(c->evq);
     free(c->ev_user);
+    hs__query_free(c);
     hs__core_clear_seeds(c);
     for (uint32_t i = 0; i < c->n_candidates; i++)
         free(c->candidates[i]);
@@ -360,6 +361,34 @@ hs_core_event *hs__core_emit(hs_core *c, hs_event_type type, const hs_mrec *m,
     ev->deleted = deleted;
     c->stats.events[type]++;
     return ev;
+}
+
+/* Queues an encoded datagram (a query's answer, query.c); buf is taken
+ * over. Dropped and counted when the queue is full. */
+void hs__core_send_raw(hs_core *c, const char *to, uint8_t *buf, size_t len)
+{
+    char *dst = strdup(to);
+    hs_err err = dst ? HS_OK : HS_ENOMEM;
+    if (err == HS_OK && c->outq_len == c->outq_cap) {
+        void *ring = c->outq;
+        err = ring_grow(&ring, &c->outq_cap, c->outq_head, c->outq_len,
+                        sizeof *c->outq, c->cfg.max_pending);
+        if (err == HS_OK) {
+            c->outq = ring;
+            c->outq_head = 0;
+        }
+    }
+    if (err != HS_OK) {
+        free(dst);
+        free(buf);
+        c->stats.sends_dropped++;
+        if (err == HS_ENOMEM)
+            c->stats.alloc_failures++;
+        return;
+    }
+    hs_outq_item *it = &c->outq[(c->outq_head + c->outq_len) % c->outq_cap];
+    *it = (hs_outq_item){dst, buf, len, HS_WIRE_RESPONSE};
+    c->outq_len++;
 }
 
 bool hs__core_next_event(hs_core *c, hs_core_event *out)
@@ -495,6 +524,9 @@ void hs__core_update_deadline(hs_core *c)
         d = c->next_check;
     if (c->next_gc < d)
         d = c->next_gc;
+    uint64_t q = hs__query_next_deadline(c); /* a query's end (query.c) */
+    if (q && q < d)
+        d = q;
     if (d <= c->now)
         d = c->now + 1;
     c->deadline = d;
@@ -525,6 +557,7 @@ void hs__core_tick(hs_core *c, uint64_t now)
     }
     hs__core_check_claims(c);
     hs__announce_tick(c);
+    hs__query_tick(c);
     if (c->cfg.heartbeat_interval_ms && now >= c->next_heartbeat) {
         self_heartbeat(c);
         c->next_heartbeat += c->cfg.heartbeat_interval_ms;
@@ -575,6 +608,13 @@ hs_err hs__core_receive(hs_core *c, uint64_t now, const char *from,
                        const uint8_t *buf, size_t len)
 {
     hs__core_advance(c, now);
+    if (hs__wire_is_response(buf, len)) { /* a query's answer (query.c) */
+        hs_err qerr = c->yielded ? HS_ESTATE : hs__query_receive(c, buf, len);
+        if (qerr != HS_OK)
+            hs__core_reject(c, qerr);
+        hs__core_update_deadline(c);
+        return qerr;
+    }
     hs_wire_msg *msg = NULL;
     hs_err err =
         hs__wire_decode(buf, len, c->cluster, c->cfg.max_datagram, &msg);

@@ -94,4 +94,12 @@ bool hsa_api_authorized(hsa_agent *a, const hsa_request *rq, hsa_reply *out);
 #define HSA_OPS_NAME_MAX 128
 bool hsa_api_ops_route(hsa_agent *a, const hsa_request *rq, hsa_reply *out);
 
+/* Queries (api_query.c): POST /v1/queries/NAME, answered when the query
+ * ends. True when rq was one (out is then the answer, or pending). */
+bool hsa_api_query_route(hsa_agent *a, const hsa_request *rq, hsa_reply *out);
+/* Runs the query:NAME handlers for query event ev; each one's standard
+ * output (up to 512 bytes) answers it, the first to finish winning. */
+void hsa_query_handlers_run(hsa_agent *a, const hs_event *ev,
+                            char *const *env, const char *input, size_t len);
+
 #endif /* HSA_AGENT_H */

@@ -215,12 +215,15 @@ static void print_answer(const json_t *j)
         const json_t *p = json_object_get(r, "payload");
         char *safe_from = hsa_cli_printable(from ? from : "?");
         if (json_is_string(p)) {
-            char *safe = hsa_cli_printable(json_string_value(p));
-            size_t n = safe ? strlen(safe) : 0;
-            while (n && safe[n - 1] == '\n')
-                safe[--n] = 0; /* a handler's echo ends in a newline */
+            /* A handler's echo ends in a newline: not part of the line. */
+            char *text = strdup(json_string_value(p));
+            size_t n = text ? strlen(text) : 0;
+            while (n && (text[n - 1] == '\n' || text[n - 1] == '\r'))
+                text[--n] = 0;
+            char *safe = text ? hsa_cli_printable(text) : NULL;
             printf("%s\t%s\n", safe_from ? safe_from : "?", safe ? safe : "");
             free(safe);
+            free(text);
         } else {
             const char *b =
                 json_string_value(json_object_get(r, "payload_base64"));

@@ -48,8 +48,8 @@ static void refused(hsa_agent *a, const hsa_request *rq, const hsa_reply *out)
     if (a->ops_warned_at > 0 && now - a->ops_warned_at < every)
         return;
     a->ops_warned_at = now > 0 ? now : 1;
-    hsa_logf(&a->log, HS_LOG_WARN, "refused %s %.200s: %u (%.300s)",
-             rq->method, rq->path, out->code, out->body ? out->body : "");
+    hsa_logf(&a->log, HS_LOG_WARN, "refused %s %.200s: %u (%.300s)", rq->method,
+             rq->path, out->code, out->body ? out->body : "");
 }
 
 static char *base64(const uint8_t *p, size_t n)
@@ -129,7 +129,8 @@ static void on_reply(hs_node *node, const hs_query_reply *r, void *arg)
     char *b64 = base64(r->payload, r->payload_len);
     json_object_set_new(o, "from", json_string(r->from));
     json_object_set_new(o, "payload", text ? text : json_null());
-    json_object_set_new(o, "payload_base64", b64 ? json_string(b64) : json_null());
+    json_object_set_new(o, "payload_base64",
+                        b64 ? json_string(b64) : json_null());
     free(b64);
     json_array_append_new(w->responses, o);
 }
@@ -158,9 +159,9 @@ static void post_query(hsa_agent *a, const hsa_request *rq, const char *name,
     const char *nodes[HS_QUERY_NODES_MAX], *tags[HS_QUERY_TAGS_MAX];
     char nbuf[HS_QUERY_NODES_MAX * (HS_NAME_MAX + 1) + 1];
     char tbuf[HS_QUERY_TAGS_MAX * (HS_KEY_MAX + HS_NAME_MAX + 2) + 1];
-    if (rq->timeout && (hsa_parse_duration_ms(rq->timeout, &o.timeout_ms) < 0 ||
-                        o.timeout_ms == 0 ||
-                        o.timeout_ms > HS_QUERY_TIMEOUT_MAX)) {
+    if (rq->timeout &&
+        (hsa_parse_duration_ms(rq->timeout, &o.timeout_ms) < 0 ||
+         o.timeout_ms == 0 || o.timeout_ms > HS_QUERY_TIMEOUT_MAX)) {
         hsa_reply_error(out, 400,
                         "bad timeout '%.40s': a duration such as 500ms or 5s, "
                         "at most 10m",
@@ -284,8 +285,8 @@ static void handler_done(void *ctx, uint64_t query_id, const char *out,
                                    : "see the log");
 }
 
-void hsa_query_handlers_run(hsa_agent *a, const hs_event *ev,
-                            char *const *env, const char *input, size_t len)
+void hsa_query_handlers_run(hsa_agent *a, const hs_event *ev, char *const *env,
+                            const char *input, size_t len)
 {
     hsa_handlers_run_query(a->handlers, ev->type, ev->user_name, env, input,
                            len, handler_done, a, ev->query_id);
@@ -299,8 +300,8 @@ bool hsa_api_query_route(hsa_agent *a, const hsa_request *rq, hsa_reply *out)
     if (strncmp(p, prefix, pl) != 0)
         return false;
     if (strcmp(m, "POST") != 0) {
-        hsa_reply_error(out, 405,
-                        "method %s not allowed on %.200s (allowed: POST)", m, p);
+        hsa_reply_error(
+            out, 405, "method %s not allowed on %.200s (allowed: POST)", m, p);
         out->allow = "POST";
         return true;
     }

@@ -182,7 +182,8 @@ static int build_path(char *path, size_t cap, const char *name, const qopts *q)
     size_t len = strlen(path);
     if (q->timeout) {
         char *e = curl_easy_escape(NULL, q->timeout, 0);
-        int w = e ? snprintf(path + len, cap - len, "%ctimeout=%s", sep, e) : -1;
+        int w =
+            e ? snprintf(path + len, cap - len, "%ctimeout=%s", sep, e) : -1;
         curl_free(e);
         if (w < 0 || (size_t)w >= cap - len)
             return -1;
@@ -266,17 +267,17 @@ int hsa_cli_query(hsa_cli *c, int argc, char **argv)
     size_t plen = hsa_buf_avail(&payload);
     long wait = (tmo ? (long)tmo : DEFAULT_WAIT_MS) + ANSWER_SLACK_MS;
     if (rc == 0)
-        rc = hsa_cli_request(c, "POST", path,
-                             plen ? hsa_buf_head(&payload) : "", plen, wait,
-                             &reply);
+        rc =
+            hsa_cli_request(c, "POST", path, plen ? hsa_buf_head(&payload) : "",
+                            plen, wait, &reply);
     if (rc == 0 && a.json) {
         fwrite(hsa_buf_head(&reply), 1, hsa_buf_avail(&reply), stdout);
         if (!hsa_buf_avail(&reply) ||
             hsa_buf_head(&reply)[hsa_buf_avail(&reply) - 1] != '\n')
             putchar('\n');
     } else if (rc == 0) {
-        json_t *j = json_loadb(hsa_buf_head(&reply), hsa_buf_avail(&reply), 0,
-                               NULL);
+        json_t *j =
+            json_loadb(hsa_buf_head(&reply), hsa_buf_avail(&reply), 0, NULL);
         if (!j) {
             hsa_cli_fail("hearsayd's answer is not JSON");
             rc = 1;

@@ -41,8 +41,7 @@ HS_EXPORT hs_err hs_node_respond(hs_node *n, uint64_t query_id,
     pthread_mutex_lock(&n->mu);
     hs_err err = HS_ESTATE;
     if (n->state == HS_NODE_RUNNING || n->state == HS_NODE_LEAVING) {
-        err = hs__core_respond(n->core, query_id, payload, len,
-                               hs_loop_now(n));
+        err = hs__core_respond(n->core, query_id, payload, len, hs_loop_now(n));
         hs__loop_wake(n); /* the response datagram */
     }
     pthread_mutex_unlock(&n->mu);

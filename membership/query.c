@@ -355,8 +355,8 @@ static hs_err set_filters(hs_wire_announce *a, const hs_query_opts *o)
 }
 
 hs_err hs__core_query(hs_core *c, const char *name, const void *payload,
-                     size_t len, const hs_query_opts *opts, hs_query_cb cb,
-                     void *arg, uint64_t now, uint64_t *id_out)
+                      size_t len, const hs_query_opts *opts, hs_query_cb cb,
+                      void *arg, uint64_t now, uint64_t *id_out)
 {
     hs__core_advance(c, now);
     if (id_out)
@@ -417,7 +417,7 @@ fail:
 }
 
 hs_err hs__core_respond(hs_core *c, uint64_t handle, const void *payload,
-                       size_t len, uint64_t now)
+                        size_t len, uint64_t now)
 {
     hs__core_advance(c, now);
     if (!handle || (len && !payload))
@@ -449,16 +449,15 @@ hs_err hs__query_receive(hs_core *c, const uint8_t *buf, size_t len)
         hs__core_nomem(c);
         return HS_ENOMEM;
     }
-    hs_err err = hs__wire_response_decode(buf, len, c->cluster,
-                                          c->cfg.max_datagram, r);
+    hs_err err =
+        hs__wire_response_decode(buf, len, c->cluster, c->cfg.max_datagram, r);
     if (err == HS_OK && strcmp(r->from, c->name) == 0)
         err = HS_ESELF;
     if (err == HS_OK) {
         if (r->generation != c->cfg.generation)
             c->stats.query_responses_late++; /* asked by an earlier us */
         else
-            take_answer(c, r->id, r->from, r->ack, r->payload,
-                        r->payload_len);
+            take_answer(c, r->id, r->from, r->ack, r->payload, r->payload_len);
     }
     free(r);
     return err;

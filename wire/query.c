@@ -107,8 +107,8 @@ static hs_err judge(const hs_pb_envelope *env)
 }
 
 hs_err hs__wire_response_decode(const uint8_t *buf, size_t len,
-                               const char *cluster, size_t max_datagram,
-                               hs_wire_response *out)
+                                const char *cluster, size_t max_datagram,
+                                hs_wire_response *out)
 {
     memset(out, 0, sizeof *out);
     bool sealed = false;
@@ -147,7 +147,7 @@ hs_err hs__wire_response_decode(const uint8_t *buf, size_t len,
 }
 
 hs_err hs__wire_response_encode(const hs_wire_response *r, const char *addr,
-                               uint8_t *buf, size_t cap, size_t *len)
+                                uint8_t *buf, size_t cap, size_t *len)
 {
     *len = 0;
     hs_pb_envelope env = HEARSAY__V2__ENVELOPE__INIT;
@@ -172,8 +172,8 @@ hs_err hs__wire_response_encode(const hs_wire_response *r, const char *addr,
     env.response = &pr;
     if (judge(&env) != HS_OK)
         return HS_EINVAL;
-    size_t need = hearsay__v2__envelope__get_packed_size(&env) +
-                  HS_WIRE_HEADER_LEN;
+    size_t need =
+        hearsay__v2__envelope__get_packed_size(&env) + HS_WIRE_HEADER_LEN;
     if (need > cap)
         return HS_ENOSPC;
     buf[0] = HS_WIRE_MAGIC0;

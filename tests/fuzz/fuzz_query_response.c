@@ -28,7 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define CHECK(cond)                                                            \
     do {                                                                       \
         if (!(cond)) {                                                         \
-            fprintf(stderr, "fuzz_query_response: %s:%d: %s\n", __FILE__,     \
+            fprintf(stderr, "fuzz_query_response: %s:%d: %s\n", __FILE__,      \
                     __LINE__, #cond);                                          \
             abort();                                                           \
         }                                                                      \
@@ -66,7 +66,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     CHECK(hs__wire_response_encode(&r, "", buf, sizeof buf, &len) == HS_OK);
     CHECK(hs__wire_is_response(buf, len));
     CHECK(hs__wire_response_decode(buf, len, "default", HS_WIRE_MAX_DATAGRAM,
-                                  &s) == HS_OK);
+                                   &s) == HS_OK);
     CHECK(memcmp(&r, &s, sizeof r) == 0);
     return 0;
 }

@@ -30,11 +30,11 @@
 
 typedef struct member {
     pthread_mutex_t mu;
-    bool silent;           /* does not answer from the callback */
-    uint64_t last_handle;  /* of the last query seen */
-    int queries;           /* HS_EVENT_QUERY seen */
-    int bad;               /* a query event without its fields */
-    hs_err second;         /* a second hs_node_respond() for one query */
+    bool silent;          /* does not answer from the callback */
+    uint64_t last_handle; /* of the last query seen */
+    int queries;          /* HS_EVENT_QUERY seen */
+    int bad;              /* a query event without its fields */
+    hs_err second;        /* a second hs_node_respond() for one query */
     char qname[129];
 } member;
 
@@ -80,8 +80,9 @@ static void on_event(hs_node *node, const hs_event *ev, void *arg)
         return;
     /* Answers with its name and the query's payload. */
     char out[300];
-    int len = snprintf(out, sizeof out, "%s:%.*s", hs_node_name(node),
-                       (int)ev->user_payload_len, (const char *)ev->user_payload);
+    int len =
+        snprintf(out, sizeof out, "%s:%.*s", hs_node_name(node),
+                 (int)ev->user_payload_len, (const char *)ev->user_payload);
     if (hs_node_respond(node, ev->query_id, out, (size_t)len) != HS_OK)
         m->bad++;
     hs_err again = hs_node_respond(node, ev->query_id, "x", 1);
@@ -104,8 +105,8 @@ static void on_reply(hs_node *node, const hs_query_reply *r, void *arg)
     case HS_QUERY_RESPONSE:
         if (a->responses < N * 2) {
             snprintf(a->from[a->responses], 129, "%s", r->from);
-            snprintf(a->payload[a->responses], 513, "%.*s",
-                     (int)r->payload_len, (const char *)r->payload);
+            snprintf(a->payload[a->responses], 513, "%.*s", (int)r->payload_len,
+                     (const char *)r->payload);
         }
         a->responses++;
         break;
@@ -323,9 +324,9 @@ static void late_and_stopped_do_not_count(void **state)
     asker a = {0};
     pthread_mutex_init(&a.mu, NULL);
     hs_query_opts o = {.timeout_ms = 500};
-    assert_int_equal(hs_node_query(nodes[0], "slow", NULL, 0, &o, on_reply, &a,
-                                   NULL),
-                     HS_OK);
+    assert_int_equal(
+        hs_node_query(nodes[0], "slow", NULL, 0, &o, on_reply, &a, NULL),
+        HS_OK);
     assert_true(wait_done(&a));
     assert_int_equal(a.responses, 2);
     assert_false(answered_by(&a, "n2"));
@@ -344,9 +345,9 @@ static void late_and_stopped_do_not_count(void **state)
     asker b = {0};
     pthread_mutex_init(&b.mu, NULL);
     o.timeout_ms = 1000;
-    assert_int_equal(hs_node_query(nodes[1], "gone", NULL, 0, &o, on_reply, &b,
-                                   NULL),
-                     HS_OK);
+    assert_int_equal(
+        hs_node_query(nodes[1], "gone", NULL, 0, &o, on_reply, &b, NULL),
+        HS_OK);
     assert_true(wait_done(&b));
     assert_int_equal(b.done_acks, 2);
     assert_int_equal(b.done_responses, 2);
@@ -370,14 +371,14 @@ static void bad_queries_are_refused(void **state)
     hs_query_opts om = {.nodes = many, .n_nodes = HS_QUERY_NODES_MAX + 1};
     hs_query_opts ol = {.timeout_ms = HS_QUERY_TIMEOUT_MAX + 1};
     hs_node *n = nodes[0];
-    assert_int_equal(hs_node_query(n, "bad name", NULL, 0, NULL, on_reply, &a,
-                                   NULL),
-                     HS_EINVAL);
+    assert_int_equal(
+        hs_node_query(n, "bad name", NULL, 0, NULL, on_reply, &a, NULL),
+        HS_EINVAL);
     assert_int_equal(hs_node_query(n, "q", NULL, 0, NULL, NULL, &a, NULL),
                      HS_EINVAL);
-    assert_int_equal(hs_node_query(n, "q", big, sizeof big, NULL, on_reply, &a,
-                                   NULL),
-                     HS_ETOOBIG);
+    assert_int_equal(
+        hs_node_query(n, "q", big, sizeof big, NULL, on_reply, &a, NULL),
+        HS_ETOOBIG);
     assert_int_equal(hs_node_query(n, "q", NULL, 0, &on, on_reply, &a, NULL),
                      HS_EINVAL);
     assert_int_equal(hs_node_query(n, "q", NULL, 0, &ot, on_reply, &a, NULL),
@@ -386,9 +387,8 @@ static void bad_queries_are_refused(void **state)
                      HS_EINVAL);
     assert_int_equal(hs_node_query(n, "q", NULL, 0, &ol, on_reply, &a, NULL),
                      HS_EINVAL);
-    assert_int_equal(hs_node_query(NULL, "q", NULL, 0, NULL, on_reply, &a,
-                                   NULL),
-                     HS_EINVAL);
+    assert_int_equal(
+        hs_node_query(NULL, "q", NULL, 0, NULL, on_reply, &a, NULL), HS_EINVAL);
     assert_int_equal(hs_node_respond(n, 0, "x", 1), HS_EINVAL);
     assert_int_equal(hs_node_respond(n, 1, big, sizeof big), HS_ETOOBIG);
     /* Pending queries are bounded; the long ones end with the node. */

@@ -201,9 +201,9 @@ static void late_answers_and_bad_ones_are_counted(void **state)
     hs_core *c0 = net.nodes[0].core;
     /* The default timeout: 500 ms x 4 x ceil(log10(6)) = 2 s, the floor. */
     uint64_t id = 0, t0 = net.now;
-    assert_int_equal(hs__core_query(c0, "slow", NULL, 0, NULL, dummy_cb, NULL,
-                                    net.now, &id),
-                     HS_OK);
+    assert_int_equal(
+        hs__core_query(c0, "slow", NULL, 0, NULL, dummy_cb, NULL, net.now, &id),
+        HS_OK);
     run_for(&net, 1000);
     assert_int_equal(r.n[2], 1);
     assert_int_equal(r.timeout[2][0], 2000);
@@ -226,9 +226,9 @@ static void late_answers_and_bad_ones_are_counted(void **state)
     assert_int_equal(hs__core_receive(c0, net.now, "n3", buf, len), HS_OK);
     assert_int_equal(STAT(&net, 0, query_responses_late), 2);
     run_for(&net, 3000);
-    assert_int_equal(hs__core_respond(net.nodes[2].core, r.handle[2][0], "x",
-                                      1, net.now),
-                     HS_ENOTFOUND);
+    assert_int_equal(
+        hs__core_respond(net.nodes[2].core, r.handle[2][0], "x", 1, net.now),
+        HS_ENOTFOUND);
     assert_int_equal(STAT(&net, 2, query_responses_late), 1);
     assert_false(hs__core_next_reply(c0, &(hs_core_reply){0}));
 
@@ -274,9 +274,9 @@ static void bounds(void **state)
     for (int i = 0; i < HS_QUERY_NODES_MAX; i++)
         many[i] = longname;
     hs_query_opts big = {.nodes = many, .n_nodes = HS_QUERY_NODES_MAX};
-    assert_int_equal(hs__core_query(c, "q", NULL, 0, &big, dummy_cb, NULL,
-                                    net.now, NULL),
-                     HS_ETOOBIG);
+    assert_int_equal(
+        hs__core_query(c, "q", NULL, 0, &big, dummy_cb, NULL, net.now, NULL),
+        HS_ETOOBIG);
     assert_int_equal(STAT(&net, 1, queries_sent), 0);
     /* Waiting queries are bounded before the rate limit is touched. */
     hs_query_opts lng = {.timeout_ms = 60000};
@@ -295,9 +295,9 @@ static void bounds(void **state)
     while (hs__core_user_event(c2, "e", NULL, 0, net.now) == HS_OK && sent < 64)
         sent++;
     assert_int_equal(sent, 16);
-    assert_int_equal(hs__core_query(c2, "q", NULL, 0, NULL, dummy_cb, NULL,
-                                    net.now, NULL),
-                     HS_ERATE);
+    assert_int_equal(
+        hs__core_query(c2, "q", NULL, 0, NULL, dummy_cb, NULL, net.now, NULL),
+        HS_ERATE);
     assert_int_equal(STAT(&net, 2, queries_rate_limited), 1);
     sim_net_free(&net);
 }

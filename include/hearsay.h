@@ -544,7 +544,8 @@ typedef struct hs_event {
      * inside the call). Keys set before hs_node_start() report nothing:
      * they are part of the member as it first appears. */
     bool local;
-    /* USER only (NULL / 0 otherwise). The event's name (1..128 printable
+    /* USER and QUERY (NULL / 0 otherwise; user_ltime is 0 for a query).
+     * The event's name (1..128 printable
      * bytes), its payload (user_payload_len bytes, up to 512, then a NUL
      * not counted, so text prints as a string) and its Lamport time: every
      * node's clock is raised past each event it sees and each event sent

@@ -111,6 +111,7 @@ static void on_reply(hs_node *node, const hs_query_reply *r, void *arg)
     (void)node;
     waiting *w = arg;
     if (r->kind == HS_QUERY_DONE) {
+        w->timeout_ms = r->timeout_ms; /* the default, when none was asked */
         finish(w, r->id);
         return;
     }

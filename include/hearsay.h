@@ -789,6 +789,7 @@ typedef struct hs_query_reply {
     size_t payload_len;
     /* DONE: how many distinct members acked and answered. */
     uint32_t acks, responses;
+    uint32_t timeout_ms; /* the query's timeout (the default, if 0 was given) */
 } hs_query_reply;
 
 typedef void (*hs_query_cb)(hs_node *node, const hs_query_reply *r,

@@ -221,6 +221,7 @@ typedef struct hs_core_reply {
     hs_query_cb cb;
     void *arg;
     uint32_t acks, responses; /* DONE */
+    uint32_t timeout_ms;
     char from[HS_WIRE_MAX_NAME + 1];
     size_t len;
     uint8_t payload[HS_WIRE_MAX_PAYLOAD + 1];

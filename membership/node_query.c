@@ -64,7 +64,8 @@ void hs__query_dispatch(hs_node *n)
                              .payload = r.payload,
                              .payload_len = r.len,
                              .acks = r.acks,
-                             .responses = r.responses};
+                             .responses = r.responses,
+                             .timeout_ms = r.timeout_ms};
         r.cb(n, &qr, r.arg);
     }
 }

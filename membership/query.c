@@ -48,6 +48,7 @@ typedef struct pending {
     hs_query_cb cb;
     void *arg;
     uint32_t n_acks, n_resps;
+    uint32_t timeout_ms;
     uint64_t *seen; /* HS_QUERY_RESPONSES_MAX ack hashes, then as many
                        response hashes */
 } pending;
@@ -126,6 +127,7 @@ static bool queue_reply(hs_core *c, const pending *p, hs_query_reply_kind kind,
                             .arg = p->arg,
                             .acks = p->n_acks,
                             .responses = p->n_resps,
+                            .timeout_ms = p->timeout_ms,
                             .len = len};
     if (from)
         snprintf(it->r.from, sizeof it->r.from, "%s", from);
@@ -399,6 +401,7 @@ hs_err hs__core_query(hs_core *c, const char *name, const void *payload,
                    .deadline = c->now + a->timeout_ms,
                    .cb = cb,
                    .arg = arg,
+                   .timeout_ms = a->timeout_ms,
                    .seen = seen};
     c->stats.queries_sent++;
     if (id_out)

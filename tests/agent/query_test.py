@@ -72,6 +72,7 @@ def case_answers():
     check(code == 200, f"POST /v1/queries/who: {code} {body!r}")
     doc, by = answers_of(body)
     check(doc["name"] == "who" and doc["timed_out"] is True
+          and doc["timeout_ms"] == 2000
           and isinstance(doc["id"], int) and doc["id"] >= 1, f"reply {doc}")
     check(set(by) == {"n1", "n2", "n3"}, f"responders {sorted(by)}")
     check(sorted(doc["acks"]) == ["n1", "n2", "n3"], f"acks {doc['acks']}")
@@ -118,15 +119,19 @@ def case_answers():
     code, _, body = n1.req("POST", "/v1/queries/nobody?timeout=1s", timeout=20)
     doc, by = answers_of(body)
     check(code == 200 and not by and len(doc["acks"]) == 3, f"unanswered: {code} {body!r}")
+    # No timeout given: the default, 100 ms x 4 x ceil(log10(4)), at least 2 s.
+    code, _, body = n2.req("POST", "/v1/queries/nobody", timeout=20)
+    check(code == 200 and json.loads(body)["timeout_ms"] == 2000,
+          f"default timeout: {code} {body!r}")
 
-    # n1 sent who, the CLI's filtered query and nobody; n3 passed four of
+    # n1 sent who, the CLI's filtered query and nobody; n3 passed five of
     # the others' queries (its own --json one is local) and not the CLI's.
     m1 = metrics_of(n1)
     check(metric(m1, "hearsay_queries_sent_total") == 3, "queries sent by n1")
     check(metric(m1, "hearsay_query_responses_received_total") == 4, "responses at n1")
     check(metric(m1, "hearsay_query_acks_received_total") == 7, "acks at n1")
     m3 = metrics_of(n3)
-    check(metric(m3, "hearsay_queries_received_total") == 4, "queries at n3")
+    check(metric(m3, "hearsay_queries_received_total") == 5, "queries at n3")
     check(metric(m3, "hearsay_query_responses_sent_total") == 3, "responses of n3")
     check(metric(m3, "hearsay_queries_filtered_total") == 1, "n3 filtered one")
     check(metric(metrics_of(n2), "hearsay_queries_filtered_total") == 2,

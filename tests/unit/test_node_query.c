@@ -43,7 +43,7 @@ typedef struct asker {
     int acks, responses, done, after_done;
     char from[N * 2][129];
     char payload[N * 2][513];
-    uint32_t done_acks, done_responses;
+    uint32_t done_acks, done_responses, done_timeout;
 } asker;
 
 static member mem[N];
@@ -114,6 +114,7 @@ static void on_reply(hs_node *node, const hs_query_reply *r, void *arg)
         a->done++;
         a->done_acks = r->acks;
         a->done_responses = r->responses;
+        a->done_timeout = r->timeout_ms;
         break;
     }
     pthread_mutex_unlock(&a->mu);
@@ -251,6 +252,7 @@ static void every_member_answers(void **state)
     assert_int_equal(a.responses, N);
     assert_int_equal(a.done_acks, N);
     assert_int_equal(a.done_responses, N);
+    assert_int_equal(a.done_timeout, 2000);
     assert_true(answered_by(&a, "n0") && answered_by(&a, "n1") &&
                 answered_by(&a, "n2"));
     for (int i = 0; i < N; i++) {

@@ -32,14 +32,43 @@
 
 static const char prefix[] = "/v1/queries/";
 
-/* One query waiting for its end, with what came in so far. */
-typedef struct waiting {
+/* One query waiting for its end, with what came in so far; listed in the
+ * agent so that a daemon that exits first frees it. */
+typedef struct hsa_query_wait waiting;
+struct hsa_query_wait {
+    waiting *next, *prev;
     hsa_agent *a;
     hsa_http_req *conn;
     char name[HSA_OPS_NAME_MAX + 1];
     uint32_t timeout_ms;
     json_t *acks, *responses;
-} waiting;
+};
+
+static void unlist(waiting *w)
+{
+    if (w->prev)
+        w->prev->next = w->next;
+    else
+        w->a->queries = w->next;
+    if (w->next)
+        w->next->prev = w->prev;
+}
+
+static void wait_free(waiting *w)
+{
+    json_decref(w->acks);
+    json_decref(w->responses);
+    free(w);
+}
+
+void hsa_api_queries_free(hsa_agent *a)
+{
+    while (a->queries) {
+        waiting *w = a->queries;
+        unlist(w);
+        wait_free(w);
+    }
+}
 
 static void refused(hsa_agent *a, const hsa_request *rq, const hsa_reply *out)
 {
@@ -101,9 +130,8 @@ static void finish(waiting *w, uint64_t id)
     hsa_logf(&w->a->log, HS_LOG_INFO,
              "query %.200s ended: %zu acks, %zu responses", w->name,
              json_array_size(w->acks), json_array_size(w->responses));
-    json_decref(w->acks);
-    json_decref(w->responses);
-    free(w);
+    unlist(w);
+    wait_free(w);
 }
 
 static void on_reply(hs_node *node, const hs_query_reply *r, void *arg)
@@ -223,6 +251,10 @@ static void post_query(hsa_agent *a, const hsa_request *rq, const char *name,
     hs_err e = hs_node_query(a->node, name, rq->body, rq->body_len, &o,
                              on_reply, w, &id);
     if (e == HS_OK) {
+        w->next = a->queries;
+        if (a->queries)
+            a->queries->prev = w;
+        a->queries = w;
         hsa_logf(&a->log, HS_LOG_INFO,
                  "query %.200s sent over HTTP (%zu bytes, id %llu)", name,
                  rq->body_len, (unsigned long long)id);

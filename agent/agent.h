@@ -63,6 +63,7 @@ struct hsa_agent {
     char **argv;
     hsa_notify notify; /* systemd readiness and watchdog (notify.c) */
     ev_tstamp ops_warned_at; /* last refused operation logged (api_ops.c) */
+    struct hsa_query_wait *queries; /* POST /v1/queries waiting (api_query.c) */
 };
 
 /* Starts a graceful leave (signal or POST /v1/leave); `why` is logged.
@@ -107,5 +108,16 @@ bool hsa_api_authorized(hsa_agent *a, const hsa_request *rq, hsa_reply *out);
  * then the answer). */
 #define HSA_OPS_NAME_MAX 128
 bool hsa_api_ops_route(hsa_agent *a, const hsa_request *rq, hsa_reply *out);
+
+/* Queries (api_query.c): POST /v1/queries/NAME, answered when the query
+ * ends. True when rq was one (out is then the answer, or pending). */
+bool hsa_api_query_route(hsa_agent *a, const hsa_request *rq, hsa_reply *out);
+/* Forgets the queries still waiting once the node is freed (their
+ * requests are answered by the server as it closes). */
+void hsa_api_queries_free(hsa_agent *a);
+/* Runs the query:NAME handlers for query event ev; each one's standard
+ * output (up to 512 bytes) answers it, the first to finish winning. */
+void hsa_query_handlers_run(hsa_agent *a, const hs_event *ev,
+                            char *const *env, const char *input, size_t len);
 
 #endif /* HSA_AGENT_H */

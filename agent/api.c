@@ -10,6 +10,7 @@
  *   POST   /v1/join {"seeds": [ADDR...]}       more seeds, as --join
  *   POST   /v1/user-events/NAME (body)         a user event (api_ops.c)
  *   POST   /v1/members/NAME/force-leave[?force=1]  a dead member left
+ *   POST   /v1/queries/NAME (body)             a query; answers (api_query.c)
  *   GET    /v1/keys                            key ids (never the keys)
  *   POST   /v1/keys        {"key": K}          install a key
  *   PUT    /v1/keys/primary {"key": K}|{"id": I}  seal with it
@@ -206,6 +207,8 @@ void hsa_api_route(void *arg, const hsa_request *rq, hsa_reply *out)
      * the path (/v1/members/NAME/force-leave), which a prefix row cannot
      * say; that file checks its method and token itself. */
     if (hsa_api_ops_route(a, rq, out))
+        return;
+    if (hsa_api_query_route(a, rq, out)) /* api_query.c */
         return;
     const char *rest = "";
     const route *r = find_route(p, &rest);

@@ -12,6 +12,7 @@
  *   hearsay keygen                         a new 32-byte key, base64
  *   hearsay event NAME [PAYLOAD|-]         a user event (cli_ops.c)
  *   hearsay force-leave NAME [--force]     a dead member made left
+ *   hearsay query NAME [PAYLOAD|-]         ask every member (cli_query.c)
  *
  * Every command takes --http ADDR (default $HEARSAY_HTTP_ADDR, then
  * 127.0.0.1:7947), --token-file FILE (default: $HEARSAY_HTTP_TOKEN, the
@@ -49,6 +50,8 @@ static const char usage_main[] =
     "  keygen                        print a new random 32-byte key, base64\n"
     "  event NAME [PAYLOAD|-]        send a user event to every member\n"
     "  force-leave NAME [--force]    make a dead member left everywhere\n"
+    "  query NAME [PAYLOAD|-] [--timeout D] [--node N] [--tag K=V] [--json]\n"
+    "                                ask every member; print the responses\n"
     "  version                       print the version\n"
     "\n"
     "options for every command:\n"
@@ -84,6 +87,7 @@ static const struct command {
     {"join", hsa_cli_join, true},
     {"keys", hsa_cli_keys, true},       {"keygen", hsa_cli_keygen, false},
     {"event", hsa_cli_event, true},     {"force-leave", hsa_cli_force_leave, true},
+    {"query", hsa_cli_query, true},
     {"version", cmd_version, false},    {"help", cmd_help, false},
 };
 

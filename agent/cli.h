@@ -41,6 +41,7 @@ hsa_cli_cmd hsa_cli_keys;    /* cli_keys.c */
 hsa_cli_cmd hsa_cli_keygen;  /* cli_keys.c */
 hsa_cli_cmd hsa_cli_event;   /* cli_ops.c */
 hsa_cli_cmd hsa_cli_force_leave; /* cli_ops.c */
+hsa_cli_cmd hsa_cli_query;   /* cli_query.c */
 
 /* ---- Options (cli_args.c) ------------------------------------------------ */
 

@@ -47,6 +47,9 @@ typedef struct hsa_handler_spec {
     /* user:NAME filters: "NAME\0NAME\0\0" inside cmd's allocation (freed
      * with it); NULL: every user event (when mask has HS_EVENT_USER). */
     const char *users;
+    /* query:NAME filters, likewise; NULL: every query (when mask has
+     * HS_EVENT_QUERY, which only "query" or query:NAME items set). */
+    const char *queries;
 } hsa_handler_spec;
 
 typedef struct hsa_settings {

@@ -47,6 +47,15 @@ typedef struct job {
     char line[512]; /* a partial output line */
     size_t line_len;
     size_t out_logged;
+    /* A query's run: its standard output, up to HSA_QUERY_OUT_MAX bytes
+     * (the rest read and discarded), answers the query through done. */
+    hsa_query_done_cb done;
+    void *done_ctx;
+    uint64_t query_id;
+    int resp_fd;
+    ev_io resp_io;
+    char resp[HSA_QUERY_OUT_MAX];
+    size_t resp_len;
     struct job *next, *prev;
 } job;
 
@@ -130,6 +139,14 @@ char **hsa_handler_env(const hs_event *ev, const hs_member *m, const char *self,
         env_add_str(&b, &n, "HEARSAY_USER_LTIME", num);
         env_add_str(&b, &n, "HEARSAY_USER_LOCAL", ev->local ? "1" : "0");
     }
+    if (ev->type == HS_EVENT_QUERY && ev->user_name) {
+        /* serf's SERF_QUERY_NAME; the payload is on stdin, the answer is
+         * what the handler prints. */
+        env_add_str(&b, &n, "HEARSAY_QUERY_NAME", ev->user_name);
+        snprintf(num, sizeof num, "%llu", (unsigned long long)ev->query_id);
+        env_add_str(&b, &n, "HEARSAY_QUERY_ID", num);
+        env_add_str(&b, &n, "HEARSAY_QUERY_LOCAL", ev->local ? "1" : "0");
+    }
     if (ev->type == HS_EVENT_UPDATE) {
         env_add_str(&b, &n, "HEARSAY_KEY", ev->key);
         env_add_str(&b, &n, "HEARSAY_KEY_DELETED", ev->deleted ? "1" : "0");
@@ -174,8 +191,10 @@ static void put_field(hsa_buf *b, const char *p, size_t n)
 char *hsa_handler_input(const hs_event *ev, const hs_member *m, size_t *len)
 {
     hsa_buf b = HSA_BUF_INIT;
-    if (ev->type == HS_EVENT_USER && ev->user_name) {
-        /* A user event's handler reads its payload, as serf's does. */
+    if ((ev->type == HS_EVENT_USER || ev->type == HS_EVENT_QUERY) &&
+        ev->user_name) {
+        /* A user event's or query's handler reads its payload, as serf's
+         * does. */
         hsa_buf_append(&b, ev->user_payload, ev->user_payload_len);
         return hsa_buf_steal(&b, len);
     }
@@ -236,6 +255,8 @@ static char **merge_env(char *const *add)
 
 static void job_free(job *j)
 {
+    if (j->done) /* never ran, or did not finish: no answer */
+        j->done(j->done_ctx, j->query_id, NULL, 0);
     free(j->envp);
     free(j->input);
     free(j);
@@ -300,6 +321,46 @@ static void close_out(job *j)
     }
 }
 
+/* A query run's standard output: kept up to the bound, the rest read and
+ * dropped. false at EOF or error. */
+static bool read_resp(job *j)
+{
+    char buf[1024];
+    for (;;) {
+        ssize_t r = read(j->resp_fd, buf, sizeof buf);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return errno == EAGAIN;
+        if (r == 0)
+            return false;
+        size_t room = sizeof j->resp - j->resp_len;
+        size_t take = (size_t)r < room ? (size_t)r : room;
+        memcpy(j->resp + j->resp_len, buf, take);
+        j->resp_len += take;
+    }
+}
+
+static void close_resp(job *j)
+{
+    if (j->resp_fd >= 0) {
+        read_resp(j);
+        ev_io_stop(j->h->loop, &j->resp_io);
+        close(j->resp_fd);
+        j->resp_fd = -1;
+    }
+}
+
+static void resp_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+    job *j = w->data;
+    if (!read_resp(j)) {
+        ev_io_stop(loop, &j->resp_io);
+        close(j->resp_fd);
+        j->resp_fd = -1;
+    }
+}
+
 static void out_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
     job *j = w->data;
@@ -333,7 +394,13 @@ static void child_cb(struct ev_loop *loop, ev_child *w, int revents)
     ev_timer_stop(loop, &j->timer);
     close_in(j);
     close_out(j);
+    close_resp(j);
     double ms = (ev_now(loop) - j->started) * 1000.0;
+    if (j->done && !j->timed_out && WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+        hsa_query_done_cb done = j->done;
+        j->done = NULL;
+        done(j->done_ctx, j->query_id, j->resp, j->resp_len);
+    }
     if (j->timed_out) {
         h->stats->handler_timeout++;
         hsa_logf(h->log, HS_LOG_WARN,
@@ -385,14 +452,15 @@ static int set_nonblock(int fd)
 /* Starts j; false (and j is the caller's to free) if it could not. */
 static bool start(hsa_handlers *h, job *j)
 {
-    int in[2] = {-1, -1}, out[2] = {-1, -1};
+    int in[2] = {-1, -1}, out[2] = {-1, -1}, resp[2] = {-1, -1};
     posix_spawn_file_actions_t fa;
     posix_spawnattr_t attr;
     bool fa_ok = false, attr_ok = false, ok = false;
     int err = 0;
     const char *what = "pipe";
 
-    if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0) {
+    if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 ||
+        (j->done && pipe2(resp, O_CLOEXEC) < 0)) {
         err = errno;
         goto out;
     }
@@ -408,7 +476,8 @@ static bool start(hsa_handlers *h, job *j)
     sigemptyset(&dfl);
     sigaddset(&dfl, SIGPIPE);
     if ((err = posix_spawn_file_actions_adddup2(&fa, in[0], 0)) ||
-        (err = posix_spawn_file_actions_adddup2(&fa, out[1], 1)) ||
+        (err = posix_spawn_file_actions_adddup2(&fa, j->done ? resp[1]
+                                                             : out[1], 1)) ||
         (err = posix_spawn_file_actions_adddup2(&fa, out[1], 2)) ||
         (err = posix_spawn_file_actions_addclosefrom_np(&fa, 3)) ||
         (err = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP |
@@ -432,11 +501,15 @@ out:
         close(in[0]);
     if (out[1] >= 0)
         close(out[1]);
+    if (resp[1] >= 0)
+        close(resp[1]);
     if (!ok) {
         if (in[1] >= 0)
             close(in[1]);
         if (out[0] >= 0)
             close(out[0]);
+        if (resp[0] >= 0)
+            close(resp[0]);
         h->stats->handler_spawn_errors++;
         hsa_logf(h->log, HS_LOG_ERROR, "event handler %zu (%s): %s: %s", j->idx,
                  hsa_event_env_name(j->type), what, strerror(err));
@@ -444,6 +517,13 @@ out:
     }
     j->in_fd = in[1];
     j->out_fd = out[0];
+    j->resp_fd = resp[0];
+    if (j->resp_fd >= 0) {
+        set_nonblock(j->resp_fd);
+        ev_io_init(&j->resp_io, resp_cb, j->resp_fd, EV_READ);
+        j->resp_io.data = j;
+        ev_io_start(h->loop, &j->resp_io);
+    }
     set_nonblock(j->in_fd);
     set_nonblock(j->out_fd);
     j->started = ev_now(h->loop);
@@ -528,15 +608,19 @@ int hsa_handlers_wants(const hsa_handlers *h, hs_event_type t)
     return 0;
 }
 
-/* Whether spec s takes event type t (named `user`, for a user event). */
+/* Whether spec s takes event type t (named `user`, for a user event or a
+ * query). */
 static bool spec_takes(const hsa_handler_spec *s, hs_event_type t,
                        const char *user)
 {
     if (!(s->mask & (1u << t)))
         return false;
-    if (t != HS_EVENT_USER || !s->users)
+    const char *names = t == HS_EVENT_USER    ? s->users
+                        : t == HS_EVENT_QUERY ? s->queries
+                                              : NULL;
+    if (!names)
         return true;
-    for (const char *n = s->users; *n; n += strlen(n) + 1)
+    for (const char *n = names; *n; n += strlen(n) + 1)
         if (user && strcmp(n, user) == 0)
             return true;
     return false;
@@ -551,6 +635,15 @@ void hsa_handlers_run(hsa_handlers *h, hs_event_type t, char *const *env,
 void hsa_handlers_run_named(hsa_handlers *h, hs_event_type t,
                             const char *user, char *const *env,
                             const char *input, size_t len)
+{
+    hsa_handlers_run_query(h, t, user, env, input, len, NULL, NULL, 0);
+}
+
+void hsa_handlers_run_query(hsa_handlers *h, hs_event_type t,
+                            const char *user, char *const *env,
+                            const char *input, size_t len,
+                            hsa_query_done_cb done, void *ctx,
+                            uint64_t query_id)
 {
     for (size_t i = 0; i < h->n_specs; i++) {
         if (!spec_takes(&h->specs[i], t, user))
@@ -582,7 +675,10 @@ void hsa_handlers_run_named(hsa_handlers *h, hs_event_type t,
         j->h = h;
         j->idx = i;
         j->type = t;
-        j->in_fd = j->out_fd = -1;
+        j->in_fd = j->out_fd = j->resp_fd = -1;
+        j->done = done;
+        j->done_ctx = ctx;
+        j->query_id = query_id;
         if (h->queue_tail)
             h->queue_tail->next = j;
         else
@@ -616,6 +712,10 @@ void hsa_handlers_free(hsa_handlers *h)
         if (j->out_fd >= 0) {
             ev_io_stop(h->loop, &j->out_io);
             close(j->out_fd);
+        }
+        if (j->resp_fd >= 0) {
+            ev_io_stop(h->loop, &j->resp_io);
+            close(j->resp_fd);
         }
         job_free(j);
     }

@@ -328,6 +328,7 @@ static void cleanup(hsa_agent *a)
     if (a->node)
         hs_node_free(a->node);
     a->node = NULL;
+    hsa_api_queries_free(a); /* queries the node will never end */
     /* Then the server: it ends the streams and frees their clients. */
     hsa_http_free(a->http);
     hsa_sse_free(a->sse);

@@ -46,7 +46,9 @@ static void run_handlers(hsa_agent *a, const hs_event *ev, const hs_member *m)
     char **env = hsa_handler_env(ev, m, a->cfg->name, self_m,
                                  a->http ? a->http_addr : NULL);
     char *input = hsa_handler_input(ev, m, &len);
-    if (env && input)
+    if (env && input && ev->type == HS_EVENT_QUERY)
+        hsa_query_handlers_run(a, ev, env, input, len); /* api_query.c */
+    else if (env && input)
         hsa_handlers_run_named(a->handlers, ev->type, ev->user_name, env,
                                input, len);
     else

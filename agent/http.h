@@ -68,6 +68,10 @@ typedef struct hsa_request {
     const char *body;
     size_t body_len;
     hsa_http_req *conn;
+    /* Queries (api_query.c): ?timeout=, ?node=, ?tag=; NULL if absent. */
+    const char *timeout;
+    const char *node;
+    const char *tag;
 } hsa_request;
 
 typedef void (*hsa_http_route_cb)(void *arg, const hsa_request *rq,

@@ -301,6 +301,13 @@ char *hsa_json_event(const hs_event *ev, const hs_member *m, uint64_t id,
         goto fail;
     if (ev->type == HS_EVENT_USER && ev->user_name && put_user(o, ev) < 0)
         goto fail;
+    /* A query: the same fields (ltime 0) and this node's handle for it. */
+    if (ev->type == HS_EVENT_QUERY && ev->user_name &&
+        (put_user(o, ev) < 0 ||
+         put(o, "query_id", json_integer(clamp64(ev->query_id))) < 0 ||
+         put(o, "timeout_ms", json_integer((json_int_t)ev->query_timeout_ms)) <
+             0))
+        goto fail;
     if (m && (put(o, "heartbeat", json_integer(clamp64(m->heartbeat))) < 0 ||
               put(o, "phi", phi_json(m->phi)) < 0 ||
               put(o, "tags", tags_json(m)) < 0))

@@ -259,6 +259,36 @@ int hsa_metrics_render(hsa_buf *b, const hs_stats *st, const hs_member_list *l,
     counter(b, "hearsay_force_leaves_applied_total",
             "Members marked left here by a force-leave.",
             hsa_stat_of(st, "force_leaves_applied", 0));
+    /* Queries (hs_node_query): */
+    counter(b, "hearsay_queries_sent_total", "Queries this node sent.",
+            hsa_stat_of(st, "queries_sent", 0));
+    counter(b, "hearsay_queries_received_total",
+            "Queries of other members whose filters this node passed.",
+            hsa_stat_of(st, "queries_received", 0));
+    counter(b, "hearsay_queries_filtered_total",
+            "Queries of other members whose filters this node did not pass.",
+            hsa_stat_of(st, "queries_filtered", 0));
+    counter(b, "hearsay_queries_rate_limited_total",
+            "Queries refused: over the announcement rate limit.",
+            hsa_stat_of(st, "queries_rate_limited", 0));
+    counter(b, "hearsay_query_acks_sent_total",
+            "Acks sent to other members' queries.",
+            hsa_stat_of(st, "query_acks_sent", 0));
+    counter(b, "hearsay_query_responses_sent_total",
+            "Responses sent to other members' queries (answered).",
+            hsa_stat_of(st, "query_responses_sent", 0));
+    counter(b, "hearsay_query_acks_received_total",
+            "Distinct acks to this node's queries.",
+            hsa_stat_of(st, "query_acks_received", 0));
+    counter(b, "hearsay_query_responses_received_total",
+            "Distinct responses to this node's queries.",
+            hsa_stat_of(st, "query_responses_received", 0));
+    counter(b, "hearsay_query_responses_late_total",
+            "Query answers after the query's end, dropped.",
+            hsa_stat_of(st, "query_responses_late", 0));
+    counter(b, "hearsay_query_responses_dropped_total",
+            "Query answers dropped: duplicates, or past a bound.",
+            hsa_stat_of(st, "query_responses_dropped", 0));
     counter(b, "hearsay_sends_dropped_total",
             "Outgoing datagrams dropped: send queue full.", hsa_stat_of(st, "sends_dropped", 0));
     counter(b, "hearsay_events_dropped_total",

@@ -89,6 +89,7 @@ static const struct {
     [HS_EVENT_REAP] = {"member-reap", "reap", NULL},
     [HS_EVENT_CONFLICT] = {"member-conflict", "conflict", NULL},
     [HS_EVENT_USER] = {"user", "user", NULL}, /* serf's SERF_EVENT=user */
+    [HS_EVENT_QUERY] = {"query", "query", NULL}, /* serf's SERF_EVENT=query */
 };
 
 const char *hsa_event_env_name(hs_event_type t)
@@ -129,7 +130,7 @@ int hsa_event_mask_parse(const char *list, unsigned *mask, char *err,
                      "unknown event type '%.*s' (one of member-join, "
                      "member-leave, member-fail, member-suspect, "
                      "member-recover, member-update, member-restart, "
-                     "member-reap, member-conflict, user, or *)",
+                     "member-reap, member-conflict, user, query, or *)",
                      (int)(n > 64 ? 64 : n), p);
             return -1;
         }
@@ -145,8 +146,9 @@ int hsa_event_mask_parse(const char *list, unsigned *mask, char *err,
  * or "user:NAME" with NAME printable (0x21..0x7e) but for ',' and '='. */
 static bool filter_item(const char *p, const char *end)
 {
-    if (end - p > 5 && strncmp(p, "user:", 5) == 0) {
-        for (p += 5; p < end; p++)
+    if ((end - p > 5 && strncmp(p, "user:", 5) == 0) ||
+        (end - p > 6 && strncmp(p, "query:", 6) == 0)) {
+        for (p += *p == 'u' ? 5 : 6; p < end; p++)
             if (*p < 0x21 || *p > 0x7e || *p == '=')
                 return false;
         return true;
@@ -171,9 +173,9 @@ int hsa_handler_spec_parse(const char *spec, hsa_handler_spec *out, char *err,
     const char *eq = strchr(spec, '=');
     const char *cmd = spec;
     unsigned mask = (1u << HS_EVENT_TYPES) - 1;
-    char list[256], names[256];
-    size_t n_names = 0;
-    bool all_users = false;
+    char list[256], names[256], qnames[256];
+    size_t n_names = 0, n_qnames = 0;
+    bool all_users = false, queries = false, all_queries = false;
     if (eq && eq > spec) {
         bool filter = true;
         for (const char *p = spec; p < eq && filter;) {
@@ -196,7 +198,15 @@ int hsa_handler_spec_parse(const char *spec, hsa_handler_spec *out, char *err,
                 if (!end)
                     end = eq;
                 size_t len = (size_t)(end - p);
-                if (len > 5 && strncmp(p, "user:", 5) == 0) {
+                if (len > 6 && strncmp(p, "query:", 6) == 0) {
+                    /* query:NAME: the same for queries. */
+                    memcpy(qnames + n_qnames, p + 6, len - 6);
+                    n_qnames += len - 6;
+                    qnames[n_qnames++] = '\0';
+                    memcpy(list + o, "query", 5);
+                    o += 5;
+                    queries = true;
+                } else if (len > 5 && strncmp(p, "user:", 5) == 0) {
                     memcpy(names + n_names, p + 5, len - 5);
                     n_names += len - 5;
                     names[n_names++] = '\0';
@@ -205,6 +215,8 @@ int hsa_handler_spec_parse(const char *spec, hsa_handler_spec *out, char *err,
                 } else {
                     if (len == 4 && strncmp(p, "user", 4) == 0)
                         all_users = true;
+                    if (len == 5 && strncmp(p, "query", 5) == 0)
+                        queries = all_queries = true;
                     memcpy(list + o, p, len);
                     o += len;
                 }
@@ -227,8 +239,15 @@ int hsa_handler_spec_parse(const char *spec, hsa_handler_spec *out, char *err,
     }
     if (all_users)
         n_names = 0;
+    /* A handler's standard output answers the queries it takes, so only
+     * one that names them ("query", query:NAME) runs for them: an
+     * unfiltered or "*" handler never answers by accident. */
+    if (!queries)
+        mask &= ~(1u << HS_EVENT_QUERY);
+    if (all_queries)
+        n_qnames = 0;
     size_t cl = strlen(cmd);
-    out->cmd = malloc(cl + 1 + n_names + 1);
+    out->cmd = malloc(cl + 1 + n_names + 1 + n_qnames + 1);
     if (!out->cmd) {
         snprintf(err, errlen, "out of memory");
         return -1;
@@ -239,6 +258,13 @@ int hsa_handler_spec_parse(const char *spec, hsa_handler_spec *out, char *err,
         memcpy(out->cmd + cl + 1, names, n_names);
         out->cmd[cl + 1 + n_names] = '\0';
         out->users = out->cmd + cl + 1;
+    }
+    out->queries = NULL;
+    if (n_qnames) {
+        char *q = out->cmd + cl + 1 + n_names + 1;
+        memcpy(q, qnames, n_qnames);
+        q[n_qnames] = '\0';
+        out->queries = q;
     }
     out->mask = mask;
     return 0;

@@ -155,12 +155,17 @@ typedef enum hs_event_type {
      * once per event at every member that knew the origin when the event
      * was sent, the origin included (with `local` set). The user_* fields
      * of hs_event carry it. */
-    HS_EVENT_USER = 9
+    HS_EVENT_USER = 9,
+    /* A query (hs_node_query()) from member `name`, the origin, that this
+     * node passes the filters of: once per query, the origin included
+     * (`local` set). user_name and user_payload carry the query's name and
+     * payload, query_id the handle to answer it with (hs_node_respond()). */
+    HS_EVENT_QUERY = 10
 } hs_event_type;
-#define HS_EVENT_TYPES 10
+#define HS_EVENT_TYPES 11
 
 /* "join", "update", "suspect", "recover", "fail", "leave", "restart",
- * "reap", "conflict", "user"; "unknown" otherwise. Static; any thread. */
+ * "reap", "conflict", "user", "query"; "unknown" otherwise. Static; any thread. */
 HS_EXPORT const char *hs_event_type_name(hs_event_type t);
 
 /* Message types on the wire, for statistics: index 1..5 are syn, synack,
@@ -546,7 +551,8 @@ typedef struct hs_event {
      * inside the call). Keys set before hs_node_start() report nothing:
      * they are part of the member as it first appears. */
     bool local;
-    /* USER only (NULL / 0 otherwise). The event's name (1..128 printable
+    /* USER and QUERY (NULL / 0 otherwise; user_ltime is 0 for a query).
+     * The event's name (1..128 printable
      * bytes), its payload (user_payload_len bytes, up to 512, then a NUL
      * not counted, so text prints as a string) and its Lamport time: every
      * node's clock is raised past each event it sees and each event sent
@@ -557,6 +563,10 @@ typedef struct hs_event {
     const uint8_t *user_payload;
     size_t user_payload_len;
     uint64_t user_ltime;
+    /* QUERY only (0 otherwise): this node's handle for the query, for
+     * hs_node_respond(), and how long the origin waits for answers. */
+    uint64_t query_id;
+    uint32_t query_timeout_ms;
 } hs_event;
 
 /* An event callback (hs_node_on): `ev` and every string in it are valid
@@ -733,6 +743,89 @@ HS_EXPORT hs_err hs_node_user_event(hs_node *node, const char *name,
  * thread in own-thread mode. */
 HS_EXPORT hs_err hs_node_force_leave(hs_node *node, const char *name,
                                      bool force);
+
+/* ---- Queries --------------------------------------------------------------
+ *
+ * A query is a user event that asks for answers (serf's `serf query`): it
+ * spreads as an announcement (sharing the rate limit above), every member
+ * that passes its filters reports HS_EVENT_QUERY and acknowledges it with
+ * a datagram straight to the origin, and each member may answer once with
+ * hs_node_respond(), also straight to the origin. The origin collects acks
+ * and responses (one of each per member; duplicates dropped) until the
+ * timeout and then reports the end. Answers that arrive later are counted
+ * in query_responses_late and dropped. */
+
+/* Filters and timeout for hs_node_query(); all zero (or a NULL pointer to
+ * the struct) asks every member with the default timeout. */
+typedef struct hs_query_opts {
+    /* How long the origin collects answers. 0: gossip interval x 4 x
+     * ceil(log10(members + 1)), at least 2 s (serf's rule, scaled to
+     * hearsay's interval). At most HS_QUERY_TIMEOUT_MAX. */
+    uint32_t timeout_ms;
+    /* Only these members answer (up to HS_QUERY_NODES_MAX names); none:
+     * every member. */
+    const char *const *nodes;
+    size_t n_nodes;
+    /* Only members with every one of these tags answer: each "KEY=VALUE"
+     * (up to HS_QUERY_TAGS_MAX; VALUE 0..128 bytes of 0x20..0x7e) matches a
+     * member whose tag KEY is exactly VALUE. */
+    const char *const *tags;
+    size_t n_tags;
+} hs_query_opts;
+
+#define HS_QUERY_TIMEOUT_MAX 600000u /* ms */
+#define HS_QUERY_NODES_MAX 16
+#define HS_QUERY_TAGS_MAX 4
+#define HS_QUERY_PAYLOAD_MAX 512  /* a query's and a response's payload */
+#define HS_QUERY_RESPONSES_MAX 1024 /* responses (and acks) per query */
+#define HS_QUERY_PENDING_MAX 16   /* queries of one node waiting at once */
+
+typedef enum hs_query_reply_kind {
+    HS_QUERY_ACK = 0,      /* member `from` received the query */
+    HS_QUERY_RESPONSE = 1, /* member `from` answered: payload */
+    HS_QUERY_DONE = 2      /* the timeout ended: the last call */
+} hs_query_reply_kind;
+
+/* What a query callback receives, valid only during the call. Handed out
+ * by pointer: fields may be appended. */
+typedef struct hs_query_reply {
+    hs_query_reply_kind kind;
+    uint64_t id;          /* the query's (hs_node_query's *id_out) */
+    const char *from;     /* ACK, RESPONSE: the member; NULL at DONE */
+    const uint8_t *payload; /* RESPONSE: then a NUL not counted */
+    size_t payload_len;
+    /* DONE: how many distinct members acked and answered. */
+    uint32_t acks, responses;
+    uint32_t timeout_ms; /* the query's timeout (the default, if 0 was given) */
+} hs_query_reply;
+
+typedef void (*hs_query_cb)(hs_node *node, const hs_query_reply *r,
+                            void *arg);
+
+/* Sends query `name` with `len` bytes of payload (copied) to every member
+ * that passes opts' filters, and calls cb (on the loop thread, like event
+ * callbacks, never from inside this call) for each ack and response, then
+ * once with HS_QUERY_DONE when the timeout ends; not at all if the node is
+ * stopped first. *id_out (may be NULL) gets the query's id. name: 1..128
+ * bytes of 0x21..0x7e; payload up to 512 bytes. HS_EINVAL (bad name,
+ * filter, timeout over the maximum, cb NULL), HS_ETOOBIG (payload over
+ * 512, or the query with its filters cannot fit one announcement),
+ * HS_ERATE (the announcement rate limit, shared with user events),
+ * HS_EFULL (HS_QUERY_PENDING_MAX queries already waiting), HS_ESTATE (not
+ * started, left or stopped), HS_ENOMEM. Any thread in own-thread mode. */
+HS_EXPORT hs_err hs_node_query(hs_node *node, const char *name,
+                               const void *payload, size_t len,
+                               const hs_query_opts *opts, hs_query_cb cb,
+                               void *arg, uint64_t *id_out);
+
+/* Answers the query this node reported as HS_EVENT_QUERY with query_id,
+ * once, with up to 512 bytes (copied; NULL when len is 0). HS_ENOTFOUND
+ * (no such query, or its timeout has passed here: counted late),
+ * HS_ESTATE (answered already, or the node is not running), HS_ETOOBIG,
+ * HS_EINVAL, HS_ENOMEM. Any thread in own-thread mode, and from the
+ * event callback itself. */
+HS_EXPORT hs_err hs_node_respond(hs_node *node, uint64_t query_id,
+                                 const void *payload, size_t len);
 
 /* This member's name (the node's copy: valid until hs_node_free) and
  * generation (fixed by hs_node_new). NULL node: "" and 0. Any thread. */

@@ -1,5 +1,6 @@
 /*
- * announce.c — announcements: user events and force-leaves, carried as
+ * announce.c — announcements: user events, force-leaves and queries (whose
+ * answers are query.c's), carried as
  * reserved keys of the announcer's own state.
  *
  * Why not a message type of their own. Everything an announcement needs
@@ -239,6 +240,9 @@ hs_err hs__announce_apply(hs_core *c, hs_mrec *m, const hs_wire_entry *e,
             c->stats.user_events_delivered++;
             emit_user(c, m, a, false);
         }
+    } else if (a->kind == HS_WIRE_AN_QUERY) {
+        if (announce && above && fresh)
+            hs__query_deliver(c, m, a); /* query.c */
     } else {
         apply_force(c, m, a);
     }
@@ -371,6 +375,32 @@ hs_err hs__core_force_leave(hs_core *c, const char *name, bool force,
         force_left(c, x, x->hb_version);
     }
     hs__core_update_deadline(c);
+    return err;
+}
+
+hs_err hs__announce_send(hs_core *c, hs_wire_announce *a)
+{
+    hs_err err = can_announce(c);
+    if (err != HS_OK)
+        return err;
+    a->seq = c->an_seq + 1;
+    uint8_t probe[HS_WIRE_MAX_ANNOUNCE];
+    size_t plen = 0;
+    err = hs__wire_announce_encode(a, probe, sizeof probe, &plen);
+    if (err == HS_EINVAL || err == HS_ENOSPC)
+        err = HS_ETOOBIG; /* its filters took it past one announcement */
+    if (err == HS_OK && !hs__core_entry_fits(c, SLOT_PREFIX "00", plen))
+        err = HS_ETOOBIG;
+    if (err == HS_OK && !take_token(c)) {
+        c->stats.user_events_rate_limited++;
+        err = HS_ERATE;
+    }
+    if (err == HS_OK)
+        err = write_slot(c, a);
+    if (err == HS_OK) {
+        c->an_seq = a->seq;
+        c->self->an_seq = (uint32_t)a->seq;
+    }
     return err;
 }
 

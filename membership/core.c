@@ -26,7 +26,7 @@ static const char *const state_names[] = {"alive", "suspect", "dead", "left",
                                           "reaped"};
 static const char *const event_names[] = {
     "join", "update", "suspect", "recover", "fail", "leave", "restart", "reap",
-    "conflict", "user"};
+    "conflict", "user", "query"};
 _Static_assert(sizeof event_names / sizeof *event_names == HS_EVENT_TYPES,
                "one name per event type");
 
@@ -138,6 +138,7 @@ void hs__core_free(hs_core *c)
         free(c->evq[(c->evq_head + i) % c->evq_cap].user);
     free(c->evq);
     free(c->ev_user);
+    hs__query_free(c);
     hs__core_clear_seeds(c);
     for (uint32_t i = 0; i < c->n_candidates; i++)
         free(c->candidates[i]);
@@ -222,6 +223,9 @@ void hs__core_update_deadline(hs_core *c)
         d = c->next_check;
     if (c->next_gc < d)
         d = c->next_gc;
+    uint64_t q = hs__query_next_deadline(c); /* a query's end (query.c) */
+    if (q && q < d)
+        d = q;
     if (d <= c->now)
         d = c->now + 1;
     c->deadline = d;
@@ -252,6 +256,7 @@ void hs__core_tick(hs_core *c, uint64_t now)
     }
     hs__core_check_claims(c);
     hs__announce_tick(c);
+    hs__query_tick(c);
     if (c->cfg.heartbeat_interval_ms && now >= c->next_heartbeat) {
         self_heartbeat(c);
         c->next_heartbeat += c->cfg.heartbeat_interval_ms;
@@ -302,6 +307,13 @@ hs_err hs__core_receive(hs_core *c, uint64_t now, const char *from,
                        const uint8_t *buf, size_t len)
 {
     hs__core_advance(c, now);
+    if (hs__wire_is_response(buf, len)) { /* a query's answer (query.c) */
+        hs_err qerr = c->yielded ? HS_ESTATE : hs__query_receive(c, buf, len);
+        if (qerr != HS_OK)
+            hs__core_reject(c, qerr);
+        hs__core_update_deadline(c);
+        return qerr;
+    }
     hs_wire_msg *msg = NULL;
     hs_err err =
         hs__wire_decode(buf, len, c->cluster, c->cfg.max_datagram, &msg);

@@ -166,7 +166,9 @@ typedef struct hs_core_event {
     char addr[HS_WIRE_MAX_ADDR + 1];
     char key[HS_WIRE_MAX_KEY + 1]; /* UPDATE only; "" otherwise */
     bool deleted;                  /* UPDATE: the key was deleted */
-    hs_core_user *user;            /* USER only (name: the origin) */
+    hs_core_user *user;            /* USER, QUERY (name: the origin) */
+    uint64_t query_id;             /* QUERY: the handle to respond with */
+    uint32_t query_timeout_ms;     /* QUERY */
 } hs_core_event;
 
 bool hs__core_next_event(hs_core *core, hs_core_event *out);
@@ -201,7 +203,36 @@ hs_err hs__core_user_event(hs_core *core, const char *name, const void *payload,
 hs_err hs__core_force_leave(hs_core *core, const char *name, bool force,
                            uint64_t now_ms);
 
-/* ---- Queries ------------------------------------------------------------ */
+/* ---- Queries with responses (query.c) ----------------------------------- */
+
+/* Sends a query (an announcement, under the same rate limit) and reports
+ * it here as HS_EVENT_QUERY if this node passes its filters. `cb` and
+ * `arg` are only kept and handed back with each reply (the core calls
+ * nothing). Errors as hs_node_query(). */
+hs_err hs__core_query(hs_core *core, const char *name, const void *payload,
+                     size_t len, const hs_query_opts *opts, hs_query_cb cb,
+                     void *arg, uint64_t now_ms, uint64_t *id_out);
+/* Answers query handle `handle` (hs_core_event.query_id) once. */
+hs_err hs__core_respond(hs_core *core, uint64_t handle, const void *payload,
+                       size_t len, uint64_t now_ms);
+
+/* An ack, a response or the end of one of this node's queries. */
+typedef struct hs_core_reply {
+    hs_query_reply_kind kind;
+    uint64_t id;
+    hs_query_cb cb;
+    void *arg;
+    uint32_t acks, responses; /* DONE */
+    uint32_t timeout_ms;
+    char from[HS_WIRE_MAX_NAME + 1];
+    size_t len;
+    uint8_t payload[HS_WIRE_MAX_PAYLOAD + 1];
+} hs_core_reply;
+
+/* Takes the oldest reply into *out. */
+bool hs__core_next_reply(hs_core *core, hs_core_reply *out);
+
+/* ---- Member queries ----------------------------------------------------- */
 
 /* A read-only view of a member, valid until the next non-const call. */
 typedef struct hs_member_info {

@@ -135,6 +135,8 @@ struct hs_core {
         uint64_t generation, heartbeat, until;
     } an_pending[HS_AN_PENDING];
     uint32_t an_pending_next;
+    /* Queries (query.c): allocated on first use, NULL until then. */
+    struct hs_query_state *q;
 
     hs_core_stats stats;
 };
@@ -160,6 +162,8 @@ bool hs__core_key_is_reserved(const char *key);
 hs_core_event *hs__core_emit(hs_core *c, hs_event_type type, const hs_mrec *m,
                             const char *key, bool deleted);
 void hs__core_send(hs_core *c, const char *to, const hs_wire_msg *msg);
+/* Queues an encoded datagram; buf (malloc'd) is taken over. */
+void hs__core_send_raw(hs_core *c, const char *to, uint8_t *buf, size_t len);
 void hs__core_reject(hs_core *c, hs_err why);
 /* An allocation failed and the work it was for is lost (a round, an
  * answer, part of a datagram): counted in alloc_failures, and in
@@ -211,6 +215,21 @@ void hs__announce_tick(hs_core *c);
 /* m was just created or restarted: applies a force-leave of it heard
  * before it was (hs_core.an_pending). */
 void hs__announce_member_seen(hs_core *c, hs_mrec *m);
+/* Numbers a (kind and body filled in) and writes it into the oldest own
+ * slot: HS_ESTATE after leave, HS_ETOOBIG when it cannot fit a datagram,
+ * HS_ERATE over the shared rate limit. */
+hs_err hs__announce_send(hs_core *c, hs_wire_announce *a);
+
+/* query.c */
+/* A query slot of m (already stored) is news here: filter, ack, report. */
+void hs__query_deliver(hs_core *c, const hs_mrec *origin,
+                       const hs_wire_announce *a);
+/* A QueryResponse datagram arrived (the caller checked it is one). */
+hs_err hs__query_receive(hs_core *c, const uint8_t *buf, size_t len);
+/* Ends queries whose time is up; the earliest deadline left, or 0. */
+uint64_t hs__query_tick(hs_core *c);
+uint64_t hs__query_next_deadline(const hs_core *c);
+void hs__query_free(hs_core *c);
 
 /* exchange.c */
 void hs__gossip_round(hs_core *c);

@@ -187,6 +187,8 @@ void hs__loop_dispatch(hs_node *n)
             ev.user_payload_len = ce.user->len;
             ev.user_ltime = ce.user->ltime;
             ev.local = ce.user->local;
+            ev.query_id = ce.query_id; /* QUERY (query.c) */
+            ev.query_timeout_ms = ce.query_timeout_ms;
         }
         else if (local)
             ev = (hs_event){.type = HS_EVENT_UPDATE,
@@ -220,6 +222,7 @@ void hs__loop_dispatch(hs_node *n)
         }
         free(le.key);
     }
+    hs__query_dispatch(n); /* answers to this node's queries */
     n->dispatching = false;
 }
 

@@ -245,6 +245,9 @@ hs_err hs__loop_start(hs_node *n);
 /* Makes the loop flush what an API call queued in the core (datagrams, a
  * new deadline, events). With mu held; a no-op unless running or leaving. */
 void hs__loop_wake(hs_node *n);
+/* Calls the query callbacks for the answers the core holds (node_query.c;
+ * loop thread, mu not held). */
+void hs__query_dispatch(hs_node *n);
 
 /* hs_node_stop(): from any thread in own-thread mode, from the loop
  * thread otherwise. Joins the own thread unless called on it. */

@@ -146,6 +146,34 @@ void hs__core_send(hs_core *c, const char *to, const hs_wire_msg *msg)
         c->stats.max_datagram_sent = len;
 }
 
+/* Queues an encoded datagram (a query's answer, query.c); buf is taken
+ * over. Dropped and counted when the queue is full. */
+void hs__core_send_raw(hs_core *c, const char *to, uint8_t *buf, size_t len)
+{
+    char *dst = strdup(to);
+    hs_err err = dst ? HS_OK : HS_ENOMEM;
+    if (err == HS_OK && c->outq_len == c->outq_cap) {
+        void *ring = c->outq;
+        err = ring_grow(&ring, &c->outq_cap, c->outq_head, c->outq_len,
+                        sizeof *c->outq, c->cfg.max_pending);
+        if (err == HS_OK) {
+            c->outq = ring;
+            c->outq_head = 0;
+        }
+    }
+    if (err != HS_OK) {
+        free(dst);
+        free(buf);
+        c->stats.sends_dropped++;
+        if (err == HS_ENOMEM)
+            c->stats.alloc_failures++;
+        return;
+    }
+    hs_outq_item *it = &c->outq[(c->outq_head + c->outq_len) % c->outq_cap];
+    *it = (hs_outq_item){dst, buf, len, HS_WIRE_RESPONSE};
+    c->outq_len++;
+}
+
 bool hs__core_next_datagram(hs_core *c, hs_datagram *out)
 {
     free(c->out_cur.to);

@@ -84,6 +84,23 @@ static const stat_row rows[] = {
     ROW(force_leaves_sent, C, S, "", "force-leaves this node announced"),
     ROW(force_leaves_applied, C, S, "",
         "members marked left here by a force-leave"),
+    ROW(queries_sent, C, S, "", "queries this node sent"),
+    ROW(queries_received, C, S, "",
+        "queries of other members that this node passed the filters of"),
+    ROW(queries_filtered, C, S, "",
+        "queries of other members whose filters this node did not pass"),
+    ROW(queries_rate_limited, C, S, "",
+        "queries refused over the announcement rate limit"),
+    ROW(query_acks_sent, C, S, "", "acks sent to other members' queries"),
+    ROW(query_responses_sent, C, S, "",
+        "responses sent to other members' queries"),
+    ROW(query_acks_received, C, S, "", "distinct acks to this node's queries"),
+    ROW(query_responses_received, C, S, "",
+        "distinct responses to this node's queries"),
+    ROW(query_responses_late, C, S, "",
+        "query answers after the query's end, dropped"),
+    ROW(query_responses_dropped, C, S, "",
+        "query answers dropped: duplicates, or past a bound"),
 };
 #define N_ROWS (sizeof rows / sizeof *rows)
 

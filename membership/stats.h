@@ -79,6 +79,21 @@ struct hs_stats {
     uint64_t force_leaves_sent;     /* by hs_node_force_leave() */
     uint64_t force_leaves_applied;  /* members marked left by a force-leave
                                        (this node's or a peer's) */
+    /* Queries (see hs_node_query): */
+    uint64_t queries_sent;             /* accepted by hs_node_query() */
+    uint64_t queries_received;         /* of other members, passed here */
+    uint64_t queries_filtered;         /* ... that this node's name or tags
+                                          did not pass */
+    uint64_t queries_rate_limited;     /* refused with HS_ERATE (also in
+                                          user_events_rate_limited) */
+    uint64_t query_acks_sent;          /* acks to other members' queries */
+    uint64_t query_responses_sent;     /* responses to them */
+    uint64_t query_acks_received;      /* distinct acks to own queries */
+    uint64_t query_responses_received; /* distinct responses to them */
+    uint64_t query_responses_late;     /* answers after a query's end
+                                          (here or at its origin) */
+    uint64_t query_responses_dropped;  /* duplicates, past the per-query
+                                          bound or the queue's */
 };
 
 #endif /* HS_STATS_H */

@@ -72,6 +72,9 @@ typedef enum hs_wire_type {
     HS_WIRE_PUSH = 4,   /* unsolicited deltas */
     HS_WIRE_LEAVE = 5   /* the sender leaves the cluster gracefully */
 } hs_wire_type;
+/* A query's answer (wire/query.c): not a gossip message, so outside the
+ * enum's switches and the statistics' types. */
+#define HS_WIRE_RESPONSE ((hs_wire_type)6)
 
 /* Who sent the datagram: a member's identity. */
 typedef struct hs_wire_sender {
@@ -262,13 +265,21 @@ const char *hs__wire_type_name(int type);
  * inside an ordinary Entry, so it is bounded by HS_WIRE_MAX_VALUE as every
  * value is; its own bounds are these. */
 #define HS_WIRE_MAX_PAYLOAD 512 /* a user event's payload (serf's default) */
-/* The largest encoded announcement: seq and ltime at 10 bytes, a name and
- * a payload at their bounds with their tags and length prefixes. */
-#define HS_WIRE_MAX_ANNOUNCE 700
+/* The largest encoded announcement: a user event (seq and ltime at 10
+ * bytes, a name and a payload at their bounds with their tags and length
+ * prefixes) takes about 670; a query with its address and filters may take
+ * up to a value's bound, and one that would not fit is refused. */
+#define HS_WIRE_MAX_ANNOUNCE HS_WIRE_MAX_VALUE
+/* A query's filters (wire/query.c, Query in hearsay.proto). */
+#define HS_WIRE_MAX_QNODES 16
+#define HS_WIRE_MAX_QTAGS 4
+#define HS_WIRE_MAX_QTAG (HS_WIRE_MAX_KEY + 1 + HS_WIRE_MAX_NAME) /* K=V */
+#define HS_WIRE_MAX_QTIMEOUT 600000u
 
 typedef enum hs_wire_announce_kind {
     HS_WIRE_AN_USER = 1,       /* a user event */
-    HS_WIRE_AN_FORCE_LEAVE = 2 /* a member declared gone */
+    HS_WIRE_AN_FORCE_LEAVE = 2, /* a member declared gone */
+    HS_WIRE_AN_QUERY = 3        /* a query: answers go back to addr */
 } hs_wire_announce_kind;
 
 /* Fixed size, no pointers: decoding allocates nothing the caller keeps. */
@@ -281,6 +292,13 @@ typedef struct hs_wire_announce {
     size_t payload_len;               /* USER */
     uint64_t generation;              /* FORCE_LEAVE: >= 1 */
     uint64_t heartbeat;               /* FORCE_LEAVE */
+    /* QUERY: name and payload as USER, and: */
+    uint64_t query_id;                /* >= 1 */
+    char addr[HS_WIRE_MAX_ADDR + 1];  /* the origin's, non-empty */
+    uint32_t timeout_ms;              /* 1..HS_WIRE_MAX_QTIMEOUT */
+    uint32_t n_nodes, n_tags;
+    char nodes[HS_WIRE_MAX_QNODES][HS_WIRE_MAX_NAME + 1];
+    char tags[HS_WIRE_MAX_QTAGS][HS_WIRE_MAX_QTAG + 1]; /* "KEY=VALUE" */
 } hs_wire_announce;
 
 /* Encodes a into buf. HS_EINVAL for an announcement a receiver would
@@ -294,5 +312,39 @@ hs_err hs__wire_announce_encode(const hs_wire_announce *a, uint8_t *buf,
  * generation 0). Unknown fields are ignored. */
 hs_err hs__wire_announce_decode(const uint8_t *buf, size_t len,
                                hs_wire_announce *out);
+
+/* ---- Query responses (wire/query.c) -------------------------------------
+ *
+ * A member's answer to a query goes straight to the query's origin as an
+ * Envelope whose body is a QueryResponse (hearsay.proto), sealed like any
+ * datagram. hs__wire_decode() does not take it (its body is none of the
+ * five gossip types): the core asks hs__wire_is_response() first, which
+ * reads only the Envelope's top-level field tags. */
+typedef struct hs_wire_response {
+    char cluster[HS_WIRE_MAX_NAME + 1];
+    char from[HS_WIRE_MAX_NAME + 1]; /* the responder (Envelope.sender) */
+    uint64_t from_generation;
+    uint64_t id;         /* the query's, >= 1 */
+    uint64_t generation; /* the origin's, >= 1 */
+    bool ack;            /* an ack carries no payload */
+    uint8_t payload[HS_WIRE_MAX_PAYLOAD];
+    size_t payload_len;
+} hs_wire_response;
+
+/* Whether buf (a whole plaintext datagram, header included) holds an
+ * Envelope with a QueryResponse body. Cheap: no allocation; false for
+ * anything that does not parse that far. */
+bool hs__wire_is_response(const uint8_t *buf, size_t len);
+/* Decodes a response datagram: HS_OK, or HS_ETRUNCATED, HS_EMAGIC,
+ * HS_EVERSION, HS_ESEALED, HS_ETOOBIG (over max_datagram, a name or payload
+ * over its bound), HS_EMALFORMED (not protobuf, a bad name, id or
+ * generation 0, an ack with a payload), HS_ECLUSTER. */
+hs_err hs__wire_response_decode(const uint8_t *buf, size_t len,
+                               const char *cluster, size_t max_datagram,
+                               hs_wire_response *out);
+/* Encodes r (header included, flags 0): HS_EINVAL for what a receiver
+ * would refuse, HS_ENOSPC when cap is too small. */
+hs_err hs__wire_response_encode(const hs_wire_response *r, const char *addr,
+                               uint8_t *buf, size_t cap, size_t *len);
 
 #endif /* HS_WIRE_H */

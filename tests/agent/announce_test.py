@@ -68,7 +68,8 @@ env | grep '^HEARSAY_' | sort > "$f.env.tmp" && mv "$f.env.tmp" "$f.env"
     watch = subprocess.Popen([at.ARGS.hearsay, "watch", "--type", "user",
                               "--http", n2.http], stdout=subprocess.PIPE,
                              stderr=subprocess.STDOUT, text=True)
-    time.sleep(0.5)  # its stream is open before the first event
+    wait_until(lambda: metric(metrics_of(n2), "hearsay_agent_event_stream_clients") == 2, 10,
+               "hearsay watch connected to n2's stream")
 
     # HTTP: the token is needed, then the event reaches everyone.
     code, _, body = n1.req("POST", "/v1/user-events/deploy", body=b"v1.2.3")

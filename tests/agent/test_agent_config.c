@@ -216,7 +216,9 @@ static void test_handler_specs(void **state)
     assert_int_equal(parse(&s, ARGC("--event-handler", "FOO=1 ./x.sh"),
                            ARGV("--event-handler", "FOO=1 ./x.sh")),
                      0);
-    assert_int_equal(s.handlers[0].mask, (1u << HS_EVENT_TYPES) - 1);
+    /* Every event but queries: only a handler that names them answers. */
+    assert_int_equal(s.handlers[0].mask,
+                     ((1u << HS_EVENT_TYPES) - 1) & ~(1u << HS_EVENT_QUERY));
     assert_string_equal(s.handlers[0].cmd, "FOO=1 ./x.sh");
     hsa_settings_free(&s);
     /* serf's spelling and "*". */
@@ -231,7 +233,27 @@ static void test_handler_specs(void **state)
     assert_int_equal(parse(&s, ARGC("--event-handler", "*=cmd"),
                            ARGV("--event-handler", "*=cmd")),
                      0);
-    assert_int_equal(s.handlers[0].mask, (1u << HS_EVENT_TYPES) - 1);
+    assert_int_equal(s.handlers[0].mask,
+                     ((1u << HS_EVENT_TYPES) - 1) & ~(1u << HS_EVENT_QUERY));
+    hsa_settings_free(&s);
+    /* serf's query:NAME, and "query" for every query. */
+    assert_int_equal(parse(&s, ARGC("--event-handler", "query:a,query:b=cmd"),
+                           ARGV("--event-handler", "query:a,query:b=cmd")),
+                     0);
+    assert_int_equal(s.handlers[0].mask, 1u << HS_EVENT_QUERY);
+    assert_string_equal(s.handlers[0].cmd, "cmd");
+    assert_non_null(s.handlers[0].queries);
+    assert_string_equal(s.handlers[0].queries, "a");
+    assert_string_equal(s.handlers[0].queries + 2, "b");
+    assert_null(s.handlers[0].users);
+    hsa_settings_free(&s);
+    assert_int_equal(parse(&s, ARGC("--event-handler", "query,user:x=cmd"),
+                           ARGV("--event-handler", "query,user:x=cmd")),
+                     0);
+    assert_int_equal(s.handlers[0].mask,
+                     (1u << HS_EVENT_QUERY) | (1u << HS_EVENT_USER));
+    assert_null(s.handlers[0].queries);
+    assert_string_equal(s.handlers[0].users, "x");
     hsa_settings_free(&s);
 
     expect_error(ARGC("--event-handler", "member-jion=x"),

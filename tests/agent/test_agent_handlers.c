@@ -114,7 +114,7 @@ static void test_env_stdin_output(void **state)
              "\"$HEARSAY_MEMBER_NAME\" \"$HEARSAY_TAG_ROLE\" > %s/out; "
              "cat >> %s/out; echo hello-from-handler; echo to-stderr >&2",
              f->dir, f->dir);
-    hsa_handler_spec spec = {1u << HS_EVENT_JOIN, cmd, NULL};
+    hsa_handler_spec spec = {1u << HS_EVENT_JOIN, cmd, NULL, NULL};
     hsa_handlers *h =
         hsa_handlers_new(f->loop, &f->log, &f->stats, &spec, 1, 2, 8, 5000);
     assert_non_null(h);
@@ -143,7 +143,7 @@ static void test_timeout_kills_group(void **state)
     fixture *f = *state;
     char cmd[256];
     snprintf(cmd, sizeof cmd, "sleep 30 & echo $! > %s/child; wait", f->dir);
-    hsa_handler_spec spec = {~0u, cmd, NULL};
+    hsa_handler_spec spec = {~0u, cmd, NULL, NULL};
     hsa_handlers *h =
         hsa_handlers_new(f->loop, &f->log, &f->stats, &spec, 1, 2, 8, 300);
     run_one(h, HS_EVENT_JOIN, "x\n");
@@ -188,7 +188,7 @@ static void test_bounds_and_failures(void **state)
 {
     fixture *f = *state;
     /* One at a time, two waiting: of four runs, one is dropped. */
-    hsa_handler_spec spec = {~0u, "sleep 0.1; exit 3", NULL};
+    hsa_handler_spec spec = {~0u, "sleep 0.1; exit 3", NULL, NULL};
     hsa_handlers *h =
         hsa_handlers_new(f->loop, &f->log, &f->stats, &spec, 1, 1, 2, 5000);
     for (int i = 0; i < 4; i++) {
@@ -210,7 +210,7 @@ static void test_bounds_and_failures(void **state)
 static void test_unread_large_stdin(void **state)
 {
     fixture *f = *state;
-    hsa_handler_spec spec = {~0u, "exit 0", NULL};
+    hsa_handler_spec spec = {~0u, "exit 0", NULL, NULL};
     hsa_handlers *h =
         hsa_handlers_new(f->loop, &f->log, &f->stats, &spec, 1, 4, 8, 5000);
     size_t n = 1 << 20; /* far beyond a pipe's buffer */
@@ -230,7 +230,7 @@ static void test_free_terminates_running(void **state)
     fixture *f = *state;
     char cmd[256];
     snprintf(cmd, sizeof cmd, "echo $$ > %s/pid; exec sleep 30", f->dir);
-    hsa_handler_spec spec = {~0u, cmd, NULL};
+    hsa_handler_spec spec = {~0u, cmd, NULL, NULL};
     hsa_handlers *h =
         hsa_handlers_new(f->loop, &f->log, &f->stats, &spec, 1, 4, 8, 60000);
     run_one(h, HS_EVENT_JOIN, "x\n");

@@ -23,7 +23,7 @@ import sys
 
 FLAG = re.compile(r"(?<![\w-])--([a-z][a-z0-9-]*[a-z0-9])")
 CLI_COMMANDS = ["members", "watch", "tag", "leave", "keys", "keygen", "version",
-                "event", "force-leave"]
+                "event", "force-leave", "query"]
 
 
 def run(*argv):

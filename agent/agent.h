@@ -61,7 +61,7 @@ struct hsa_agent {
     /* The command line, re-parsed by a reload (reload.c). */
     int argc;
     char **argv;
-    hsa_notify notify; /* systemd readiness and watchdog (notify.c) */
+    hsa_notify notify;       /* systemd readiness and watchdog (notify.c) */
     ev_tstamp ops_warned_at; /* last refused operation logged (api_ops.c) */
     struct hsa_query_wait *queries; /* POST /v1/queries waiting (api_query.c) */
 };
@@ -77,8 +77,7 @@ void hsa_agent_finish(hsa_agent *a, int exit_code);
  * reloads (hearsayd_leave.c). */
 void hsa_agent_signal_cb(struct ev_loop *loop, ev_signal *w, int revents);
 /* --join-timeout: no peer reached by then exits 1 (hearsayd_leave.c). */
-void hsa_agent_join_deadline_cb(struct ev_loop *loop, ev_timer *w,
-                                int revents);
+void hsa_agent_join_deadline_cb(struct ev_loop *loop, ev_timer *w, int revents);
 /* The node's event callback: logs, event handlers, the event stream and
  * a conflict over the daemon's own name (hearsayd_events.c). */
 void hsa_agent_on_event(hs_node *node, const hs_event *ev, void *arg);
@@ -117,7 +116,7 @@ bool hsa_api_query_route(hsa_agent *a, const hsa_request *rq, hsa_reply *out);
 void hsa_api_queries_free(hsa_agent *a);
 /* Runs the query:NAME handlers for query event ev; each one's standard
  * output (up to 512 bytes) answers it, the first to finish winning. */
-void hsa_query_handlers_run(hsa_agent *a, const hs_event *ev,
-                            char *const *env, const char *input, size_t len);
+void hsa_query_handlers_run(hsa_agent *a, const hs_event *ev, char *const *env,
+                            const char *input, size_t len);
 
 #endif /* HSA_AGENT_H */

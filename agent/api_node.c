@@ -142,8 +142,10 @@ void hsa_api_post_join(hsa_agent *a, const hsa_request *rq, const char *rest,
     hs_err e = hs_node_join(a->node, seeds, n);
     switch (e) {
     case HS_OK: {
-        hsa_logf(&a->log, HS_LOG_INFO, "join over HTTP: %zu seed%s added, "
-                 "first %.200s", n, n == 1 ? "" : "s", seeds[0]);
+        hsa_logf(&a->log, HS_LOG_INFO,
+                 "join over HTTP: %zu seed%s added, "
+                 "first %.200s",
+                 n, n == 1 ? "" : "s", seeds[0]);
         char count[24];
         snprintf(count, sizeof count, "%zu", n);
         size_t len = 0;
@@ -158,15 +160,16 @@ void hsa_api_post_join(hsa_agent *a, const hsa_request *rq, const char *rest,
                         "[IPV6]:PORT, or srv+NAME (nothing was added)");
         break;
     case HS_EFULL:
-        hsa_reply_error(out, 409, "this node has the most seeds it may have "
-                        "(%d in all)", HS_SEEDS_MAX);
+        hsa_reply_error(out, 409,
+                        "this node has the most seeds it may have "
+                        "(%d in all)",
+                        HS_SEEDS_MAX);
         break;
     case HS_ESTATE:
         hsa_reply_error(out, 409, "the node is leaving: it joins nothing");
         break;
     default:
-        hsa_reply_error(out, hsa_api_status_of(e), "join: %s",
-                        hs_strerror(e));
+        hsa_reply_error(out, hsa_api_status_of(e), "join: %s", hs_strerror(e));
         break;
     }
     json_decref(doc);

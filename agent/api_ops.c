@@ -35,8 +35,8 @@ static void refused(hsa_agent *a, const hsa_request *rq, const hsa_reply *out)
     if (a->ops_warned_at > 0 && now - a->ops_warned_at < LOG_EVERY_S)
         return;
     a->ops_warned_at = now > 0 ? now : 1;
-    hsa_logf(&a->log, HS_LOG_WARN, "refused %s %.200s: %u (%.300s)",
-             rq->method, rq->path, out->code, out->body ? out->body : "");
+    hsa_logf(&a->log, HS_LOG_WARN, "refused %s %.200s: %u (%.300s)", rq->method,
+             rq->path, out->code, out->body ? out->body : "");
 }
 
 static void json_ok(hsa_reply *out, char *body, size_t len)
@@ -194,8 +194,10 @@ bool hsa_api_ops_route(hsa_agent *a, const hsa_request *rq, hsa_reply *out)
         return false; /* not ours */
     }
     if (strcmp(m, "POST") != 0) {
-        hsa_reply_error(out, 405, "method %s not allowed on %.200s (allowed: "
-                        "POST)", m, p);
+        hsa_reply_error(out, 405,
+                        "method %s not allowed on %.200s (allowed: "
+                        "POST)",
+                        m, p);
         out->allow = "POST";
         return true;
     }

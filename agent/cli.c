@@ -82,13 +82,18 @@ static const struct command {
     hsa_cli_cmd *run;
     bool http;
 } commands[] = {
-    {"members", hsa_cli_members, true}, {"watch", hsa_cli_watch, true},
-    {"tag", hsa_cli_tag, true},         {"leave", hsa_cli_leave, true},
+    {"members", hsa_cli_members, true},
+    {"watch", hsa_cli_watch, true},
+    {"tag", hsa_cli_tag, true},
+    {"leave", hsa_cli_leave, true},
     {"join", hsa_cli_join, true},
-    {"keys", hsa_cli_keys, true},       {"keygen", hsa_cli_keygen, false},
-    {"event", hsa_cli_event, true},     {"force-leave", hsa_cli_force_leave, true},
+    {"keys", hsa_cli_keys, true},
+    {"keygen", hsa_cli_keygen, false},
+    {"event", hsa_cli_event, true},
+    {"force-leave", hsa_cli_force_leave, true},
     {"query", hsa_cli_query, true},
-    {"version", cmd_version, false},    {"help", cmd_help, false},
+    {"version", cmd_version, false},
+    {"help", cmd_help, false},
 };
 
 static const struct command *find_command(const char *name)

@@ -32,16 +32,16 @@ typedef struct hsa_cli {
 typedef int hsa_cli_cmd(hsa_cli *c, int argc, char **argv);
 
 /* The commands (one file per topic). */
-hsa_cli_cmd hsa_cli_members; /* cli_members.c */
-hsa_cli_cmd hsa_cli_watch;   /* cli_watch.c */
-hsa_cli_cmd hsa_cli_tag;     /* cli_node.c */
-hsa_cli_cmd hsa_cli_leave;   /* cli_node.c */
-hsa_cli_cmd hsa_cli_join;    /* cli_node.c */
-hsa_cli_cmd hsa_cli_keys;    /* cli_keys.c */
-hsa_cli_cmd hsa_cli_keygen;  /* cli_keys.c */
-hsa_cli_cmd hsa_cli_event;   /* cli_ops.c */
+hsa_cli_cmd hsa_cli_members;     /* cli_members.c */
+hsa_cli_cmd hsa_cli_watch;       /* cli_watch.c */
+hsa_cli_cmd hsa_cli_tag;         /* cli_node.c */
+hsa_cli_cmd hsa_cli_leave;       /* cli_node.c */
+hsa_cli_cmd hsa_cli_join;        /* cli_node.c */
+hsa_cli_cmd hsa_cli_keys;        /* cli_keys.c */
+hsa_cli_cmd hsa_cli_keygen;      /* cli_keys.c */
+hsa_cli_cmd hsa_cli_event;       /* cli_ops.c */
 hsa_cli_cmd hsa_cli_force_leave; /* cli_ops.c */
-hsa_cli_cmd hsa_cli_query;   /* cli_query.c */
+hsa_cli_cmd hsa_cli_query;       /* cli_query.c */
 
 /* ---- Options (cli_args.c) ------------------------------------------------ */
 

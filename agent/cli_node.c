@@ -23,11 +23,14 @@ static const char usage_tag[] =
     "       hearsay tag del KEY [--http ADDR]\n"
     "\n"
     "Sets or deletes one of this node's tags; the change gossips to the\n"
-    "cluster. Keys: 1.." XSTR_(HS_KEY_MAX) " printable ASCII bytes, no spaces, "
-    "not starting\n"
-    "with \"" HS_KEY_RESERVED "\". Values: up to " XSTR_(HS_VALUE_MAX) " bytes. "
-    "A value that starts with\n"
-    "\"--\" goes after a \"--\": hearsay tag set opts -- --fast.\n";
+    "cluster. Keys: 1.." XSTR_(
+        HS_KEY_MAX) " printable ASCII bytes, no spaces, "
+                    "not starting\n"
+                    "with \"" HS_KEY_RESERVED "\". Values: up to " XSTR_(
+                        HS_VALUE_MAX) " bytes. "
+                                      "A value that starts with\n"
+                                      "\"--\" goes after a \"--\": hearsay tag "
+                                      "set opts -- --fast.\n";
 
 static const char usage_leave[] =
     "usage: hearsay leave [--http ADDR]\n"
@@ -46,8 +49,7 @@ static const char usage_join[] =
 int hsa_cli_join(hsa_cli *c, int argc, char **argv)
 {
     hsa_cli_args a = {0};
-    int rc = hsa_cli_parse_args(c, argc, argv, usage_join, &a, 0,
-                                HS_SEEDS_MAX);
+    int rc = hsa_cli_parse_args(c, argc, argv, usage_join, &a, 0, HS_SEEDS_MAX);
     if (rc)
         return rc < 0 ? 0 : rc;
     if (a.npos < 1) {

@@ -88,9 +88,9 @@ int hsa_cli_event(hsa_cli *c, int argc, char **argv)
         rc = 2;
     size_t plen = hsa_buf_avail(&payload);
     if (rc == 0)
-        rc = hsa_cli_request(c, "POST", path,
-                             plen ? hsa_buf_head(&payload) : "", plen,
-                             REQUEST_TIMEOUT_MS, &reply);
+        rc =
+            hsa_cli_request(c, "POST", path, plen ? hsa_buf_head(&payload) : "",
+                            plen, REQUEST_TIMEOUT_MS, &reply);
     if (rc == 0)
         printf("user event %s sent (%zu bytes)\n", a.pos[0], plen);
     hsa_buf_free(&payload);
@@ -122,8 +122,8 @@ int hsa_cli_force_leave(hsa_cli *c, int argc, char **argv)
     hsa_buf reply = HSA_BUF_INIT;
     rc = hsa_cli_request(c, "POST", path, "", 0, REQUEST_TIMEOUT_MS, &reply);
     if (rc == 0) {
-        json_t *j = json_loadb(hsa_buf_head(&reply), hsa_buf_avail(&reply), 0,
-                               NULL);
+        json_t *j =
+            json_loadb(hsa_buf_head(&reply), hsa_buf_avail(&reply), 0, NULL);
         const char *st = json_string_value(json_object_get(j, "status"));
         printf("member %s: %s\n", a.pos[0], st ? st : "left");
         json_decref(j);

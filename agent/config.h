@@ -53,7 +53,7 @@ typedef struct hsa_handler_spec {
 } hsa_handler_spec;
 
 typedef struct hsa_settings {
-    char *name; /* default: the host name */
+    char *name;            /* default: the host name */
     char *http;            /* NULL: the API is off ("--http off") */
     char *keyring;         /* --keyring FILE: sealed gossip */
     char *http_token_file; /* bearer token for the API's write endpoints */

@@ -112,7 +112,6 @@ static json_t *count(uint64_t v)
     return json_integer(v > (uint64_t)INT64_MAX ? INT64_MAX : (json_int_t)v);
 }
 
-
 /* {type: n} over the gossip message types, as /metrics labels them. */
 static json_t *by_type(const hs_stats *st, const char *which)
 {
@@ -158,11 +157,11 @@ static char *stats_json(hsa_agent *a, const hs_stats *st, size_t *len)
         "gossip_interval_ms", (json_int_t)gi, "heartbeat_interval_ms",
         (json_int_t)hi, "dead_after_ms", (json_int_t)da, "gossip_rounds",
         count(hsa_stat_of(st, "rounds", 0)), "messages_sent",
-        by_type(st, "msgs_sent"), "messages_received",
-        by_type(st, "msgs_recv"), "sent_bytes", by_type(st, "bytes_sent"),
-        "received_bytes", by_type(st, "bytes_recv"), "rejected",
-        rej ? rej : json_null(), "events", ev ? ev : json_null(),
-        "truncated_messages", count(hsa_stat_of(st, "truncated_msgs", 0)), "pauses",
+        by_type(st, "msgs_sent"), "messages_received", by_type(st, "msgs_recv"),
+        "sent_bytes", by_type(st, "bytes_sent"), "received_bytes",
+        by_type(st, "bytes_recv"), "rejected", rej ? rej : json_null(),
+        "events", ev ? ev : json_null(), "truncated_messages",
+        count(hsa_stat_of(st, "truncated_msgs", 0)), "pauses",
         count(hsa_stat_of(st, "pauses", 0)));
     if (doc && (!rej || !ev)) {
         json_decref(doc);

@@ -476,8 +476,8 @@ static bool start(hsa_handlers *h, job *j)
     sigemptyset(&dfl);
     sigaddset(&dfl, SIGPIPE);
     if ((err = posix_spawn_file_actions_adddup2(&fa, in[0], 0)) ||
-        (err = posix_spawn_file_actions_adddup2(&fa, j->done ? resp[1]
-                                                             : out[1], 1)) ||
+        (err = posix_spawn_file_actions_adddup2(&fa, j->done ? resp[1] : out[1],
+                                                1)) ||
         (err = posix_spawn_file_actions_adddup2(&fa, out[1], 2)) ||
         (err = posix_spawn_file_actions_addclosefrom_np(&fa, 3)) ||
         (err = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP |
@@ -632,16 +632,14 @@ void hsa_handlers_run(hsa_handlers *h, hs_event_type t, char *const *env,
     hsa_handlers_run_named(h, t, NULL, env, input, len);
 }
 
-void hsa_handlers_run_named(hsa_handlers *h, hs_event_type t,
-                            const char *user, char *const *env,
-                            const char *input, size_t len)
+void hsa_handlers_run_named(hsa_handlers *h, hs_event_type t, const char *user,
+                            char *const *env, const char *input, size_t len)
 {
     hsa_handlers_run_query(h, t, user, env, input, len, NULL, NULL, 0);
 }
 
-void hsa_handlers_run_query(hsa_handlers *h, hs_event_type t,
-                            const char *user, char *const *env,
-                            const char *input, size_t len,
+void hsa_handlers_run_query(hsa_handlers *h, hs_event_type t, const char *user,
+                            char *const *env, const char *input, size_t len,
                             hsa_query_done_cb done, void *ctx,
                             uint64_t query_id)
 {

@@ -43,23 +43,21 @@ void hsa_handlers_run(hsa_handlers *h, hs_event_type t, char *const *env,
 
 /* The same for a user event named `user`: handlers filtered with
  * user:NAME run only for their names. */
-void hsa_handlers_run_named(hsa_handlers *h, hs_event_type t,
-                            const char *user, char *const *env,
-                            const char *input, size_t len);
+void hsa_handlers_run_named(hsa_handlers *h, hs_event_type t, const char *user,
+                            char *const *env, const char *input, size_t len);
 
 /* A query's run ended: `out` is the first HSA_QUERY_OUT_MAX bytes of its
  * standard output when it exited 0, NULL when it failed, timed out or
  * never ran (each run calls it exactly once). */
 #define HSA_QUERY_OUT_MAX 512
-typedef void (*hsa_query_done_cb)(void *ctx, uint64_t query_id,
-                                  const char *out, size_t len);
+typedef void (*hsa_query_done_cb)(void *ctx, uint64_t query_id, const char *out,
+                                  size_t len);
 
 /* The same for a query named `user` (handlers filtered with "query" or
  * query:NAME): each run's standard output goes to done instead of the log
  * (its standard error is still logged). */
-void hsa_handlers_run_query(hsa_handlers *h, hs_event_type t,
-                            const char *user, char *const *env,
-                            const char *input, size_t len,
+void hsa_handlers_run_query(hsa_handlers *h, hs_event_type t, const char *user,
+                            char *const *env, const char *input, size_t len,
                             hsa_query_done_cb done, void *ctx,
                             uint64_t query_id);
 

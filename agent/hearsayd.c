@@ -300,9 +300,9 @@ static int run(hsa_agent *a)
              "running: gossip on %s (advertised as %s), cluster \"%s\", "
              "generation %" PRIu64 ", HTTP API %s%s, %zu seed(s), %zu event "
              "handler(s)",
-             bound, adv, cluster,
-             hs_node_generation(a->node), a->http ? "on http://" : "off",
-             a->http ? a->http_addr : "", cfg->n_join, cfg->n_handlers);
+             bound, adv, cluster, hs_node_generation(a->node),
+             a->http ? "on http://" : "off", a->http ? a->http_addr : "",
+             cfg->n_join, cfg->n_handlers);
     report_sealing(a, bound);
     hsa_notify_start(&a->notify, a->loop, agent_ready, a);
     if (a->http && a->token[0])

@@ -49,8 +49,8 @@ static void run_handlers(hsa_agent *a, const hs_event *ev, const hs_member *m)
     if (env && input && ev->type == HS_EVENT_QUERY)
         hsa_query_handlers_run(a, ev, env, input, len); /* api_query.c */
     else if (env && input)
-        hsa_handlers_run_named(a->handlers, ev->type, ev->user_name, env,
-                               input, len);
+        hsa_handlers_run_named(a->handlers, ev->type, ev->user_name, env, input,
+                               len);
     else
         hsa_logf(&a->log, HS_LOG_ERROR,
                  "event handlers: out of memory, %s of %s not run",

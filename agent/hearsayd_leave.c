@@ -139,8 +139,7 @@ void hsa_agent_signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 /* --join-timeout: a node that has reached no peer by then exits 1, so a
  * supervisor or a deployment sees the failure instead of a node that
  * runs alone and calls itself healthy. */
-void hsa_agent_join_deadline_cb(struct ev_loop *loop, ev_timer *w,
-                                int revents)
+void hsa_agent_join_deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
     hsa_agent *a = w->data;
     hs_join_status js;

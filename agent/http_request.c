@@ -287,7 +287,8 @@ enum MHD_Result hsa_http_access_cb(void *cls, struct MHD_Connection *conn,
         .conn = r,
         .timeout =
             MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "timeout"),
-        .node = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "node"),
+        .node =
+            MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "node"),
         .tag = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "tag"),
     };
     h->route(h->arg, &rq, &rep);

@@ -262,18 +262,19 @@ static int put_user(json_t *o, const hs_event *ev)
     if (!b64)
         return -1;
     /* jansson refuses bytes that are not UTF-8: then the text is null. */
-    json_t *text = json_stringn((const char *)ev->user_payload,
-                                ev->user_payload_len);
-    int r = put(o, "origin", str_json(ev->name)) < 0 ||
-                    put(o, "name", str_json(ev->user_name)) < 0 ||
-                    put(o, "payload", text ? text : json_null()) < 0 ||
-                    put(o, "payload_base64", json_string(b64)) < 0 ||
-                    put(o, "payload_len",
-                        json_integer((json_int_t)ev->user_payload_len)) < 0 ||
-                    put(o, "ltime", json_integer(clamp64(ev->user_ltime))) < 0 ||
-                    put(o, "local", json_boolean(ev->local)) < 0
-                ? -1
-                : 0;
+    json_t *text =
+        json_stringn((const char *)ev->user_payload, ev->user_payload_len);
+    int r =
+        put(o, "origin", str_json(ev->name)) < 0 ||
+                put(o, "name", str_json(ev->user_name)) < 0 ||
+                put(o, "payload", text ? text : json_null()) < 0 ||
+                put(o, "payload_base64", json_string(b64)) < 0 ||
+                put(o, "payload_len",
+                    json_integer((json_int_t)ev->user_payload_len)) < 0 ||
+                put(o, "ltime", json_integer(clamp64(ev->user_ltime))) < 0 ||
+                put(o, "local", json_boolean(ev->local)) < 0
+            ? -1
+            : 0;
     free(b64);
     return r;
 }

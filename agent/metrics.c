@@ -173,14 +173,14 @@ int hsa_metrics_render(hsa_buf *b, const hs_stats *st, const hs_member_list *l,
     by_msg_type(b, "hearsay_messages_sent_total",
                 "Gossip messages sent, by type.", st, "msgs_sent");
     by_msg_type(b, "hearsay_messages_received_total",
-                "Gossip messages received and decoded, by type.",
-                st, "msgs_recv");
+                "Gossip messages received and decoded, by type.", st,
+                "msgs_recv");
     by_msg_type(b, "hearsay_sent_bytes_total",
-                "Bytes of gossip datagrams sent, by message type.",
-                st, "bytes_sent");
+                "Bytes of gossip datagrams sent, by message type.", st,
+                "bytes_sent");
     by_msg_type(b, "hearsay_received_bytes_total",
-                "Bytes of gossip datagrams received, by message type.",
-                st, "bytes_recv");
+                "Bytes of gossip datagrams received, by message type.", st,
+                "bytes_recv");
 
     family(b, "hearsay_rejected_total", "counter",
            "Datagrams or deltas dropped, by reason (hearsay error name).");
@@ -192,7 +192,8 @@ int hsa_metrics_render(hsa_buf *b, const hs_stats *st, const hs_member_list *l,
            "Membership events reported, by type.");
     for (size_t t = 0; t < hsa_stat_len("events"); t++)
         sample_u64(b, "hearsay_events_total", "type",
-                   hs_event_type_name((hs_event_type)t), hsa_stat_of(st, "events", t));
+                   hs_event_type_name((hs_event_type)t),
+                   hsa_stat_of(st, "events", t));
 
     counter(b, "hearsay_gossip_rounds_total", "Gossip rounds started.",
             hsa_stat_of(st, "rounds", 0));
@@ -203,13 +204,15 @@ int hsa_metrics_render(hsa_buf *b, const hs_stats *st, const hs_member_list *l,
     sample_u64(b, "hearsay_gossip_round_duration_seconds_count", NULL, NULL,
                hsa_stat_of(st, "rounds", 0));
     gauge(b, "hearsay_gossip_round_duration_max_seconds",
-          "Slowest gossip round since start.", (double)hsa_stat_of(st, "round_us_max", 0) / 1e6);
+          "Slowest gossip round since start.",
+          (double)hsa_stat_of(st, "round_us_max", 0) / 1e6);
 
     counter(b, "hearsay_deltas_applied_total",
             "Member deltas that advanced a member's state.",
             hsa_stat_of(st, "deltas_applied", 0));
     counter(b, "hearsay_entries_applied_total",
-            "Key/value entries applied from deltas.", hsa_stat_of(st, "entries_applied", 0));
+            "Key/value entries applied from deltas.",
+            hsa_stat_of(st, "entries_applied", 0));
     counter(b, "hearsay_deltas_gap_total",
             "Deltas that could not be applied yet (a version gap).",
             hsa_stat_of(st, "deltas_gap", 0));
@@ -220,7 +223,8 @@ int hsa_metrics_render(hsa_buf *b, const hs_stats *st, const hs_member_list *l,
             "Messages that had more to say than the datagram could hold.",
             hsa_stat_of(st, "truncated_msgs", 0));
     counter(b, "hearsay_pauses_total",
-            "Local pauses detected (and not blamed on peers).", hsa_stat_of(st, "pauses", 0));
+            "Local pauses detected (and not blamed on peers).",
+            hsa_stat_of(st, "pauses", 0));
     counter(b, "hearsay_view_agreements_total",
             "Exchanges answered whose views held the same members "
             "(heartbeats by position).",
@@ -242,8 +246,8 @@ int hsa_metrics_render(hsa_buf *b, const hs_stats *st, const hs_member_list *l,
             "Allocations that failed and cost a round, an answer, a delta "
             "or an event.",
             hsa_stat_of(st, "alloc_failures", 0));
-    counter(b, "hearsay_user_events_sent_total",
-            "User events this node sent.", hsa_stat_of(st, "user_events_sent", 0));
+    counter(b, "hearsay_user_events_sent_total", "User events this node sent.",
+            hsa_stat_of(st, "user_events_sent", 0));
     counter(b, "hearsay_user_events_delivered_total",
             "User events from other members delivered here.",
             hsa_stat_of(st, "user_events_delivered", 0));
@@ -255,7 +259,8 @@ int hsa_metrics_render(hsa_buf *b, const hs_stats *st, const hs_member_list *l,
             "here (overwritten before they arrived).",
             hsa_stat_of(st, "announcements_lost", 0));
     counter(b, "hearsay_force_leaves_sent_total",
-            "Force-leaves this node announced.", hsa_stat_of(st, "force_leaves_sent", 0));
+            "Force-leaves this node announced.",
+            hsa_stat_of(st, "force_leaves_sent", 0));
     counter(b, "hearsay_force_leaves_applied_total",
             "Members marked left here by a force-leave.",
             hsa_stat_of(st, "force_leaves_applied", 0));
@@ -290,21 +295,27 @@ int hsa_metrics_render(hsa_buf *b, const hs_stats *st, const hs_member_list *l,
             "Query answers dropped: duplicates, or past a bound.",
             hsa_stat_of(st, "query_responses_dropped", 0));
     counter(b, "hearsay_sends_dropped_total",
-            "Outgoing datagrams dropped: send queue full.", hsa_stat_of(st, "sends_dropped", 0));
+            "Outgoing datagrams dropped: send queue full.",
+            hsa_stat_of(st, "sends_dropped", 0));
     counter(b, "hearsay_events_dropped_total",
-            "Events dropped: event queue full.", hsa_stat_of(st, "events_dropped", 0));
+            "Events dropped: event queue full.",
+            hsa_stat_of(st, "events_dropped", 0));
     counter(b, "hearsay_tombstones_collected_total",
-            "Deleted-key tombstones collected.", hsa_stat_of(st, "tombstones_collected", 0));
+            "Deleted-key tombstones collected.",
+            hsa_stat_of(st, "tombstones_collected", 0));
     gauge(b, "hearsay_max_datagram_sent_bytes",
-          "Largest datagram sent since start.", (double)hsa_stat_of(st, "max_datagram_sent", 0));
+          "Largest datagram sent since start.",
+          (double)hsa_stat_of(st, "max_datagram_sent", 0));
     counter(b, "hearsay_send_errors_total", "sendto() failures.",
             hsa_stat_of(st, "send_errors", 0));
     counter(b, "hearsay_receive_errors_total", "recvfrom() failures.",
             hsa_stat_of(st, "recv_errors", 0));
     counter(b, "hearsay_resolve_errors_total",
-            "Seed names that did not resolve.", hsa_stat_of(st, "resolve_errors", 0));
+            "Seed names that did not resolve.",
+            hsa_stat_of(st, "resolve_errors", 0));
     counter(b, "hearsay_slow_callbacks_total",
-            "Event callbacks that took over 10 ms.", hsa_stat_of(st, "callbacks_slow", 0));
+            "Event callbacks that took over 10 ms.",
+            hsa_stat_of(st, "callbacks_slow", 0));
     gauge(b, "hearsay_keyring_keys",
           "Keys in the keyring; 0 means gossip is plaintext.",
           (double)hsa_stat_of(st, "keyring_keys", 0));

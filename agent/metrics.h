@@ -48,15 +48,15 @@ typedef struct hsa_agent_stats {
     uint64_t handler_failed;  /* non-zero exit or killed by a signal */
     uint64_t handler_timeout; /* killed at --handler-timeout */
     uint64_t handler_spawn_errors;
-    uint64_t handler_dropped;      /* the queue was full */
-    uint64_t handlers_running;     /* gauge */
-    uint64_t handlers_queued;      /* gauge */
-    double start_time;             /* gauge: unix seconds */
-    uint64_t http_unauthorized;    /* write requests refused: bad token */
-    uint64_t keyring_writes;       /* keyring file rewrites */
-    uint64_t keyring_write_errors; /* rewrites that failed (rolled back) */
-    uint64_t config_reloads_ok;    /* SIGHUP reloads applied */
-    uint64_t config_reloads_error; /* refused: the running config kept */
+    uint64_t handler_dropped;        /* the queue was full */
+    uint64_t handlers_running;       /* gauge */
+    uint64_t handlers_queued;        /* gauge */
+    double start_time;               /* gauge: unix seconds */
+    uint64_t http_unauthorized;      /* write requests refused: bad token */
+    uint64_t keyring_writes;         /* keyring file rewrites */
+    uint64_t keyring_write_errors;   /* rewrites that failed (rolled back) */
+    uint64_t config_reloads_ok;      /* SIGHUP reloads applied */
+    uint64_t config_reloads_error;   /* refused: the running config kept */
     uint64_t http_connections;       /* gauge: open HTTP connections */
     uint64_t http_connections_total; /* accepted and handed to the server */
     uint64_t http_rejected[HSA_REJ_COUNT];

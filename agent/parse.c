@@ -88,7 +88,7 @@ static const struct {
     [HS_EVENT_RESTART] = {"member-restart", "restart", NULL},
     [HS_EVENT_REAP] = {"member-reap", "reap", NULL},
     [HS_EVENT_CONFLICT] = {"member-conflict", "conflict", NULL},
-    [HS_EVENT_USER] = {"user", "user", NULL}, /* serf's SERF_EVENT=user */
+    [HS_EVENT_USER] = {"user", "user", NULL},    /* serf's SERF_EVENT=user */
     [HS_EVENT_QUERY] = {"query", "query", NULL}, /* serf's SERF_EVENT=query */
 };
 

@@ -445,8 +445,8 @@ double hs__phi_normal_z(double phi)
     return -solve_upper(-log(-expm1(-c)));
 }
 
-double hs__phi_crossing_ms(const hs_phi *d, const hs_phi_config *cfg, double phi,
-                          double z)
+double hs__phi_crossing_ms(const hs_phi *d, const hs_phi_config *cfg,
+                           double phi, double z)
 {
     if (!(phi > 0))
         return 0; /* phi is >= 0 from the start */

@@ -98,8 +98,8 @@ double hs__phi_normal_z(double phi);
 /* Milliseconds after the last arrival at which phi reaches `phi` (given its
  * z from hs__phi_normal_z, ignored by the exponential model). Lets a caller
  * schedule its next check instead of polling. >= 0. */
-double hs__phi_crossing_ms(const hs_phi *d, const hs_phi_config *cfg, double phi,
-                          double z);
+double hs__phi_crossing_ms(const hs_phi *d, const hs_phi_config *cfg,
+                           double phi, double z);
 
 /* The current estimate used by hs__phi_value (bootstrap included): the
  * window's mean (acceptable pause not added), and for the normal model the

@@ -21,7 +21,8 @@
 
 #include "membership/addr.h"
 
-hs_err hs__addr_split(const char *s, char *host, size_t host_len, unsigned *port)
+hs_err hs__addr_split(const char *s, char *host, size_t host_len,
+                      unsigned *port)
 {
     if (!s || !*s)
         return HS_EADDR;
@@ -161,7 +162,7 @@ bool hs__addr_is_wildcard(const struct sockaddr *sa)
 }
 
 hs_err hs__addr_for_socket(const hs_sockaddr *to, int sock_family,
-                          hs_sockaddr *out)
+                           hs_sockaddr *out)
 {
     int fam = to->ss.ss_family;
     if (fam == sock_family) {

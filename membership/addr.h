@@ -37,7 +37,7 @@ typedef struct hs_sockaddr {
  * be decimal 0..65535. HS_EADDR on any malformed input or overflow of the
  * output buffers. */
 hs_err hs__addr_split(const char *s, char *host, size_t host_len,
-                     unsigned *port);
+                      unsigned *port);
 
 /* Parses a numeric "ip:port" / "[v6]:port" (no DNS). HS_EADDR if it is not
  * one (including a DNS name: see hs__addr_split for telling them apart). */
@@ -57,7 +57,7 @@ bool hs__addr_is_wildcard(const struct sockaddr *sa);
  * IPv4-mapped for a (dual-stack) IPv6 socket. HS_EADDR if it cannot be sent
  * from such a socket (IPv6 over an IPv4 socket). */
 hs_err hs__addr_for_socket(const hs_sockaddr *to, int sock_family,
-                          hs_sockaddr *out);
+                           hs_sockaddr *out);
 
 /* Picks the address to advertise for a wildcard bind of family `family`:
  * the first address of an interface that is up and not loopback (for IPv6

@@ -206,10 +206,10 @@ void hs__announce_member_seen(hs_core *c, hs_mrec *m)
 }
 
 hs_err hs__announce_apply(hs_core *c, hs_mrec *m, const hs_wire_entry *e,
-                         bool announce)
+                          bool announce)
 {
     hs_err err = hs__kv_put(m, e->key, e->value, e->value_len, e->tombstone,
-                           e->version, c->now);
+                            e->version, c->now);
     if (err != HS_OK)
         return err;
     if (e->tombstone)
@@ -296,7 +296,7 @@ static hs_err can_announce(hs_core *c)
 }
 
 hs_err hs__core_user_event(hs_core *c, const char *name, const void *payload,
-                          size_t len, uint64_t now)
+                           size_t len, uint64_t now)
 {
     hs__core_advance(c, now);
     if (!name || !hs__wire_valid_name(name, HS_WIRE_MAX_NAME) ||
@@ -342,7 +342,7 @@ hs_err hs__core_user_event(hs_core *c, const char *name, const void *payload,
 }
 
 hs_err hs__core_force_leave(hs_core *c, const char *name, bool force,
-                           uint64_t now)
+                            uint64_t now)
 {
     hs__core_advance(c, now);
     if (!name || !hs__wire_valid_name(name, HS_WIRE_MAX_NAME))

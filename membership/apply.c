@@ -53,8 +53,8 @@ static void apply_entries(hs_core *c, hs_mrec *m, const hs_wire_delta *d,
                 hs__announce_user_keys(m) >= c->cfg.max_keys)
                 err = HS_EFULL;
             else
-                err = hs__kv_put(m, e->key, e->value, e->value_len, e->tombstone,
-                                e->version, c->now);
+                err = hs__kv_put(m, e->key, e->value, e->value_len,
+                                 e->tombstone, e->version, c->now);
             if (err != HS_OK) {
                 /* Stop here: what was applied is still a gap-free prefix. */
                 if (err == HS_ENOMEM)
@@ -238,9 +238,8 @@ static void apply_delta(hs_core *c, const hs_wire_delta *d)
         m->state_since = c->now;
     }
     if (created || restarted)
-        hs__announce_first_sight(m, d->heartbeat > d->to_version
-                                       ? d->heartbeat
-                                       : d->to_version);
+        hs__announce_first_sight(
+            m, d->heartbeat > d->to_version ? d->heartbeat : d->to_version);
     if (*d->addr && strcmp(d->addr, m->addr) != 0) {
         c->view_dirty = true; /* peers without an address are not picked */
         if (hs__member_set_addr(m, d->addr) != HS_OK)

@@ -25,8 +25,8 @@
 static const char *const state_names[] = {"alive", "suspect", "dead", "left",
                                           "reaped"};
 static const char *const event_names[] = {
-    "join", "update", "suspect", "recover", "fail", "leave", "restart", "reap",
-    "conflict", "user", "query"};
+    "join",    "update", "suspect",  "recover", "fail", "leave",
+    "restart", "reap",   "conflict", "user",    "query"};
 _Static_assert(sizeof event_names / sizeof *event_names == HS_EVENT_TYPES,
                "one name per event type");
 
@@ -86,8 +86,8 @@ hs_err hs__core_new(const hs_core_config *cfg, uint64_t now_ms, hs_core **out)
     c->cfg.addr = c->addr;
     c->rng = cfg->seed;
     c->phi = cfg->phi;
-    c->phi_z = hs__phi_normal_z(cfg->phi_threshold > 0 ? cfg->phi_threshold
-                                                      : 1.0);
+    c->phi_z =
+        hs__phi_normal_z(cfg->phi_threshold > 0 ? cfg->phi_threshold : 1.0);
     c->now = now_ms;
 
     /* The member index's key (member.c): from the seed, but from a stream
@@ -99,7 +99,7 @@ hs_err hs__core_new(const hs_core_config *cfg, uint64_t now_ms, hs_core **out)
     if ((err = hs__members_init(&c->members, cfg->graveyard, key)) != HS_OK)
         goto fail;
     if ((err = hs__members_add(&c->members, c->name, c->addr, cfg->generation,
-                              &c->self)) != HS_OK)
+                               &c->self)) != HS_OK)
         goto fail;
     c->self->is_self = true;
     c->view_dirty = true;
@@ -144,7 +144,6 @@ void hs__core_free(hs_core *c)
         free(c->candidates[i]);
     free(c);
 }
-
 
 hs_err hs__core_add_seed(hs_core *c, const char *addr)
 {
@@ -233,9 +232,8 @@ void hs__core_update_deadline(hs_core *c)
 
 static void collect_tombstones(hs_core *c)
 {
-    uint64_t before = c->now > c->cfg.tombstone_gc_ms
-                          ? c->now - c->cfg.tombstone_gc_ms
-                          : 0;
+    uint64_t before =
+        c->now > c->cfg.tombstone_gc_ms ? c->now - c->cfg.tombstone_gc_ms : 0;
     if (before == 0)
         return;
     for (size_t i = 0; i < c->members.n_sorted; i++) {
@@ -304,7 +302,7 @@ uint64_t hs__core_next_deadline(const hs_core *c)
 }
 
 hs_err hs__core_receive(hs_core *c, uint64_t now, const char *from,
-                       const uint8_t *buf, size_t len)
+                        const uint8_t *buf, size_t len)
 {
     hs__core_advance(c, now);
     if (hs__wire_is_response(buf, len)) { /* a query's answer (query.c) */
@@ -320,8 +318,7 @@ hs_err hs__core_receive(hs_core *c, uint64_t now, const char *from,
     if (err == HS_OK && c->yielded)
         err = HS_ESTATE;
     if (err == HS_OK && strcmp(msg->sender.name, c->name) == 0) {
-        err = msg->sender.generation < c->cfg.generation ? HS_ESTALE
-                                                         : HS_ESELF;
+        err = msg->sender.generation < c->cfg.generation ? HS_ESTALE : HS_ESELF;
         hs__core_claim(c, msg->sender.generation, 0);
     }
     if (err != HS_OK) {
@@ -342,4 +339,3 @@ hs_err hs__core_receive(hs_core *c, uint64_t now, const char *from,
     hs__core_update_deadline(c);
     return HS_OK;
 }
-

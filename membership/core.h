@@ -77,12 +77,12 @@ typedef struct hs_core_config {
     uint32_t tombstone_gc_ms;    /* deleted keys are kept this long */
     uint32_t rumor_rounds;       /* rounds a change is pushed unasked */
 
-    uint32_t max_members;   /* members besides the graveyard */
-    uint32_t max_keys;      /* user keys per member */
-    uint32_t graveyard;     /* reaped members remembered */
-    uint32_t max_pending;   /* outgoing datagrams queued */
-    uint32_t max_events;    /* events queued */
-    uint32_t leave_fanout;  /* peers told directly on leave */
+    uint32_t max_members;    /* members besides the graveyard */
+    uint32_t max_keys;       /* user keys per member */
+    uint32_t graveyard;      /* reaped members remembered */
+    uint32_t max_pending;    /* outgoing datagrams queued */
+    uint32_t max_events;     /* events queued */
+    uint32_t leave_fanout;   /* peers told directly on leave */
     uint32_t pause_grace_ms; /* lateness past a deadline that is a pause */
 } hs_core_config;
 
@@ -114,7 +114,7 @@ void hs__core_clear_seeds(hs_core *core);
  * HS_ERESERVED for "hs." keys, HS_EINVAL for bad names/sizes, HS_EFULL past
  * max_keys, HS_ESTATE after leave. Deleting an absent key is HS_ENOTFOUND. */
 hs_err hs__core_set(hs_core *core, const char *key, const void *value,
-                   size_t len, uint64_t now_ms);
+                    size_t len, uint64_t now_ms);
 hs_err hs__core_del(hs_core *core, const char *key, uint64_t now_ms);
 
 /* Starts a graceful leave: marks this member left, queues LEAVE datagrams to
@@ -132,7 +132,7 @@ void hs__core_tick(hs_core *core, uint64_t now_ms);
  * HS_ESELF for a message claiming to be from us, HS_ESTALE for an old
  * incarnation. Never fails on memory in a way that corrupts state. */
 hs_err hs__core_receive(hs_core *core, uint64_t now_ms, const char *from,
-                       const uint8_t *buf, size_t len);
+                        const uint8_t *buf, size_t len);
 
 /* An outgoing datagram. The pointers stay valid until the next call to
  * hs__core_next_datagram() or any other call on the core. */
@@ -193,7 +193,7 @@ uint64_t hs__core_next_deadline(const hs_core *core);
  * bursts of 16; shared with force-leaves), HS_ESTATE after leave,
  * HS_ENOMEM. */
 hs_err hs__core_user_event(hs_core *core, const char *name, const void *payload,
-                          size_t len, uint64_t now_ms);
+                           size_t len, uint64_t now_ms);
 /* Marks member `name` left cluster-wide (event LEAVE here and everywhere),
  * unless it is heard from again. HS_ENOTFOUND (unknown or reaped),
  * HS_EINVAL (bad name, or this node's own), HS_ESTATE for an alive or
@@ -201,7 +201,7 @@ hs_err hs__core_user_event(hs_core *core, const char *name, const void *payload,
  * (max_datagram too small), HS_ENOMEM. A member already left: HS_OK and
  * nothing announced. */
 hs_err hs__core_force_leave(hs_core *core, const char *name, bool force,
-                           uint64_t now_ms);
+                            uint64_t now_ms);
 
 /* ---- Queries with responses (query.c) ----------------------------------- */
 
@@ -210,11 +210,11 @@ hs_err hs__core_force_leave(hs_core *core, const char *name, bool force,
  * `arg` are only kept and handed back with each reply (the core calls
  * nothing). Errors as hs_node_query(). */
 hs_err hs__core_query(hs_core *core, const char *name, const void *payload,
-                     size_t len, const hs_query_opts *opts, hs_query_cb cb,
-                     void *arg, uint64_t now_ms, uint64_t *id_out);
+                      size_t len, const hs_query_opts *opts, hs_query_cb cb,
+                      void *arg, uint64_t now_ms, uint64_t *id_out);
 /* Answers query handle `handle` (hs_core_event.query_id) once. */
 hs_err hs__core_respond(hs_core *core, uint64_t handle, const void *payload,
-                       size_t len, uint64_t now_ms);
+                        size_t len, uint64_t now_ms);
 
 /* An ack, a response or the end of one of this node's queries. */
 typedef struct hs_core_reply {
@@ -245,7 +245,7 @@ typedef struct hs_member_info {
     uint64_t state_since_ms;
     double phi;
     bool is_self;
-    uint32_t n_keys; /* live user keys (tombstones excluded) */
+    uint32_t n_keys;    /* live user keys (tombstones excluded) */
     const hs_mrec *rec; /* the record, for hs__core_key_next */
 } hs_member_info;
 
@@ -255,23 +255,23 @@ size_t hs__core_member_count(const hs_core *core);
 /* The i-th member in name order, 0 <= i < member_count. HS_ENOTFOUND past
  * the end. phi is evaluated at now_ms. */
 hs_err hs__core_member_at(const hs_core *core, size_t i, uint64_t now_ms,
-                         hs_member_info *out);
+                          hs_member_info *out);
 hs_err hs__core_member_get(const hs_core *core, const char *name,
-                          uint64_t now_ms, hs_member_info *out);
+                           uint64_t now_ms, hs_member_info *out);
 
 /* The k-th live user key of a member (in version order). A lookup by name
  * and a scan from the first key: O(k) a call, so a loop over every key
  * uses hs__core_key_next instead. */
 hs_err hs__core_member_key(const hs_core *core, const char *name, uint32_t k,
-                          const char **key, const uint8_t **value,
-                          size_t *len);
+                           const char **key, const uint8_t **value,
+                           size_t *len);
 
 /* The live user keys of the member `info` describes, in version order, one
  * a call: start with *pos = 0; each call fills the next key and advances
  * *pos; false after the last. O(1) a key. info must still be valid (no
  * non-const call on the core since it was filled). */
 bool hs__core_key_next(const hs_member_info *info, uint32_t *pos,
-                      const char **key, const uint8_t **value, size_t *len);
+                       const char **key, const uint8_t **value, size_t *len);
 
 /* ---- Statistics --------------------------------------------------------- */
 
@@ -308,9 +308,9 @@ typedef struct hs_member_versions {
 /* Member `name`, or the i-th in name order; HS_ENOTFOUND when absent or
  * reaped (as hs__core_member_get). */
 hs_err hs__core_member_versions(const hs_core *core, const char *name,
-                               hs_member_versions *out);
+                                hs_member_versions *out);
 hs_err hs__core_member_versions_at(const hs_core *core, size_t i,
-                                  hs_member_versions *out);
+                                   hs_member_versions *out);
 
 /* One entry of a member's key/value map, tombstones included. */
 typedef struct hs_core_entry {
@@ -324,10 +324,10 @@ typedef struct hs_core_entry {
 /* The k-th entry of member `name` in version order, tombstones included
  * (hs__core_member_key skips them), or the entry for `key`. HS_ENOTFOUND
  * past the end, for an absent key, or an absent or reaped member. */
-hs_err hs__core_member_entry(const hs_core *core, const char *name,
-                            uint32_t k, hs_core_entry *out);
+hs_err hs__core_member_entry(const hs_core *core, const char *name, uint32_t k,
+                             hs_core_entry *out);
 hs_err hs__core_member_entry_find(const hs_core *core, const char *name,
-                                 const char *key, hs_core_entry *out);
+                                  const char *key, hs_core_entry *out);
 
 /* Gossip rounds this core has run. */
 uint64_t hs__core_round(const hs_core *core);

@@ -61,8 +61,8 @@ struct hs_core {
     uint64_t rhythm_n;
     bool rhythm_known; /* enough intervals seen to trust the rhythm */
 
-    uint64_t now;        /* last time seen */
-    uint64_t deadline;   /* last deadline handed out */
+    uint64_t now;      /* last time seen */
+    uint64_t deadline; /* last deadline handed out */
     uint64_t next_gossip;
     /* A member joined or restarted since the last round: the next round
      * is brought forward to last_round + a quarter interval (see
@@ -160,7 +160,7 @@ bool hs__core_key_is_reserved(const char *key);
 /* Queues an event; the queued copy, or NULL when the queue was full
  * (counted in events_dropped). */
 hs_core_event *hs__core_emit(hs_core *c, hs_event_type type, const hs_mrec *m,
-                            const char *key, bool deleted);
+                             const char *key, bool deleted);
 void hs__core_send(hs_core *c, const char *to, const hs_wire_msg *msg);
 /* Queues an encoded datagram; buf (malloc'd) is taken over. */
 void hs__core_send_raw(hs_core *c, const char *to, uint8_t *buf, size_t len);
@@ -209,7 +209,7 @@ void hs__announce_first_sight(hs_mrec *m, uint64_t floor);
  * this delta), a force-leave always applies. HS_ENOMEM only when it could
  * not be stored (the caller stops there: prefixes stay gap-free). */
 hs_err hs__announce_apply(hs_core *c, hs_mrec *m, const hs_wire_entry *e,
-                         bool announce);
+                          bool announce);
 /* Deletes own slots whose time is up. */
 void hs__announce_tick(hs_core *c);
 /* m was just created or restarted: applies a force-leave of it heard

@@ -96,8 +96,8 @@ static hs_wire_delta delta_head(const hs_cand *k)
                        .left_version = m->left_version,
                        .reset = k->reset,
                        .heartbeat = m->hb_version,
-                       .dead = m->state == HS_STATE_DEAD ||
-                               hs__announce_forced(m)};
+                       .dead =
+                           m->state == HS_STATE_DEAD || hs__announce_forced(m)};
     if (d.to_version < d.from_version)
         d.to_version = d.from_version;
     return d;
@@ -357,8 +357,8 @@ static bool lacks(hs_core *c, hs_mrec *m, const hs_wire_digest_entry *p,
 }
 
 void hs__delta_for_digest(hs_core *c, hs_builder *b,
-                         const hs_wire_digest_entry *digest, size_t n_digest,
-                         const char *lo, const char *hi, bool beats)
+                          const hs_wire_digest_entry *digest, size_t n_digest,
+                          const char *lo, const char *hi, bool beats)
 {
     size_t n = c->members.n_sorted;
     const hs_wire_digest_entry **peer =

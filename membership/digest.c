@@ -131,7 +131,7 @@ size_t hs__digest_size_in(hs_core *c, const char *lo, const char *hi)
  * match. (Always taking the window at the start of the range meant the
  * answer never covered the second half of a page.) */
 void hs__digest_range(hs_core *c, hs_builder *b, const char *lo, const char *hi,
-                     size_t room)
+                      size_t room)
 {
     size_t n = c->members.n_sorted;
     size_t i0 = *lo ? hs__members_lower_bound(&c->members, lo) : 0;

@@ -12,8 +12,8 @@ enum {
     HS_ERRNO_MAP(HS_ERR_POS_)
 #undef HS_ERR_POS_
 };
-#define HS_ERR_CHECK_(name, val, msg)                                         \
-    _Static_assert((val) == -(int)HS_ERR_POS_##name,                          \
+#define HS_ERR_CHECK_(name, val, msg)                                          \
+    _Static_assert((val) == -(int)HS_ERR_POS_##name,                           \
                    "error codes must be 0, -1, -2, ... in map order: " #name);
 HS_ERRNO_MAP(HS_ERR_CHECK_)
 #undef HS_ERR_CHECK_
@@ -21,8 +21,8 @@ HS_ERRNO_MAP(HS_ERR_CHECK_)
 HS_EXPORT const char *hs_strerror(int err)
 {
     switch (err) {
-#define HS_ERR_MSG_(name, val, msg) \
-    case (val):                     \
+#define HS_ERR_MSG_(name, val, msg)                                            \
+    case (val):                                                                \
         return msg;
         HS_ERRNO_MAP(HS_ERR_MSG_)
 #undef HS_ERR_MSG_
@@ -34,8 +34,8 @@ HS_EXPORT const char *hs_strerror(int err)
 HS_EXPORT const char *hs_err_name(int err)
 {
     switch (err) {
-#define HS_ERR_NAME_(name, val, msg) \
-    case (val):                      \
+#define HS_ERR_NAME_(name, val, msg)                                           \
+    case (val):                                                                \
         return #name;
         HS_ERRNO_MAP(HS_ERR_NAME_)
 #undef HS_ERR_NAME_
@@ -49,8 +49,8 @@ HS_EXPORT const char *hs_err_name(int err)
 
 HS_EXPORT const char *hs_version_string(void)
 {
-    return HS_XSTR_(HS_VERSION_MAJOR) "." HS_XSTR_(HS_VERSION_MINOR) "." HS_XSTR_(
-        HS_VERSION_PATCH);
+    return HS_XSTR_(HS_VERSION_MAJOR) "." HS_XSTR_(
+        HS_VERSION_MINOR) "." HS_XSTR_(HS_VERSION_PATCH);
 }
 
 HS_EXPORT unsigned hs_version(void)

@@ -139,10 +139,11 @@ static void fill_answer(hs_core *c, hs_builder *b, const hs_wire_msg *msg,
     }
     b->budget -= reserve;
     hs__delta_for_digest(c, b, msg->digest, msg->n_digest, msg->range_lo,
-                        msg->range_hi, beats);
+                         msg->range_hi, beats);
     b->budget += reserve;
     if (ours)
-        hs__digest_range(c, b, msg->range_lo, msg->range_hi, hs__builder_room(b));
+        hs__digest_range(c, b, msg->range_lo, msg->range_hi,
+                         hs__builder_room(b));
     hs__rumor_add(c, b, msg->range_lo, msg->range_hi, false);
 }
 

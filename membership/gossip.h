@@ -91,7 +91,7 @@ void hs__digest_page(hs_core *c, hs_builder *b, size_t room);
 hs_wire_digest_entry hs__digest_of(const hs_mrec *m);
 /* Our digest over a peer's range [lo, hi], or a window of it that fits. */
 void hs__digest_range(hs_core *c, hs_builder *b, const char *lo, const char *hi,
-                     size_t room);
+                      size_t room);
 /* Bytes our digest over [lo, hi] would take, range names included. */
 size_t hs__digest_size_in(hs_core *c, const char *lo, const char *hi);
 /* Heartbeats a digest tells us of (when sets differ, the only path). */
@@ -106,8 +106,8 @@ bool hs__delta_pack(hs_builder *b, const hs_cand *k);
  * hold in that range that it lacks. `beats` also sends our newer
  * heartbeats (when the peer cannot get them by position). */
 void hs__delta_for_digest(hs_core *c, hs_builder *b,
-                         const hs_wire_digest_entry *digest, size_t n_digest,
-                         const char *lo, const char *hi, bool beats);
+                          const hs_wire_digest_entry *digest, size_t n_digest,
+                          const char *lo, const char *hi, bool beats);
 /* Push mode's anti-entropy: full state of members from a rotating cursor. */
 void hs__delta_full_states(hs_core *c, hs_builder *b);
 bool hs__delta_already_in(const hs_builder *b, const hs_mrec *m);
@@ -126,10 +126,10 @@ void hs__apply_left(hs_core *c, hs_mrec *m, uint64_t version);
 /* Recent writes of members outside [lo, hi] (lo == NULL: none covered) in
  * the room left; keys_only: only members whose user keys changed. */
 void hs__rumor_add(hs_core *c, hs_builder *b, const char *lo, const char *hi,
-                  bool keys_only);
+                   bool keys_only);
 /* User-key rumors first, in at most a quarter of the room. */
 void hs__rumor_keys_first(hs_core *c, hs_builder *b, const char *lo,
-                         const char *hi);
+                          const char *hi);
 /* Our own latest state, unless the peer's digest shows it has it. */
 void hs__rumor_self(hs_core *c, hs_builder *b, const hs_wire_msg *peer);
 /* Where a rumor of m starts (see rumor.c). */

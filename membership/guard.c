@@ -51,12 +51,12 @@ hs_err hs__guard_init(hs_node *n, const hs_config *cfg)
     hs_err err;
     if (cfg->n_keys && !cfg->keys) {
         hs__rt_log(n, HS_LOG_ERROR, "config: n_keys is %zu but keys is NULL",
-                  cfg->n_keys);
+                   cfg->n_keys);
         return HS_EINVAL;
     }
     if (cfg->n_keys > HS_KEYS_MAX) {
         hs__rt_log(n, HS_LOG_ERROR, "config: %zu keys; at most %d", cfg->n_keys,
-                  HS_KEYS_MAX);
+                   HS_KEYS_MAX);
         return HS_EINVAL;
     }
     if (cfg->n_keys) {
@@ -64,9 +64,9 @@ hs_err hs__guard_init(hs_node *n, const hs_config *cfg)
             cfg->replay_cache_size == 0 ||
             cfg->replay_cache_size > (1u << 24)) {
             hs__rt_log(n, HS_LOG_ERROR,
-                      "config: replay_window_ms must be >= %d and "
-                      "replay_cache_size 1..16777216",
-                      HS_REPLAY_MIN_WINDOW_MS);
+                       "config: replay_window_ms must be >= %d and "
+                       "replay_cache_size 1..16777216",
+                       HS_REPLAY_MIN_WINDOW_MS);
             return HS_EINVAL;
         }
         if ((err = hs__keyring_new(&n->keyring)) != HS_OK) {
@@ -78,12 +78,12 @@ hs_err hs__guard_init(hs_node *n, const hs_config *cfg)
                 (err = hs__keyring_add(n->keyring, cfg->keys[i])) != HS_OK) {
                 /* Never log the text: it may be a key with a typo. */
                 hs__rt_log(n, HS_LOG_ERROR,
-                          "config: keys[%zu] is not a base64 32-byte key", i);
+                           "config: keys[%zu] is not a base64 32-byte key", i);
                 return HS_EINVAL;
             }
         }
         if ((err = hs__replay_new(cfg->replay_window_ms, cfg->replay_cache_size,
-                                 &n->replay)) != HS_OK)
+                                  &n->replay)) != HS_OK)
             return err;
         n->obuf = malloc(HS_WIRE_MAX_DATAGRAM + 1);
         n->sbuf = malloc(HS_WIRE_MAX_DATAGRAM + 1);
@@ -183,7 +183,7 @@ static bool rate_allows(hs_node *n, const struct sockaddr *sa, uint64_t now)
 /* ---- Admission and sealing ---------------------------------------------- */
 
 hs_err hs__guard_admit(hs_node *n, const struct sockaddr *from, uint64_t now_ms,
-                      const uint8_t **buf, size_t *len)
+                       const uint8_t **buf, size_t *len)
 {
     if (n->rate && !rate_allows(n, from, now_ms))
         return HS_ERATE;
@@ -199,7 +199,7 @@ hs_err hs__guard_admit(hs_node *n, const struct sockaddr *from, uint64_t now_ms,
         return HS_EPLAINTEXT;
     size_t olen = 0;
     err = hs__open(n->keyring, n->replay, n->cluster, hs__rt_wall_ms(), *buf,
-                  *len, n->obuf, HS_WIRE_MAX_DATAGRAM + 1, &olen);
+                   *len, n->obuf, HS_WIRE_MAX_DATAGRAM + 1, &olen);
     if (err != HS_OK)
         return err;
     n->rt.datagrams_opened++;
@@ -214,7 +214,7 @@ hs_err hs__guard_seal(hs_node *n, const uint8_t **buf, size_t *len)
         return HS_OK;
     size_t out = 0;
     hs_err err = hs__seal(n->keyring, n->cluster, hs__rt_wall_ms(), *buf, *len,
-                         n->sbuf, HS_WIRE_MAX_DATAGRAM + 1, &out);
+                          n->sbuf, HS_WIRE_MAX_DATAGRAM + 1, &out);
     if (err != HS_OK)
         return err;
     *buf = n->sbuf;
@@ -265,7 +265,7 @@ HS_EXPORT hs_err hs_node_keys(hs_node *n, hs_key_info *out, size_t cap,
         uint8_t id[HS_KEYID_BYTES];
         memset(&out[i], 0, sizeof out[i]);
         if ((err = hs__keyring_key(n->keyring, i, out[i].key,
-                                  sizeof out[i].key)) != HS_OK ||
+                                   sizeof out[i].key)) != HS_OK ||
             (err = hs__keyring_key_id(n->keyring, i, id)) != HS_OK)
             break;
         hex_id(id, out[i].id);
@@ -293,8 +293,8 @@ static hs_err key_op(hs_node *n, const char *key, keyring_op op,
     if (err == HS_OK &&
         (op != hs__keyring_add || hs__keyring_count(n->keyring) != before))
         hs__rt_log(n, HS_LOG_INFO, "keyring: %s key %s (%zu key%s now)", what,
-                  id, hs__keyring_count(n->keyring),
-                  hs__keyring_count(n->keyring) == 1 ? "" : "s");
+                   id, hs__keyring_count(n->keyring),
+                   hs__keyring_count(n->keyring) == 1 ? "" : "s");
     pthread_mutex_unlock(&n->mu);
     return err;
 }

@@ -82,7 +82,7 @@ void hs__core_take_generation(hs_core *c, uint64_t generation, bool refute)
     hs__core_mark_hot(c, s, 0);
     c->news = true;
     hs__core_emit(c, refute ? HS_EVENT_CONFLICT : HS_EVENT_RESTART, s, NULL,
-                 false);
+                  false);
 }
 
 void hs__core_check_claims(hs_core *c)

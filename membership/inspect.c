@@ -28,7 +28,7 @@ static const hs_mrec *live_member(const hs_core *c, const char *name)
 }
 
 hs_err hs__core_member_versions(const hs_core *c, const char *name,
-                               hs_member_versions *out)
+                                hs_member_versions *out)
 {
     const hs_mrec *m = live_member(c, name);
     if (!m)
@@ -38,7 +38,7 @@ hs_err hs__core_member_versions(const hs_core *c, const char *name,
 }
 
 hs_err hs__core_member_versions_at(const hs_core *c, size_t i,
-                                  hs_member_versions *out)
+                                   hs_member_versions *out)
 {
     if (i >= c->members.n_sorted)
         return HS_ENOTFOUND;
@@ -56,7 +56,7 @@ static void fill_entry(const hs_kv *kv, hs_core_entry *out)
 }
 
 hs_err hs__core_member_entry(const hs_core *c, const char *name, uint32_t k,
-                            hs_core_entry *out)
+                             hs_core_entry *out)
 {
     const hs_mrec *m = live_member(c, name);
     if (!m || k >= m->n_kv)
@@ -66,7 +66,7 @@ hs_err hs__core_member_entry(const hs_core *c, const char *name, uint32_t k,
 }
 
 hs_err hs__core_member_entry_find(const hs_core *c, const char *name,
-                                 const char *key, hs_core_entry *out)
+                                  const char *key, hs_core_entry *out)
 {
     const hs_mrec *m = live_member(c, name);
     int at = m && key ? hs__kv_find(m, key) : -1;

@@ -61,7 +61,7 @@ static hs_err check_write(hs_core *c, const char *key)
 }
 
 hs_err hs__core_set(hs_core *c, const char *key, const void *value, size_t len,
-                   uint64_t now)
+                    uint64_t now)
 {
     hs__core_advance(c, now);
     hs_err err = check_write(c, key);

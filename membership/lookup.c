@@ -24,8 +24,7 @@ static void fill_info(const hs_core *c, const hs_mrec *m, uint64_t now,
     out->rec = m;
     out->phi = 0;
     if (!m->is_self &&
-        (m->state == HS_STATE_ALIVE || m->state == HS_STATE_SUSPECT))
-    {
+        (m->state == HS_STATE_ALIVE || m->state == HS_STATE_SUSPECT)) {
         hs_phi tmp;
         out->phi = hs__phi_value(hs__mrec_phi(m, &tmp), &c->phi, (double)now);
     }
@@ -37,7 +36,7 @@ size_t hs__core_member_count(const hs_core *c)
 }
 
 hs_err hs__core_member_at(const hs_core *c, size_t i, uint64_t now,
-                         hs_member_info *out)
+                          hs_member_info *out)
 {
     if (i >= c->members.n_sorted)
         return HS_ENOTFOUND;
@@ -46,7 +45,7 @@ hs_err hs__core_member_at(const hs_core *c, size_t i, uint64_t now,
 }
 
 hs_err hs__core_member_get(const hs_core *c, const char *name, uint64_t now,
-                          hs_member_info *out)
+                           hs_member_info *out)
 {
     const hs_mrec *m = name ? hs__members_find(&c->members, name) : NULL;
     if (!m || m->state == HS_STATE_REAPED)
@@ -56,14 +55,13 @@ hs_err hs__core_member_get(const hs_core *c, const char *name, uint64_t now,
 }
 
 hs_err hs__core_member_key(const hs_core *c, const char *name, uint32_t k,
-                          const char **key, const uint8_t **value, size_t *len)
+                           const char **key, const uint8_t **value, size_t *len)
 {
     const hs_mrec *m = name ? hs__members_find(&c->members, name) : NULL;
     if (!m || m->state == HS_STATE_REAPED)
         return HS_ENOTFOUND;
     for (uint32_t i = 0; i < m->n_kv; i++) {
-        if (m->kv[i].tombstone ||
-            hs__core_key_is_reserved(m->kv[i].key))
+        if (m->kv[i].tombstone || hs__core_key_is_reserved(m->kv[i].key))
             continue; /* announcement slots are not the member's keys */
         if (k-- == 0) {
             *key = m->kv[i].key;
@@ -76,12 +74,11 @@ hs_err hs__core_member_key(const hs_core *c, const char *name, uint32_t k,
 }
 
 bool hs__core_key_next(const hs_member_info *info, uint32_t *pos,
-                      const char **key, const uint8_t **value, size_t *len)
+                       const char **key, const uint8_t **value, size_t *len)
 {
     const hs_mrec *m = info->rec;
     while (*pos < m->n_kv &&
-           (m->kv[*pos].tombstone ||
-            hs__core_key_is_reserved(m->kv[*pos].key)))
+           (m->kv[*pos].tombstone || hs__core_key_is_reserved(m->kv[*pos].key)))
         (*pos)++; /* announcement slots are not the member's keys */
     if (*pos >= m->n_kv)
         return false;

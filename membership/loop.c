@@ -92,9 +92,9 @@ static void send_all(hs_node *n)
             hs__addr_for_socket(&to, n->family, &dst) != HS_OK) {
             n->rt.send_errors++;
             hs__rt_warn(n, HS_WARN_SEND,
-                       "cannot send to '%s': not a numeric address this "
-                       "socket can reach",
-                       d.to);
+                        "cannot send to '%s': not a numeric address this "
+                        "socket can reach",
+                        d.to);
             continue;
         }
         const uint8_t *buf = d.buf;
@@ -104,7 +104,7 @@ static void send_all(hs_node *n)
             n->rt.send_errors++;
             n->rt.alloc_failures += err == HS_ENOMEM;
             hs__rt_warn(n, HS_WARN_SEND, "cannot seal a datagram to %s: %s",
-                       d.to, hs_strerror(err));
+                        d.to, hs_strerror(err));
             continue;
         }
         ssize_t r;
@@ -116,9 +116,9 @@ static void send_all(hs_node *n)
             int e = errno;
             n->rt.send_errors++;
             hs__rt_warn(n, HS_WARN_SEND, "sendto %s: %s%s", d.to, strerror(e),
-                       e == EAGAIN || e == EWOULDBLOCK || e == ENOBUFS
-                           ? " (datagram dropped)"
-                           : "");
+                        e == EAGAIN || e == EWOULDBLOCK || e == ENOBUFS
+                            ? " (datagram dropped)"
+                            : "");
         }
     }
 }
@@ -189,8 +189,7 @@ void hs__loop_dispatch(hs_node *n)
             ev.local = ce.user->local;
             ev.query_id = ce.query_id; /* QUERY (query.c) */
             ev.query_timeout_ms = ce.query_timeout_ms;
-        }
-        else if (local)
+        } else if (local)
             ev = (hs_event){.type = HS_EVENT_UPDATE,
                             .name = n->name,
                             .addr = n->advertised,
@@ -213,10 +212,10 @@ void hs__loop_dispatch(hs_node *n)
                 pthread_mutex_lock(&n->mu);
                 n->rt.callbacks_slow++;
                 hs__rt_warn(n, HS_WARN_SLOW_CB,
-                           "a callback for event '%s' took %llu ms: "
-                           "callbacks hold up gossip and failure detection",
-                           hs_event_type_name(ev.type),
-                           (unsigned long long)(took / 1000));
+                            "a callback for event '%s' took %llu ms: "
+                            "callbacks hold up gossip and failure detection",
+                            hs_event_type_name(ev.type),
+                            (unsigned long long)(took / 1000));
                 pthread_mutex_unlock(&n->mu);
             }
         }
@@ -354,7 +353,7 @@ static void apply_resolved(void *arg, const hs_resolved *names, unsigned cnt)
         hs_err err = hs__core_add_seed(n->core, n->seeds[i]);
         if (err != HS_OK)
             hs__rt_warn(n, HS_WARN_SEEDS, "seed %s: %s", n->seeds[i],
-                       hs_strerror(err));
+                        hs_strerror(err));
     }
     for (unsigned i = 0; i < cnt; i++) {
         const hs_resolved *x = &names[i];
@@ -364,20 +363,19 @@ static void apply_resolved(void *arg, const hs_resolved *names, unsigned cnt)
         if (x->fresh && x->error) {
             n->rt.resolve_errors++;
             hs__rt_log(n, HS_LOG_WARN,
-                      "seed %s%s did not resolve: %s (keeping %u address%s "
-                      "from before)",
-                      x->host, port, x->error_text, x->n_addrs,
-                      x->n_addrs == 1 ? "" : "es");
+                       "seed %s%s did not resolve: %s (keeping %u address%s "
+                       "from before)",
+                       x->host, port, x->error_text, x->n_addrs,
+                       x->n_addrs == 1 ? "" : "es");
         } else if (x->fresh) {
             hs__rt_log(n, HS_LOG_DEBUG, "seed %s%s resolved to %u address%s",
-                      x->host, port, x->n_addrs,
-                      x->n_addrs == 1 ? "" : "es");
+                       x->host, port, x->n_addrs, x->n_addrs == 1 ? "" : "es");
         }
         for (unsigned j = 0; j < x->n_addrs; j++) {
             hs_err err = hs__core_add_seed(n->core, x->addrs[j]);
             if (err != HS_OK)
                 hs__rt_warn(n, HS_WARN_SEEDS, "seed %s (from %s): %s",
-                           x->addrs[j], x->host, hs_strerror(err));
+                            x->addrs[j], x->host, hs_strerror(err));
         }
     }
     pthread_mutex_unlock(&n->mu);

@@ -85,8 +85,8 @@ hs_err hs__loop_ev_new(struct ev_loop *loop, hs_loop_adapter *out);
  * too. An adapter with run is own-thread mode (the node's thread runs
  * it); one without is embedded mode, driven by whoever runs that loop.
  * Not public: the table is free to change with the runtime. */
-hs_err hs__node_new_on(const hs_config *cfg, const hs_loop_ops *ops,
-                      void *data, hs_node **out);
+hs_err hs__node_new_on(const hs_config *cfg, const hs_loop_ops *ops, void *data,
+                       hs_node **out);
 
 /* The adapter's callbacks into the node (loop.c). */
 void hs__loop_readable(hs_node *n);

@@ -70,9 +70,9 @@ void hs__loop_join_check(hs_node *n)
     n->join_reason[0] = '\0';
     if (n->join_wanted || n->join_failures)
         hs__rt_log(n, n->join_failures ? HS_LOG_WARN : HS_LOG_INFO,
-                  "joined: first exchange with a peer %llu ms after start%s",
-                  (unsigned long long)(n->joined_ms - n->started_ms),
-                  n->join_failures ? " (after failed join rounds)" : "");
+                   "joined: first exchange with a peer %llu ms after start%s",
+                   (unsigned long long)(n->joined_ms - n->started_ms),
+                   n->join_failures ? " (after failed join rounds)" : "");
     n->ad.ops->timer_disarm(n->ad.data, HS_TIMER_JOIN);
 }
 
@@ -128,12 +128,12 @@ void hs__loop_join_timer(hs_node *n)
             n->join_rounds++;
             uint64_t next = join_delay_ms(n);
             hs__rt_log(n, HS_LOG_WARN,
-                      "join: no peer has answered %llu ms after start "
-                      "(round %llu; seeds %s): %s; still trying every "
-                      "gossip round, next report in %llu s",
-                      (unsigned long long)(hs_loop_now(n) - n->started_ms),
-                      (unsigned long long)n->join_failures, seeds,
-                      n->join_reason, (unsigned long long)(next / 1000));
+                       "join: no peer has answered %llu ms after start "
+                       "(round %llu; seeds %s): %s; still trying every "
+                       "gossip round, next report in %llu s",
+                       (unsigned long long)(hs_loop_now(n) - n->started_ms),
+                       (unsigned long long)n->join_failures, seeds,
+                       n->join_reason, (unsigned long long)(next / 1000));
             hs__loop_join_arm(n);
             refresh = names > 0;
         }

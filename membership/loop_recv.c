@@ -33,24 +33,24 @@ static void refused(hs_node *n, const char *from, hs_err err)
     case HS_EAUTH:
     case HS_EPLAINTEXT:
         hs__rt_warn(n, HS_WARN_REJECT,
-                   "refused a datagram from %s: %s (a peer without this "
-                   "cluster's key, or not a peer)",
-                   from, hs_strerror(err));
+                    "refused a datagram from %s: %s (a peer without this "
+                    "cluster's key, or not a peer)",
+                    from, hs_strerror(err));
         break;
     case HS_EREPLAY:
         hs__rt_warn(n, HS_WARN_REJECT,
-                   "refused a datagram from %s: %s (a replay, or a peer "
-                   "whose clock is off by more than the replay window)",
-                   from, hs_strerror(err));
+                    "refused a datagram from %s: %s (a replay, or a peer "
+                    "whose clock is off by more than the replay window)",
+                    from, hs_strerror(err));
         break;
     case HS_ERATE:
         hs__rt_warn(n, HS_WARN_RATE,
-                   "dropping datagrams from %s: more than %u a second", from,
-                   n->cfg.max_datagrams_per_sec_per_source);
+                    "dropping datagrams from %s: more than %u a second", from,
+                    n->cfg.max_datagrams_per_sec_per_source);
         break;
     default:
         hs__rt_log(n, HS_LOG_DEBUG, "dropped a datagram from %s: %s", from,
-                  hs_strerror(err));
+                   hs_strerror(err));
     }
 }
 
@@ -64,20 +64,20 @@ static void other_version(hs_node *n, const char *from, const uint8_t *buf,
     for (uint32_t i = 0; i < k; i++)
         if (strcmp(n->version_warned[i], from) == 0)
             return;
-    snprintf(n->version_warned[n->n_version_warned % 32], HS_ADDR_STRLEN,
-             "%s", from);
+    snprintf(n->version_warned[n->n_version_warned % 32], HS_ADDR_STRLEN, "%s",
+             from);
     n->n_version_warned++;
     unsigned v = len > 2 ? buf[2] : 0;
     if (n->n_version_warned > 32)
         hs__rt_warn(n, HS_WARN_VERSION,
-                   "peer %s speaks hearsay protocol v%u, this node v%u: "
-                   "its datagrams are dropped (and more such peers)",
-                   from, v, HS_WIRE_PROTO_VERSION);
+                    "peer %s speaks hearsay protocol v%u, this node v%u: "
+                    "its datagrams are dropped (and more such peers)",
+                    from, v, HS_WIRE_PROTO_VERSION);
     else
         hs__rt_log(n, HS_LOG_WARN,
-                  "peer %s speaks hearsay protocol v%u, this node v%u: its "
-                  "datagrams are dropped until both run the same version",
-                  from, v, HS_WIRE_PROTO_VERSION);
+                   "peer %s speaks hearsay protocol v%u, this node v%u: its "
+                   "datagrams are dropped until both run the same version",
+                   from, v, HS_WIRE_PROTO_VERSION);
 }
 
 static void on_readable(hs_node *n)
@@ -106,7 +106,8 @@ static void on_readable(hs_node *n)
         uint64_t now = hs_loop_now(n);
         const uint8_t *buf = n->rbuf;
         size_t len = (size_t)r;
-        hs_err err = hs__guard_admit(n, (struct sockaddr *)&ss, now, &buf, &len);
+        hs_err err =
+            hs__guard_admit(n, (struct sockaddr *)&ss, now, &buf, &len);
         if (err == HS_EVERSION)
             other_version(n, from, n->rbuf, (size_t)r);
         if (err != HS_OK) {
@@ -121,12 +122,12 @@ static void on_readable(hs_node *n)
              * through this one: it cannot tell why nobody answers, so
              * this side says it (at most once per 10 s). */
             hs__rt_warn(n, HS_WARN_REJECT,
-                       "dropped a datagram from %s: %s (this node's cluster "
-                       "is \"%s\")",
-                       from, hs_strerror(err), n->cluster);
+                        "dropped a datagram from %s: %s (this node's cluster "
+                        "is \"%s\")",
+                        from, hs_strerror(err), n->cluster);
         else if (err != HS_OK && err != HS_ESELF && err != HS_EVERSION)
             hs__rt_log(n, HS_LOG_DEBUG, "dropped a datagram from %s: %s", from,
-                      hs_strerror(err));
+                       hs_strerror(err));
     }
     if (n->core && !n->joined_ms)
         hs__loop_join_check(n);

@@ -271,7 +271,7 @@ static size_t addr_room_for(size_t len)
 }
 
 hs_err hs__members_add(hs_members *t, const char *name, const char *addr,
-                      uint64_t generation, hs_mrec **out)
+                       uint64_t generation, hs_mrec **out)
 {
     *out = NULL;
     if (!addr)
@@ -426,7 +426,7 @@ void hs__members_hot_del(hs_members *t, hs_mrec *m)
 }
 
 hs_err hs__mrec_phi_heartbeat(hs_mrec *m, const hs_phi_config *cfg,
-                             double now_ms)
+                              double now_ms)
 {
     if (m->det_kind != HS_DET_PHI) {
         hs_phi *d = malloc(sizeof *d);

@@ -77,7 +77,7 @@ struct hs_mrec {
     uint32_t n_tombs;
     uint32_t rumor_start; /* round the rumor_base was set (mod 2^32) */
     uint32_t key_start;   /* round the newest user key arrived (mod 2^32) */
-    uint32_t hot_slot; /* 1 + index in hs_members.hot; 0: not listed */
+    uint32_t hot_slot;    /* 1 + index in hs_members.hot; 0: not listed */
     /* The highest announcement number seen of this incarnation (0: none
      * yet). 32 bits: at 4 a second, 34 years of announcements. */
     uint32_t an_seq;
@@ -95,10 +95,10 @@ enum { HS_DET_NONE = 0, HS_DET_MARK = 1, HS_DET_PHI = 2 };
  * that are not reaped), the graveyard (reaped members, FIFO, bounded) and
  * the hot list (members with a rumor under way, see hs__core_mark_hot). */
 typedef struct hs_members {
-    uint64_t key[2];  /* the name hash's key (member.c says why) */
-    hs_mrec **slots;  /* linear probing, NULL = empty */
-    size_t n_slots;   /* power of two, load <= 3/4 */
-    size_t n_hashed;  /* everything in the index, graveyard included */
+    uint64_t key[2]; /* the name hash's key (member.c says why) */
+    hs_mrec **slots; /* linear probing, NULL = empty */
+    size_t n_slots;  /* power of two, load <= 3/4 */
+    size_t n_hashed; /* everything in the index, graveyard included */
 
     hs_mrec **sorted;
     size_t n_sorted, cap_sorted;
@@ -139,7 +139,7 @@ size_t hs__members_lower_bound(const hs_members *t, const char *name);
 
 /* Creates a member and indexes it (state ALIVE, no versions). */
 hs_err hs__members_add(hs_members *t, const char *name, const char *addr,
-                      uint64_t generation, hs_mrec **out);
+                       uint64_t generation, hs_mrec **out);
 
 /* Moves m to the graveyard: drops its keys and detector history, keeps name,
  * generation and max_version so stale gossip about it can be refused. When
@@ -156,9 +156,8 @@ int hs__kv_find(const hs_mrec *m, const char *key);
 /* First index whose version is > v. */
 uint32_t hs__kv_after(const hs_mrec *m, uint64_t v);
 /* Writes key at version (> every version in the map). Takes copies. */
-hs_err hs__kv_put(hs_mrec *m, const char *key, const uint8_t *value,
-                 size_t len, bool tombstone, uint64_t version,
-                 uint64_t now_ms);
+hs_err hs__kv_put(hs_mrec *m, const char *key, const uint8_t *value, size_t len,
+                  bool tombstone, uint64_t version, uint64_t now_ms);
 /* Drops every entry, keeps the member. */
 void hs__kv_clear(hs_mrec *m);
 /* Drops tombstones with version <= upto, or learned before `before_ms` when
@@ -186,7 +185,7 @@ void hs__members_hot_del(hs_members *t, hs_mrec *m);
 /* A heartbeat arrived (hs__phi_heartbeat). HS_ENOMEM if the history could
  * not be allocated: the arrival then still counts, as a start time. */
 hs_err hs__mrec_phi_heartbeat(hs_mrec *m, const hs_phi_config *cfg,
-                             double now_ms);
+                              double now_ms);
 /* Sets the last arrival without a sample (hs__phi_mark). */
 void hs__mrec_phi_mark(hs_mrec *m, double now_ms);
 /* Forgets everything (hs__phi_reset), allocation included. */

@@ -54,9 +54,8 @@ static void kv_remove_at(hs_mrec *m, uint32_t i)
     m->n_kv--;
 }
 
-hs_err hs__kv_put(hs_mrec *m, const char *key, const uint8_t *value,
-                 size_t len, bool tombstone, uint64_t version,
-                 uint64_t now_ms)
+hs_err hs__kv_put(hs_mrec *m, const char *key, const uint8_t *value, size_t len,
+                  bool tombstone, uint64_t version, uint64_t now_ms)
 {
     if (len > UINT32_MAX)
         return HS_ETOOBIG;

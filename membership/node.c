@@ -66,8 +66,8 @@ HS_EXPORT hs_err hs_node_new(const hs_config *cfg, struct ev_loop *loop,
     return hs__node_new_on(cfg, ad.ops, ad.data, out);
 }
 
-hs_err hs__node_new_on(const hs_config *cfg, const hs_loop_ops *ops,
-                      void *data, hs_node **out)
+hs_err hs__node_new_on(const hs_config *cfg, const hs_loop_ops *ops, void *data,
+                       hs_node **out)
 {
     if (out)
         *out = NULL;
@@ -113,15 +113,15 @@ static hs_err bind_socket(hs_node *n, hs_sockaddr *bound)
     hs_sockaddr a;
     if (hs__addr_parse(n->bind_str, &a) != HS_OK) {
         hs__rt_log(n, HS_LOG_ERROR,
-                  "bind address '%s' is not a numeric ip:port or [ipv6]:port",
-                  n->bind_str);
+                   "bind address '%s' is not a numeric ip:port or [ipv6]:port",
+                   n->bind_str);
         return HS_EADDR;
     }
     int family = a.ss.ss_family;
     int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
         hs__rt_log(n, HS_LOG_ERROR, "socket for %s: %s", n->bind_str,
-                  strerror(errno));
+                   strerror(errno));
         return HS_EIO;
     }
     if (family == AF_INET6 && hs__addr_is_wildcard((struct sockaddr *)&a.ss)) {
@@ -138,7 +138,7 @@ static hs_err bind_socket(hs_node *n, hs_sockaddr *bound)
     bound->len = sizeof bound->ss;
     if (getsockname(fd, (struct sockaddr *)&bound->ss, &bound->len) != 0 ||
         hs__addr_format((struct sockaddr *)&bound->ss, n->bound,
-                       sizeof n->bound) != HS_OK) {
+                        sizeof n->bound) != HS_OK) {
         hs__rt_log(n, HS_LOG_ERROR, "getsockname: %s", strerror(errno));
         close(fd);
         return HS_EIO;
@@ -158,9 +158,9 @@ static hs_err choose_advertised(hs_node *n, const hs_sockaddr *bound)
         if (hs__addr_parse(n->adv_str, &a) != HS_OK ||
             hs__addr_is_wildcard((struct sockaddr *)&a.ss)) {
             hs__rt_log(n, HS_LOG_ERROR,
-                      "advertise address '%s' must be a numeric, "
-                      "non-wildcard ip:port or [ipv6]:port",
-                      n->adv_str);
+                       "advertise address '%s' must be a numeric, "
+                       "non-wildcard ip:port or [ipv6]:port",
+                       n->adv_str);
             return HS_EADDR;
         }
         if (hs__addr_port(&a) == 0)
@@ -169,8 +169,8 @@ static hs_err choose_advertised(hs_node *n, const hs_sockaddr *bound)
         bool loopback = false;
         if (hs__addr_pick_local(n->family, &a, &loopback) != HS_OK) {
             hs__rt_log(n, HS_LOG_ERROR,
-                      "getifaddrs: %s; set an advertise address",
-                      strerror(errno));
+                       "getifaddrs: %s; set an advertise address",
+                       strerror(errno));
             return HS_EADDR;
         }
         if (loopback && n->family == AF_INET6) {
@@ -186,14 +186,14 @@ static hs_err choose_advertised(hs_node *n, const hs_sockaddr *bound)
         hs__addr_set_port(&a, port);
         if (loopback)
             hs__rt_log(n, HS_LOG_WARN,
-                      "bound to a wildcard address but no non-loopback "
-                      "interface is up: advertising loopback; set an "
-                      "advertise address for a multi-host cluster");
+                       "bound to a wildcard address but no non-loopback "
+                       "interface is up: advertising loopback; set an "
+                       "advertise address for a multi-host cluster");
     } else {
         a = *bound;
     }
     if (hs__addr_format((struct sockaddr *)&a.ss, n->advertised,
-                       sizeof n->advertised) != HS_OK)
+                        sizeof n->advertised) != HS_OK)
         return HS_EADDR;
     return HS_OK;
 }
@@ -208,7 +208,7 @@ static hs_err apply_pending(hs_node *n, uint64_t now)
         hs_err err = hs__core_set(n->core, t->key, t->value, t->len, now);
         if (err != HS_OK) {
             hs__rt_log(n, HS_LOG_ERROR, "key '%s' set before start: %s", t->key,
-                      hs_strerror(err));
+                       hs_strerror(err));
             return err;
         }
     }
@@ -255,7 +255,7 @@ HS_EXPORT hs_err hs_node_start(hs_node *n)
     for (unsigned i = 0; i < n->n_seeds; i++)
         if ((err = hs__core_add_seed(n->core, n->seeds[i])) != HS_OK)
             hs__rt_warn(n, HS_WARN_SEEDS, "seed %s: %s", n->seeds[i],
-                       hs_strerror(err));
+                        hs_strerror(err));
     err = HS_OK;
     n->started_ms = now;
     n->state = HS_NODE_RUNNING;
@@ -276,12 +276,12 @@ out:
         /* Outside mu: the resolver's lock comes first (node_impl.h). */
         hs_err rerr =
             hs__resolver_start(n->resolver, resolved, n,
-                              n->family == AF_INET ? AF_INET : AF_UNSPEC,
-                              n->cfg.resolve_interval_ms);
+                               n->family == AF_INET ? AF_INET : AF_UNSPEC,
+                               n->cfg.resolve_interval_ms);
         if (rerr != HS_OK)
             hs__rt_log(n, HS_LOG_ERROR,
-                      "could not start the seed resolver thread: DNS seeds "
-                      "will not be resolved");
+                       "could not start the seed resolver thread: DNS seeds "
+                       "will not be resolved");
     }
     return err;
 fail:
@@ -333,8 +333,8 @@ HS_EXPORT hs_err hs_node_leave(hs_node *n, uint32_t timeout_ms, hs_done_cb done,
     n->leave_arg = arg;
     n->leave_finished = false;
     n->leave_status = HS_OK;
-    hs__rt_log(n, HS_LOG_INFO, "leaving: spreading the leave for %" PRIu32 " ms",
-              timeout_ms);
+    hs__rt_log(n, HS_LOG_INFO,
+               "leaving: spreading the leave for %" PRIu32 " ms", timeout_ms);
     hs__loop_wake(n);
     while (block && !n->leave_finished)
         pthread_cond_wait(&n->leave_cv, &n->mu);

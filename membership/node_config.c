@@ -30,7 +30,7 @@ static hs_err copy_str(hs_node *n, const char *what, const char *src, char *dst,
 {
     if (!src || strlen(src) >= len) {
         hs__rt_log(n, HS_LOG_ERROR, "config: %s is %s", what,
-                  src ? "too long" : "missing");
+                   src ? "too long" : "missing");
         return HS_EINVAL;
     }
     memcpy(dst, src, strlen(src) + 1);
@@ -46,9 +46,9 @@ hs_err hs__node_configure(hs_node *n, const hs_config *cfg)
         memcpy(n->name, cfg->name, strlen(cfg->name) + 1);
     if (!cfg->name || !hs__wire_valid_name(cfg->name, HS_WIRE_MAX_NAME)) {
         hs__rt_log(n, HS_LOG_ERROR,
-                  "config: name must be 1..%d printable ASCII bytes "
-                  "without spaces",
-                  HS_WIRE_MAX_NAME);
+                   "config: name must be 1..%d printable ASCII bytes "
+                   "without spaces",
+                   HS_WIRE_MAX_NAME);
         return HS_EINVAL;
     }
     hs_err err;
@@ -88,10 +88,10 @@ hs_err hs__node_configure(hs_node *n, const hs_config *cfg)
         /* The core packs into what is left after sealing. */
         if (cfg->max_datagram < HS_WIRE_MIN_DATAGRAM + HS_SEAL_OVERHEAD) {
             hs__rt_log(n, HS_LOG_ERROR,
-                      "config: max-datagram must be at least %d with keys "
-                      "(sealing adds %d bytes)",
-                      HS_WIRE_MIN_DATAGRAM + HS_SEAL_OVERHEAD,
-                      HS_SEAL_OVERHEAD);
+                       "config: max-datagram must be at least %d with keys "
+                       "(sealing adds %d bytes)",
+                       HS_WIRE_MIN_DATAGRAM + HS_SEAL_OVERHEAD,
+                       HS_SEAL_OVERHEAD);
             return HS_EINVAL;
         }
         cc->max_datagram = cfg->max_datagram - HS_SEAL_OVERHEAD;
@@ -99,11 +99,11 @@ hs_err hs__node_configure(hs_node *n, const hs_config *cfg)
     hs__core_config_scale_timing(cc);
     if (hs__core_config_check(cc) != HS_OK) {
         hs__rt_log(n, HS_LOG_ERROR,
-                  "config: out of range (cluster name, mode, intervals > 0, "
-                  "fanout 1..16, max-datagram %d..%d, phi-threshold 0..1000, "
-                  "max-members, max-keys and max-pending-sends >= 1, "
-                  "generation < 2^62)",
-                  HS_WIRE_MIN_DATAGRAM, HS_WIRE_MAX_DATAGRAM);
+                   "config: out of range (cluster name, mode, intervals > 0, "
+                   "fanout 1..16, max-datagram %d..%d, phi-threshold 0..1000, "
+                   "max-members, max-keys and max-pending-sends >= 1, "
+                   "generation < 2^62)",
+                   HS_WIRE_MIN_DATAGRAM, HS_WIRE_MAX_DATAGRAM);
         return HS_EINVAL;
     }
     err = hs__guard_init(n, cfg);

@@ -62,8 +62,8 @@ enum {
     HS_WARN_RECV = 1,
     HS_WARN_SLOW_CB = 2,
     HS_WARN_SEEDS = 3,
-    HS_WARN_REJECT = 4, /* datagrams refused by the keyring or replay check */
-    HS_WARN_RATE = 5,   /* a source over its rate limit */
+    HS_WARN_REJECT = 4,  /* datagrams refused by the keyring or replay check */
+    HS_WARN_RATE = 5,    /* a source over its rate limit */
     HS_WARN_VERSION = 6, /* a peer speaking another protocol version */
     HS_WARN_NOMEM = 7,   /* allocation failures (alloc_failures grew) */
     HS_WARN_KINDS_ = 8
@@ -161,9 +161,9 @@ struct hs_node {
 
     /* [loop] */
     int family;
-    uint64_t armed_ms; /* when HS_TIMER_TICK fires, if it is armed */
+    uint64_t armed_ms;         /* when HS_TIMER_TICK fires, if it is armed */
     uint64_t alone_checked_ms; /* last look for a live peer (loop.c) */
-    uint8_t *rbuf;     /* receive buffer */
+    uint8_t *rbuf;             /* receive buffer */
     bool dispatching;
     pthread_t thread;
 };
@@ -225,7 +225,7 @@ void hs__guard_free(hs_node *n);
  * opened one, in n->obuf, when sealed). Otherwise the reason to count.
  * With mu held. */
 hs_err hs__guard_admit(hs_node *n, const struct sockaddr *from, uint64_t now_ms,
-                      const uint8_t **buf, size_t *len);
+                       const uint8_t **buf, size_t *len);
 
 /* Seals an outgoing datagram into n->sbuf when the node has a keyring;
  * passes it through otherwise. With mu held. */

@@ -70,7 +70,7 @@ void hs__rt_warn(hs_node *n, int kind, const char *fmt, ...)
     va_end(ap);
     if (n->warn_suppressed[kind])
         hs__rt_log(n, HS_LOG_WARN, "%s (and %" PRIu64 " more like it)", msg,
-                  n->warn_suppressed[kind]);
+                   n->warn_suppressed[kind]);
     else
         hs__rt_log(n, HS_LOG_WARN, "%s", msg);
     n->warn_suppressed[kind] = 0;
@@ -84,10 +84,11 @@ void hs__rt_check_nomem(hs_node *n)
     if (total <= n->nomem_logged)
         return;
     hs__rt_warn(n, HS_WARN_NOMEM,
-               "out of memory: %" PRIu64 " allocation%s failed (a gossip "
-               "round, an answer, a delta or an event was dropped; "
-               "alloc_failures counts them)",
-               total - n->nomem_logged, total - n->nomem_logged == 1 ? "" : "s");
+                "out of memory: %" PRIu64 " allocation%s failed (a gossip "
+                "round, an answer, a delta or an event was dropped; "
+                "alloc_failures counts them)",
+                total - n->nomem_logged,
+                total - n->nomem_logged == 1 ? "" : "s");
     n->nomem_logged = total;
 }
 

@@ -51,7 +51,7 @@ static hs_err parse_seed(hs_node *n, const char *s, parsed_seed *out)
     out->numeric = hs__addr_parse(s, &a) == HS_OK;
     if (out->numeric) {
         if (hs__addr_format((struct sockaddr *)&a.ss, out->canon,
-                           sizeof out->canon) != HS_OK)
+                            sizeof out->canon) != HS_OK)
             goto bad;
         return HS_OK;
     }
@@ -60,9 +60,9 @@ static hs_err parse_seed(hs_node *n, const char *s, parsed_seed *out)
     return HS_OK;
 bad:
     hs__rt_log(n, HS_LOG_ERROR,
-              "join: bad seed '%s': expected host:port, [ipv6]:port with "
-              "a port of 1..65535, or srv+NAME for DNS SRV records",
-              s ? s : "(null)");
+               "join: bad seed '%s': expected host:port, [ipv6]:port with "
+               "a port of 1..65535, or srv+NAME for DNS SRV records",
+               s ? s : "(null)");
     return HS_EADDR;
 }
 
@@ -99,7 +99,7 @@ HS_EXPORT hs_err hs_node_join(hs_node *n, const char *const *seeds,
         err = HS_ESTATE;
     } else if (n->n_seeds + add_numeric + n_names > HS_MAX_SEEDS_TOTAL) {
         hs__rt_log(n, HS_LOG_ERROR, "join: more than %d seeds",
-                  HS_MAX_SEEDS_TOTAL);
+                   HS_MAX_SEEDS_TOTAL);
         err = HS_EFULL;
     } else if (!n->seeds &&
                !(n->seeds = calloc(HS_MAX_SEEDS_TOTAL, sizeof *n->seeds))) {
@@ -109,11 +109,11 @@ HS_EXPORT hs_err hs_node_join(hs_node *n, const char *const *seeds,
             if (!ps[i].numeric || has_seed(n, ps[i].canon))
                 continue;
             memcpy(n->seeds[n->n_seeds++], ps[i].canon, sizeof ps[i].canon);
-            hs_err serr = n->core ? hs__core_add_seed(n->core, ps[i].canon)
-                                  : HS_OK;
+            hs_err serr =
+                n->core ? hs__core_add_seed(n->core, ps[i].canon) : HS_OK;
             if (serr != HS_OK)
-                hs__rt_warn(n, HS_WARN_SEEDS, "join: seed %s: %s",
-                           ps[i].canon, hs_strerror(serr));
+                hs__rt_warn(n, HS_WARN_SEEDS, "join: seed %s: %s", ps[i].canon,
+                            hs_strerror(serr));
         }
         /* Watch the join (loop_join.c); the loop arms the report timer. */
         if (n_seeds)
@@ -130,7 +130,7 @@ HS_EXPORT hs_err hs_node_join(hs_node *n, const char *const *seeds,
         if (err != HS_OK) {
             pthread_mutex_lock(&n->mu);
             hs__rt_log(n, HS_LOG_ERROR, "join: cannot add seed name %s: %s",
-                      ps[i].host, hs_strerror(err));
+                       ps[i].host, hs_strerror(err));
             pthread_mutex_unlock(&n->mu);
         }
     }

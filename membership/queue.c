@@ -40,7 +40,7 @@ static hs_err ring_grow(void **ring, uint32_t *cap, uint32_t head, uint32_t len,
 }
 
 hs_core_event *hs__core_emit(hs_core *c, hs_event_type type, const hs_mrec *m,
-                            const char *key, bool deleted)
+                             const char *key, bool deleted)
 {
     if (type != HS_EVENT_UPDATE && type != HS_EVENT_USER)
         c->view_dirty = true; /* a state changed: recount peers */

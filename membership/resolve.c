@@ -304,7 +304,7 @@ static hs_err spawn(hs_resolver *r)
 }
 
 hs_err hs__resolver_start(hs_resolver *r, void (*announce)(void *arg),
-                         void *arg, int family, uint32_t interval_ms)
+                          void *arg, int family, uint32_t interval_ms)
 {
     hs_err err = HS_OK;
     pthread_mutex_lock(&r->mu);
@@ -326,7 +326,7 @@ hs_err hs__resolver_start(hs_resolver *r, void (*announce)(void *arg),
 }
 
 hs_err hs__resolver_add(hs_resolver *r, const char *host, unsigned port,
-                       unsigned max_names)
+                        unsigned max_names)
 {
     hs_err err = HS_OK;
     pthread_mutex_lock(&r->mu);
@@ -392,9 +392,9 @@ unsigned hs__resolver_count(hs_resolver *r)
 }
 
 void hs__resolver_collect(hs_resolver *r,
-                         void (*fn)(void *arg, const hs_resolved *names,
-                                    unsigned n),
-                         void *arg)
+                          void (*fn)(void *arg, const hs_resolved *names,
+                                     unsigned n),
+                          void *arg)
 {
     pthread_mutex_lock(&r->mu);
     fn(arg, r->names, r->n_names);

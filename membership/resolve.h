@@ -20,7 +20,6 @@
 
 #include "membership/addr.h"
 
-
 /* Addresses kept per name: more pods than this are not needed as seeds
  * (the core keeps at most 64 seeds in all, and one live seed suffices). */
 #define HS_RESOLVE_MAX_ADDRS 16
@@ -54,12 +53,12 @@ hs_err hs__resolver_new(hs_resolver **out);
  * socket; AF_UNSPEC for a dual-stack IPv6 one). interval_ms == 0 resolves
  * each name once. The thread is started when the first name is known. */
 hs_err hs__resolver_start(hs_resolver *r, void (*announce)(void *arg),
-                         void *arg, int family, uint32_t interval_ms);
+                          void *arg, int family, uint32_t interval_ms);
 
 /* Adds a name (deduplicated) and has it resolved at once. HS_EFULL past
  * max_names, HS_ENOMEM, HS_EIO if the thread could not be created. */
 hs_err hs__resolver_add(hs_resolver *r, const char *host, unsigned port,
-                       unsigned max_names);
+                        unsigned max_names);
 
 /* Has every name resolved again now, without waiting for the interval
  * (a join round that reached nobody, or the node is alone: its seeds may
@@ -73,9 +72,9 @@ unsigned hs__resolver_count(hs_resolver *r);
 /* Calls fn once with every name's current result, under the resolver's
  * lock (fn must not call back into the resolver), and clears `fresh`. */
 void hs__resolver_collect(hs_resolver *r,
-                         void (*fn)(void *arg, const hs_resolved *names,
-                                    unsigned n),
-                         void *arg);
+                          void (*fn)(void *arg, const hs_resolved *names,
+                                     unsigned n),
+                          void *arg);
 
 /* Stops announcing: after this returns the thread never calls announce
  * again. An idle thread is joined; one blocked in getaddrinfo() is

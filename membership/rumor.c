@@ -72,7 +72,7 @@ static bool name_in_range(const char *name, const char *lo, const char *hi)
 }
 
 void hs__rumor_add(hs_core *c, hs_builder *b, const char *lo, const char *hi,
-                  bool keys_only)
+                   bool keys_only)
 {
     if (lo && !*lo && !*hi)
         return; /* the whole view was reconciled precisely */
@@ -117,7 +117,7 @@ void hs__rumor_add(hs_core *c, hs_builder *b, const char *lo, const char *hi,
  * cap a burst of tag writes would stop anti-entropy; without going first
  * a paged digest would fill the room rumors were meant to use. */
 void hs__rumor_keys_first(hs_core *c, hs_builder *b, const char *lo,
-                         const char *hi)
+                          const char *hi)
 {
     size_t budget = b->budget;
     b->budget = b->used + hs__builder_room(b) / 4;

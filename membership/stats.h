@@ -63,22 +63,22 @@ struct hs_stats {
                                       once */
     uint64_t name_conflicts;       /* claims on this node's name by another live
                                       process: refuted, or yielded to */
-    uint64_t alloc_failures; /* allocations that failed and cost work no
-                                call could report: a round or an answer
-                                not sent, a delta or event dropped (also
-                                counted in rejected[] or *_dropped where
-                                they were before), and logged */
+    uint64_t alloc_failures;       /* allocations that failed and cost work no
+                                      call could report: a round or an answer
+                                      not sent, a delta or event dropped (also
+                                      counted in rejected[] or *_dropped where
+                                      they were before), and logged */
     /* User events and force-leave (see hs_node_user_event): */
-    uint64_t user_events_sent;      /* accepted by hs_node_user_event() */
-    uint64_t user_events_delivered; /* from other members, reported here */
+    uint64_t user_events_sent;         /* accepted by hs_node_user_event() */
+    uint64_t user_events_delivered;    /* from other members, reported here */
     uint64_t user_events_rate_limited; /* user events and force-leaves
                                           refused with HS_ERATE */
-    uint64_t announcements_lost;    /* user events and force-leaves of other
-                                       members never seen here (gaps in
-                                       their numbers) */
-    uint64_t force_leaves_sent;     /* by hs_node_force_leave() */
-    uint64_t force_leaves_applied;  /* members marked left by a force-leave
-                                       (this node's or a peer's) */
+    uint64_t announcements_lost;       /* user events and force-leaves of other
+                                          members never seen here (gaps in
+                                          their numbers) */
+    uint64_t force_leaves_sent;        /* by hs_node_force_leave() */
+    uint64_t force_leaves_applied;     /* members marked left by a force-leave
+                                          (this node's or a peer's) */
     /* Queries (see hs_node_query): */
     uint64_t queries_sent;             /* accepted by hs_node_query() */
     uint64_t queries_received;         /* of other members, passed here */

@@ -127,7 +127,7 @@ void sim_hb_report(sim_rep *r, const hbmeter *h)
 /* ---- Event bookkeeping -------------------------------------------------- */
 
 bool sim_crashed_excused(const sim_net *net, const watch *w, uint32_t i,
-                            uint32_t j, const hs_core_event *ev)
+                         uint32_t j, const hs_core_event *ev)
 {
     (void)i;
     (void)w;
@@ -137,7 +137,7 @@ bool sim_crashed_excused(const sim_net *net, const watch *w, uint32_t i,
 }
 
 void sim_watch_event(sim_net *net, uint32_t i, const hs_core_event *ev,
-                        void *arg)
+                     void *arg)
 {
     watch *w = arg;
     if (ev->type != HS_EVENT_SUSPECT && ev->type != HS_EVENT_FAIL &&
@@ -201,8 +201,7 @@ void sim_watch_free(watch *w)
     free(w->side);
 }
 
-void sim_watch_reset_episode(watch *w, uint32_t n, uint32_t target,
-                                uint64_t t)
+void sim_watch_reset_episode(watch *w, uint32_t n, uint32_t target, uint64_t t)
 {
     w->target = target;
     w->t_event = t;
@@ -214,8 +213,8 @@ void sim_watch_reset_episode(watch *w, uint32_t n, uint32_t target,
 
 /* Earliest and latest time in at[] over the observers that count. */
 void sim_span(const sim_net *net, const uint64_t *at, uint64_t t0,
-                 bool (*counts)(const sim_net *, uint32_t, const void *),
-                 const void *arg, double *first, double *all)
+              bool (*counts)(const sim_net *, uint32_t, const void *),
+              const void *arg, double *first, double *all)
 {
     uint64_t lo = UINT64_MAX, hi = 0;
     bool missing = false;
@@ -259,8 +258,7 @@ int sim_detect_finish(sim_net *net, int rc)
 }
 
 /* Starts and seeds a cluster for a detection scenario. */
-bool sim_detect_build(sim_net *net, const sim_opts *o, uint64_t seed,
-                         watch *w)
+bool sim_detect_build(sim_net *net, const sim_opts *o, uint64_t seed, watch *w)
 {
     sim_opts oo = *o;
     oo.seed = seed;

@@ -61,8 +61,7 @@ void sim_watch_event(sim_net *net, uint32_t i, const hs_core_event *ev,
 bool sim_watch_init(watch *w, uint32_t n);
 void sim_watch_free(watch *w);
 /* Starts timing the detection of `target`, which failed at t. */
-void sim_watch_reset_episode(watch *w, uint32_t n, uint32_t target,
-                             uint64_t t);
+void sim_watch_reset_episode(watch *w, uint32_t n, uint32_t target, uint64_t t);
 /* Earliest and latest time in at[] over the observers that count. */
 void sim_span(const sim_net *net, const uint64_t *at, uint64_t t0,
               bool (*counts)(const sim_net *, uint32_t, const void *),
@@ -73,7 +72,6 @@ uint32_t sim_count_survivors(const sim_net *net, const watch *w);
 /* A scenario's exit status: 3 when it ran out of time, 1 out of memory. */
 int sim_detect_finish(sim_net *net, int rc);
 /* Starts and seeds a cluster for a detection scenario. */
-bool sim_detect_build(sim_net *net, const sim_opts *o, uint64_t seed,
-                      watch *w);
+bool sim_detect_build(sim_net *net, const sim_opts *o, uint64_t seed, watch *w);
 
 #endif /* HS_SIM_DETECT_H */

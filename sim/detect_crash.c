@@ -71,8 +71,10 @@ int sim_crash(const sim_opts *o, sim_rep *r)
             rc = sim_detect_finish(&net, 0);
             break;
         }
-        sim_span(&net, w.fail_at, tc, sim_is_survivor, &w, &d_first[t], &d_all[t]);
-        sim_span(&net, w.suspect_at, tc, sim_is_survivor, &w, &s_first[t], &s_all[t]);
+        sim_span(&net, w.fail_at, tc, sim_is_survivor, &w, &d_first[t],
+                 &d_all[t]);
+        sim_span(&net, w.suspect_at, tc, sim_is_survivor, &w, &s_first[t],
+                 &s_all[t]);
         if (w.n_fail < need && cap)
             undetected++;
         done++;

@@ -460,7 +460,7 @@ static void deliver(sim_net *net, sim_pkt *p)
 {
     sim_node *nd = &net->nodes[p->to];
     hs__core_receive(nd->core, net->now, net->nodes[p->from].addr, p->data,
-                    p->len);
+                     p->len);
     net->stats.msgs_delivered++;
     net->stats.bytes_delivered += p->len;
     drain(net, p->to);

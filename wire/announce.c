@@ -58,8 +58,9 @@ static hs_err judge_query(const hs_pb_query *q)
     hs_err err;
     if (!q)
         return HS_EMALFORMED;
-    if (q->payload.len > HS_WIRE_MAX_PAYLOAD || q->addr.len > HS_WIRE_MAX_ADDR ||
-        q->n_nodes > HS_WIRE_MAX_QNODES || q->n_tags > HS_WIRE_MAX_QTAGS)
+    if (q->payload.len > HS_WIRE_MAX_PAYLOAD ||
+        q->addr.len > HS_WIRE_MAX_ADDR || q->n_nodes > HS_WIRE_MAX_QNODES ||
+        q->n_tags > HS_WIRE_MAX_QTAGS)
         return HS_ETOOBIG;
     if ((err = check_name(&q->name)) != HS_OK ||
         (err = check_name(&q->addr)) != HS_OK)
@@ -109,15 +110,15 @@ static hs_err judge(const hs_pb_announce *pb)
 }
 
 hs_err hs__wire_announce_decode(const uint8_t *buf, size_t len,
-                               hs_wire_announce *out)
+                                hs_wire_announce *out)
 {
     memset(out, 0, sizeof *out);
     if (len > HS_WIRE_MAX_ANNOUNCE)
         return HS_ETOOBIG;
     if (!buf && len)
         return HS_EMALFORMED;
-    hs_pb_announce *pb =
-        hearsay__v2__announcement__unpack(NULL, len, len ? buf : (const uint8_t *)"");
+    hs_pb_announce *pb = hearsay__v2__announcement__unpack(
+        NULL, len, len ? buf : (const uint8_t *)"");
     if (!pb)
         return HS_EMALFORMED; /* not protobuf, or out of memory on 1 KiB */
     hs_err err = judge(pb);
@@ -163,7 +164,7 @@ hs_err hs__wire_announce_decode(const uint8_t *buf, size_t len,
 }
 
 hs_err hs__wire_announce_encode(const hs_wire_announce *a, uint8_t *buf,
-                               size_t cap, size_t *len)
+                                size_t cap, size_t *len)
 {
     *len = 0;
     hs_pb_announce pb = HEARSAY__V2__ANNOUNCEMENT__INIT;
@@ -203,9 +204,9 @@ hs_err hs__wire_announce_encode(const hs_wire_announce *a, uint8_t *buf,
         query.addr.data = (uint8_t *)a->addr;
         query.timeout_ms = a->timeout_ms;
         for (uint32_t i = 0; i < a->n_nodes; i++)
-            nodes[i] = (ProtobufCBinaryData){
-                strnlen(a->nodes[i], sizeof a->nodes[i]),
-                (uint8_t *)a->nodes[i]};
+            nodes[i] =
+                (ProtobufCBinaryData){strnlen(a->nodes[i], sizeof a->nodes[i]),
+                                      (uint8_t *)a->nodes[i]};
         for (uint32_t i = 0; i < a->n_tags; i++)
             tags[i] = (ProtobufCBinaryData){
                 strnlen(a->tags[i], sizeof a->tags[i]), (uint8_t *)a->tags[i]};

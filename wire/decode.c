@@ -322,7 +322,7 @@ static bool same_cluster(const ProtobufCBinaryData *got, const char *want)
 }
 
 hs_err hs__wire_decode(const uint8_t *buf, size_t len, const char *cluster,
-                      size_t max_datagram, hs_wire_msg **out)
+                       size_t max_datagram, hs_wire_msg **out)
 {
     bool sealed;
     hs_err err;

@@ -30,8 +30,7 @@ static bool shape_ok(const hs_wire_msg *m)
     bool has_range =
         (m->range_lo && m->range_lo[0]) || (m->range_hi && m->range_hi[0]);
     bool digest_ok = m->type == HS_WIRE_SYN || m->type == HS_WIRE_SYNACK ||
-                     m->type == HS_WIRE_ACK ||
-                     (m->n_digest == 0 && !has_range);
+                     m->type == HS_WIRE_ACK || (m->n_digest == 0 && !has_range);
     bool deltas_ok = m->type != HS_WIRE_LEAVE || m->n_deltas == 0;
     bool view_ok = m->type == HS_WIRE_SYN || m->type == HS_WIRE_SYNACK ||
                    m->type == HS_WIRE_PUSH || !m->has_view;
@@ -326,7 +325,7 @@ static hs_err build(const hs_wire_msg *m, mirror *mr)
 }
 
 hs_err hs__wire_encode(const hs_wire_msg *msg, uint8_t *buf, size_t cap,
-                      size_t *out_len)
+                       size_t *out_len)
 {
     mirror mr;
     size_t n_entries, size;

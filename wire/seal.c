@@ -94,7 +94,7 @@ static hs_err add_key(hs_keyring *kr, const uint8_t key[HS_KEY_BYTES])
 }
 
 hs_err hs__keyring_parse(const char *text, size_t len, hs_keyring **out,
-                        int *line)
+                         int *line)
 {
     *out = NULL;
     if (line)
@@ -160,7 +160,7 @@ hs_err hs__keyring_key(const hs_keyring *kr, size_t i, char *buf, size_t cap)
 }
 
 hs_err hs__keyring_key_id(const hs_keyring *kr, size_t i,
-                         uint8_t id[HS_KEYID_BYTES])
+                          uint8_t id[HS_KEYID_BYTES])
 {
     if (i >= kr->n)
         return HS_ENOTFOUND;
@@ -169,7 +169,7 @@ hs_err hs__keyring_key_id(const hs_keyring *kr, size_t i,
 }
 
 hs_err hs__keyring_format(const hs_keyring *kr, char *buf, size_t cap,
-                         size_t *len)
+                          size_t *len)
 {
     size_t need = kr->n * B64_LEN; /* 44 chars + '\n' per key */
     *len = need;
@@ -278,8 +278,8 @@ static uint64_t get_le64(const uint8_t *p)
 }
 
 hs_err hs__seal(const hs_keyring *kr, const char *cluster, uint64_t now_ms,
-               const uint8_t *in, size_t len, uint8_t *out, size_t cap,
-               size_t *out_len)
+                const uint8_t *in, size_t len, uint8_t *out, size_t cap,
+                size_t *out_len)
 {
     bool sealed;
     hs_err err = hs__wire_check_header(in, len, &sealed);
@@ -308,9 +308,9 @@ hs_err hs__seal(const hs_keyring *kr, const char *cluster, uint64_t now_ms,
     uint8_t ad[HDR + HS_KEYID_BYTES + HS_WIRE_MAX_NAME];
     size_t ad_len = make_ad(ad, out, k->id, cluster);
     unsigned long long clen = 0;
-    crypto_aead_xchacha20poly1305_ietf_encrypt(
-        nonce + HS_NONCE_BYTES, &clen, plain, HS_STAMP_BYTES + body, ad,
-        ad_len, NULL, nonce, k->key);
+    crypto_aead_xchacha20poly1305_ietf_encrypt(nonce + HS_NONCE_BYTES, &clen,
+                                               plain, HS_STAMP_BYTES + body, ad,
+                                               ad_len, NULL, nonce, k->key);
     sodium_memzero(plain, HS_STAMP_BYTES + body);
     free(plain);
     *out_len = HDR + HS_KEYID_BYTES + HS_NONCE_BYTES + (size_t)clen;
@@ -329,10 +329,10 @@ typedef struct replay_slot {
 
 struct hs_replay {
     uint32_t window_ms;
-    uint32_t cap;       /* FIFO capacity */
+    uint32_t cap; /* FIFO capacity */
     replay_slot *fifo;
     uint32_t head, len;
-    uint64_t *index;    /* fp + 1, 0 = empty; size idx_cap (power of 2) */
+    uint64_t *index; /* fp + 1, 0 = empty; size idx_cap (power of 2) */
     uint32_t idx_cap;
     uint64_t evicted_early;
     /* The index's key (idx_home), random per cache. */
@@ -471,8 +471,8 @@ static void replay_add(hs_replay *r, uint64_t fp, uint64_t stamp)
 }
 
 hs_err hs__open(const hs_keyring *kr, hs_replay *replay, const char *cluster,
-               uint64_t now_ms, const uint8_t *in, size_t len, uint8_t *out,
-               size_t cap, size_t *out_len)
+                uint64_t now_ms, const uint8_t *in, size_t len, uint8_t *out,
+                size_t cap, size_t *out_len)
 {
     bool sealed;
     hs_err err = hs__wire_check_header(in, len, &sealed);

@@ -44,7 +44,7 @@
 #define HS_STAMP_BYTES 8
 /* Bytes sealing adds to a plaintext datagram: the caller packs messages into
  * max_datagram - HS_SEAL_OVERHEAD so the sealed datagram still fits. */
-#define HS_SEAL_OVERHEAD \
+#define HS_SEAL_OVERHEAD                                                       \
     (HS_KEYID_BYTES + HS_NONCE_BYTES + HS_STAMP_BYTES + HS_TAG_BYTES)
 
 /* A keyring holds up to 16 keys: more than any rotation needs (install new,
@@ -69,13 +69,13 @@ void hs__keyring_free(hs_keyring *kr);
  * HS_KEYRING_MAX_TEXT or more than HS_KEYRING_MAX keys), HS_ENOTFOUND (no
  * key at all). */
 hs_err hs__keyring_parse(const char *text, size_t len, hs_keyring **out,
-                        int *line);
+                         int *line);
 
 /* Writes the keyring in the file format (primary first, one key per line,
  * newline-terminated). HS_ENOSPC if cap is too small; *len gets the length
  * needed either way. */
 hs_err hs__keyring_format(const hs_keyring *kr, char *buf, size_t cap,
-                         size_t *len);
+                          size_t *len);
 
 /* Key management. A key is named by its base64 text. `add` appends (HS_OK
  * if present already; HS_EFULL past HS_KEYRING_MAX; it becomes primary when
@@ -96,7 +96,7 @@ hs_err hs__keyring_key(const hs_keyring *kr, size_t i, char *buf, size_t cap);
 /* The 4-byte id of key i, as sealed datagrams carry it in clear.
  * HS_ENOTFOUND past the end. */
 hs_err hs__keyring_key_id(const hs_keyring *kr, size_t i,
-                         uint8_t id[HS_KEYID_BYTES]);
+                          uint8_t id[HS_KEYID_BYTES]);
 
 /* A fresh random key as base64 text (45 bytes suffice). */
 hs_err hs_key_generate(char *buf, size_t cap);
@@ -106,8 +106,8 @@ hs_err hs_key_generate(char *buf, size_t cap);
  * HS_ESTATE with an empty keyring, HS_EMAGIC/HS_ETRUNCATED for a bad
  * plaintext, HS_ENOSPC if out is smaller than len + HS_SEAL_OVERHEAD. */
 hs_err hs__seal(const hs_keyring *kr, const char *cluster, uint64_t now_ms,
-               const uint8_t *in, size_t len, uint8_t *out, size_t cap,
-               size_t *out_len);
+                const uint8_t *in, size_t len, uint8_t *out, size_t cap,
+                size_t *out_len);
 
 /* The replay window: boxes stamped more than window_ms away from the
  * receiver's now are refused, and nonces seen within the window are
@@ -132,7 +132,7 @@ size_t hs__replay_probes(const hs_replay *r, uint64_t fp);
  * window or seen before), HS_ENOSPC (out too small). Nothing is written to
  * the replay cache unless the box authenticates. */
 hs_err hs__open(const hs_keyring *kr, hs_replay *replay, const char *cluster,
-               uint64_t now_ms, const uint8_t *in, size_t len, uint8_t *out,
-               size_t cap, size_t *out_len);
+                uint64_t now_ms, const uint8_t *in, size_t len, uint8_t *out,
+                size_t cap, size_t *out_len);
 
 #endif /* HS_SEAL_H */

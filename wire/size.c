@@ -127,8 +127,8 @@ static size_t delta_head_body(const hs_wire_delta *d)
     return f_bytes(slen(d->name)) + f_u64(d->generation) +
            f_bytes(slen(d->addr)) + f_u64(d->from_version) +
            f_u64(d->to_version) + f_u64(d->gc_version) +
-           f_u64(d->left_version) + f_bool(d->reset) +
-           f_u64(d->heartbeat) + f_bool(d->dead);
+           f_u64(d->left_version) + f_bool(d->reset) + f_u64(d->heartbeat) +
+           f_bool(d->dead);
 }
 
 static size_t delta_body(const hs_wire_delta *d)

@@ -120,7 +120,7 @@ typedef struct hs_wire_digest_entry {
      * it was reset from scratch by a peer whose collection point this was.
      * A responder whose own collection point is higher sends a reset. */
     uint64_t gc_version;
-    bool left; /* the sender knows this member left */
+    bool left;          /* the sender knows this member left */
     uint64_t heartbeat; /* newest heartbeat version known; 0 = none */
     bool dead;          /* the sender holds the member dead */
 } hs_wire_digest_entry;
@@ -216,7 +216,7 @@ hs_err hs__wire_check_header(const uint8_t *buf, size_t len, bool *sealed);
  * On HS_OK, *out owns all it points to; free it with hs__wire_msg_free(). On
  * error *out is NULL. Unknown protobuf fields are ignored. */
 hs_err hs__wire_decode(const uint8_t *buf, size_t len, const char *cluster,
-                      size_t max_datagram, hs_wire_msg **out);
+                       size_t max_datagram, hs_wire_msg **out);
 
 void hs__wire_msg_free(hs_wire_msg *msg);
 
@@ -225,7 +225,7 @@ void hs__wire_msg_free(hs_wire_msg *msg);
  * HS_EINVAL when msg breaks a rule decode would reject (so a bug surfaces at
  * the sender, not as a remote HS_EMALFORMED). *out_len gets the length. */
 hs_err hs__wire_encode(const hs_wire_msg *msg, uint8_t *buf, size_t cap,
-                      size_t *out_len);
+                       size_t *out_len);
 
 /* Exact encoded length of msg, header included. */
 size_t hs__wire_encoded_size(const hs_wire_msg *msg);
@@ -257,7 +257,6 @@ bool hs__wire_valid_name(const char *s, size_t max);
  * "unknown" for anything else. */
 const char *hs__wire_type_name(int type);
 
-
 /* ---- Announcements (wire/announce.c) ------------------------------------
  *
  * The value of one announcement slot of a member's state (the Announcement
@@ -277,7 +276,7 @@ const char *hs__wire_type_name(int type);
 #define HS_WIRE_MAX_QTIMEOUT 600000u
 
 typedef enum hs_wire_announce_kind {
-    HS_WIRE_AN_USER = 1,       /* a user event */
+    HS_WIRE_AN_USER = 1,        /* a user event */
     HS_WIRE_AN_FORCE_LEAVE = 2, /* a member declared gone */
     HS_WIRE_AN_QUERY = 3        /* a query: answers go back to addr */
 } hs_wire_announce_kind;
@@ -285,17 +284,17 @@ typedef enum hs_wire_announce_kind {
 /* Fixed size, no pointers: decoding allocates nothing the caller keeps. */
 typedef struct hs_wire_announce {
     hs_wire_announce_kind kind;
-    uint64_t seq;                     /* >= 1 */
-    char name[HS_WIRE_MAX_NAME + 1];  /* event name, or the member's */
-    uint64_t ltime;                   /* USER: >= 1 */
+    uint64_t seq;                    /* >= 1 */
+    char name[HS_WIRE_MAX_NAME + 1]; /* event name, or the member's */
+    uint64_t ltime;                  /* USER: >= 1 */
     uint8_t payload[HS_WIRE_MAX_PAYLOAD];
-    size_t payload_len;               /* USER */
-    uint64_t generation;              /* FORCE_LEAVE: >= 1 */
-    uint64_t heartbeat;               /* FORCE_LEAVE */
+    size_t payload_len;  /* USER */
+    uint64_t generation; /* FORCE_LEAVE: >= 1 */
+    uint64_t heartbeat;  /* FORCE_LEAVE */
     /* QUERY: name and payload as USER, and: */
-    uint64_t query_id;                /* >= 1 */
-    char addr[HS_WIRE_MAX_ADDR + 1];  /* the origin's, non-empty */
-    uint32_t timeout_ms;              /* 1..HS_WIRE_MAX_QTIMEOUT */
+    uint64_t query_id;               /* >= 1 */
+    char addr[HS_WIRE_MAX_ADDR + 1]; /* the origin's, non-empty */
+    uint32_t timeout_ms;             /* 1..HS_WIRE_MAX_QTIMEOUT */
     uint32_t n_nodes, n_tags;
     char nodes[HS_WIRE_MAX_QNODES][HS_WIRE_MAX_NAME + 1];
     char tags[HS_WIRE_MAX_QTAGS][HS_WIRE_MAX_QTAG + 1]; /* "KEY=VALUE" */
@@ -305,13 +304,13 @@ typedef struct hs_wire_announce {
  * refuse (bad name, seq 0, ...), HS_ENOSPC when cap is too small
  * (HS_WIRE_MAX_ANNOUNCE always suffices). */
 hs_err hs__wire_announce_encode(const hs_wire_announce *a, uint8_t *buf,
-                               size_t cap, size_t *len);
+                                size_t cap, size_t *len);
 /* Decodes and checks one slot value: HS_OK, HS_ETOOBIG (longer than
  * HS_WIRE_MAX_ANNOUNCE, a name or payload over its bound) or HS_EMALFORMED
  * (not protobuf, no body, a name outside 0x21..0x7e, seq, ltime or
  * generation 0). Unknown fields are ignored. */
 hs_err hs__wire_announce_decode(const uint8_t *buf, size_t len,
-                               hs_wire_announce *out);
+                                hs_wire_announce *out);
 
 /* ---- Query responses (wire/query.c) -------------------------------------
  *
@@ -340,11 +339,11 @@ bool hs__wire_is_response(const uint8_t *buf, size_t len);
  * over its bound), HS_EMALFORMED (not protobuf, a bad name, id or
  * generation 0, an ack with a payload), HS_ECLUSTER. */
 hs_err hs__wire_response_decode(const uint8_t *buf, size_t len,
-                               const char *cluster, size_t max_datagram,
-                               hs_wire_response *out);
+                                const char *cluster, size_t max_datagram,
+                                hs_wire_response *out);
 /* Encodes r (header included, flags 0): HS_EINVAL for what a receiver
  * would refuse, HS_ENOSPC when cap is too small. */
 hs_err hs__wire_response_encode(const hs_wire_response *r, const char *addr,
-                               uint8_t *buf, size_t cap, size_t *len);
+                                uint8_t *buf, size_t cap, size_t *len);
 
 #endif /* HS_WIRE_H */

@@ -138,8 +138,8 @@ static void test_library_knobs_are_flags(void **state)
         for (char *p = key; *p; p++)
             *p = *p == '-' ? '_' : *p;
         snprintf(doc, sizeof doc, "{\"%s\": \"%s\"}", key, o->dflt);
-        assert_int_equal(hsa_settings_apply_json(&s, "k.json", doc,
-                                                 strlen(doc), err, sizeof err),
+        assert_int_equal(hsa_settings_apply_json(&s, "k.json", doc, strlen(doc),
+                                                 err, sizeof err),
                          0);
         hsa_settings_free(&s);
         flags++;
@@ -269,9 +269,10 @@ static void test_handler_specs(void **state)
 static void test_srv_and_check(void **state)
 {
     hsa_settings s;
-    assert_int_equal(parse(&s, ARGC("--name", "x", "--check", "--join",
-                                    "srv+_hearsay._udp.example.com", "--join",
-                                    "seeds.example.com:7946"),
+    assert_int_equal(parse(&s,
+                           ARGC("--name", "x", "--check", "--join",
+                                "srv+_hearsay._udp.example.com", "--join",
+                                "seeds.example.com:7946"),
                            ARGV("--name", "x", "--check", "--join",
                                 "srv+_hearsay._udp.example.com", "--join",
                                 "seeds.example.com:7946")),

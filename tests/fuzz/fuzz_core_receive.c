@@ -48,7 +48,7 @@ static void drain(hs_core *c)
             abort();
         hs_wire_msg *msg = NULL;
         if (hs__wire_decode(d.buf, d.len, "fuzz", HS_WIRE_DEFAULT_DATAGRAM,
-                           &msg) != HS_OK)
+                            &msg) != HS_OK)
             abort(); /* the core sent something peers would refuse */
         hs__wire_msg_free(msg);
     }

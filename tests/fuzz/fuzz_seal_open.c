@@ -56,7 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (hs__seal(kr, "fuzz", 1000, out, len, again, sizeof again, &alen) ==
         HS_OK) {
         if (hs__open(kr, NULL, "fuzz", 1000, again, alen, back, sizeof back,
-                    &blen) != HS_OK ||
+                     &blen) != HS_OK ||
             blen != len || memcmp(back, out, len) != 0)
             abort();
     }

@@ -122,13 +122,14 @@ int main(int argc, char **argv)
     const uint8_t *dgram = plain;
     if (strcmp(key, "-") != 0) {
         hs_keyring *kr = NULL;
-        if (hs__keyring_new(&kr) != HS_OK || hs__keyring_add(kr, key) != HS_OK) {
+        if (hs__keyring_new(&kr) != HS_OK ||
+            hs__keyring_add(kr, key) != HS_OK) {
             fprintf(stderr, "hostile: bad key\n");
             return 2;
         }
         size_t olen = 0;
         if (hs__seal(kr, cluster, wall_ms(), plain, len, out, sizeof out,
-                    &olen) != HS_OK)
+                     &olen) != HS_OK)
             return 1;
         hs__keyring_free(kr);
         dgram = out;

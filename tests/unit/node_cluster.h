@@ -40,9 +40,9 @@
 
 /* Options set by name: a typo in a test is a failed assert, not a
  * silently ignored knob. */
-#define SET_STR(cfg, opt, v) \
+#define SET_STR(cfg, opt, v)                                                   \
     assert_int_equal(hs_config_set_str(cfg, opt, v), HS_OK)
-#define SET_UINT(cfg, opt, v) \
+#define SET_UINT(cfg, opt, v)                                                  \
     assert_int_equal(hs_config_set_uint(cfg, opt, v), HS_OK)
 
 typedef struct rec_event {

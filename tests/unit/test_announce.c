@@ -71,7 +71,7 @@ static void no_slot_keys(const sim_net *net, int i, const char *member)
         const uint8_t *v;
         size_t len;
         if (hs__core_member_key(net->nodes[i].core, member, k, &key, &v,
-                               &len) != HS_OK)
+                                &len) != HS_OK)
             break;
         assert_true(strncmp(key, "hs.", 3) != 0);
     }
@@ -92,11 +92,10 @@ static void exactly_once_under_loss(void **state)
     for (int r = 0; r < PER; r++) {
         for (int s = 0; s < SENDERS; s++) {
             snprintf(name, sizeof name, "ev-%d", r);
-            int len = snprintf(payload, sizeof payload, "from n%d round %d",
-                               s, r);
+            int len =
+                snprintf(payload, sizeof payload, "from n%d round %d", s, r);
             assert_int_equal(hs__core_user_event(net.nodes[s].core, name,
-                                                payload, (size_t)len,
-                                                net.now),
+                                                 payload, (size_t)len, net.now),
                              HS_OK);
         }
         tn_run_for(&net, 700);
@@ -111,8 +110,8 @@ static void exactly_once_under_loss(void **state)
                 snprintf(name, sizeof name, "ev-%d", r);
                 assert_int_equal(count_user(&net, i, origin, name), 1);
                 const hs_core_user *u = find_user(&net, i, origin, name);
-                int len = snprintf(payload, sizeof payload,
-                                   "from n%d round %d", s, r);
+                int len = snprintf(payload, sizeof payload, "from n%d round %d",
+                                   s, r);
                 assert_int_equal(u->len, (size_t)len);
                 assert_memory_equal(u->payload, payload, u->len);
                 assert_int_equal(u->payload[u->len], 0);
@@ -122,9 +121,9 @@ static void exactly_once_under_loss(void **state)
         }
         assert_int_equal(count_user(&net, i, NULL, NULL), SENDERS * PER);
         assert_int_equal(stats(&net, i)->announcements_lost, 0);
-        assert_int_equal(stats(&net, i)->user_events_delivered,
-                         (uint64_t)(i < SENDERS ? (SENDERS - 1) * PER
-                                                : SENDERS * PER));
+        assert_int_equal(
+            stats(&net, i)->user_events_delivered,
+            (uint64_t)(i < SENDERS ? (SENDERS - 1) * PER : SENDERS * PER));
         for (int j = 0; j < N; j++)
             no_slot_keys(&net, i, net.nodes[j].name);
     }
@@ -143,9 +142,9 @@ static void exactly_once_under_loss(void **state)
     run_until_converged(&net, 30000);
     for (int s = 0; s < SENDERS; s++) {
         hs_core_entry e;
-        for (uint32_t k = 0; hs__core_member_entry(net.nodes[s].core,
-                                                   net.nodes[s].name, k,
-                                                   &e) == HS_OK;
+        for (uint32_t k = 0;
+             hs__core_member_entry(net.nodes[s].core, net.nodes[s].name, k,
+                                   &e) == HS_OK;
              k++)
             assert_true(e.tombstone);
     }
@@ -218,8 +217,8 @@ static void lost_announcements_are_counted(void **state)
     cut_off(&net, 3, true);
     int sent = 0;
     while (sent < MORE) {
-        hs_err err = hs__core_user_event(net.nodes[1].core, "tick", "x", 1,
-                                        net.now);
+        hs_err err =
+            hs__core_user_event(net.nodes[1].core, "tick", "x", 1, net.now);
         if (err == HS_OK)
             sent++;
         else
@@ -372,9 +371,8 @@ static void user_events_are_validated(void **state)
     assert_int_equal(u->len, HS_WIRE_MAX_PAYLOAD);
     /* Slots are not keys: user keys are still limited by max_keys alone. */
     hs_member_info info;
-    assert_int_equal(hs__core_member_get(net.nodes[1].core, "n0", net.now,
-                                        &info),
-                     HS_OK);
+    assert_int_equal(
+        hs__core_member_get(net.nodes[1].core, "n0", net.now, &info), HS_OK);
     assert_int_equal(info.n_keys, 0);
     assert_int_equal(hs__core_leave(c, net.now), HS_OK);
     assert_int_equal(hs__core_user_event(c, "late", "x", 1, net.now),
@@ -384,11 +382,10 @@ static void user_events_are_validated(void **state)
     /* An event that cannot fit the datagram is refused up front. */
     tn_init(&net, 1, 19, small_datagram);
     assert_int_equal(hs__core_user_event(net.nodes[0].core, "x", big,
-                                        HS_WIRE_MAX_PAYLOAD, net.now),
+                                         HS_WIRE_MAX_PAYLOAD, net.now),
                      HS_ETOOBIG);
-    assert_int_equal(hs__core_user_event(net.nodes[0].core, "x", big, 100,
-                                        net.now),
-                     HS_OK);
+    assert_int_equal(
+        hs__core_user_event(net.nodes[0].core, "x", big, 100, net.now), HS_OK);
     tn_free(&net);
 }
 
@@ -400,15 +397,14 @@ static void fast_reap(hs_core_config *cfg, int i)
     cfg->reap_left_after_ms = 20000;
 }
 
-static void wait_state_all(sim_net *net, int skip, const char *member,
-                           int want, uint64_t limit_ms)
+static void wait_state_all(sim_net *net, int skip, const char *member, int want,
+                           uint64_t limit_ms)
 {
     uint64_t start = net->now;
     for (;;) {
         bool all = true;
         for (int i = 0; i < (int)net->n; i++)
-            if (i != skip && tn_up(net, i) &&
-                tn_state(net, i, member) != want)
+            if (i != skip && tn_up(net, i) && tn_state(net, i, member) != want)
                 all = false;
         if (all)
             return;
@@ -427,9 +423,8 @@ static void force_leave_turns_dead_into_left(void **state)
     tn_crash(&net, 5);
     wait_state_all(&net, 5, "n5", HS_STATE_DEAD, 60000);
     net.link.loss = 0.1;
-    assert_int_equal(hs__core_force_leave(net.nodes[2].core, "n5", false,
-                                         net.now),
-                     HS_OK);
+    assert_int_equal(
+        hs__core_force_leave(net.nodes[2].core, "n5", false, net.now), HS_OK);
     assert_int_equal(tn_state(&net, 2, "n5"), HS_STATE_LEFT);
     wait_state_all(&net, 5, "n5", HS_STATE_LEFT, 30000);
     for (int i = 0; i < 5; i++) {
@@ -438,9 +433,8 @@ static void force_leave_turns_dead_into_left(void **state)
     }
     assert_int_equal(stats(&net, 2)->force_leaves_sent, 1);
     /* Already left: nothing more to say. */
-    assert_int_equal(hs__core_force_leave(net.nodes[2].core, "n5", false,
-                                         net.now),
-                     HS_OK);
+    assert_int_equal(
+        hs__core_force_leave(net.nodes[2].core, "n5", false, net.now), HS_OK);
     assert_int_equal(stats(&net, 2)->force_leaves_sent, 1);
     /* Reaped like a graceful leave, after reap_left_after_ms. */
     tn_run_for(&net, 30000);
@@ -448,9 +442,9 @@ static void force_leave_turns_dead_into_left(void **state)
         assert_int_equal(tn_state(&net, i, "n5"), -1);
         assert_int_equal(tn_count_events(&net, i, HS_EVENT_REAP, "n5"), 1);
     }
-    assert_int_equal(hs__core_force_leave(net.nodes[2].core, "n5", false,
-                                         net.now),
-                     HS_ENOTFOUND);
+    assert_int_equal(
+        hs__core_force_leave(net.nodes[2].core, "n5", false, net.now),
+        HS_ENOTFOUND);
     tn_free(&net);
 }
 
@@ -492,9 +486,8 @@ static void newcomer_learns_force_left_as_dead(void **state)
     tn_run_for(&net, 5000);
     tn_crash(&net, 3);
     wait_state_all(&net, 3, "n3", HS_STATE_DEAD, 60000);
-    assert_int_equal(hs__core_force_leave(net.nodes[0].core, "n3", false,
-                                         net.now),
-                     HS_OK);
+    assert_int_equal(
+        hs__core_force_leave(net.nodes[0].core, "n3", false, net.now), HS_OK);
     wait_state_all(&net, 3, "n3", HS_STATE_LEFT, 30000);
     /* Past the slot's minute: the newcomer can only learn of n3 from the
      * others' copies of it. */
@@ -520,9 +513,8 @@ static void newcomer_within_the_slot_learns_left(void **state)
     tn_run_for(&net, 5000);
     tn_crash(&net, 3);
     wait_state_all(&net, 3, "n3", HS_STATE_DEAD, 60000);
-    assert_int_equal(hs__core_force_leave(net.nodes[0].core, "n3", false,
-                                          net.now),
-                     HS_OK);
+    assert_int_equal(
+        hs__core_force_leave(net.nodes[0].core, "n3", false, net.now), HS_OK);
     wait_state_all(&net, 3, "n3", HS_STATE_LEFT, 30000);
     tn_start(&net, 4, 1); /* well within the slot's minute */
     tn_run_for(&net, 15000);
@@ -547,9 +539,8 @@ static void stale_force_leave_loses(void **state)
         assert_true(net.now - start < 60000);
         tn_run_for(&net, 100);
     }
-    assert_int_equal(hs__core_force_leave(net.nodes[0].core, "n4", false,
-                                          net.now),
-                     HS_OK);
+    assert_int_equal(
+        hs__core_force_leave(net.nodes[0].core, "n4", false, net.now), HS_OK);
     tn_run_for(&net, 5000); /* n4's heartbeat moves on meanwhile */
     cut_off(&net, 0, false);
     tn_run_for(&net, 30000);
@@ -572,9 +563,8 @@ static void later_heartbeat_wins(void **state)
     tn_run_for(&net, 10000);
     cut_off(&net, 4, true);
     wait_state_all(&net, 4, "n4", HS_STATE_DEAD, 60000);
-    assert_int_equal(hs__core_force_leave(net.nodes[0].core, "n4", false,
-                                         net.now),
-                     HS_OK);
+    assert_int_equal(
+        hs__core_force_leave(net.nodes[0].core, "n4", false, net.now), HS_OK);
     wait_state_all(&net, 4, "n4", HS_STATE_LEFT, 30000);
     cut_off(&net, 4, false);
     wait_state_all(&net, -1, "n4", HS_STATE_ALIVE, 60000);
@@ -598,9 +588,8 @@ static void own_leave_after_force_leave(void **state)
     run_until_converged(&net, 30000);
     cut_off(&net, 2, true);
     wait_state_all(&net, 2, "n2", HS_STATE_DEAD, 60000);
-    assert_int_equal(hs__core_force_leave(net.nodes[0].core, "n2", false,
-                                         net.now),
-                     HS_OK);
+    assert_int_equal(
+        hs__core_force_leave(net.nodes[0].core, "n2", false, net.now), HS_OK);
     wait_state_all(&net, 2, "n2", HS_STATE_LEFT, 30000);
     assert_int_equal(hs__core_leave(net.nodes[2].core, net.now), HS_OK);
     cut_off(&net, 2, false);
@@ -632,7 +621,8 @@ static void codec_round_trip_and_bounds(void **state)
     memset(a.payload, 0xff, a.payload_len);
     uint8_t buf[HS_WIRE_MAX_ANNOUNCE];
     size_t len = 0;
-    assert_int_equal(hs__wire_announce_encode(&a, buf, sizeof buf, &len), HS_OK);
+    assert_int_equal(hs__wire_announce_encode(&a, buf, sizeof buf, &len),
+                     HS_OK);
     assert_true(len <= HS_WIRE_MAX_ANNOUNCE && len <= HS_WIRE_MAX_VALUE);
     hs_wire_announce *b = malloc(sizeof *b);
     assert_non_null(b);
@@ -650,7 +640,8 @@ static void codec_round_trip_and_bounds(void **state)
                           .generation = 5,
                           .heartbeat = 0};
     strcpy(f.name, "db-1");
-    assert_int_equal(hs__wire_announce_encode(&f, buf, sizeof buf, &len), HS_OK);
+    assert_int_equal(hs__wire_announce_encode(&f, buf, sizeof buf, &len),
+                     HS_OK);
     assert_int_equal(hs__wire_announce_decode(buf, len, b), HS_OK);
     assert_int_equal(b->kind, HS_WIRE_AN_FORCE_LEAVE);
     assert_string_equal(b->name, "db-1");
@@ -675,10 +666,10 @@ static void codec_round_trip_and_bounds(void **state)
                      HS_EINVAL);
 
     /* Hand-made bytes. */
-    static const uint8_t empty[] = {0x08, 0x01};             /* seq, no body */
-    static const uint8_t garbage[] = {0xff, 0xff, 0xff};     /* not protobuf */
-    static const uint8_t nul_name[] = {0x08, 0x01, 0x1a, 0x05, 0x0a, 0x01,
-                                       0x00, 0x10, 0x01};    /* name "\0" */
+    static const uint8_t empty[] = {0x08, 0x01};         /* seq, no body */
+    static const uint8_t garbage[] = {0xff, 0xff, 0xff}; /* not protobuf */
+    static const uint8_t nul_name[] = {0x08, 0x01, 0x1a, 0x05, 0x0a,
+                                       0x01, 0x00, 0x10, 0x01}; /* name "\0" */
     static const uint8_t unknown[] = {0x08, 0x02, 0x1a, 0x05, 0x0a, 0x01,
                                       'x',  0x10, 0x03, 0xf8, 0x01, 0x05};
     assert_int_equal(hs__wire_announce_decode(empty, sizeof empty, b),

@@ -398,16 +398,16 @@ static void durations_parse_as_options_do(void **state)
     static const struct {
         const char *text;
         uint64_t ms;
-    } good[] = {{"0", 0},       {"250", 250}, {"250ms", 250}, {"1.5s", 1500},
-                {"5m", 300000}, {"24h", 86400000}, {".5s", 500}};
+    } good[] = {{"0", 0},       {"250", 250},   {"250ms", 250},
+                {"1.5s", 1500}, {"5m", 300000}, {"24h", 86400000},
+                {".5s", 500}};
     for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
         uint64_t ms = 1;
         assert_int_equal(hs_duration_parse(good[i].text, &ms), HS_OK);
         assert_int_equal(ms, good[i].ms);
     }
-    static const char *const bad[] = {"",    "-1",  "1d",   "s",   "1 s",
-                                      "1sx", "+5",  "nan",  "inf", "1e400",
-                                      NULL};
+    static const char *const bad[] = {"",   "-1",  "1d",  "s",     "1 s", "1sx",
+                                      "+5", "nan", "inf", "1e400", NULL};
     for (size_t i = 0; bad[i]; i++) {
         uint64_t ms = 7;
         assert_int_equal(hs_duration_parse(bad[i], &ms), HS_EINVAL);

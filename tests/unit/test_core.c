@@ -126,8 +126,8 @@ static void update_reaches_all_of_20(void **state)
     assert_true(net.now - start <= 12000);
     for (int i = 0; i < 20; i++)
         if (i != 7)
-            assert_int_equal(
-                tn_count_events(&net, i, HS_EVENT_UPDATE, "n7"), 1);
+            assert_int_equal(tn_count_events(&net, i, HS_EVENT_UPDATE, "n7"),
+                             1);
     tn_free(&net);
 }
 
@@ -148,9 +148,9 @@ static void truncation_still_converges(void **state)
             snprintf(key, sizeof key, "k%d", k);
             snprintf(val, sizeof val, "%d-%d-%s", i, k,
                      "a-value-long-enough-to-need-several-datagrams");
-            assert_int_equal(hs__core_set(net.nodes[i].core, key, val,
-                                         strlen(val), net.now),
-                             HS_OK);
+            assert_int_equal(
+                hs__core_set(net.nodes[i].core, key, val, strlen(val), net.now),
+                HS_OK);
         }
     tn_run_until_converged(&net, 120000);
     assert_true(tn_converged(&net));
@@ -360,9 +360,9 @@ static void duplicate_name_is_refuted(void **state)
         if (i == 2)
             continue;
         hs_member_info info;
-        assert_int_equal(hs__core_member_get(net.nodes[i].core, "n2", net.now,
-                                            &info),
-                         HS_OK);
+        assert_int_equal(
+            hs__core_member_get(net.nodes[i].core, "n2", net.now, &info),
+            HS_OK);
         assert_int_equal(info.state, HS_STATE_ALIVE);
         assert_int_equal(info.generation, gen);
         assert_string_equal(info.addr, net.nodes[2].addr);
@@ -400,9 +400,9 @@ static void stale_generation_recovers(void **state)
     assert_int_equal(tn_count_events(&net, 3, HS_EVENT_RESTART, "n3"), 1);
     for (int i = 0; i < 3; i++) {
         hs_member_info info;
-        assert_int_equal(hs__core_member_get(net.nodes[i].core, "n3", net.now,
-                                            &info),
-                         HS_OK);
+        assert_int_equal(
+            hs__core_member_get(net.nodes[i].core, "n3", net.now, &info),
+            HS_OK);
         assert_int_equal(info.state, HS_STATE_ALIVE);
         assert_int_equal(info.generation, gen);
     }
@@ -497,7 +497,7 @@ static void reaped_members_stay_gone(void **state)
     uint64_t stale_before = st->rejected[-HS_ESTALE];
     for (int k = 0; k < cap.n; k++)
         hs__core_receive(net.nodes[0].core, net.now, net.nodes[3].addr,
-                        cap.buf[k], cap.len[k]);
+                         cap.buf[k], cap.len[k]);
     tn_run_for(&net, 10000);
     for (int i = 0; i < 5; i++)
         if (i != 3)
@@ -533,7 +533,8 @@ static void tombstones_collected_and_lagging_peer_resets(void **state)
     tn_run_for(&net, 20000); /* > tombstone_gc_ms + the sweep period */
     uint64_t collected = 0;
     for (int i = 0; i < 5; i++)
-        collected += hs__core_stats_get(net.nodes[i].core)->tombstones_collected;
+        collected +=
+            hs__core_stats_get(net.nodes[i].core)->tombstones_collected;
     assert_true(collected >= 5);
     assert_true(has_key(&net, 5, "n1", "a", "1")); /* still stale there */
 
@@ -650,14 +651,24 @@ static void hostile_datagrams_are_counted_not_fatal(void **state)
     assert_true(st->rejected[-HS_ECLUSTER] >= 1);
 
     /* A delta about us with versions from the future is refused. */
-    hs_wire_entry e = {.key = "role", .value = (const uint8_t *)"x",
-                       .value_len = 1, .version = 1000000};
-    hs_wire_delta dl = {.name = "n0", .generation = 1, .addr = "",
-                        .from_version = 0, .to_version = 1000000,
-                        .entries = &e, .n_entries = 1};
-    hs_wire_msg push = {.type = HS_WIRE_PUSH, .cluster = "test",
-                        .sender = {"evil", 1, "ax"}, .range_lo = "",
-                        .range_hi = "", .deltas = &dl, .n_deltas = 1};
+    hs_wire_entry e = {.key = "role",
+                       .value = (const uint8_t *)"x",
+                       .value_len = 1,
+                       .version = 1000000};
+    hs_wire_delta dl = {.name = "n0",
+                        .generation = 1,
+                        .addr = "",
+                        .from_version = 0,
+                        .to_version = 1000000,
+                        .entries = &e,
+                        .n_entries = 1};
+    hs_wire_msg push = {.type = HS_WIRE_PUSH,
+                        .cluster = "test",
+                        .sender = {"evil", 1, "ax"},
+                        .range_lo = "",
+                        .range_hi = "",
+                        .deltas = &dl,
+                        .n_deltas = 1};
     assert_int_equal(hs__wire_encode(&push, buf, sizeof buf, &len), HS_OK);
     uint64_t self_before = st->rejected[-HS_ESELF];
     hs__core_receive(c, net.now, "x", buf, len);
@@ -692,8 +703,7 @@ static void member_limit_is_enforced(void **state)
     tn_run_for(&net, 30000);
     for (int i = 0; i < 8; i++)
         assert_true(hs__core_member_count(net.nodes[i].core) <= 4);
-    assert_true(hs__core_stats_get(net.nodes[0].core)->rejected[-HS_EFULL] >
-                0);
+    assert_true(hs__core_stats_get(net.nodes[0].core)->rejected[-HS_EFULL] > 0);
     tn_free(&net);
 }
 
@@ -754,7 +764,6 @@ static void every_mode_converges(void **state)
     }
 }
 
-
 /* ---- Properties over random seeds --------------------------------------- */
 
 /* Scuttlebutt's invariants, checked after every delivery and tick, in
@@ -808,8 +817,8 @@ static void check_copy(pstate *ps, const hs_core *oc, const hs_core *ic,
         if (hs__core_member_entry_find(ic, name, o.key, &e) != HS_OK ||
             e.version != o.version || e.tombstone != o.tombstone ||
             e.len != o.len || (o.len && memcmp(e.value, o.value, o.len) != 0))
-            pfail(ps, "gap: misses a live entry at or below max_version", i,
-                  j, v);
+            pfail(ps, "gap: misses a live entry at or below max_version", i, j,
+                  v);
     }
     for (uint32_t k = 0; hs__core_member_entry(ic, name, k, &e) == HS_OK; k++)
         if (e.version > v)
@@ -846,8 +855,7 @@ static void check_prefix(sim_net *net, void *arg)
                 continue; /* unknown, or reaped */
             if (m->generation != ps->gen[i][j]) {
                 if (m->generation < ps->gen[i][j])
-                    pfail(ps, "generation went backwards", i, j,
-                          m->generation);
+                    pfail(ps, "generation went backwards", i, j, m->generation);
                 ps->gen[i][j] = m->generation;
                 ps->seen[i][j] = ps->wr[i][j] = ps->hb[i][j] = 0;
             }

@@ -691,7 +691,8 @@ static void crossing_time_is_where_phi_reaches_the_threshold(void **state)
             double prev = 0;
             for (size_t k = 0; k < N_OF(thresholds); k++) {
                 double T = thresholds[k];
-                double c = hs__phi_crossing_ms(&d, &cfg, T, hs__phi_normal_z(T));
+                double c =
+                    hs__phi_crossing_ms(&d, &cfg, T, hs__phi_normal_z(T));
                 assert_true(c > prev); /* higher bar, later conviction */
                 prev = c;
                 check_rel(hs__phi_value(&d, &cfg, c), T, PHI_REL_TOL,

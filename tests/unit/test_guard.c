@@ -83,9 +83,9 @@ typedef struct spec {
     uint32_t rate;       /* max_datagrams_per_sec_per_source; 0: default */
 } spec;
 
-#define SET_STR(cfg, opt, v) \
+#define SET_STR(cfg, opt, v)                                                   \
     assert_int_equal(hs_config_set_str(cfg, opt, v), HS_OK)
-#define SET_UINT(cfg, opt, v) \
+#define SET_UINT(cfg, opt, v)                                                  \
     assert_int_equal(hs_config_set_uint(cfg, opt, v), HS_OK)
 
 /* Value i of a node's statistic `name` (asserted to exist). */
@@ -299,8 +299,7 @@ static void bad_key_configs_are_refused(void **state)
     const char *many[HS_KEYS_MAX + 1];
     for (size_t i = 0; i < HS_KEYS_MAX + 1; i++)
         many[i] = K1;
-    assert_int_equal(hs_config_set_keys(cfg, many, HS_KEYS_MAX + 1),
-                     HS_EINVAL);
+    assert_int_equal(hs_config_set_keys(cfg, many, HS_KEYS_MAX + 1), HS_EINVAL);
     assert_int_equal(hs_config_set_keys(cfg, NULL, 1), HS_EINVAL);
     hs_config_free(cfg);
 }

@@ -161,10 +161,10 @@ static void own_thread_under_concurrent_queries(void **state)
     for (int i = 0; i < 4; i++)
         pthread_join(threads[i], NULL);
     for (int i = 0; i < 3; i++) {
-        print_message("n%d: %llu pauses, %llu slow callbacks\n", i,
-                      (unsigned long long)stat_of(c->nodes[i], "pauses", 0),
-                      (unsigned long long)stat_of(c->nodes[i], "callbacks_slow",
-                                                  0));
+        print_message(
+            "n%d: %llu pauses, %llu slow callbacks\n", i,
+            (unsigned long long)stat_of(c->nodes[i], "pauses", 0),
+            (unsigned long long)stat_of(c->nodes[i], "callbacks_slow", 0));
     }
     print_message("%lu concurrent API calls\n", h.calls);
     assert_true(h.calls > 100);

@@ -86,12 +86,12 @@ static void test_chosen_nonces_do_not_degrade_lookups(void **state)
             HS_OK);
         forced = false;
         assert_int_equal(hs__open(kr, rp, "replay", now, box, blen, opened,
-                                 sizeof opened, &olen),
+                                  sizeof opened, &olen),
                          HS_OK);
         /* and the replay is caught */
         if (j % 500 == 0)
             assert_int_equal(hs__open(kr, rp, "replay", now, box, blen, opened,
-                                     sizeof opened, &olen),
+                                      sizeof opened, &olen),
                              HS_EREPLAY);
     }
     size_t sum = 0, worst = 0;

@@ -20,8 +20,8 @@ static const char *K2 = "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=";
 
 static size_t plain_syn(uint8_t *buf, size_t cap, const char *cluster)
 {
-    hs_wire_digest_entry d = {.name = "node-a", .generation = 7,
-                              .max_version = 42};
+    hs_wire_digest_entry d = {
+        .name = "node-a", .generation = 7, .max_version = 42};
     hs_wire_msg msg = {.type = HS_WIRE_SYN,
                        .cluster = cluster,
                        .sender = {"node-a", 7, "10.0.0.1:7946"},
@@ -83,8 +83,7 @@ static void keyring_rejects_bad_files_with_the_line(void **state)
     /* 16 bytes, valid base64, wrong length */
     const char *short_key = "AAECAwQFBgcICQoLDA0ODw==";
     assert_int_equal(
-        hs__keyring_parse(short_key, strlen(short_key), &kr, &line),
-        HS_EINVAL);
+        hs__keyring_parse(short_key, strlen(short_key), &kr, &line), HS_EINVAL);
     assert_int_equal(line, 1);
 
     snprintf(text, sizeof text, "%s\n# again\n%s\n", K1, K1);
@@ -144,9 +143,9 @@ static void seal_open_round_trip_hides_the_content(void **state)
     uint8_t plain[512], sealed[600], opened[600];
     size_t plen = plain_syn(plain, sizeof plain, "prod");
     size_t slen, olen;
-    assert_int_equal(hs__seal(kr, "prod", 1000, plain, plen, sealed,
-                             sizeof sealed, &slen),
-                     HS_OK);
+    assert_int_equal(
+        hs__seal(kr, "prod", 1000, plain, plen, sealed, sizeof sealed, &slen),
+        HS_OK);
     assert_int_equal(slen, plen + HS_SEAL_OVERHEAD);
     bool is_sealed = false;
     assert_int_equal(hs__wire_check_header(sealed, slen, &is_sealed), HS_OK);
@@ -161,7 +160,7 @@ static void seal_open_round_trip_hides_the_content(void **state)
                      HS_ESEALED);
 
     assert_int_equal(hs__open(kr, NULL, "prod", 1000, sealed, slen, opened,
-                             sizeof opened, &olen),
+                              sizeof opened, &olen),
                      HS_OK);
     assert_int_equal(olen, plen);
     assert_memory_equal(opened, plain, plen);
@@ -174,9 +173,9 @@ static void seal_open_round_trip_hides_the_content(void **state)
     size_t alen;
     hs__seal(kr, "prod", 1000, plain, plen, again, sizeof again, &alen);
     assert_int_not_equal(memcmp(again, sealed, slen), 0);
-    assert_int_equal(hs__seal(kr, "prod", 1000, plain, plen, again, plen + 10,
-                             &alen),
-                     HS_ENOSPC);
+    assert_int_equal(
+        hs__seal(kr, "prod", 1000, plain, plen, again, plen + 10, &alen),
+        HS_ENOSPC);
     hs__keyring_free(kr);
 }
 
@@ -190,31 +189,31 @@ static void open_rejects_wrong_key_cluster_and_tampering(void **state)
     hs__seal(kr1, "prod", 1000, plain, plen, sealed, sizeof sealed, &slen);
 
     assert_int_equal(hs__open(kr2, NULL, "prod", 1000, sealed, slen, opened,
-                             sizeof opened, &olen),
+                              sizeof opened, &olen),
                      HS_EKEY);
     assert_int_equal(hs__open(kr1, NULL, "staging", 1000, sealed, slen, opened,
-                             sizeof opened, &olen),
+                              sizeof opened, &olen),
                      HS_EAUTH);
     for (size_t i = 0; i < slen; i++) {
         uint8_t bad[600];
         memcpy(bad, sealed, slen);
         bad[i] ^= 0x20;
         hs_err err = hs__open(kr1, NULL, "prod", 1000, bad, slen, opened,
-                             sizeof opened, &olen);
+                              sizeof opened, &olen);
         assert_int_not_equal(err, HS_OK);
     }
     for (size_t cut = 0; cut < slen; cut++)
         assert_int_not_equal(hs__open(kr1, NULL, "prod", 1000, sealed, cut,
-                                     opened, sizeof opened, &olen),
+                                      opened, sizeof opened, &olen),
                              HS_OK);
     /* Plaintext is not "sealed". */
     assert_int_equal(hs__open(kr1, NULL, "prod", 1000, plain, plen, opened,
-                             sizeof opened, &olen),
+                              sizeof opened, &olen),
                      HS_EINVAL);
     /* After rotation (K2 primary, K1 still accepted) old boxes open. */
     assert_int_equal(hs__keyring_add(kr2, K1), HS_OK);
     assert_int_equal(hs__open(kr2, NULL, "prod", 1000, sealed, slen, opened,
-                             sizeof opened, &olen),
+                              sizeof opened, &olen),
                      HS_OK);
     hs__keyring_free(kr1);
     hs__keyring_free(kr2);
@@ -233,37 +232,37 @@ static void replay_window_and_cache(void **state)
         hs__seal(kr, "prod", t0, plain, plen, box[i], sizeof box[i], &blen[i]);
 
     assert_int_equal(hs__open(kr, rp, "prod", t0 + 10, box[0], blen[0], opened,
-                             sizeof opened, &olen),
+                              sizeof opened, &olen),
                      HS_OK);
     assert_int_equal(hs__open(kr, rp, "prod", t0 + 20, box[0], blen[0], opened,
-                             sizeof opened, &olen),
+                              sizeof opened, &olen),
                      HS_EREPLAY);
     /* Outside the window either way. */
     assert_int_equal(hs__open(kr, rp, "prod", t0 + 60001, box[1], blen[1],
-                             opened, sizeof opened, &olen),
+                              opened, sizeof opened, &olen),
                      HS_EREPLAY);
     assert_int_equal(hs__open(kr, rp, "prod", t0 - 60001, box[1], blen[1],
-                             opened, sizeof opened, &olen),
+                              opened, sizeof opened, &olen),
                      HS_EREPLAY);
     /* A failed authentication does not poison the cache. */
     uint8_t bad[600];
     memcpy(bad, box[2], blen[2]);
     bad[blen[2] - 1] ^= 1;
     assert_int_equal(hs__open(kr, rp, "prod", t0, bad, blen[2], opened,
-                             sizeof opened, &olen),
+                              sizeof opened, &olen),
                      HS_EAUTH);
     assert_int_equal(hs__open(kr, rp, "prod", t0, box[2], blen[2], opened,
-                             sizeof opened, &olen),
+                              sizeof opened, &olen),
                      HS_OK);
     /* Flood past the cache capacity: the oldest is forgotten early and the
      * loss is counted. */
     for (int i = 3; i < 8; i++)
         assert_int_equal(hs__open(kr, rp, "prod", t0, box[i], blen[i], opened,
-                                 sizeof opened, &olen),
+                                  sizeof opened, &olen),
                          HS_OK);
     assert_true(hs__replay_evicted_early(rp) >= 2);
     assert_int_equal(hs__open(kr, rp, "prod", t0, box[7], blen[7], opened,
-                             sizeof opened, &olen),
+                              sizeof opened, &olen),
                      HS_EREPLAY);
     hs__replay_free(rp);
     hs__keyring_free(kr);
@@ -291,7 +290,7 @@ static void replay_index_survives_churn(void **state)
         }
         if (klen && i % 500 == 10) /* still inside the window */
             assert_int_equal(hs__open(kr, rp, "c", t, keep, klen, opened,
-                                     sizeof opened, &olen),
+                                      sizeof opened, &olen),
                              HS_EREPLAY);
     }
     assert_int_equal(hs__replay_evicted_early(rp), 0);
@@ -313,11 +312,11 @@ static int gen_corpus(const char *dir)
             return 1;
         for (int v = 0; v < 4; v++) {
             uint8_t plain[512], box[600];
-            size_t plen = plain_syn(plain, sizeof plain,
-                                    v == 3 ? "other" : "fuzz");
+            size_t plen =
+                plain_syn(plain, sizeof plain, v == 3 ? "other" : "fuzz");
             size_t blen;
             hs__seal(kr, v == 3 ? "other" : "fuzz", 1000, plain, plen, box,
-                    sizeof box, &blen);
+                     sizeof box, &blen);
             if (v == 2)
                 box[blen / 2] ^= 0x40;
             char path[512];

@@ -34,29 +34,29 @@ hs_mrec *__wrap_hs__members_find(const hs_members *t, const char *name)
     return __real_hs__members_find(t, name);
 }
 
-hs_err __real_hs__core_member_key(const hs_core *c, const char *name, uint32_t k,
-                                 const char **key, const uint8_t **value,
-                                 size_t *len);
-hs_err __wrap_hs__core_member_key(const hs_core *c, const char *name, uint32_t k,
-                                 const char **key, const uint8_t **value,
-                                 size_t *len);
-hs_err __wrap_hs__core_member_key(const hs_core *c, const char *name, uint32_t k,
-                                 const char **key, const uint8_t **value,
-                                 size_t *len)
+hs_err __real_hs__core_member_key(const hs_core *c, const char *name,
+                                  uint32_t k, const char **key,
+                                  const uint8_t **value, size_t *len);
+hs_err __wrap_hs__core_member_key(const hs_core *c, const char *name,
+                                  uint32_t k, const char **key,
+                                  const uint8_t **value, size_t *len);
+hs_err __wrap_hs__core_member_key(const hs_core *c, const char *name,
+                                  uint32_t k, const char **key,
+                                  const uint8_t **value, size_t *len)
 {
     visits += (size_t)k + 1;
     return __real_hs__core_member_key(c, name, k, key, value, len);
 }
 
 bool __real_hs__core_key_next(const hs_member_info *info, uint32_t *pos,
-                             const char **key, const uint8_t **value,
-                             size_t *len);
+                              const char **key, const uint8_t **value,
+                              size_t *len);
 bool __wrap_hs__core_key_next(const hs_member_info *info, uint32_t *pos,
-                             const char **key, const uint8_t **value,
-                             size_t *len);
+                              const char **key, const uint8_t **value,
+                              size_t *len);
 bool __wrap_hs__core_key_next(const hs_member_info *info, uint32_t *pos,
-                             const char **key, const uint8_t **value,
-                             size_t *len)
+                              const char **key, const uint8_t **value,
+                              size_t *len)
 {
     visits++;
     return __real_hs__core_key_next(info, pos, key, value, len);

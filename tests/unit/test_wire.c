@@ -89,8 +89,13 @@ static void roundtrip_max_sizes(void **state)
                        .gc_version = UINT64_MAX,
                        .entries = e,
                        .n_entries = 2};
-    hs_wire_digest_entry de = {fill(&a, 'm', HS_WIRE_MAX_NAME), UINT64_MAX,
-                               UINT64_MAX, UINT64_MAX, true, UINT64_MAX, true};
+    hs_wire_digest_entry de = {fill(&a, 'm', HS_WIRE_MAX_NAME),
+                               UINT64_MAX,
+                               UINT64_MAX,
+                               UINT64_MAX,
+                               true,
+                               UINT64_MAX,
+                               true};
     hs_wire_msg m = {.type = HS_WIRE_SYNACK,
                      .cluster = fill(&a, 'c', HS_WIRE_MAX_NAME),
                      .sender = {fill(&a, '!', HS_WIRE_MAX_NAME), UINT64_MAX,
@@ -278,9 +283,9 @@ static void encode_rejects_what_decode_would(void **state)
         sample s;                                                              \
         sample_init(&s, (type), CLUSTER);                                      \
         n = 99;                                                                \
-        assert_int_equal(hs__wire_encode(&s.msg, buf, BUFSZ, &n), HS_OK);       \
+        assert_int_equal(hs__wire_encode(&s.msg, buf, BUFSZ, &n), HS_OK);      \
         mutate;                                                                \
-        assert_int_equal(hs__wire_encode(&s.msg, buf, BUFSZ, &n), HS_EINVAL);   \
+        assert_int_equal(hs__wire_encode(&s.msg, buf, BUFSZ, &n), HS_EINVAL);  \
         assert_int_equal(n, 0);                                                \
     } while (0)
 
@@ -515,17 +520,22 @@ static void beats_round_trip(void **state)
         pos[i] = i;
         low[i] = (uint8_t)(i * 37);
     }
-    hs_wire_msg m = {.type = HS_WIRE_SYN,
-                     .cluster = CLUSTER,
-                     .sender = {"a", 1700000000000ULL, ""},
-                     .range_lo = "",
-                     .range_hi = "",
-                     .has_view = true,
-                     .view = {0x0123456789abcdefULL, 0xfedcba9876543210ULL,
-                              300},
-                     .beats = {.first = 0, .span = 300, .n = 300, .pos = pos,
-                               .low = low, .n_dead = 3, .dead_pos = dead,
-                               .dead_low = dead_low}};
+    hs_wire_msg m = {
+        .type = HS_WIRE_SYN,
+        .cluster = CLUSTER,
+        .sender = {"a", 1700000000000ULL, ""},
+        .range_lo = "",
+        .range_hi = "",
+        .has_view = true,
+        .view = {0x0123456789abcdefULL, 0xfedcba9876543210ULL, 300},
+        .beats = {.first = 0,
+                  .span = 300,
+                  .n = 300,
+                  .pos = pos,
+                  .low = low,
+                  .n_dead = 3,
+                  .dead_pos = dead,
+                  .dead_low = dead_low}};
     size_t n = encode_ok(&m, buf);
     /* Dense: one byte per member, no gaps sent. */
     assert_true(n < 300 + 80);
@@ -547,8 +557,8 @@ static void beats_round_trip(void **state)
     m.type = HS_WIRE_SYNACK;
     m.view.count = 0; /* an answer's view: the members hash alone */
     m.view.state = 0;
-    m.beats = (hs_wire_beats){.first = 10, .span = 300, .n = 4, .pos = sp,
-                              .low = sl};
+    m.beats =
+        (hs_wire_beats){.first = 10, .span = 300, .n = 4, .pos = sp, .low = sl};
     n = encode_ok(&m, buf);
     d = decode_msg(buf, n);
     assert_int_equal(d->beats.first, 10);
@@ -577,15 +587,15 @@ static void beats_bounds_are_enforced(void **state)
     assert_non_null(buf);
     uint32_t pos[3] = {5, 4, 6};
     uint8_t low[3] = {1, 2, 3};
-    hs_wire_msg m = {.type = HS_WIRE_PUSH,
-                     .cluster = CLUSTER,
-                     .sender = {"a", 1, ""},
-                     .range_lo = "",
-                     .range_hi = "",
-                     .has_view = true,
-                     .view = {1, 2, 10},
-                     .beats = {.first = 4, .span = 3, .n = 3, .pos = pos,
-                               .low = low}};
+    hs_wire_msg m = {
+        .type = HS_WIRE_PUSH,
+        .cluster = CLUSTER,
+        .sender = {"a", 1, ""},
+        .range_lo = "",
+        .range_hi = "",
+        .has_view = true,
+        .view = {1, 2, 10},
+        .beats = {.first = 4, .span = 3, .n = 3, .pos = pos, .low = low}};
     size_t n = 0;
     /* Not ascending. */
     assert_int_equal(hs__wire_encode(&m, buf, BUFSZ, &n), HS_EINVAL);

@@ -244,8 +244,8 @@ void sample_init(sample *s, hs_wire_type type, const char *cluster)
 
     s->digest[0] = (hs_wire_digest_entry){"alpha", 1, 10, 3, false, 42, false};
     s->digest[1] = (hs_wire_digest_entry){"beta", 2, 0, 0, true, 0, true};
-    s->digest[2] = (hs_wire_digest_entry){"gamma", UINT64_MAX, UINT64_MAX,
-                                          UINT64_MAX, false, UINT64_MAX, true};
+    s->digest[2] = (hs_wire_digest_entry){
+        "gamma", UINT64_MAX, UINT64_MAX, UINT64_MAX, false, UINT64_MAX, true};
 
     s->entries[0] =
         (hs_wire_entry){"heartbeat", hb_value, sizeof hb_value, 4, false};
@@ -324,8 +324,11 @@ void rand_msg(rng *r, arena *a, hs_wire_msg *m, hs_wire_type type,
         const char *lo = NULL, *hi = NULL;
         for (size_t i = 0; i < n; i++) {
             d[i] = (hs_wire_digest_entry){some_name(a, r, HS_WIRE_MAX_NAME),
-                                          some_u64(r), some_u64(r), some_u64(r),
-                                          chance(r, 20), some_u64(r),
+                                          some_u64(r),
+                                          some_u64(r),
+                                          some_u64(r),
+                                          chance(r, 20),
+                                          some_u64(r),
                                           chance(r, 20)};
             if (!lo || strcmp(d[i].name, lo) < 0)
                 lo = d[i].name;
@@ -463,8 +466,7 @@ void raw_syn(raw *r, const char *cluster)
     r->env.syn = &r->syn;
 }
 
-size_t raw_pack(const Hearsay__V2__Envelope *env, uint8_t *buf,
-                size_t cap)
+size_t raw_pack(const Hearsay__V2__Envelope *env, uint8_t *buf, size_t cap)
 {
     size_t n = hearsay__v2__envelope__get_packed_size(env);
     assert_true(n + HS_WIRE_HEADER_LEN <= cap);

@@ -83,8 +83,7 @@ ProtobufCBinaryData BN(const void *p, size_t n);
 void raw_common(raw *r, const char *cluster);
 void raw_push(raw *r, const char *cluster);
 void raw_syn(raw *r, const char *cluster);
-size_t raw_pack(const Hearsay__V2__Envelope *env, uint8_t *buf,
-                size_t cap);
+size_t raw_pack(const Hearsay__V2__Envelope *env, uint8_t *buf, size_t cap);
 hs_err raw_decode(const raw *r);
 hs_err decode_counts(size_t n_digest, size_t n_deltas, size_t per);
 

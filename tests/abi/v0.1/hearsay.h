@@ -49,7 +49,7 @@ extern "C" {
 #define HS_VERSION_MINOR 1
 #define HS_VERSION_PATCH 0
 /* Monotonic integer form, for #if comparisons: 0x00MMmmpp. */
-#define HS_VERSION_HEX \
+#define HS_VERSION_HEX                                                         \
     ((HS_VERSION_MAJOR << 16) | (HS_VERSION_MINOR << 8) | HS_VERSION_PATCH)
 
 /*
@@ -59,30 +59,30 @@ extern "C" {
  *
  * XX(NAME, value, "message")
  */
-#define HS_ERRNO_MAP(XX)                                                     \
-    XX(OK, 0, "success")                                                     \
-    XX(ENOMEM, -1, "out of memory")                                          \
-    XX(EINVAL, -2, "invalid argument")                                       \
-    XX(ETRUNCATED, -3, "message truncated")                                  \
-    XX(EMAGIC, -4, "bad magic: not a hearsay message")                      \
-    XX(EVERSION, -5, "unsupported protocol version")                         \
-    XX(ETOOBIG, -6, "exceeds a size or count limit")                         \
-    XX(ECLUSTER, -7, "message for another cluster")                          \
-    XX(EMALFORMED, -8, "malformed message")                                  \
-    XX(ENOSPC, -9, "does not fit in the buffer")                             \
-    XX(ESEALED, -10, "sealed message but no key configured")                 \
-    XX(EAUTH, -11, "authentication failed")                                  \
-    XX(ENOTFOUND, -12, "not found")                                          \
-    XX(ESTATE, -13, "operation not valid in the current state")              \
-    XX(ESELF, -14, "message claims to come from this node")                  \
-    XX(ESTALE, -15, "stale: older generation or removed member")             \
-    XX(EFULL, -16, "member or key limit reached")                            \
-    XX(ERESERVED, -17, "key name is reserved")                               \
-    XX(EIO, -18, "I/O error")                                                \
-    XX(EADDR, -19, "bad or unresolvable address")                           \
-    XX(EREPLAY, -20, "replayed, or outside the replay window")               \
-    XX(EKEY, -21, "sealed with a key not in the keyring")                    \
-    XX(ERATE, -22, "source over its datagram rate limit")                    \
+#define HS_ERRNO_MAP(XX)                                                       \
+    XX(OK, 0, "success")                                                       \
+    XX(ENOMEM, -1, "out of memory")                                            \
+    XX(EINVAL, -2, "invalid argument")                                         \
+    XX(ETRUNCATED, -3, "message truncated")                                    \
+    XX(EMAGIC, -4, "bad magic: not a hearsay message")                         \
+    XX(EVERSION, -5, "unsupported protocol version")                           \
+    XX(ETOOBIG, -6, "exceeds a size or count limit")                           \
+    XX(ECLUSTER, -7, "message for another cluster")                            \
+    XX(EMALFORMED, -8, "malformed message")                                    \
+    XX(ENOSPC, -9, "does not fit in the buffer")                               \
+    XX(ESEALED, -10, "sealed message but no key configured")                   \
+    XX(EAUTH, -11, "authentication failed")                                    \
+    XX(ENOTFOUND, -12, "not found")                                            \
+    XX(ESTATE, -13, "operation not valid in the current state")                \
+    XX(ESELF, -14, "message claims to come from this node")                    \
+    XX(ESTALE, -15, "stale: older generation or removed member")               \
+    XX(EFULL, -16, "member or key limit reached")                              \
+    XX(ERESERVED, -17, "key name is reserved")                                 \
+    XX(EIO, -18, "I/O error")                                                  \
+    XX(EADDR, -19, "bad or unresolvable address")                              \
+    XX(EREPLAY, -20, "replayed, or outside the replay window")                 \
+    XX(EKEY, -21, "sealed with a key not in the keyring")                      \
+    XX(ERATE, -22, "source over its datagram rate limit")                      \
     XX(EPLAINTEXT, -23, "plaintext message but a keyring is configured")
 
 typedef enum hs_err {
@@ -96,7 +96,7 @@ typedef enum hs_err {
 #define HS_ERR_COUNT_(name, val, msg) +1
                           HS_ERRNO_MAP(HS_ERR_COUNT_)
 #undef HS_ERR_COUNT_
-                          )
+                              )
 } hs_err;
 
 /* A static string describing err. Never NULL, never to be freed; unknown
@@ -112,7 +112,6 @@ HS_EXPORT const char *hs_err_name(int err);
  * against a newer shared library than it was compiled with. */
 HS_EXPORT const char *hs_version_string(void);
 HS_EXPORT unsigned hs_version(void);
-
 
 /* ======================================================================== */
 /* Members, events, statistics                                              */
@@ -176,14 +175,14 @@ HS_EXPORT const char *hs_msg_type_name(int type);
  * Sizes the library enforces (docs/protocol.md). Names and keys are
  * printable ASCII without spaces; the constants count bytes, without the
  * NUL. */
-#define HS_NAME_MAX 128          /* member and cluster names */
-#define HS_KEY_MAX 128           /* a key ("tag") name */
-#define HS_VALUE_MAX 1024        /* a key's value */
-#define HS_KEY_RESERVED "hs."    /* key names starting so are the library's */
-#define HS_DATAGRAM_MIN 512      /* smallest max-datagram accepted */
-#define HS_DATAGRAM_MAX 65507    /* largest: a UDP/IPv4 payload */
-#define HS_SEEDS_MAX 64          /* seeds per node, addresses and names */
-#define HS_CALLBACKS_MAX 16      /* event callbacks per node */
+#define HS_NAME_MAX 128       /* member and cluster names */
+#define HS_KEY_MAX 128        /* a key ("tag") name */
+#define HS_VALUE_MAX 1024     /* a key's value */
+#define HS_KEY_RESERVED "hs." /* key names starting so are the library's */
+#define HS_DATAGRAM_MIN 512   /* smallest max-datagram accepted */
+#define HS_DATAGRAM_MAX 65507 /* largest: a UDP/IPv4 payload */
+#define HS_SEEDS_MAX 64       /* seeds per node, addresses and names */
+#define HS_CALLBACKS_MAX 16   /* event callbacks per node */
 
 /* ---- Statistics -----------------------------------------------------------
  *
@@ -211,17 +210,17 @@ typedef enum hs_stat_kind {
 
 /* What an array statistic's index means. */
 typedef enum hs_stat_index {
-    HS_STAT_SCALAR = 0,   /* not an array: index 0 only */
-    HS_STAT_BY_MSG = 1,   /* message type: hs_msg_type_name(i) */
+    HS_STAT_SCALAR = 0,    /* not an array: index 0 only */
+    HS_STAT_BY_MSG = 1,    /* message type: hs_msg_type_name(i) */
     HS_STAT_BY_REASON = 2, /* -hs_err: hs_err_name(-i) */
-    HS_STAT_BY_EVENT = 3  /* hs_event_type: hs_event_type_name(i) */
+    HS_STAT_BY_EVENT = 3   /* hs_event_type: hs_event_type_name(i) */
 } hs_stat_index;
 
 /* One statistic, as the library describes it. Owned by the library and
  * never freed; fields are only ever appended (a program only reads the
  * ones its header has, and never allocates this struct). */
 typedef struct hs_stat_info {
-    const char *name;    /* "rounds", "msgs_sent", ... (snake_case) */
+    const char *name; /* "rounds", "msgs_sent", ... (snake_case) */
     hs_stat_kind kind;
     hs_stat_index index; /* what the index of an array means */
     size_t len;          /* values: 1 for a scalar */
@@ -264,7 +263,6 @@ HS_EXPORT hs_err hs_node_stat(hs_node *node, const char *name, size_t index,
 /* ======================================================================== */
 /* Nodes                                                                    */
 /* ======================================================================== */
-
 
 /* How a gossip round exchanges state (option "mode"). */
 typedef enum hs_gossip_mode {
@@ -347,7 +345,7 @@ typedef enum hs_option_type {
  * freed; fields are only ever appended (a program reads the ones its
  * header has and never allocates this struct). */
 typedef struct hs_option {
-    const char *name;    /* "gossip-interval" (also hearsayd's flag) */
+    const char *name; /* "gossip-interval" (also hearsayd's flag) */
     hs_option_type type;
     const char *metavar; /* placeholder for usage text: "DUR", "N", ... */
     const char *help;    /* one line, no default in it */
@@ -355,7 +353,7 @@ typedef struct hs_option {
                             NULL: none (unset) */
     uint64_t min, max;   /* UINT, MS, ENUM: accepted range */
     double min_double, max_double; /* DOUBLE: accepted range */
-    const char *const *choices;   /* ENUM: names by value, NULL-ended */
+    const char *const *choices;    /* ENUM: names by value, NULL-ended */
 } hs_option;
 
 /* How many options there are; their descriptions by position (NULL past
@@ -459,7 +457,8 @@ HS_EXPORT hs_err hs_node_start(hs_node *node);
  * names DNS SRV records: each target is a seed at the port its record
  * gives ("srv+_gossip._udp.hearsay.ns.svc.cluster.local"). The strings
  * are copied. HS_EADDR if an entry is malformed (nothing is added then),
- * HS_EFULL past HS_SEEDS_MAX (64) seeds in all, HS_ESTATE after leave or stop. */
+ * HS_EFULL past HS_SEEDS_MAX (64) seeds in all, HS_ESTATE after leave or stop.
+ */
 HS_EXPORT hs_err hs_node_join(hs_node *node, const char *const *seeds,
                               size_t n_seeds);
 
@@ -467,10 +466,10 @@ HS_EXPORT hs_err hs_node_join(hs_node *node, const char *const *seeds,
  * success is reported to this node's own callbacks as an UPDATE with
  * `local` set (hs_event). Keys are 1..128
  * printable ASCII bytes without spaces (HS_KEY_MAX), not starting with
- * HS_KEY_RESERVED ("hs."); values up to HS_VALUE_MAX (1024) bytes (copied). Before hs_node_start() keys are kept and
- * written when it runs. HS_EINVAL, HS_ERESERVED, HS_ETOOBIG, HS_EFULL,
- * HS_ENOTFOUND (delete of an absent key), HS_ESTATE (after leave or
- * stop). */
+ * HS_KEY_RESERVED ("hs."); values up to HS_VALUE_MAX (1024) bytes (copied).
+ * Before hs_node_start() keys are kept and written when it runs. HS_EINVAL,
+ * HS_ERESERVED, HS_ETOOBIG, HS_EFULL, HS_ENOTFOUND (delete of an absent key),
+ * HS_ESTATE (after leave or stop). */
 HS_EXPORT hs_err hs_node_set(hs_node *node, const char *key, const void *value,
                              size_t len);
 HS_EXPORT hs_err hs_node_del(hs_node *node, const char *key);
@@ -541,9 +540,9 @@ typedef struct hs_event {
 typedef void (*hs_event_cb)(hs_node *node, const hs_event *ev, void *arg);
 
 /* Registers cb for the event types in `mask` (bit 1 << HS_EVENT_*; ~0u for
- * all). Up to HS_CALLBACKS_MAX (16) callbacks per node, never removed; register them before
- * hs_node_start() to see every event. Callbacks run on the node's loop
- * thread (its own thread with loop == NULL), one event at a time, without
+ * all). Up to HS_CALLBACKS_MAX (16) callbacks per node, never removed; register
+ * them before hs_node_start() to see every event. Callbacks run on the node's
+ * loop thread (its own thread with loop == NULL), one event at a time, without
  * any internal lock held and never from inside another hs_node_* call;
  * they may call any hs_node_* function except hs_node_free() (and a
  * blocking hs_node_leave(), see there). A callback slower than 10 ms holds

@@ -76,6 +76,11 @@ typedef struct hsa_cli_args {
 int hsa_cli_parse_args(hsa_cli *c, int argc, char **argv, const char *usage,
                        hsa_cli_args *a, unsigned allow, int max_pos);
 
+/* A user event's or query's payload into out: the argument, or standard
+ * input when it is "-" or left out (NULL) and stdin is not a terminal.
+ * 0, or an exit status (reported). */
+int hsa_cli_read_payload(const char *arg, hsa_buf *out);
+
 /* "hearsay: " and the message on stderr, one line. */
 void hsa_cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "agent/cli.h"
 
@@ -119,6 +120,35 @@ int hsa_cli_parse_args(hsa_cli *c, int argc, char **argv, const char *usage,
             hsa_cli_fail("unknown option '%s' (see --help)", s);
             return 2;
         }
+    }
+    return 0;
+}
+
+/* More than any payload hearsayd takes (512 bytes): the daemon answers the
+ * rest with 413, which says what the limit is. */
+#define MAX_STDIN (64u * 1024)
+
+int hsa_cli_read_payload(const char *arg, hsa_buf *out)
+{
+    bool from_stdin = arg ? strcmp(arg, "-") == 0 : !isatty(STDIN_FILENO);
+    if (!from_stdin) {
+        if (arg)
+            hsa_buf_puts(out, arg);
+    } else {
+        char chunk[4096];
+        size_t n;
+        while ((n = fread(chunk, 1, sizeof chunk, stdin)) > 0) {
+            if (hsa_buf_avail(out) + n > MAX_STDIN) {
+                hsa_cli_fail("payload on standard input is too large "
+                             "(hearsayd takes at most 512 bytes)");
+                return 2;
+            }
+            hsa_buf_append(out, chunk, n);
+        }
+    }
+    if (out->oom) {
+        hsa_cli_fail("out of memory");
+        return 1;
     }
     return 0;
 }

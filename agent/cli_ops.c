@@ -16,10 +16,6 @@
 
 #include "agent/cli.h"
 
-/* More than any payload hearsayd takes (512 bytes): the daemon answers the
- * rest with 413, which says what the limit is. */
-#define MAX_STDIN (64u * 1024)
-
 static const char usage_event[] =
     "usage: hearsay event NAME [PAYLOAD|-] [--http ADDR] [--token-file FILE]\n"
     "\n"
@@ -43,33 +39,6 @@ static const char usage_force_leave[] =
     "and comes back anyway with its next heartbeat, as does a dead one that\n"
     "was only cut off.\n";
 
-/* The payload: the argument, or standard input. 0, or an exit status
- * (reported). */
-static int read_payload(const char *arg, hsa_buf *out)
-{
-    bool from_stdin = arg ? strcmp(arg, "-") == 0 : !isatty(STDIN_FILENO);
-    if (!from_stdin) {
-        if (arg)
-            hsa_buf_puts(out, arg);
-    } else {
-        char chunk[4096];
-        size_t n;
-        while ((n = fread(chunk, 1, sizeof chunk, stdin)) > 0) {
-            if (hsa_buf_avail(out) + n > MAX_STDIN) {
-                hsa_cli_fail("payload on standard input is too large "
-                             "(hearsayd takes at most 512 bytes)");
-                return 2;
-            }
-            hsa_buf_append(out, chunk, n);
-        }
-    }
-    if (out->oom) {
-        hsa_cli_fail("out of memory");
-        return 1;
-    }
-    return 0;
-}
-
 int hsa_cli_event(hsa_cli *c, int argc, char **argv)
 {
     hsa_cli_args a = {0};
@@ -82,7 +51,7 @@ int hsa_cli_event(hsa_cli *c, int argc, char **argv)
     }
     hsa_buf payload = HSA_BUF_INIT, reply = HSA_BUF_INIT;
     char path[1024];
-    rc = read_payload(a.npos > 1 ? a.pos[1] : NULL, &payload);
+    rc = hsa_cli_read_payload(a.npos > 1 ? a.pos[1] : NULL, &payload);
     if (rc == 0 && hsa_cli_escaped_path(path, sizeof path, "/v1/user-events/",
                                         a.pos[0]) < 0)
         rc = 2;

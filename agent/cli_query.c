@@ -22,7 +22,6 @@
 
 #include "agent/cli.h"
 
-#define MAX_STDIN (64u * 1024)
 /* The daemon answers when the query ends: wait that long and this much. */
 #define ANSWER_SLACK_MS 15000L
 /* What the daemon would pick for an unspecified timeout at most, to wait
@@ -52,49 +51,15 @@ static const char usage[] =
     "bytes. Queries share the user events' rate limit: 4 a second per\n"
     "node, bursts of 16 (HTTP 429 past that).\n";
 
-/* "500ms", "5s", "2m" -> ms, for how long to wait (the daemon judges
- * the value itself). -1 for anything else. */
+/* A duration as hearsayd takes it (hs_duration_parse: "500ms", "5s",
+ * "2m"), for how long to wait; the daemon judges the value itself. -1
+ * for anything else or over an hour. */
 static int parse_wait(const char *s, uint32_t *ms)
 {
-    char *end = NULL;
-    unsigned long long v = strtoull(s, &end, 10);
-    unsigned long long mult = 0;
-    if (end == s || v > 3600000ull)
+    uint64_t v = 0;
+    if (hs_duration_parse(s, &v) != HS_OK || v > 3600000u)
         return -1;
-    if (strcmp(end, "ms") == 0)
-        mult = 1;
-    else if (strcmp(end, "s") == 0)
-        mult = 1000;
-    else if (strcmp(end, "m") == 0)
-        mult = 60000;
-    if (!mult || v * mult > 3600000ull)
-        return -1;
-    *ms = (uint32_t)(v * mult);
-    return 0;
-}
-
-static int read_payload(const char *arg, hsa_buf *out)
-{
-    bool from_stdin = arg ? strcmp(arg, "-") == 0 : !isatty(STDIN_FILENO);
-    if (!from_stdin) {
-        if (arg)
-            hsa_buf_puts(out, arg);
-    } else {
-        char chunk[4096];
-        size_t n;
-        while ((n = fread(chunk, 1, sizeof chunk, stdin)) > 0) {
-            if (hsa_buf_avail(out) + n > MAX_STDIN) {
-                hsa_cli_fail("payload on standard input is too large "
-                             "(hearsayd takes at most 512 bytes)");
-                return 2;
-            }
-            hsa_buf_append(out, chunk, n);
-        }
-    }
-    if (out->oom) {
-        hsa_cli_fail("out of memory");
-        return 1;
-    }
+    *ms = (uint32_t)v;
     return 0;
 }
 
@@ -263,7 +228,7 @@ int hsa_cli_query(hsa_cli *c, int argc, char **argv)
         return 2;
     }
     hsa_buf payload = HSA_BUF_INIT, reply = HSA_BUF_INIT;
-    rc = read_payload(a.npos > 1 ? a.pos[1] : NULL, &payload);
+    rc = hsa_cli_read_payload(a.npos > 1 ? a.pos[1] : NULL, &payload);
     size_t plen = hsa_buf_avail(&payload);
     long wait = (tmo ? (long)tmo : DEFAULT_WAIT_MS) + ANSWER_SLACK_MS;
     if (rc == 0)

@@ -91,28 +91,42 @@ class Daemon:
     def __init__(self, name, join=(), extra=(), http=True, http_host="127.0.0.1",
                  env=None):
         self.name = name
+        self._spec = (join, extra, http, http_host, env)
+        self.logpath = os.path.join(TMP, f"{name}.log")
+        self.logf = open(self.logpath, "ab")
+        self.respawns = 0
+        self._spawn()
+        self.signalled = False  # by the case (cleanup must not signal again)
+        DAEMONS.append(self)
+
+    def _spawn(self):
+        join, extra, http, http_host, env = self._spec
         self.gport = free_port(socket.SOCK_DGRAM)
         self.hport = free_port() if http else None
         self.addr = f"127.0.0.1:{self.gport}"
         self.http = f"127.0.0.1:{self.hport}" if http else None
-        self.logpath = os.path.join(TMP, f"{name}.log")
-        args = [ARGS.hearsayd, "--name", name, "--bind", self.addr] + FAST
+        args = [ARGS.hearsayd, "--name", self.name, "--bind", self.addr] + FAST
         args += ["--http", f"{http_host}:{self.hport}"] if http else ["--http", "off"]
         for j in join:
             args += ["--join", j.addr if isinstance(j, Daemon) else j]
         args += list(extra)
         self.args = args
-        self.logf = open(self.logpath, "ab")
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL,
                                      stdout=self.logf, stderr=subprocess.STDOUT,
                                      preexec_fn=_die_with_parent, env=env)
         self.pid = self.proc.pid
-        self.signalled = False  # by the case (cleanup must not signal again)
-        DAEMONS.append(self)
 
     def wait_ready(self, timeout=10):
         def up():
             if self.proc.poll() is not None:
+                # free_port() and the daemon's bind are two steps: a test
+                # running alongside may take the port in between. Only that
+                # case is retried, with fresh ports, a few times.
+                if "in use" in self.log() and self.respawns < 3:
+                    self.respawns += 1
+                    log(f"{self.name}: port taken meanwhile; again on new ports")
+                    self._spawn()
+                    return False
                 raise TestFailure(f"{self.name} exited with {self.proc.returncode} "
                                   f"while starting:\n{self.log()}")
             try:

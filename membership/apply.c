@@ -157,6 +157,16 @@ static void about_us(hs_core *c, const hs_wire_delta *d)
     hs__core_claim(c, d->generation, d->heartbeat);
 }
 
+/* How far a member's past reaches as the delta that first shows it says:
+ * announcement slots at or below this version are not news here. The
+ * sender's heartbeat may trail its newest writes (they came since), and a
+ * delta cut short stops below them: held_version then says where they end. */
+static uint64_t first_floor(const hs_wire_delta *d)
+{
+    uint64_t f = d->heartbeat > d->to_version ? d->heartbeat : d->to_version;
+    return d->held_version > f ? d->held_version : f;
+}
+
 static void apply_delta(hs_core *c, const hs_wire_delta *d)
 {
     if (d->to_version > MAX_SANE_VERSION || d->heartbeat > MAX_SANE_VERSION ||
@@ -217,7 +227,7 @@ static void apply_delta(hs_core *c, const hs_wire_delta *d)
             c->news = true;
             c->stats.deltas_gap++;
             /* Whatever it announced up to here is old news once it comes. */
-            hs__announce_first_sight(m, d->heartbeat);
+            hs__announce_first_sight(m, first_floor(d));
             return;
         }
     } else if (d->reset) {
@@ -238,8 +248,7 @@ static void apply_delta(hs_core *c, const hs_wire_delta *d)
         m->state_since = c->now;
     }
     if (created || restarted)
-        hs__announce_first_sight(
-            m, d->heartbeat > d->to_version ? d->heartbeat : d->to_version);
+        hs__announce_first_sight(m, first_floor(d));
     if (*d->addr && strcmp(d->addr, m->addr) != 0) {
         c->view_dirty = true; /* peers without an address are not picked */
         if (hs__member_set_addr(m, d->addr) != HS_OK)

@@ -96,6 +96,7 @@ static hs_wire_delta delta_head(const hs_cand *k)
                        .left_version = m->left_version,
                        .reset = k->reset,
                        .heartbeat = m->hb_version,
+                       .held_version = m->max_version,
                        .dead =
                            m->state == HS_STATE_DEAD || hs__announce_forced(m)};
     if (d.to_version < d.from_version)
@@ -116,7 +117,9 @@ static hs_wire_delta *delta_open(hs_builder *b, const hs_cand *k)
     hs_wire_delta *d = &b->deltas[b->msg.n_deltas];
     *d = delta_head(k);
     d->entries = &b->entries[b->n_entries];
-    size_t sz = hs__wire_delta_size(d);
+    /* Room for held_version too, which the delta carries if it is cut
+     * short (delta_close gives the room back if it is not). */
+    size_t sz = hs__wire_delta_size(d) + hs__wire_held_size(d);
     if (b->used + sz > b->budget) {
         b->truncated = true;
         return NULL;
@@ -158,15 +161,18 @@ static bool delta_push(hs_builder *b, hs_wire_delta *d, const hs_mrec *m,
  * last entry. One that carries nothing useful is withdrawn. */
 static void delta_close(hs_builder *b, hs_wire_delta *d, bool complete)
 {
-    if (complete)
+    if (complete) {
+        b->used -= hs__wire_held_size(d); /* not cut: no held_version */
         return;
+    }
     b->truncated = true;
     if (d->n_entries == 0) {
-        b->used -= hs__wire_delta_size(d);
+        b->used -= hs__wire_delta_size(d) + hs__wire_held_size(d);
         b->msg.n_deltas--;
         return;
     }
-    /* A cut reset stays a reset: the prefix is a clean slate. */
+    /* A cut reset stays a reset: the prefix is a clean slate. Cut short,
+     * the header now carries held_version: the room reserved for it. */
     d->to_version = d->entries[d->n_entries - 1].version;
 }
 

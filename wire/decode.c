@@ -308,6 +308,7 @@ static hs_wire_msg *copy_out(const hs_pb_envelope *env, size_t n_entries)
             .reset = d->reset != 0,
             .dead = d->dead != 0,
             .heartbeat = d->heartbeat,
+            .held_version = d->held_version,
             .entries = d->n_entries ? first : NULL,
             .n_entries = d->n_entries,
         };

@@ -259,6 +259,8 @@ static hs_err build(const hs_wire_msg *m, mirror *mr)
         d[i].reset = s->reset;
         d[i].dead = s->dead;
         d[i].heartbeat = s->heartbeat;
+        d[i].held_version =
+            s->held_version > s->to_version ? s->held_version : 0;
         d[i].n_entries = s->n_entries;
         d[i].entries = s->n_entries ? ep + k : NULL;
         for (size_t j = 0; j < s->n_entries; j++, k++) {

@@ -128,7 +128,13 @@ static size_t delta_head_body(const hs_wire_delta *d)
            f_bytes(slen(d->addr)) + f_u64(d->from_version) +
            f_u64(d->to_version) + f_u64(d->gc_version) +
            f_u64(d->left_version) + f_bool(d->reset) + f_u64(d->heartbeat) +
-           f_bool(d->dead);
+           f_bool(d->dead) +
+           f_u64(d->held_version > d->to_version ? d->held_version : 0);
+}
+
+size_t hs__wire_held_size(const hs_wire_delta *d)
+{
+    return f_u64(d->held_version);
 }
 
 static size_t delta_body(const hs_wire_delta *d)

@@ -156,6 +156,9 @@ typedef struct hs_wire_delta {
     size_t n_entries;
     uint64_t heartbeat; /* newest heartbeat version the sender knows */
     bool dead;          /* the sender holds the member dead */
+    /* The sender's newest version of the member; sent only when the delta
+     * stops short of it (held_version > to_version). */
+    uint64_t held_version;
 } hs_wire_delta;
 
 /* A whole message. Which fields are meaningful depends on `type`:
@@ -246,6 +249,9 @@ size_t hs__wire_encoded_size(const hs_wire_msg *msg);
 size_t hs__wire_base_size(const hs_wire_msg *msg);
 size_t hs__wire_digest_entry_size(const hs_wire_digest_entry *e);
 size_t hs__wire_delta_size(const hs_wire_delta *d); /* header only */
+/* What held_version adds to a delta's header once the delta is cut short
+ * of it (a builder reserves it at the start). */
+size_t hs__wire_held_size(const hs_wire_delta *d);
 size_t hs__wire_entry_size(const hs_wire_entry *e);
 /* Exact bytes the Beats sub-message adds (0 when it carries nothing). */
 size_t hs__wire_beats_size(const hs_wire_beats *b);

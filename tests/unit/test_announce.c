@@ -327,6 +327,50 @@ static void no_replay_when_first_copy_is_cut_short(void **state)
     tn_free(&net);
 }
 
+/* n1 beats rarely: its events are newer than any heartbeat of it that
+ * the others hold, and small datagrams cut a newcomer's first copy short. */
+static void slow_beats_small_datagram(hs_core_config *cfg, int i)
+{
+    cfg->max_datagram = 512;
+    if (i == 1)
+        cfg->heartbeat_interval_ms = 30000;
+}
+
+/* A first copy cut short below events newer than the sender's heartbeat of
+ * their origin: the delta's held_version says how far that past reaches,
+ * so the newcomer reports none of them. */
+static void no_replay_when_events_outrun_the_heartbeat(void **state)
+{
+    (void)state;
+    sim_net net;
+    tn_init(&net, 3, 59, slow_beats_small_datagram);
+    tn_crash(&net, 2); /* joins later */
+    hs_core *owner = net.nodes[1].core;
+    char key[16], val[64];
+    for (int k = 0; k < 10; k++) {
+        snprintf(key, sizeof key, "k%d", k);
+        int len = snprintf(val, sizeof val, "%d-%s", k,
+                           "a-value-long-enough-to-need-two-datagrams");
+        assert_int_equal(hs__core_set(owner, key, val, (size_t)len, net.now),
+                         HS_OK);
+    }
+    run_until_converged(&net, 30000);
+    for (int e = 0; e < 12; e++)
+        assert_int_equal(hs__core_user_event(owner, "burst", "x", 1, net.now),
+                         HS_OK);
+    tn_run_for(&net, 3000);
+    assert_int_equal(count_user(&net, 0, "n1", "burst"), 12);
+    tn_start(&net, 2, 1);
+    tn_run_for(&net, 8000);
+    assert_int_equal(tn_state(&net, 2, "n1") >= 0, 1);
+    uint64_t truncated = 0;
+    for (int i = 0; i < 3; i++)
+        truncated += stats(&net, i)->truncated_msgs;
+    assert_true(truncated > 0);
+    assert_int_equal(count_user(&net, 2, "n1", NULL), 0);
+    tn_free(&net);
+}
+
 static void user_events_are_validated(void **state)
 {
     (void)state;
@@ -698,6 +742,7 @@ int main(void)
         cmocka_unit_test(lost_announcements_are_counted),
         cmocka_unit_test(reset_copy_delivers_nothing_twice),
         cmocka_unit_test(no_replay_when_first_copy_is_cut_short),
+        cmocka_unit_test(no_replay_when_events_outrun_the_heartbeat),
         cmocka_unit_test(user_events_are_validated),
         cmocka_unit_test(force_leave_turns_dead_into_left),
         cmocka_unit_test(force_leave_of_live_member),

@@ -256,7 +256,7 @@ static void every_member_answers(void **state)
     assert_true(answered_by(&a, "n0") && answered_by(&a, "n1") &&
                 answered_by(&a, "n2"));
     for (int i = 0; i < N; i++) {
-        char want[16];
+        char want[HS_NAME_MAX + 8];
         snprintf(want, sizeof want, "%s:hi", a.from[i]);
         assert_string_equal(a.payload[i], want);
     }

@@ -722,7 +722,8 @@ HS_EXPORT hs_err hs_node_key_remove(hs_node *node, const char *key);
  * member: each reports it once as HS_EVENT_USER, this node right after the
  * call (local 1). A member that first learns of this node after the event
  * (a newcomer, or a member restarted since) does not report it: events are
- * news, not state. name: 1..128 bytes of 0x21..0x7e; payload: up to 512
+ * news, not state (one still spreading when a member joins may reach it
+ * as news, once). name: 1..128 bytes of 0x21..0x7e; payload: up to 512
  * bytes, any (NULL when len is 0). HS_EINVAL, HS_ETOOBIG (payload over 512,
  * or the event cannot fit max_datagram), HS_ERATE, HS_ESTATE (not started,
  * left or stopped), HS_ENOMEM. Any thread in own-thread mode. */

@@ -167,6 +167,10 @@ env | grep '^HEARSAY_' | sort > "$f.env.tmp" && mv "$f.env.tmp" "$f.env"
           "the origin reports its own events")
     wait_until(lambda: metric(metrics_of(n3), "hearsay_user_events_delivered_total") == sent,
                15, "every burst event delivered at n3")
+    # Spread everywhere before the newcomer comes: an event still on its
+    # way when a member joins may reach it as news (docs/operations.md).
+    wait_until(lambda: metric(metrics_of(n2), "hearsay_user_events_delivered_total") == sent,
+               15, "every burst event delivered at n2")
     check(metric(metrics_of(n3), "hearsay_announcements_lost_total") == 0, "none lost")
     # A newcomer sees none of the past events.
     n4 = Daemon("n4", join=[n2], extra=[

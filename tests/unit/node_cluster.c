@@ -3,6 +3,7 @@
  * of real nodes on loopback in each loop mode, the recorders of their
  * events and log lines, and the bounded waits and probes the tests use.
  */
+#include "fast_config.h"
 #include "node_cluster.h"
 
 static uint64_t now_ms(void)
@@ -73,16 +74,8 @@ bool log_has(logbuf *b, const char *needle)
 void test_config(cluster *c, hs_config **out, int i)
 {
     assert_true(c->n_configs < sizeof c->configs / sizeof *c->configs);
-    hs_config *cfg = NULL;
-    assert_int_equal(hs_config_new(&cfg), HS_OK);
+    hs_config *cfg = fast_config(c->names[i], c->cluster_name, (uint64_t)i + 1);
     c->configs[c->n_configs++] = cfg;
-    SET_STR(cfg, "name", c->names[i]);
-    SET_STR(cfg, "cluster", c->cluster_name);
-    SET_STR(cfg, "bind", "127.0.0.1:0");
-    SET_UINT(cfg, "gossip-interval", 100);
-    SET_UINT(cfg, "heartbeat-interval", 100);
-    SET_UINT(cfg, "dead-after", 500);
-    SET_UINT(cfg, "seed", (uint64_t)i + 1);
     assert_int_equal(hs_config_set_log(cfg, capture_log, &c->log), HS_OK);
     *out = cfg;
 }

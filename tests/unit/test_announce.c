@@ -284,6 +284,20 @@ static void small_datagram(hs_core_config *cfg, int i)
     cfg->max_datagram = 512;
 }
 
+/* Ten keys long enough that a member's first copy in 512-byte datagrams
+ * needs two of them. */
+static void write_long_keys(const sim_net *net, hs_core *owner)
+{
+    char key[16], val[64];
+    for (int k = 0; k < 10; k++) {
+        snprintf(key, sizeof key, "k%d", k);
+        int len = snprintf(val, sizeof val, "%d-%s", k,
+                           "a-value-long-enough-to-need-two-datagrams");
+        assert_int_equal(hs__core_set(owner, key, val, (size_t)len, net->now),
+                         HS_OK);
+    }
+}
+
 /* A newcomer whose first copy of a member is cut short (small datagrams,
  * keys written before the event fill the first one) gets the event's slot
  * in a later datagram: still part of the state it learned, not news. */
@@ -294,14 +308,7 @@ static void no_replay_when_first_copy_is_cut_short(void **state)
     tn_init(&net, 3, 47, small_datagram);
     tn_crash(&net, 2); /* joins later */
     hs_core *owner = net.nodes[1].core;
-    char key[16], val[64];
-    for (int k = 0; k < 10; k++) {
-        snprintf(key, sizeof key, "k%d", k);
-        int len = snprintf(val, sizeof val, "%d-%s", k,
-                           "a-value-long-enough-to-need-two-datagrams");
-        assert_int_equal(hs__core_set(owner, key, val, (size_t)len, net.now),
-                         HS_OK);
-    }
+    write_long_keys(&net, owner);
     run_until_converged(&net, 30000);
     assert_int_equal(hs__core_user_event(owner, "deploy", "v1", 2, net.now),
                      HS_OK);
@@ -346,14 +353,7 @@ static void no_replay_when_events_outrun_the_heartbeat(void **state)
     tn_init(&net, 3, 59, slow_beats_small_datagram);
     tn_crash(&net, 2); /* joins later */
     hs_core *owner = net.nodes[1].core;
-    char key[16], val[64];
-    for (int k = 0; k < 10; k++) {
-        snprintf(key, sizeof key, "k%d", k);
-        int len = snprintf(val, sizeof val, "%d-%s", k,
-                           "a-value-long-enough-to-need-two-datagrams");
-        assert_int_equal(hs__core_set(owner, key, val, (size_t)len, net.now),
-                         HS_OK);
-    }
+    write_long_keys(&net, owner);
     run_until_converged(&net, 30000);
     for (int e = 0; e < 12; e++)
         assert_int_equal(hs__core_user_event(owner, "burst", "x", 1, net.now),

@@ -19,6 +19,8 @@
 
 #include <cmocka.h>
 
+#include "fast_config.h"
+
 #include <pthread.h>
 #include <time.h>
 
@@ -155,18 +157,7 @@ static int setup(void **state)
         pthread_mutex_init(&rec[i].mu, NULL);
         char name[8];
         snprintf(name, sizeof name, "n%d", i);
-        hs_config *cfg = NULL;
-        assert_int_equal(hs_config_new(&cfg), HS_OK);
-        assert_int_equal(hs_config_set_str(cfg, "name", name), HS_OK);
-        assert_int_equal(hs_config_set_str(cfg, "cluster", "announce"), HS_OK);
-        assert_int_equal(hs_config_set_str(cfg, "bind", "127.0.0.1:0"), HS_OK);
-        assert_int_equal(hs_config_set_uint(cfg, "gossip-interval", 100),
-                         HS_OK);
-        assert_int_equal(hs_config_set_uint(cfg, "heartbeat-interval", 100),
-                         HS_OK);
-        assert_int_equal(hs_config_set_uint(cfg, "dead-after", 500), HS_OK);
-        assert_int_equal(hs_config_set_uint(cfg, "seed", (uint64_t)i + 1),
-                         HS_OK);
+        hs_config *cfg = fast_config(name, "announce", (uint64_t)i + 1);
         assert_int_equal(hs_config_set_str(cfg, "log-level", "error"), HS_OK);
         assert_int_equal(hs_node_new(cfg, NULL, &nodes[i]), HS_OK);
         hs_config_free(cfg);
